@@ -1,0 +1,132 @@
+"""The workspace store: SQLite metadata and Parquet tables that survive a restart."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bsc.errors import InputError
+from bsc.mapping import TableMapping
+from bsc.store import ConflictError, Store, frame_hash, write_parquet_atomic
+
+RAW = pd.DataFrame(
+    {"Customer ID": ["001", "002"], "Order Date": ["20240101", "20240102"], "Amt": ["1.5", "2"]}
+)
+CANONICAL = pd.DataFrame(
+    {
+        "customer_id": pd.array(["001", "002"], dtype="string"),
+        "date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        "amount": [1.5, 2.0],
+    }
+)
+MAPPING = TableMapping(
+    kind="transactions", roles={"customer_id": "Customer ID", "date": "Order Date", "amount": "Amt"}
+)
+
+
+def _save(store: Store, workspace_id: str, name: str = "orders.csv"):
+    return store.save_dataset(
+        workspace_id, name=name, source=name, sheet=None, raw=RAW, canonical=CANONICAL, mapping=MAPPING
+    )
+
+
+class TestWorkspaces:
+    def test_create_rename_delete(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("  Acme   retail ")
+        assert ws.name == "Acme retail"
+        renamed = store.rename_workspace(ws.id, "Acme")
+        assert renamed.name == "Acme" and renamed.version == 2
+        store.delete_workspace(ws.id)
+        assert store.list_workspaces() == []
+
+    def test_duplicate_and_empty_names_are_refused(self, tmp_path):
+        store = Store(tmp_path)
+        first = store.create_workspace("Acme")
+        other = store.create_workspace("Other")
+        with pytest.raises(InputError, match="already exists"):
+            store.create_workspace("Acme")
+        with pytest.raises(InputError, match="already exists"):
+            store.rename_workspace(other.id, "Acme")
+        with pytest.raises(InputError, match="empty"):
+            store.create_workspace("   ")
+        assert [w.name for w in store.list_workspaces()] == [first.name, other.name]
+
+    def test_deleting_a_workspace_removes_its_tables_only(self, tmp_path):
+        store = Store(tmp_path)
+        doomed, kept = store.create_workspace("Doomed"), store.create_workspace("Kept")
+        gone, stays = _save(store, doomed.id), _save(store, kept.id)
+        store.delete_workspace(doomed.id)
+        assert not store.canonical_path(gone.id).exists()
+        assert store.list_datasets(kept.id) == [stays]
+        assert store.canonical_path(stays.id).exists()
+
+
+class TestDatasets:
+    def test_saved_tables_survive_a_restart(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        saved = _save(store, ws.id)
+        store.engine.dispose()
+
+        reopened = Store(tmp_path)  # a new process would do exactly this
+        [dataset] = reopened.list_datasets(ws.id)
+        assert dataset == saved
+        assert dataset.mapping == MAPPING
+        pd.testing.assert_frame_equal(reopened.load_raw(dataset.id), RAW)
+        pd.testing.assert_frame_equal(reopened.load_canonical(dataset.id), CANONICAL, check_dtype=False)
+        assert reopened.workspace_tables(ws.id) == {"transactions": [reopened.canonical_path(dataset.id)]}
+
+    def test_second_save_on_a_stale_version_is_refused(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        dataset = _save(store, ws.id)
+        first_edit = TableMapping(kind="transactions", roles={**MAPPING.roles}, segments=["Amt"])
+        store.update_mapping(dataset.id, expected_version=1, canonical=CANONICAL, mapping=first_edit)
+
+        second_edit = TableMapping(kind="customers", roles={"customer_id": "Customer ID"})
+        with pytest.raises(ConflictError, match="another session"):
+            store.update_mapping(dataset.id, expected_version=1, canonical=CANONICAL, mapping=second_edit)
+        current = store.get_dataset(dataset.id)
+        assert current.version == 2 and current.mapping == first_edit
+
+    def test_saving_into_a_deleted_workspace_is_refused_cleanly(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        store.delete_workspace(ws.id)
+        with pytest.raises(InputError, match="no longer exists"):
+            _save(store, ws.id)
+        assert list((tmp_path / "tables").iterdir()) == []
+
+    def test_fingerprint_changes_with_content(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        empty = store.workspace_fingerprint(ws.id)
+        dataset = _save(store, ws.id)
+        one = store.workspace_fingerprint(ws.id)
+        store.update_mapping(dataset.id, expected_version=1, canonical=CANONICAL.head(1), mapping=MAPPING)
+        assert len({empty, one, store.workspace_fingerprint(ws.id)}) == 3
+
+
+class TestAtomicWrites:
+    def test_a_failed_write_keeps_the_previous_file(self, tmp_path, monkeypatch):
+        path = tmp_path / "t.parquet"
+        write_parquet_atomic(CANONICAL, path)
+
+        def crash(self, *args, **kwargs):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", crash)
+        with pytest.raises(OSError):
+            write_parquet_atomic(CANONICAL.head(1), path)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(pd.read_parquet(path), CANONICAL, check_dtype=False)
+        assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
+
+    def test_frame_hash_sees_every_row(self):
+        # pandas' own hashing in st.cache_data samples big frames; ours must not.
+        big = pd.DataFrame({"x": range(60_000)})
+        changed = big.copy()
+        changed.loc[59_999, "x"] = -1
+        assert frame_hash(big) != frame_hash(changed)
+        assert frame_hash(big) == frame_hash(big.copy())

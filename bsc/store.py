@@ -15,8 +15,10 @@ every update must name, so two sessions cannot silently overwrite each other.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from bsc.errors import InputError
-from bsc.mapping import TableMapping
+from bsc.mapping import Problem, TableMapping
 
 DEFAULT_DATA_DIR = "workspace-data"
 
@@ -63,6 +65,7 @@ datasets = Table(
     Column("sheet", String(300)),
     Column("kind", String(40), nullable=False),
     Column("mapping", Text, nullable=False),
+    Column("problems", Text, nullable=False, default="[]"),
     Column("rows", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("created_at", DateTime, nullable=False),
@@ -90,6 +93,7 @@ class Dataset:
     sheet: str | None
     kind: str
     mapping: TableMapping
+    problems: tuple[Problem, ...]
     rows: int
     content_hash: str
     created_at: datetime
@@ -226,6 +230,7 @@ class Store:
         raw: pd.DataFrame,
         canonical: pd.DataFrame,
         mapping: TableMapping,
+        problems: Sequence[Problem] = (),
     ) -> Dataset:
         """Store a new table: its raw and canonical Parquet files first, then the metadata row."""
         self.get_workspace(workspace_id)
@@ -241,6 +246,7 @@ class Store:
             "sheet": sheet,
             "kind": mapping.kind,
             "mapping": mapping.to_json(),
+            "problems": _problems_json(problems),
             "rows": len(raw),
             "content_hash": frame_hash(canonical),
             "created_at": now,
@@ -256,7 +262,13 @@ class Store:
         return self.get_dataset(dataset_id)
 
     def update_mapping(
-        self, dataset_id: str, *, expected_version: int, canonical: pd.DataFrame, mapping: TableMapping
+        self,
+        dataset_id: str,
+        *,
+        expected_version: int,
+        canonical: pd.DataFrame,
+        mapping: TableMapping,
+        problems: Sequence[Problem] = (),
     ) -> Dataset:
         """Replace a table's mapping and canonical form, refusing if someone saved in between."""
         current = self.get_dataset(dataset_id)
@@ -274,6 +286,7 @@ class Store:
                 .values(
                     kind=mapping.kind,
                     mapping=mapping.to_json(),
+                    problems=_problems_json(problems),
                     content_hash=frame_hash(canonical),
                     updated_at=_now(),
                     version=expected_version + 1,
@@ -332,7 +345,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _dataset(row) -> Dataset:
     values = dict(row)
     values["mapping"] = TableMapping.from_json(values["mapping"])
+    values["problems"] = tuple(
+        Problem(**{**item, "examples": tuple(item["examples"])}) for item in json.loads(values["problems"])
+    )
     return Dataset(**values)
+
+
+def _problems_json(problems: Sequence[Problem]) -> str:
+    return json.dumps([problem.to_dict() for problem in problems])
 
 
 def _clean_name(name: str) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bsc.errors import InputError
-from bsc.mapping import TableMapping
+from bsc.mapping import Problem, TableMapping
 from bsc.store import ConflictError, Store, frame_hash, write_parquet_atomic
 
 RAW = pd.DataFrame(
@@ -19,6 +19,9 @@ CANONICAL = pd.DataFrame(
         "amount": [1.5, 2.0],
     }
 )
+PROBLEMS = (
+    Problem("warning", "2 amounts are negative (returns)", rows=2, examples=("-1", "-2"), column="Amt"),
+)
 MAPPING = TableMapping(
     kind="transactions", roles={"customer_id": "Customer ID", "date": "Order Date", "amount": "Amt"}
 )
@@ -26,7 +29,14 @@ MAPPING = TableMapping(
 
 def _save(store: Store, workspace_id: str, name: str = "orders.csv"):
     return store.save_dataset(
-        workspace_id, name=name, source=name, sheet=None, raw=RAW, canonical=CANONICAL, mapping=MAPPING
+        workspace_id,
+        name=name,
+        source=name,
+        sheet=None,
+        raw=RAW,
+        canonical=CANONICAL,
+        mapping=MAPPING,
+        problems=PROBLEMS,
     )
 
 
@@ -73,6 +83,7 @@ class TestDatasets:
         [dataset] = reopened.list_datasets(ws.id)
         assert dataset == saved
         assert dataset.mapping == MAPPING
+        assert dataset.problems == PROBLEMS
         pd.testing.assert_frame_equal(reopened.load_raw(dataset.id), RAW)
         pd.testing.assert_frame_equal(reopened.load_canonical(dataset.id), CANONICAL, check_dtype=False)
         assert reopened.workspace_tables(ws.id) == {"transactions": [reopened.canonical_path(dataset.id)]}

@@ -261,16 +261,18 @@ def generate_company(
         When a parameter is outside its range.
     """
     customers, months, seed, end = _checked(customers, months, seed, end)
-    rng = np.random.default_rng(seed)
+    # One independent stream per table: changing how one table is drawn leaves the others as
+    # they were for the same seed.
+    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(5)]
     calendar = _Calendar.build(end, months)
-    people, plan = _draw_customers(rng, customers, calendar)
-    orders = _orders_table(rng, people, calendar)
+    people, plan = _draw_customers(streams[0], customers, calendar)
+    orders = _orders_table(streams[1], people, calendar)
     return {
         "customers": _customers_table(people, calendar),
         "orders": orders,
-        "surveys": _surveys_table(rng, people, calendar, end),
-        "tickets": _tickets_table(rng, people, calendar),
-        "marketing": _marketing_table(rng, people, plan, calendar, orders),
+        "surveys": _surveys_table(streams[2], people, calendar, end),
+        "tickets": _tickets_table(streams[3], people, calendar),
+        "marketing": _marketing_table(streams[4], people, plan, calendar, orders),
     }
 
 

@@ -1,0 +1,355 @@
+"""Turning a raw table and its mapping into the canonical table, and reporting what is wrong.
+
+The canonical form (see ``canonical.md`` and :mod:`bsc.schema`): each mapped role column renamed
+to its role id and typed by the role (id and text as pandas ``string``, dates as naive
+``datetime64[us]``, numbers as ``float64``, flags as nullable ``boolean``); segment columns as
+``string`` and numeric attributes as ``float64``, named by :func:`clean_column_name`. Nothing else.
+
+Rows are kept wherever possible: an unreadable cell becomes missing and a :class:`Problem` says how
+many rows it touched, with up to five examples. The one exception is a customers table, where later
+rows repeating a customer id are dropped (a customer counted twice would distort every rate).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bsc import schema
+from bsc.detect import (
+    blank_mask,
+    clean_text,
+    describe_date_format,
+    detect_mapping,
+    parse_dates,
+    parse_flags,
+    parse_numbers,
+)
+from bsc.errors import InputError
+from bsc.ingest import RawTable, read_tables
+from bsc.mapping import Problem, TableMapping
+
+__all__ = [
+    "InspectedTable",
+    "PreparedTable",
+    "clean_column_name",
+    "inspect_file",
+    "prepare_table",
+]
+
+MAX_EXAMPLES = 5
+
+# Allowed score ranges per (kind, role): values outside are left empty and reported.
+SCORE_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("feedback", "nps"): (0, 10),
+    ("feedback", "csat"): (1, 5),
+    ("feedback", "ces"): (1, 7),
+}
+# Negative values here are legitimate (returns, refunds) and reported for information only.
+NEGATIVE_ALLOWED = {("transactions", "amount"), ("transactions", "quantity")}
+# Negative values here make no sense; they are kept but reported as a warning.
+NON_NEGATIVE = {
+    ("customers", "acquisition_cost"),
+    ("transactions", "unit_price"),
+    ("support", "response_minutes"),
+    ("marketing", "spend"),
+    ("marketing", "leads"),
+    ("marketing", "conversions"),
+    ("marketing", "market_size"),
+}
+_WHOLE_FLOAT_TEXT = re.compile(r"^(-?\d+)\.0+$")
+
+
+@dataclass
+class PreparedTable:
+    """A canonical table and the problems found while building it."""
+
+    canonical: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class InspectedTable:
+    """One table of an uploaded file: as read, as detected, and as prepared.
+
+    ``prepared`` is None when the detected mapping cannot be used; ``error`` then says why.
+    """
+
+    raw: RawTable
+    mapping: TableMapping
+    prepared: PreparedTable | None
+    error: str | None = None
+
+
+def clean_column_name(name: object) -> str:
+    """A source column name as used in canonical tables: lowercase, each run of characters other
+    than letters and digits replaced by ``_``, leading and trailing ``_`` removed
+    (``"Payment Method"`` -> ``payment_method``, ``"MonthlyCharges"`` -> ``monthlycharges``).
+    A name with no letters or digits becomes ``column``."""
+    cleaned = re.sub(r"[\W_]+", "_", str(name).lower()).strip("_")
+    return cleaned or "column"
+
+
+def inspect_file(name: str, data: bytes) -> list[InspectedTable]:
+    """Read a file, detect each table's mapping and prepare it.
+
+    A table whose mapping cannot work keeps its raw frame and mapping and carries the error
+    message instead of a prepared table; the other tables of the file are unaffected.
+
+    Raises
+    ------
+    InputError
+        When the file itself cannot be read (see :func:`bsc.ingest.read_tables`).
+    """
+    inspected: list[InspectedTable] = []
+    for raw in read_tables(name, data):
+        mapping = detect_mapping(raw.frame, raw.name)
+        try:
+            inspected.append(InspectedTable(raw, mapping, prepare_table(raw.frame, mapping)))
+        except InputError as error:
+            inspected.append(InspectedTable(raw, mapping, None, str(error)))
+    return inspected
+
+
+def prepare_table(frame: pd.DataFrame, mapping: TableMapping) -> PreparedTable:
+    """Build the canonical table of ``frame`` under ``mapping`` and validate its values.
+
+    Reported (rows kept, bad cells left empty): missing ids, unreadable dates, numbers and yes/no
+    values, scores outside their range (NPS 0–10, CSAT 1–5, CES 1–7), negative values where
+    they make no sense. Negative amounts and quantities in transactions are reported for
+    information (returns). In a customers table, rows repeating an earlier customer id are dropped.
+
+    Derived roles: in transactions without an amount, ``amount = quantity × unit_price``; in
+    customers without a churn flag, ``churn = churn_date is not empty``.
+
+    Raises
+    ------
+    InputError
+        When the kind is unknown, a mapped role is not a role of the kind, a mapped column is not
+        in the table, or none of the kind's required role sets is mapped.
+    """
+    kind = _check_mapping(frame, mapping)
+    frame = frame.reset_index(drop=True)
+    problems: list[Problem] = []
+    columns: dict[str, pd.Series] = {}
+    for role_id in kind.role_ids:
+        if role_id in mapping.roles:
+            source = mapping.roles[role_id]
+            columns[role_id] = _convert_role(kind, kind.role(role_id), frame[source], source, problems)
+    _derive_roles(kind, columns, problems)
+    _add_attributes(frame, mapping, columns, problems)
+    canonical = pd.DataFrame(columns, index=frame.index)
+    if kind.id == "customers":
+        canonical = _drop_repeated_customers(canonical, mapping.roles["customer_id"], problems)
+    return PreparedTable(canonical.reset_index(drop=True), problems)
+
+
+# --- checking the mapping ---------------------------------------------------------------------
+
+
+def _check_mapping(frame: pd.DataFrame, mapping: TableMapping) -> schema.TableKind:
+    if mapping.kind not in schema.KINDS:
+        choices = ", ".join(k.label.lower() for k in schema.KINDS.values())
+        raise InputError(f"The kind of this table is not known; choose one of: {choices}.")
+    kind = schema.kind(mapping.kind)
+    strangers = [role for role in mapping.roles if role not in kind.role_ids]
+    if strangers:
+        raise InputError(f"{', '.join(strangers)} is not a column role of a {kind.label} table.")
+    wanted = [*mapping.roles.values(), *mapping.segments, *mapping.attributes]
+    absent = list(dict.fromkeys(column for column in wanted if column not in frame.columns))
+    if absent:
+        raise InputError(
+            f"The table has no column named {', '.join(repr(c) for c in absent)}; check the column mapping."
+        )
+    mapped = set(mapping.roles)
+    if any(set(required) <= mapped for required in kind.required_any):
+        return kind
+    closest = min(kind.required_any, key=lambda required: len(set(required) - mapped))
+    missing = [kind.role(r).label for r in closest if r not in mapped]
+    needs = " or ".join(", ".join(kind.role(r).label for r in required) for required in kind.required_any)
+    raise InputError(f"A {kind.label} table needs {needs}; missing: {', '.join(missing)}.")
+
+
+# --- converting columns -----------------------------------------------------------------------
+
+
+def _examples(values: pd.Series, mask: pd.Series) -> tuple[str, ...]:
+    """Up to five offending cells as ``row N: value`` (N counts data rows from 1)."""
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))[:MAX_EXAMPLES]
+    return tuple(f"row {i + 1}: {values.iloc[i]}" for i in positions)
+
+
+def _report(
+    problems: list[Problem],
+    severity: str,
+    subject: str,
+    predicate: str,
+    values: pd.Series,
+    mask: pd.Series,
+    column: str,
+) -> None:
+    """Add a problem ``"<subject>: <n> rows are <predicate>."`` when ``mask`` marks any row."""
+    count = int(mask.sum())
+    if count:
+        rows = "1 row is" if count == 1 else f"{count:,} rows are"
+        problems.append(
+            Problem(
+                severity,  # type: ignore[arg-type]
+                f"{subject}: {rows} {predicate}.",
+                rows=count,
+                examples=_examples(values, mask),
+                column=column,
+            )
+        )
+
+
+def _convert_role(
+    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+) -> pd.Series:
+    converter = {
+        "id": _convert_id,
+        "date": _convert_date,
+        "number": _convert_number,
+        "flag": _convert_flag,
+        "category": _convert_text,
+        "text": _convert_text,
+    }[role.type]
+    return converter(kind, role, values, source, problems)
+
+
+def _convert_id(
+    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+) -> pd.Series:
+    """Ids as stripped text; ``1001.0`` (a number stored as float) becomes ``1001``; zero padding
+    is kept."""
+    ids = clean_text(values)
+    whole_float = ids.str.endswith(".0").fillna(False).astype(bool)
+    if whole_float.any():
+        ids[whole_float] = ids[whole_float].str.replace(_WHOLE_FLOAT_TEXT, r"\1", regex=True)
+    severity = "warning" if role.id == "customer_id" else "info"
+    predicate = (
+        "empty; kept, but they cannot be linked to a customer" if role.id == "customer_id" else "empty; kept"
+    )
+    _report(problems, severity, role.label, predicate, values, ids.isna(), source)
+    return ids.astype("string")
+
+
+def _convert_date(
+    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+) -> pd.Series:
+    dates, formats = parse_dates(values, excel_serials=True)
+    blank = blank_mask(values)
+    unreadable = dates.isna() & ~blank
+    _report(problems, "warning", role.label, "not a readable date; left empty", values, unreadable, source)
+    if len(formats) > 1:
+        problems.append(
+            Problem(
+                "info",
+                f"{role.label} is written in {len(formats)} date formats ({', '.join(map(describe_date_format, formats))}); all were read.",
+                column=source,
+            )
+        )
+    if _is_required(kind, role.id):
+        _report(problems, "warning", role.label, "empty", values, blank, source)
+    return dates
+
+
+def _convert_number(
+    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+) -> pd.Series:
+    numbers = _parse_reported(values, role.label, source, problems)
+    key = (kind.id, role.id)
+    if key in SCORE_RANGES:
+        low, high = SCORE_RANGES[key]
+        outside = numbers.notna() & ~numbers.between(low, high)
+        predicate = f"outside {low:g}–{high:g}; left empty"
+        _report(problems, "warning", role.label, predicate, values, outside, source)
+        numbers = numbers.mask(outside)
+    elif key in NEGATIVE_ALLOWED:
+        predicate = "negative (returns or refunds); kept"
+        _report(problems, "info", role.label, predicate, values, numbers < 0, source)
+    elif key in NON_NEGATIVE:
+        _report(problems, "warning", role.label, "negative; kept", values, numbers < 0, source)
+    return numbers
+
+
+def _parse_reported(values: pd.Series, label: str, source: str, problems: list[Problem]) -> pd.Series:
+    numbers = parse_numbers(values)
+    unreadable = numbers.isna() & ~blank_mask(values)
+    _report(problems, "warning", label, "not a number; left empty", values, unreadable, source)
+    return numbers
+
+
+def _convert_flag(
+    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+) -> pd.Series:
+    flags = parse_flags(values)
+    unreadable = flags.isna() & ~blank_mask(values)
+    _report(problems, "warning", role.label, "not a yes/no value; left empty", values, unreadable, source)
+    return flags
+
+
+def _convert_text(
+    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+) -> pd.Series:
+    return clean_text(values).astype("string")
+
+
+def _is_required(kind: schema.TableKind, role_id: str) -> bool:
+    return all(role_id in required for required in kind.required_any)
+
+
+# --- derived roles, attributes, repeated customers -------------------------------------------
+
+
+def _derive_roles(kind: schema.TableKind, columns: dict[str, pd.Series], problems: list[Problem]) -> None:
+    if kind.id == "transactions" and "amount" not in columns:
+        columns["amount"] = columns["quantity"] * columns["unit_price"]
+        problems.append(Problem("info", "Amount was computed as quantity × unit price."))
+    if kind.id == "customers" and "churn" not in columns and "churn_date" in columns:
+        columns["churn"] = columns["churn_date"].notna().astype("boolean")
+        problems.append(Problem("info", "Churn flag was set for every customer with a churn date."))
+    order = {role_id: i for i, role_id in enumerate(kind.role_ids)}
+    ordered = sorted(columns.items(), key=lambda item: order[item[0]])
+    columns.clear()
+    columns.update(ordered)
+
+
+def _add_attributes(
+    frame: pd.DataFrame, mapping: TableMapping, columns: dict[str, pd.Series], problems: list[Problem]
+) -> None:
+    """Segment columns as text, numeric attributes as float64, under cleaned unique names."""
+    for source, numeric in [
+        *((s, False) for s in mapping.segments),
+        *((a, True) for a in mapping.attributes),
+    ]:
+        name = clean_column_name(source)
+        while name in columns or name in schema.kind(mapping.kind).role_ids:
+            name += "_attr"
+        if numeric:
+            columns[name] = _parse_reported(frame[source], f"Column {source!r}", source, problems)
+        else:
+            columns[name] = clean_text(frame[source]).astype("string")
+
+
+def _drop_repeated_customers(canonical: pd.DataFrame, source: str, problems: list[Problem]) -> pd.DataFrame:
+    ids = canonical["customer_id"]
+    repeated = ids.notna() & ids.duplicated(keep="first")
+    if not repeated.any():
+        return canonical
+    counts = ids[ids.isin(ids[repeated])].value_counts()
+    examples = tuple(f"{value} ({count} rows)" for value, count in counts.iloc[:MAX_EXAMPLES].items())
+    problems.append(
+        Problem(
+            "warning",
+            f"{len(counts)} customer IDs appear on more than one row; the first row of each was kept "
+            f"and {int(repeated.sum())} repeated rows were dropped.",
+            rows=int(repeated.sum()),
+            examples=examples,
+            column=source,
+        )
+    )
+    return canonical[~repeated]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -430,3 +431,23 @@ class TestWriteCompany:
         tables = generate_company(customers=200, months=24, seed=5)
         for name in TABLE_NAMES:
             pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), tables[name])
+
+
+class TestShippedDemo:
+    """The committed files in data/ are what the generator writes with its defaults."""
+
+    DATA = Path(__file__).resolve().parents[1] / "data"
+
+    @pytest.mark.parametrize("name", TABLE_NAMES)
+    def test_csv_matches_generator(self, company: dict[str, pd.DataFrame], name: str) -> None:
+        dates = [column for column in COLUMNS[name] if column.endswith(("_date", "_at")) or column == "month"]
+        shipped = pd.read_csv(self.DATA / "demo" / f"{name}.csv", parse_dates=dates)
+        pd.testing.assert_frame_equal(shipped, company[name], check_dtype=False)
+
+    def test_workbook_has_every_table(self, company: dict[str, pd.DataFrame]) -> None:
+        book = openpyxl.load_workbook(self.DATA / "demo_company.xlsx", read_only=True)
+        assert book.sheetnames == list(TABLE_NAMES)
+        for name in TABLE_NAMES:
+            # Headers only: row by row content is checked on a small company in TestWriteCompany.
+            header = next(book[name].iter_rows(max_row=1, values_only=True))
+            assert list(header) == list(company[name].columns), name

@@ -299,6 +299,19 @@ def write_company(
     ``XLSX_MAX_ROWS`` rows or more: such a workbook would take minutes to write and be slow to
     open, and the CSV files hold the same data.
 
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder for the table files; created when missing.
+    customers, months, seed, end
+        As for :func:`generate_company`.
+    xlsx : bool
+        Also write the workbook (when it fits).
+    xlsx_path : str or Path, optional
+        Where to write the workbook instead of ``out_dir/demo_company.xlsx``.
+    formats : sequence of str
+        Table file formats, among ``"csv"`` and ``"parquet"`` (a single name is accepted too).
+
     Returns
     -------
     list[Path]
@@ -309,11 +322,13 @@ def write_company(
     InputError
         When a parameter is outside its range or a format is unknown.
     """
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise InputError(
-            f"Unknown output format {', '.join(map(repr, unknown)) or '(none given)'}: "
-            f"choose from {', '.join(FORMATS)}."
+            f"Unknown output format {', '.join(map(repr, unknown))}: choose from {', '.join(FORMATS)}."
+            if unknown
+            else f"Choose at least one output format: {', '.join(FORMATS)}."
         )
     tables = generate_company(customers=customers, months=months, seed=seed, end=end)
     out_dir = Path(out_dir)

@@ -359,9 +359,14 @@ class TestInputErrors:
         with pytest.raises(InputError, match=message):
             generate_company(**arguments)
 
-    def test_unknown_format(self, tmp_path) -> None:
-        with pytest.raises(InputError, match="Unknown output format 'json'"):
-            write_company(tmp_path, customers=100, months=24, formats=("csv", "json"))
+    @pytest.mark.parametrize(
+        ("formats", "message"),
+        [(("csv", "json"), "Unknown output format 'json'"), ((), "Choose at least one output format")],
+        ids=["unknown", "none"],
+    )
+    def test_bad_formats(self, tmp_path, formats: tuple[str, ...], message: str) -> None:
+        with pytest.raises(InputError, match=message):
+            write_company(tmp_path, customers=100, months=24, formats=formats)
         assert not list(tmp_path.iterdir())
 
 
@@ -426,7 +431,7 @@ class TestWriteCompany:
         assert "Skipped the Excel workbook: the orders table has" in caplog.text
 
     def test_parquet_keeps_types(self, tmp_path) -> None:
-        written = write_company(tmp_path, customers=200, months=24, seed=5, xlsx=False, formats=("parquet",))
+        written = write_company(tmp_path, customers=200, months=24, seed=5, xlsx=False, formats="parquet")
         assert [path.name for path in written] == [f"{name}.parquet" for name in TABLE_NAMES]
         tables = generate_company(customers=200, months=24, seed=5)
         for name in TABLE_NAMES:

@@ -45,10 +45,12 @@ __all__ = [
     "parse_flags",
     "parse_numbers",
     "profile_column",
+    "spread_sample",
     "uses_decimal_comma",
 ]
 
 SAMPLE_SIZE = 2000
+_MAX_FORMATS_PER_COLUMN = 6
 ASSIGN_THRESHOLD = 0.35
 
 # --- value parsing ----------------------------------------------------------------------------
@@ -202,21 +204,37 @@ def describe_date_format(fmt: str) -> str:
     return re.sub(r"%[a-zA-Z]", lambda m: _FORMAT_WORDS.get(m.group(), m.group()), fmt)
 
 
+def spread_sample(values: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
+    """Up to ``size`` cells spread evenly over the whole column (first and last included)."""
+    if len(values) <= size:
+        return values
+    return values.iloc[np.unique(np.linspace(0, len(values) - 1, size).astype(int))]
+
+
+def _day_month_swapped(fmt: str) -> str | None:
+    """The same format with day and month in the other order, if it is a known format."""
+    if "%d" not in fmt or "%m" not in fmt:
+        return None
+    swapped = fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m")
+    return swapped if swapped in DATE_FORMATS else None
+
+
 def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, list[str]]:
     """Parse a column to naive ``datetime64[us]``; blanks and unreadable cells become NaT.
 
-    The formats are detected on a sample (:func:`date_formats`); the best reads the column, each
-    next one reads only the cells still unread. Numbers in the Excel serial range are read as
-    days since 1899-12-30 when ``excel_serials`` is True. Returns the dates and the formats used.
+    The best format for a sample of the column (:func:`date_formats`) reads the column; formats
+    are then detected again on a sample of the cells still unread, and so on, so a column may mix
+    several formats. When day and month could be in either order (``03/04/2023``), both orders
+    are tried on the whole column and the one reading more cells wins (day first on a tie).
+    Numbers in the Excel serial range are read as days since 1899-12-30 when ``excel_serials`` is
+    True. Returns the dates and the formats used, in order.
     """
     if values.dtype.kind == "M":
         parsed = values.dt.tz_convert(None) if values.dt.tz is not None else values
         return parsed.astype("datetime64[us]"), ["native"]
     text = clean_text(values)
-    filled = text.dropna()
-    sample = filled.iloc[:: max(1, len(filled) // SAMPLE_SIZE)].iloc[:SAMPLE_SIZE]
-    if excel_serials and not sample.empty:
-        sample_numbers = parse_numbers(sample)
+    if excel_serials and text.notna().any():
+        sample_numbers = parse_numbers(spread_sample(text.dropna()))
         if sample_numbers.between(*_SERIAL_RANGE).mean() >= 0.9:
             numbers = parse_numbers(values)
             serial = numbers.between(*_SERIAL_RANGE)
@@ -224,16 +242,24 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
             return (_EXCEL_EPOCH + days).astype("datetime64[us]"), ["excel serial"]
     dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     used: list[str] = []
-    todo = text.notna()
-    for fmt, _share in date_formats(sample):
-        if not todo.any():
+    remaining = text.dropna()
+    while not remaining.empty and len(used) < _MAX_FORMATS_PER_COLUMN:
+        formats = date_formats(spread_sample(remaining))
+        if not formats:
             break
-        parsed = _to_datetime(text[todo], fmt)
+        fmt = formats[0][0]
+        parsed = _to_datetime(remaining, fmt)
+        twin = _day_month_swapped(fmt)
+        if twin is not None:
+            parsed_twin = _to_datetime(remaining, twin)
+            if parsed_twin.notna().sum() > parsed.notna().sum():
+                fmt, parsed = twin, parsed_twin
         hit = parsed.notna()
-        if hit.any():
-            dates[parsed.index[hit]] = parsed[hit]
-            todo[parsed.index[hit]] = False
-            used.append(fmt)
+        if not hit.any():
+            break
+        dates[parsed.index[hit]] = parsed[hit]
+        remaining = remaining[~hit]
+        used.append(fmt)
     return dates, used
 
 
@@ -315,7 +341,7 @@ def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
     filled_text = text.dropna()
     filled = len(filled_text)
     distinct = int(filled_text.nunique())
-    sample = filled_text.iloc[:: max(1, filled // SAMPLE_SIZE)].iloc[:SAMPLE_SIZE]
+    sample = spread_sample(filled_text)
     numbers = parse_numbers(values.loc[sample.index]).dropna() if filled else pd.Series(dtype=float)
     count = max(1, len(sample))
     number_share = len(numbers) / count

@@ -150,7 +150,8 @@ def _check_size(name: str, size: int, max_bytes: int) -> None:
 
 def _read_text(name: str, data: bytes) -> RawTable:
     text, encoding_problems = _decode(name, data)
-    lines = [line for line in text.splitlines()[: _SNIFF_LINES * 2] if line.strip()][:_SNIFF_LINES]
+    head = text[:1_000_000].splitlines()[: _SNIFF_LINES * 2]
+    lines = [line for line in head if line.strip()][:_SNIFF_LINES]
     delimiter = _sniff_delimiter(lines)
     cells, skipped = _parse_delimited(name, text, delimiter)
     problems = list(encoding_problems)

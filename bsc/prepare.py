@@ -179,7 +179,13 @@ def _check_mapping(frame: pd.DataFrame, mapping: TableMapping) -> schema.TableKi
 def _examples(values: pd.Series, mask: pd.Series) -> tuple[str, ...]:
     """Up to five offending cells as ``row N: value`` (N counts data rows from 1)."""
     positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))[:MAX_EXAMPLES]
-    return tuple(f"row {i + 1}: {values.iloc[i]}" for i in positions)
+    return tuple(f"row {i + 1}: {_shown(values.iloc[i])}" for i in positions)
+
+
+def _shown(cell: object) -> str:
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)):
+        return "(empty)"
+    return str(cell) if str(cell).strip() else "(empty)"
 
 
 def _report(

@@ -126,6 +126,15 @@ class TestDates:
             pd.Timestamp("2024-01-31"),
         ]
 
+    def test_month_first_found_late_in_a_long_column(self):
+        # 2,400 cells with day <= 12 come first; only the last 600 show the month comes first
+        cells = [f"12/{1 + i // 200}/2010 8:{i % 60:02d}" for i in range(3000)]
+        dates, formats = parse_dates(text(*cells))
+        assert formats == ["%m/%d/%Y %H:%M"]
+        assert dates.iloc[0] == pd.Timestamp("2010-12-01 08:00")
+        assert dates.iloc[2999] == pd.Timestamp("2010-12-15 08:59")  # i = 2999: day 1 + 14, minute 59
+        assert dates.notna().all()
+
     def test_excel_serials(self):
         # Excel counts days from 1899-12-30: 44927 is 2023-01-01 and 45000 is 73 days later,
         # 2023-03-15 (31 days of January + 28 of February + 14).

@@ -222,6 +222,7 @@ class TestValidation:
         problem = only(prepared.problems, "Customer ID")
         assert (problem.severity, problem.rows) == ("warning", 2)
         assert "cannot be linked" in problem.message
+        assert problem.examples == ("row 2: (empty)", "row 3: (empty)")
 
     def test_unreadable_flags(self):
         frame = pd.DataFrame({"id": text("A", "B", "C"), "left": text("Yes", "maybe", "No")})

@@ -37,6 +37,7 @@ __all__ = [
     "blank_mask",
     "clean_text",
     "date_formats",
+    "day_month_ambiguous",
     "describe_date_format",
     "detect_mapping",
     "detect_value_type",
@@ -217,6 +218,18 @@ def _day_month_swapped(fmt: str) -> str | None:
         return None
     swapped = fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m")
     return swapped if swapped in DATE_FORMATS else None
+
+
+def day_month_ambiguous(values: pd.Series, fmt: str) -> bool:
+    """True when ``values`` read as well with day and month swapped in ``fmt`` but give other
+    dates (every day is 12 or less, as in ``03/04/2023``)."""
+    twin = _day_month_swapped(fmt)
+    if twin is None:
+        return False
+    text = clean_text(values).dropna()
+    as_given, swapped = _to_datetime(text, fmt), _to_datetime(text, twin)
+    both = as_given.notna() & swapped.notna()
+    return bool(both.sum() == as_given.notna().sum() and (as_given[both] != swapped[both]).any())
 
 
 def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, list[str]]:

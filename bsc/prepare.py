@@ -22,6 +22,7 @@ from bsc import schema
 from bsc.detect import (
     blank_mask,
     clean_text,
+    day_month_ambiguous,
     describe_date_format,
     detect_mapping,
     parse_dates,
@@ -255,6 +256,15 @@ def _convert_date(
             Problem(
                 "info",
                 f"{role.label} is written in {len(formats)} date formats ({', '.join(map(describe_date_format, formats))}); all were read.",
+                column=source,
+            )
+        )
+    if formats and day_month_ambiguous(values, formats[0]):
+        problems.append(
+            Problem(
+                "info",
+                f"{role.label}: day and month could be in either order; read as "
+                f"{describe_date_format(formats[0])}. Check a few dates.",
                 column=source,
             )
         )

@@ -135,6 +135,29 @@ class TestNastyFiles:
         assert formats.severity == "info"
         assert "YYYY-MM-DD, DD/MM/YYYY, Mon DD, YYYY" in formats.message
 
+    def test_day_month_order_that_cannot_be_told(self):
+        frame = pd.DataFrame({"id": text("A", "B"), "joined": text("03/04/2023", "11/12/2023")})
+        mapping = TableMapping("customers", roles={"customer_id": "id", "signup_date": "joined"})
+        prepared = prepare_table(frame, mapping)
+        # day first on a tie: 3 April and 11 December
+        assert prepared.canonical["signup_date"].tolist() == [
+            pd.Timestamp("2023-04-03"),
+            pd.Timestamp("2023-12-11"),
+        ]
+        problem = only(prepared.problems, "either order")
+        assert problem.severity == "info"
+        assert "DD/MM/YYYY" in problem.message
+
+    def test_day_month_order_told_by_a_late_day(self):
+        frame = pd.DataFrame({"id": text("A", "B"), "joined": text("03/04/2023", "11/13/2023")})
+        mapping = TableMapping("customers", roles={"customer_id": "id", "signup_date": "joined"})
+        prepared = prepare_table(frame, mapping)
+        assert prepared.canonical["signup_date"].tolist() == [
+            pd.Timestamp("2023-03-04"),
+            pd.Timestamp("2023-11-13"),
+        ]
+        assert prepared.problems == []
+
     def test_decimal_commas_and_a_return(self):
         prepared = prepared_fixture("semicolons.csv")
         assert prepared.canonical["amount"].tolist() == [12.5, 1234.0, -5.25, 99.99]

@@ -1,0 +1,5 @@
+import sys
+
+from bsc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,118 @@
+"""The command line: ``python -m bsc COMMAND ...``.
+
+Bad input prints one clear line on stderr and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bsc.errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+def inspect_command(args: argparse.Namespace) -> int:
+    """Print each table found in the files: kind, rows, detected roles and problems."""
+    from bsc.detect import detect_mapping
+    from bsc.ingest import read_path
+    from bsc.prepare import prepare_table
+
+    report = []
+    for path in args.files:
+        for table in read_path(path):
+            mapping = detect_mapping(table.frame, table.name)
+            problems = list(table.problems)
+            try:
+                problems += prepare_table(table.frame, mapping).problems
+            except InputError as error:
+                problems.append(_problem("error", str(error)))
+            report.append(
+                {
+                    "name": table.name,
+                    "kind": mapping.kind,
+                    "rows": len(table.frame),
+                    "roles": dict(mapping.roles),
+                    "segments": list(mapping.segments),
+                    "attributes": list(mapping.attributes),
+                    "confidence": {role: round(c, 2) for role, c in mapping.confidence.items()},
+                    "problems": [
+                        {"severity": p.severity, "message": p.message, "rows": p.rows} for p in problems
+                    ],
+                }
+            )
+    if args.json:
+        print(json.dumps({"tables": report}, indent=2, default=str))
+        return 0
+    for table in report:
+        print(f"{table['name']}: {table['kind']}, {table['rows']:,} rows")
+        for role, column in table["roles"].items():
+            confidence = table["confidence"].get(role)
+            suffix = f" ({confidence:.0%})" if confidence is not None else ""
+            print(f"  {role:<20} <- {column}{suffix}")
+        for label in ("segments", "attributes"):
+            if table[label]:
+                print(f"  {label:<20} <- {', '.join(table[label])}")
+        for problem in table["problems"]:
+            print(f"  [{problem['severity']}] {problem['message']} ({problem['rows']} rows)")
+    return 0
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """Write a generated demo company as CSV files (and an .xlsx workbook when it fits)."""
+    from bsc.demo import write_company
+
+    written = write_company(args.out, customers=args.customers, months=args.months, seed=args.seed)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _problem(severity: str, message: str):
+    from bsc.mapping import Problem
+
+    return Problem(severity=severity, message=message)  # type: ignore[arg-type]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bsc", description="Customer Scorecard from the command line"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    inspect = commands.add_parser("inspect", help="show the tables, roles and problems found in files")
+    inspect.add_argument("files", nargs="+", type=Path)
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(run=inspect_command)
+
+    demo = commands.add_parser("demo", help="write a generated demo company")
+    demo.add_argument("--customers", type=_positive_int, default=3000)
+    demo.add_argument("--months", type=_positive_int, default=30)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--out", type=Path, required=True)
+    demo.set_defaults(run=demo_command)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,78 @@
+"""Putting tables into a workspace: from uploaded bytes to stored, mapped tables, and the demo workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bsc.detect import detect_mapping
+from bsc.errors import InputError
+from bsc.ingest import RawTable, read_tables
+from bsc.mapping import TableMapping
+from bsc.prepare import prepare_table
+from bsc.store import Dataset, Store, Workspace
+
+DEMO_WORKSPACE = "Demo company"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+def save_table(store: Store, workspace_id: str, table: RawTable, mapping: TableMapping) -> Dataset:
+    """Prepare ``table`` with ``mapping`` and store it; raises InputError when the mapping cannot work."""
+    prepared = prepare_table(table.frame, mapping)
+    return store.save_dataset(
+        workspace_id,
+        name=table.name,
+        source=table.source,
+        sheet=table.sheet,
+        raw=table.frame,
+        canonical=prepared.canonical,
+        mapping=mapping,
+        problems=[*table.problems, *prepared.problems],
+    )
+
+
+def remap_dataset(store: Store, dataset: Dataset, mapping: TableMapping) -> Dataset:
+    """Apply a new mapping to a stored table, refused if someone changed it since ``dataset`` was read."""
+    prepared = prepare_table(store.load_raw(dataset.id), mapping)
+    return store.update_mapping(
+        dataset.id,
+        expected_version=dataset.version,
+        canonical=prepared.canonical,
+        mapping=mapping,
+        problems=prepared.problems,
+    )
+
+
+def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list[Dataset], list[str]]:
+    """Read a file, detect each table's mapping and store every table that can be used.
+
+    Returns the stored datasets and one message per table that could not be stored, so that a
+    bad sheet never loses the good ones.
+    """
+    path = Path(path)
+    stored: list[Dataset] = []
+    refused: list[str] = []
+    for table in read_tables(path.name, path.read_bytes()):
+        mapping = detect_mapping(table.frame, table.name)
+        try:
+            stored.append(save_table(store, workspace_id, table, mapping))
+        except InputError as error:
+            refused.append(f"{table.name}: {error}")
+    return stored, refused
+
+
+def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
+    """Create the demo workspace from the shipped demo company when the store has no workspace yet."""
+    existing = store.list_workspaces()
+    if existing:
+        return existing[0]
+    try:
+        workspace = store.create_workspace(DEMO_WORKSPACE)
+    except InputError:
+        # Another session created it at the same moment.
+        found = store.find_workspace(DEMO_WORKSPACE)
+        if found is None:
+            raise
+        return found
+    for path in sorted(demo_dir.glob("*.csv")):
+        import_file(store, workspace.id, path)
+    return workspace

@@ -1,0 +1,154 @@
+"""Data: upload files, check the detected table kinds and column roles, and keep them in the workspace."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from bsc.detect import detect_mapping
+from bsc.errors import InputError
+from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, read_tables
+from bsc.mapping import TableMapping
+from bsc.prepare import prepare_table
+from bsc.store import Dataset
+from bsc.workspace import remap_dataset, save_table
+from ui.context import page_setup, show_input_error
+from ui.tables import KIND_LABELS, mapping_editor, roles_summary, show_problems
+from ui.text import literal
+
+ctx = page_setup("Data")
+store = ctx.store
+
+
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def _read_upload(content_hash: str, name: str, _data: bytes) -> list[tuple[RawTable, TableMapping]]:
+    """Read and detect an upload once per content: shared read-only, never mutated."""
+    return [(table, detect_mapping(table.frame, table.name)) for table in read_tables(name, _data)]
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _check(content_hash: str, table_name: str, mapping_json: str, _frame: pd.DataFrame):
+    return prepare_table(_frame, TableMapping.from_json(mapping_json))
+
+
+def _upload_section() -> None:
+    st.header("Add data", divider="gray")
+    st.caption(
+        "CSV or TXT (any delimiter, UTF-8 or Windows encodings), Excel .xlsx (every sheet with data is a "
+        "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
+        f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // 1_000_000} MB."
+    )
+    upload = st.file_uploader(
+        "Upload a file",
+        type=["csv", "txt", "tsv", "xlsx", "parquet"],
+        key="upload",
+        label_visibility="collapsed",
+    )
+    if upload is None:
+        return
+    data = upload.getvalue()
+    content_hash = hashlib.sha256(data).hexdigest()
+    try:
+        with st.spinner("Reading the file…"):
+            tables = _read_upload(content_hash, upload.name, data)
+    except InputError as error:
+        show_input_error(error)
+        return
+    st.write(f"Found **{len(tables)}** table{'s' if len(tables) != 1 else ''} in {literal(upload.name)}.")
+    for index, (table, detected) in enumerate(tables):
+        _upload_table(content_hash, index, table, detected)
+
+
+def _upload_table(content_hash: str, index: int, table: RawTable, detected: TableMapping) -> None:
+    key = f"new_{content_hash[:12]}_{index}"
+    with st.container(border=True):
+        st.subheader(f"{table.name} · {len(table.frame):,} rows", anchor=False)
+        mapping = mapping_editor(table.frame, detected, key)
+        problems = list(table.problems)
+        try:
+            prepared = _check(content_hash, table.name, mapping.to_json(), table.frame)
+        except InputError as error:
+            st.warning(str(error), icon=":material/warning:")
+            prepared = None
+        else:
+            problems += prepared.problems
+        with st.expander(f"Problems ({len(problems)})", expanded=bool(problems)):
+            show_problems(problems)
+        with st.expander("Preview (first 50 rows)"):
+            st.dataframe(table.frame.head(50), width="stretch")
+        if st.button("Save to workspace", key=f"{key}_save", type="primary", disabled=prepared is None):
+            try:
+                saved = save_table(store, ctx.workspace.id, table, mapping)
+            except InputError as error:
+                show_input_error(error)
+            else:
+                st.toast(f"Saved {saved.name} ({saved.rows:,} rows) as {KIND_LABELS[saved.kind]}.")
+                st.session_state["saved_uploads"] = {*st.session_state.get("saved_uploads", ()), key}
+        if key in st.session_state.get("saved_uploads", ()):
+            st.success("Saved in this workspace.", icon=":material/check_circle:")
+
+
+def _workspace_section() -> None:
+    st.header("Tables in this workspace", divider="gray")
+    datasets = store.list_datasets(ctx.workspace.id)
+    if not datasets:
+        st.info("This workspace has no tables yet. Upload a file above.", icon=":material/info:")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Table": [d.name for d in datasets],
+                "Kind": [KIND_LABELS.get(d.kind, d.kind) for d in datasets],
+                "Rows": [d.rows for d in datasets],
+                "Roles": [roles_summary(d.mapping) for d in datasets],
+                "Problems": [len(d.problems) for d in datasets],
+                "Saved": [d.updated_at.strftime("%Y-%m-%d %H:%M") for d in datasets],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"Roles": st.column_config.TextColumn(width="large")},
+    )
+    by_id = {d.id: d for d in datasets}
+    chosen = st.selectbox(
+        "Look at a table", list(by_id), format_func=lambda i: by_id[i].name, key="inspect_dataset"
+    )
+    _stored_table(by_id[chosen])
+
+
+def _stored_table(dataset: Dataset) -> None:
+    raw = store.load_raw(dataset.id)
+    mapping_tab, problems_tab, preview_tab = st.tabs(
+        ["Column mapping", f"Problems ({len(dataset.problems)})", "Preview"]
+    )
+    with mapping_tab:
+        key = f"stored_{dataset.id}_v{dataset.version}"
+        mapping = mapping_editor(raw, dataset.mapping, key)
+        save, delete = st.columns([1, 1])
+        if save.button("Save mapping", key=f"{key}_save", disabled=mapping == dataset.mapping):
+            try:
+                remap_dataset(store, dataset, mapping)
+            except InputError as error:
+                show_input_error(error)
+            else:
+                st.rerun()
+        if delete.button("Delete this table…", key=f"{key}_delete"):
+            _confirm_delete(dataset)
+    with problems_tab:
+        show_problems(dataset.problems)
+    with preview_tab:
+        st.dataframe(raw.head(50), width="stretch")
+
+
+@st.dialog("Delete table?")
+def _confirm_delete(dataset: Dataset) -> None:
+    st.write(
+        f"Delete **{literal(dataset.name)}** ({dataset.rows:,} rows) from this workspace? It cannot be undone."
+    )
+    if st.button("Delete", type="primary", key="confirm_delete_table"):
+        store.delete_dataset(dataset.id)
+        st.rerun()
+
+
+_upload_section()
+_workspace_section()

@@ -1,0 +1,41 @@
+"""AppTest runs the real pages in-process against a real store in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bsc.store import Store
+from bsc.workspace import ensure_demo_workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the demo workspace, built once and copied for each test."""
+    folder = tmp_path_factory.mktemp("seeded") / "data"
+    store = Store(folder)
+    ensure_demo_workspace(store)
+    store.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def data_dir(seeded_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(seeded_data_dir, folder)
+    monkeypatch.setenv("BSC_DATA_DIR", str(folder))
+    monkeypatch.chdir(ROOT)
+    return folder
+
+
+def open_app(page: str | None = None) -> AppTest:
+    """Run app.py once (as a browser would), then switch to ``page`` if given."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at

@@ -1,0 +1,76 @@
+"""``python -m bsc``: run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bsc", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+class TestInspect:
+    def test_cdnow_log_is_a_transactions_table(self):
+        result = run_cli("inspect", str(FIXTURES / "cdnow_sample.txt"), "--json")
+        assert result.returncode == 0, result.stderr
+        [table] = json.loads(result.stdout)["tables"]
+        assert table["kind"] == "transactions"
+        # 2,006 lines in the excerpt (wc -l), no header.
+        assert table["rows"] == 2006
+        assert {"customer_id", "date", "amount"} <= set(table["roles"])
+        assert table["roles"]["date"] == "column_3"
+
+    def test_telco_table_is_customers_with_its_churn_flag(self):
+        result = run_cli("inspect", str(FIXTURES / "telco_customers.csv"), "--json")
+        assert result.returncode == 0, result.stderr
+        [table] = json.loads(result.stdout)["tables"]
+        assert table["kind"] == "customers"
+        assert table["roles"]["customer_id"] == "customerID"
+        assert table["roles"]["churn"] == "Churn"
+        assert "Contract" in table["segments"]
+        assert "TotalCharges" in table["attributes"]
+        for problem in table["problems"]:
+            assert set(problem) == {"severity", "message", "rows"}
+
+    def test_text_output_lists_roles(self):
+        result = run_cli("inspect", str(FIXTURES / "telco_customers.csv"))
+        assert result.returncode == 0
+        assert "telco_customers.csv: customers, 40 rows" in result.stdout
+        assert "churn" in result.stdout and "<- Churn" in result.stdout
+
+    def test_unreadable_file_exits_2_with_one_line(self):
+        result = run_cli("inspect", str(FIXTURES / "garbage.csv"))
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("error: ")
+        assert "Traceback" not in result.stderr
+
+    def test_missing_file_exits_2(self, tmp_path):
+        result = run_cli("inspect", str(tmp_path / "nope.csv"))
+        assert result.returncode == 2
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+class TestDemo:
+    def test_writes_a_small_company(self, tmp_path):
+        result = run_cli("demo", "--customers", "200", "--months", "24", "--out", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        names = {Path(line).name for line in result.stdout.split()}
+        assert {"customers.csv", "orders.csv", "surveys.csv", "tickets.csv", "marketing.csv"} <= names
+        customers = (tmp_path / "customers.csv").read_text().splitlines()
+        assert len(customers) == 201  # a header and 200 customers
+
+    def test_bad_size_exits_2(self, tmp_path):
+        result = run_cli("demo", "--customers", "5", "--out", str(tmp_path))
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr

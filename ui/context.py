@@ -1,0 +1,92 @@
+"""The set-up every page runs first: the store, the current workspace and the sidebar.
+
+Pages must work when opened first (a deep link straight after a server restart runs a page
+without ``app.py``), so each page starts with :func:`page_setup` rather than relying on the
+entry point.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import streamlit as st
+
+from bsc.errors import InputError
+from bsc.store import DEFAULT_DATA_DIR, Store, Workspace
+from bsc.workspace import ensure_demo_workspace
+
+# Non-widget session keys: they survive page switches, unlike widget keys.
+CURRENT_WORKSPACE = "current_workspace_id"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    store: Store
+    workspace: Workspace
+
+
+def get_store() -> Store:
+    """The store of this server's data folder (``BSC_DATA_DIR``), shared by every session."""
+    return _store_for(os.environ.get("BSC_DATA_DIR") or DEFAULT_DATA_DIR, os.environ.get("BSC_DATABASE_URL"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store_for(data_dir: str, database_url: str | None) -> Store:
+    # One Store per folder and process; it holds no per-user state, so sharing it is safe.
+    store = Store(data_dir, database_url)
+    ensure_demo_workspace(store)
+    return store
+
+
+def page_setup(title: str) -> PageContext:
+    """Draw the page title and the sidebar workspace picker; return the store and current workspace."""
+    st.set_page_config(page_title=f"{title} · Customer Scorecard", layout="wide")
+    store = get_store()
+    workspace = _current_workspace(store)
+    _workspace_picker(store, workspace)
+    st.title(title)
+    return PageContext(store=store, workspace=workspace)
+
+
+def set_current_workspace(workspace_id: str) -> None:
+    st.session_state[CURRENT_WORKSPACE] = workspace_id
+    st.query_params["ws"] = workspace_id
+
+
+def _current_workspace(store: Store) -> Workspace:
+    workspaces = store.list_workspaces()
+    if not workspaces:
+        # Every workspace was deleted: bring the demo back so the app is never empty.
+        workspaces = [ensure_demo_workspace(store)]
+    by_id = {w.id: w for w in workspaces}
+    wanted = st.session_state.get(CURRENT_WORKSPACE) or st.query_params.get("ws")
+    workspace = by_id.get(wanted) if wanted else None
+    if workspace is None:
+        workspace = workspaces[0]
+    set_current_workspace(workspace.id)
+    return workspace
+
+
+def _workspace_picker(store: Store, current: Workspace) -> None:
+    workspaces = store.list_workspaces()
+    names = {w.id: w.name for w in workspaces}
+    # The current workspace may have been switched elsewhere (the Workspaces page): follow it.
+    st.session_state["workspace_picker"] = current.id
+    with st.sidebar:
+        st.selectbox(
+            "Workspace",
+            list(names),
+            format_func=names.__getitem__,
+            key="workspace_picker",
+            on_change=_picked_workspace,
+            help="Everything you upload or set is kept in the workspace; everyone on this server can open it.",
+        )
+
+
+def _picked_workspace() -> None:
+    set_current_workspace(st.session_state["workspace_picker"])
+
+
+def show_input_error(error: InputError) -> None:
+    st.error(str(error), icon=":material/error:")

@@ -1,0 +1,19 @@
+"""The pages of the app, in menu order. ``app.py`` builds the navigation from this list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    icon: str
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/data.py", "Data", ":material/upload_file:", default=True),
+    PageSpec("pages/workspaces.py", "Workspaces", ":material/folder_open:"),
+)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from bsc import schema
 from bsc.mapping import TableMapping
@@ -46,6 +48,7 @@ __all__ = [
     "parse_flags",
     "parse_numbers",
     "profile_column",
+    "regex_replace",
     "spread_sample",
     "uses_decimal_comma",
 ]
@@ -83,7 +86,8 @@ _DATE_SHAPE = re.compile(
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _SERIAL_RANGE = (20000, 80000)
 
-_CURRENCY = re.compile(r"[\s$€£¥'%]|\b(?:EUR|USD|GBP|CHF)\b", re.IGNORECASE)
+# Run by Arrow's regular expression engine (RE2) on whole columns.
+_CURRENCY = r"(?i)[\s$€£¥'%]|\b(?:EUR|USD|GBP|CHF)\b"
 _NUMBER_DOT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
 _NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")
 
@@ -123,9 +127,16 @@ def uses_decimal_comma(sample: pd.Series) -> bool:
     return int((comma & ~dot).sum()) > int((dot & ~comma).sum())
 
 
+def regex_replace(text: pd.Series, pattern: str, replacement: str = "") -> pd.Series:
+    """Replace every match of ``pattern`` (RE2 syntax, ``\\1`` for groups) in a text column at
+    once, in Arrow; missing cells stay missing. Returns a pandas ``string`` column."""
+    result = pc.replace_substring_regex(pa.array(text.astype("string")), pattern, replacement)
+    return pd.Series(result, index=text.index, dtype="string")
+
+
 def _clean_number_text(text: pd.Series) -> pd.Series:
     negative = text.str.fullmatch(r"\(.*\)").astype(bool)
-    cleaned = text.str.replace(_CURRENCY, "", regex=True).str.strip("()")
+    cleaned = regex_replace(text, _CURRENCY).str.strip("()")
     return cleaned.mask(negative, "-" + cleaned)
 
 
@@ -143,14 +154,18 @@ def parse_numbers(values: pd.Series, decimal_comma: bool | None = None) -> pd.Se
     if values.dtype == "boolean" or values.dtype.kind == "M":
         return pd.Series(np.nan, index=values.index, dtype="float64")
     text = clean_text(values)
+    sample = spread_sample(text.dropna())
     if decimal_comma is None:
-        decimal_comma = uses_decimal_comma(text.dropna().iloc[:SAMPLE_SIZE])
-    if decimal_comma:
-        numbers = pd.Series(np.nan, index=values.index, dtype="float64")
-        retry = text.notna()
-    else:
+        decimal_comma = uses_decimal_comma(sample)
+    # Reading plain numbers directly is fast; failing cells are slow, so when the sample shows
+    # signs or separators, every cell is cleaned first.
+    plain = not decimal_comma and bool(pd.to_numeric(sample, errors="coerce").notna().all())
+    if plain:
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
         retry = numbers.isna() & text.notna()
+    else:
+        numbers = pd.Series(np.nan, index=values.index, dtype="float64")
+        retry = text.notna()
     if retry.any():
         cleaned = _clean_number_text(text[retry])
         if decimal_comma:
@@ -176,12 +191,28 @@ def date_formats(sample: pd.Series) -> list[tuple[str, float]]:
         if share > 0:
             found.append((fmt, share))
         if share == 1.0 and fmt != "ISO8601":
+            # Enough; but keep the other day/month order in view for ambiguous dates.
+            twin = _day_month_swapped(fmt)
+            if twin is not None and all(twin != other for other, _ in found):
+                twin_share = float(_to_datetime(text, twin).notna().mean())
+                if twin_share > 0:
+                    found.append((twin, twin_share))
             break
     found.sort(key=lambda item: -item[1])  # stable: the list order breaks ties
     return found
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
+    """Read text with one format; unreadable cells become NaT. A long column is read once per
+    distinct value, since dates repeat (a year of orders holds at most 366 distinct days)."""
+    if len(text) > 10_000:
+        codes, uniques = pd.factorize(text)
+        if len(uniques) <= len(text) // 2:
+            if len(uniques) == 0:
+                return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+            read = _to_datetime(pd.Series(uniques), fmt).to_numpy()
+            values = np.where(codes >= 0, read[codes.clip(0)], np.datetime64("NaT", "us"))
+            return pd.Series(values, index=text.index, dtype="datetime64[us]")
     try:
         if fmt == "ISO8601":
             parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
@@ -227,9 +258,12 @@ def day_month_ambiguous(values: pd.Series, fmt: str) -> bool:
     if twin is None:
         return False
     text = clean_text(values).dropna()
-    as_given, swapped = _to_datetime(text, fmt), _to_datetime(text, twin)
-    both = as_given.notna() & swapped.notna()
-    return bool(both.sum() == as_given.notna().sum() and (as_given[both] != swapped[both]).any())
+    for cells in (spread_sample(text), text):  # the sample usually settles it cheaply
+        as_given, swapped = _to_datetime(cells, fmt), _to_datetime(cells, twin)
+        both = as_given.notna() & swapped.notna()
+        if both.sum() < as_given.notna().sum():
+            return False
+    return bool((as_given[both] != swapped[both]).any())
 
 
 def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, list[str]]:
@@ -260,10 +294,11 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
         formats = date_formats(spread_sample(remaining))
         if not formats:
             break
-        fmt = formats[0][0]
+        fmt, share = formats[0]
         parsed = _to_datetime(remaining, fmt)
         twin = _day_month_swapped(fmt)
-        if twin is not None:
+        if twin is not None and dict(formats).get(twin, 0.0) >= share:
+            # The sample cannot tell day/month from month/day: the whole column decides.
             parsed_twin = _to_datetime(remaining, twin)
             if parsed_twin.notna().sum() > parsed.notna().sum():
                 fmt, parsed = twin, parsed_twin

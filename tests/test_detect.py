@@ -135,6 +135,18 @@ class TestDates:
         assert dates.iloc[2999] == pd.Timestamp("2010-12-15 08:59")  # i = 2999: day 1 + 14, minute 59
         assert dates.notna().all()
 
+    def test_long_column_read_once_per_distinct_value(self):
+        # 30,000 cells (over the 10,000 where distinct values are read once), 3 distinct
+        # readable dates, blanks and one unreadable cell; expected values written out by hand
+        cells = ["05/01/2024", "17/02/2024", "", "31/12/2023", "later"] * 6000
+        dates, formats = parse_dates(text(*cells))
+        assert formats == ["%d/%m/%Y"]
+        assert dates.iloc[:2].tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-02-17")]
+        assert dates.iloc[3] == pd.Timestamp("2023-12-31")
+        assert dates.notna().sum() == 18000
+        assert dates.iloc[-2] == pd.Timestamp("2023-12-31")  # the last cycle: ..., "31/12/2023", "later"
+        assert dates.dtype == "datetime64[us]"
+
     def test_excel_serials(self):
         # Excel counts days from 1899-12-30: 44927 is 2023-01-01 and 45000 is 73 days later,
         # 2023-03-15 (31 days of January + 28 of February + 14).

@@ -28,6 +28,7 @@ from bsc.detect import (
     parse_dates,
     parse_flags,
     parse_numbers,
+    regex_replace,
 )
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_tables
@@ -61,7 +62,7 @@ NON_NEGATIVE = {
     ("marketing", "conversions"),
     ("marketing", "market_size"),
 }
-_WHOLE_FLOAT_TEXT = re.compile(r"^(-?\d+)\.0+$")
+_WHOLE_FLOAT_TEXT = r"^(-?\d+)\.0+$"
 
 
 @dataclass
@@ -235,7 +236,7 @@ def _convert_id(
     ids = clean_text(values)
     whole_float = ids.str.endswith(".0").fillna(False).astype(bool)
     if whole_float.any():
-        ids[whole_float] = ids[whole_float].str.replace(_WHOLE_FLOAT_TEXT, r"\1", regex=True)
+        ids[whole_float] = regex_replace(ids[whole_float], _WHOLE_FLOAT_TEXT, r"\1")
     severity = "warning" if role.id == "customer_id" else "info"
     predicate = (
         "empty; kept, but they cannot be linked to a customer" if role.id == "customer_id" else "empty; kept"

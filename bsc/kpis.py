@@ -1,0 +1,1810 @@
+"""The KPI registry and its computations: the customer perspective of the Balanced Scorecard.
+
+Each KPI is one :class:`KpiDef` record in :data:`KPIS` (its formula as shown to users, the
+roles it needs, unit, direction, parameters) plus a short function that turns a few small
+per-period tables of sums and counts into values. Those tables are computed by Ibis
+expressions over the workspace's canonical Parquet tables, a handful of queries in all (one
+per source table, whatever the number of KPIs), so the same definitions run unchanged on
+DuckDB (the default) and on Spark (see :mod:`bsc.engine`).
+
+Conventions
+-----------
+- Periods are calendar months ("2024-01"), quarters ("2024-Q1"), years ("2024"), or "all".
+  A table without dates (feedback without a date column, a churn flag) is reported under
+  "all" whatever period is asked for. Every period between the first and last one with data
+  is reported, empty periods included (counts 0, ratios NaN).
+- Segments: ``by`` names a segment attribute (see :func:`segment_attributes`). A customer
+  attribute reaches facts of other tables through ``customer_id``; where there is no customers
+  table, a categorical column of the fact table itself serves. Rows whose customer has no
+  value for the attribute (or is not in the customers table) form the segment "(unknown)".
+  The all-customers rows (``segment`` NA) are always present. A KPI whose data cannot be linked
+  to the attribute is computed for all customers only and listed in :attr:`KpiResult.not_split`.
+  Marketing figures (CPA, conversion rate) split only by channel: ``by="acquisition_channel"``
+  (or ``"channel"``) pairs the marketing ``channel`` with the customers' acquisition channel.
+- An order is a distinct ``order_id``; without order ids, a distinct customer and day.
+  Transaction lines without a customer id or date are left out.
+- Percentages are on 0–100; numerator and denominator are the raw quantities behind a value
+  (e.g. promoters − detractors and responses for the NPS).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from bsc import stats
+from bsc.engine import Backend, default_backend, table_columns
+from bsc.errors import InputError
+from bsc.schema import KINDS
+
+__all__ = [
+    "COMPONENTS",
+    "KPIS",
+    "PERIODS",
+    "UNKNOWN_SEGMENT",
+    "KpiDef",
+    "KpiParams",
+    "KpiResult",
+    "cohort_retention",
+    "compute_kpis",
+    "date_range",
+    "segment_attributes",
+]
+
+Component = Literal["satisfaction", "retention", "acquisition", "loyalty", "service"]
+COMPONENTS: tuple[Component, ...] = ("satisfaction", "retention", "acquisition", "loyalty", "service")
+PeriodUnit = Literal["month", "quarter", "year", "all"]
+PERIODS: tuple[PeriodUnit, ...] = ("month", "quarter", "year", "all")
+ChurnMethod = Literal["auto", "churn_date", "churn_flag", "inactivity"]
+UNKNOWN_SEGMENT = "(unknown)"
+
+Tables = Mapping[str, Sequence[Path | str]]
+
+# Internal markers, replaced before results leave this module.
+_TOTAL = "\x00all customers"
+_ALL_TIME = pd.Timestamp("1678-01-01")
+_TRUNCATE_UNIT = {"month": "M", "quarter": "Q", "year": "Y"}
+_PANDAS_FREQ = {"month": "MS", "quarter": "QS", "year": "YS"}
+_CHANNEL_ALIASES = ("acquisition_channel", "channel")
+_DEFAULT_CSI_WEIGHTS = (("ces", 1.0), ("csat", 1.0), ("nps", 1.0), ("rating", 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiParams:
+    """Assumptions behind the KPIs, with defaults; change them with ``dataclasses.replace``.
+
+    Parameters
+    ----------
+    inactivity_days
+        For a transaction log, a customer is active while their last order is at most this many
+        days old; churned once it is older (default 90).
+    margin
+        Gross margin on revenue used by the CLV, as a fraction (default 0.30).
+    csi_weights
+        Weights of the satisfaction KPIs in the customer satisfaction index, by KPI id
+        (``nps``, ``csat``, ``ces``, ``rating``); a mapping is accepted and stored as sorted
+        pairs. Default: equal weights.
+    rating_scale
+        Lowest and highest possible rating, used to rescale ratings to 0–100 in the CSI
+        (default 1 to 5).
+    market_size_unit
+        Whether the marketing table's market size counts revenue (default) or customers;
+        market share divides our revenue or our active customers by it.
+    churn_method
+        ``"auto"`` (churn dates, else the churn flag, else the inactivity window), or one of
+        ``"churn_date"``, ``"churn_flag"``, ``"inactivity"`` to force a method.
+    confidence
+        Confidence level of the intervals of sample statistics (default 0.95).
+    """
+
+    inactivity_days: int = 90
+    margin: float = 0.30
+    csi_weights: tuple[tuple[str, float], ...] = _DEFAULT_CSI_WEIGHTS
+    rating_scale: tuple[float, float] = (1.0, 5.0)
+    market_size_unit: Literal["revenue", "customers"] = "revenue"
+    churn_method: ChurnMethod = "auto"
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        weights = self.csi_weights
+        if isinstance(weights, Mapping):
+            weights = tuple(weights.items())
+        weights = tuple(sorted((str(kpi), float(weight)) for kpi, weight in weights))
+        object.__setattr__(self, "csi_weights", weights)
+        object.__setattr__(self, "rating_scale", tuple(float(bound) for bound in self.rating_scale))
+        problems = []
+        if not (isinstance(self.inactivity_days, int) and self.inactivity_days >= 1):
+            problems.append(
+                f"the inactivity window must be a whole number of days ≥ 1, not {self.inactivity_days}"
+            )
+        if not 0.0 < self.margin <= 1.0:
+            problems.append(f"the margin must be a fraction between 0 and 1 (e.g. 0.3), not {self.margin}")
+        unknown = sorted(set(dict(weights)) - {"nps", "csat", "ces", "rating"})
+        if unknown:
+            problems.append(
+                f"CSI weights can only be given for nps, csat, ces and rating, not {', '.join(unknown)}"
+            )
+        if any(weight < 0 for _, weight in weights) or not any(weight > 0 for _, weight in weights):
+            problems.append("CSI weights must be ≥ 0 with at least one above 0")
+        low, high = self.rating_scale
+        if not high > low:
+            problems.append(f"the rating scale must run from a lower to a higher value, not {low} to {high}")
+        if self.market_size_unit not in ("revenue", "customers"):
+            problems.append(
+                f"the market size unit must be 'revenue' or 'customers', not {self.market_size_unit!r}"
+            )
+        if self.churn_method not in ("auto", "churn_date", "churn_flag", "inactivity"):
+            problems.append(f"unknown churn method {self.churn_method!r}")
+        if not 0.0 < self.confidence < 1.0:
+            problems.append(f"the confidence level must lie between 0 and 1, not {self.confidence}")
+        if problems:
+            raise InputError("Invalid KPI settings: " + "; ".join(problems) + ".")
+
+    def csi_weight(self, kpi: str) -> float:
+        """Weight of one satisfaction KPI in the CSI (0 when not listed)."""
+        return dict(self.csi_weights).get(kpi, 0.0)
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    """One KPI of the registry.
+
+    Attributes
+    ----------
+    requires
+        Alternatives of role sets, each role written ``kind.role``: the KPI is available when
+        every role of at least one set is present.
+    unit
+        ``"%"``, ``"points"`` (NPS), ``"score"``, ``"index"`` (0–100), ``"count"``,
+        ``"money"``, ``"orders"`` or ``"hours"``.
+    format
+        A ``str.format`` template for one value, e.g. ``"{:.1f}%"``.
+    split
+        How the KPI splits by segment: ``"customer"`` (through the customer id), ``"channel"``
+        (marketing channel only) or ``"none"`` (all customers only).
+    description
+        What the value means and its edge cases, for the definitions page.
+    """
+
+    id: str
+    name: str
+    component: Component
+    formula: str
+    requires: tuple[tuple[str, ...], ...]
+    unit: str
+    format: str
+    direction: Literal["higher", "lower"]
+    compute: Callable[[_Scorecard], pd.DataFrame] = field(repr=False, compare=False)
+    description: str = ""
+    sample_statistic: bool = False
+    parameters: tuple[str, ...] = ()
+    split: Literal["customer", "channel", "none"] = "customer"
+
+    def missing_roles(self, present: Mapping[str, Iterable[str]]) -> str | None:
+        """Why the KPI cannot be computed from tables holding ``present`` roles (None if it can)."""
+        roles = {f"{kind}.{role}" for kind, kind_roles in present.items() for role in kind_roles}
+        if any(set(option) <= roles for option in self.requires):
+            return None
+        options = [" and ".join(_role_label(role) for role in option) for option in self.requires]
+        return "needs " + "; or ".join(options)
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """The scorecard: values per KPI, period and segment, and what could not be computed.
+
+    Attributes
+    ----------
+    values
+        Columns ``kpi, period, segment, value, numerator, denominator, n, ci_low, ci_high``;
+        ``segment`` is NA on the all-customers rows; ``ci_low``/``ci_high`` are set for sample
+        statistics only.
+    unavailable
+        ``(kpi, reason)`` for each KPI that could not be computed at all.
+    not_split
+        ``(kpi, reason)`` for each KPI computed for all customers only although ``by`` was set.
+    notes
+        Method and assumptions per KPI where there is a choice (churn method, CLV margin...).
+    """
+
+    values: pd.DataFrame
+    unavailable: list[tuple[str, str]]
+    not_split: list[tuple[str, str]]
+    notes: dict[str, str]
+    period: PeriodUnit
+    by: str | None
+    params: KpiParams
+
+    def kpi(self, kpi_id: str) -> pd.DataFrame:
+        """The rows of one KPI."""
+        return self.values[self.values["kpi"] == kpi_id].reset_index(drop=True)
+
+
+class _Unavailable(Exception):
+    """A KPI cannot be computed from this workspace; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def compute_kpis(
+    tables: Tables,
+    *,
+    period: PeriodUnit = "month",
+    by: str | None = None,
+    params: KpiParams | None = None,
+    backend: Backend | None = None,
+    kpis: Iterable[str] | None = None,
+) -> KpiResult:
+    """Compute the scorecard for a workspace.
+
+    Parameters
+    ----------
+    tables
+        Table kind id (see :mod:`bsc.schema`) -> canonical Parquet files of that kind; several
+        files of a kind are unioned. Kinds that are not product kinds are ignored.
+    period
+        ``"month"``, ``"quarter"``, ``"year"`` or ``"all"``.
+    by
+        A segment attribute (one of :func:`segment_attributes`), or None for all customers.
+    params
+        Assumptions; :class:`KpiParams` defaults when None.
+    backend
+        Where to compute; :func:`bsc.engine.default_backend` when None.
+    kpis
+        Only these KPI ids (default: every KPI of :data:`KPIS`).
+
+    Returns
+    -------
+    KpiResult
+        A KPI whose roles are missing is listed in ``unavailable`` with the reason; it never
+        raises.
+
+    Raises
+    ------
+    InputError
+        For an unknown period, KPI id or segment attribute, or unreadable tables.
+    """
+    if period not in PERIODS:
+        raise InputError(f"Unknown period {period!r}; choose one of {', '.join(PERIODS)}.")
+    wanted = list(KPIS) if kpis is None else list(kpis)
+    unknown = [kpi for kpi in wanted if kpi not in KPIS]
+    if unknown:
+        raise InputError(f"Unknown KPI(s) {', '.join(unknown)}; known KPIs are {', '.join(KPIS)}.")
+    params = params or KpiParams()
+    scorecard = _Scorecard(tables, period=period, by=by, params=params, backend=backend or default_backend())
+
+    frames: list[pd.DataFrame] = []
+    unavailable: list[tuple[str, str]] = []
+    not_split: list[tuple[str, str]] = []
+    for kpi_id in wanted:
+        definition = KPIS[kpi_id]
+        reason = definition.missing_roles(scorecard.roles)
+        if reason is None:
+            try:
+                rows = definition.compute(scorecard)
+            except _Unavailable as error:
+                reason = str(error)
+        if reason is not None:
+            unavailable.append((kpi_id, reason))
+            continue
+        if by is not None and len(rows) and not (rows["segment"] != _TOTAL).any():
+            not_split.append((kpi_id, _not_split_reason(definition, by)))
+        frames.append(rows.assign(kpi=kpi_id))
+    return KpiResult(
+        values=_finish(frames, period),
+        unavailable=unavailable,
+        not_split=not_split,
+        notes={kpi: note for kpi, note in scorecard.notes.items() if kpi in wanted},
+        period=period,
+        by=by,
+        params=params,
+    )
+
+
+def segment_attributes(tables: Tables) -> list[str]:
+    """The attributes a scorecard can be split by, sorted.
+
+    The segment (string) columns of the customers table and its acquisition channel; where
+    there is no customers table, the segment columns of the fact tables. When only the
+    marketing table has a channel, ``"channel"`` (it splits the marketing KPIs).
+    Reads file footers only.
+    """
+    columns = _columns_by_kind(tables)
+    attributes: set[str] = set()
+    if "customers" in columns:
+        attributes |= _segment_columns(columns["customers"], "customers")
+        if "acquisition_channel" in columns["customers"]:
+            attributes.add("acquisition_channel")
+    else:
+        for kind in ("transactions", "feedback", "support"):
+            attributes |= _segment_columns(columns.get(kind, {}), kind)
+    if "channel" in columns.get("marketing", {}) and not attributes & set(_CHANNEL_ALIASES):
+        attributes.add("channel")
+    return sorted(attributes)
+
+
+def date_range(tables: Tables, *, backend: Backend | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last date over every date role of every table, or None without dates."""
+    backend = backend or default_backend()
+    lows: list[pd.Timestamp] = []
+    highs: list[pd.Timestamp] = []
+    for kind, columns in _columns_by_kind(tables).items():
+        dates = [role.id for role in KINDS[kind].roles if role.type == "date" and role.id in columns]
+        if not dates:
+            continue
+        table = backend.read(kind, tables[kind])
+        bounds = {}
+        for column in dates:
+            bounds[f"{column}_min"] = table[column].min()
+            bounds[f"{column}_max"] = table[column].max()
+        row = backend.execute(table.aggregate(**bounds)).iloc[0]
+        lows += [pd.Timestamp(row[f"{column}_min"]) for column in dates if pd.notna(row[f"{column}_min"])]
+        highs += [pd.Timestamp(row[f"{column}_max"]) for column in dates if pd.notna(row[f"{column}_max"])]
+    if not lows:
+        return None
+    return min(lows), max(highs)
+
+
+def cohort_retention(tables: Tables, *, backend: Backend | None = None) -> pd.DataFrame:
+    """Monthly acquisition cohorts × months since first order, for a retention heatmap.
+
+    A customer's cohort is the month of their first order; they count as retained in month
+    *k* of the cohort when they order in the *k*-th calendar month after it.
+
+    .. math:: \\mathrm{retention}_{c,k} = 100 \\cdot
+        \\frac{\\#\\{\\text{customers of cohort } c \\text{ ordering in month } c + k\\}}
+        {\\#\\{\\text{customers of cohort } c\\}}
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cohort`` ("2024-01"), ``months_since_first`` (0, 1, ...), ``customers``,
+        ``cohort_size``, ``retention`` (%, 100 at month 0). Only (cohort, month) pairs with at
+        least one ordering customer are listed. Empty (same columns) without a transaction
+        table holding customer ids and dates.
+    """
+    columns = ["cohort", "months_since_first", "customers", "cohort_size", "retention"]
+    present = _columns_by_kind(tables).get("transactions", {})
+    if not {"customer_id", "date"} <= set(present):
+        return pd.DataFrame(columns=columns)
+    backend = backend or default_backend()
+    orders = backend.derive("orders", "transactions", tables["transactions"], _orders_from_lines)
+    months = orders.group_by("customer_id", month=orders.date.truncate("M")).aggregate()
+    months = months.mutate(cohort=months.month.min().over(group_by=months.customer_id))
+    months = months.mutate(
+        months_since_first=(months.month.year() - months.cohort.year()) * 12
+        + months.month.month()
+        - months.cohort.month()
+    )
+    counts = backend.execute(
+        months.group_by("cohort", "months_since_first").aggregate(customers=months.count())
+    )
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    counts["cohort"] = pd.to_datetime(counts["cohort"])
+    counts = counts.sort_values(["cohort", "months_since_first"], ignore_index=True)
+    sizes = counts[counts["months_since_first"] == 0].set_index("cohort")["customers"]
+    counts["cohort_size"] = counts["cohort"].map(sizes).astype("int64")
+    counts["customers"] = counts["customers"].astype("int64")
+    counts["months_since_first"] = counts["months_since_first"].astype("int64")
+    counts["retention"] = 100.0 * counts["customers"] / counts["cohort_size"]
+    counts["cohort"] = counts["cohort"].dt.strftime("%Y-%m")
+    return counts[columns]
+
+
+# --------------------------------------------------------------------------------------------
+# The per-workspace computation: a few Ibis queries, each returning a small frame
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Sums and counts of one source table per period and segment.
+
+    ``frame`` has columns ``period`` (period start, or ``_ALL_TIME``), ``segment`` (``_TOTAL``
+    on the all-customers rows) and the measures; every period between the first and the last
+    is present for every segment.
+    """
+
+    frame: pd.DataFrame
+    split: bool
+
+
+class _Scorecard:
+    """The workspace seen by the KPI functions: tables, period, segment and the shared sources.
+
+    Each source (orders, customers, surveys, tickets, marketing) is one Ibis query run on
+    first use and shared by every KPI that needs it.
+    """
+
+    def __init__(
+        self, tables: Tables, *, period: PeriodUnit, by: str | None, params: KpiParams, backend: Backend
+    ) -> None:
+        self.paths = {kind: list(paths) for kind, paths in tables.items() if kind in KINDS and paths}
+        self.columns = _columns_by_kind(self.paths)
+        self.roles = {
+            kind: {role for role in KINDS[kind].role_ids if role in columns}
+            for kind, columns in self.columns.items()
+        }
+        self.period = period
+        self.params = params
+        self.backend = backend
+        self.notes: dict[str, str] = {}
+        self.by = by
+        self._data_ends: dict[tuple[str, str], pd.Timestamp | None] = {}
+        self._customer_segment_column = self._resolve_segment(by)
+
+    # -- tables, periods and segments --------------------------------------------------------
+
+    def has(self, kind: str, *roles: str) -> bool:
+        return set(roles) <= self.roles.get(kind, set())
+
+    def table(self, kind: str) -> ir.Table:
+        return self.backend.read(kind, self.paths[kind])
+
+    def _resolve_segment(self, by: str | None) -> str | None:
+        """The customers column behind ``by`` (None when it is not a customer attribute)."""
+        if by is None:
+            return None
+        if by not in segment_attributes(self.paths) and by not in _CHANNEL_ALIASES:
+            choices = segment_attributes(self.paths)
+            listed = ", ".join(choices) if choices else "none in this workspace"
+            raise InputError(f"'{by}' is not a segment attribute of these tables; choose one of: {listed}.")
+        customers = self.columns.get("customers", {})
+        if by in customers and (
+            by == "acquisition_channel" or by in _segment_columns(customers, "customers")
+        ):
+            return by
+        if by in _CHANNEL_ALIASES and "acquisition_channel" in customers:
+            return "acquisition_channel"
+        return None
+
+    def own_segment_column(self, kind: str) -> str | None:
+        """A column of ``kind`` itself that carries the segment, when customers do not."""
+        if self.by is None or self._customer_segment_column is not None:
+            return None
+        columns = self.columns.get(kind, {})
+        if kind == "marketing":
+            return None
+        if self.by in _segment_columns(columns, kind):
+            return self.by
+        return None
+
+    def period_key(self, column: ir.TimestampValue) -> ir.TimestampValue | None:
+        """Start of the period of a date column, None for ``period="all"``."""
+        if self.period == "all":
+            return None
+        return column.truncate(_TRUNCATE_UNIT[self.period])
+
+    def lifetime_period_key(self, column: ir.TimestampValue) -> ir.TimestampValue:
+        """Period start used for lifetimes; yearly when the scorecard is over all time."""
+        unit = "year" if self.period == "all" else self.period
+        return column.truncate(_TRUNCATE_UNIT[unit])
+
+    @functools.cached_property
+    def customer_attributes(self) -> ir.Table | None:
+        """One row per customer: ``segment`` (when split by a customer attribute), ``member``,
+        ``signup_date``, ``churn_date`` and ``churned``, as far as the customers table has them."""
+        if "customers" not in self.paths:
+            return None
+        customers = self.backend.derive(
+            "customers", "customers", self.paths["customers"], _one_row_per_customer
+        )
+        if self._customer_segment_column is not None:
+            customers = customers.mutate(segment=customers[self._customer_segment_column])
+        wanted = ["segment", "member", "signup_date", "churn_date", "churned"]
+        return customers.select("customer_id", *[column for column in wanted if column in customers.columns])
+
+    def segment_mode(self, kind: str) -> Literal["customer", "row"] | None:
+        """How facts of ``kind`` get their segment.
+
+        ``"customer"``: from the customers table through ``customer_id`` (each customer in one
+        segment, so segment sums add up to the total); ``"row"``: from the fact's own column;
+        None: the facts cannot be split.
+        """
+        if self._customer_segment_column is not None:
+            return "customer" if "customer_id" in self.roles.get(kind, set()) else None
+        return "row" if self.own_segment_column(kind) is not None else None
+
+    def with_own_segment(self, table: ir.Table, kind: str) -> ir.Table:
+        """Add ``segment`` from the fact table's own column (``"row"`` mode)."""
+        return table.mutate(segment=table[self.own_segment_column(kind)].fill_null(UNKNOWN_SEGMENT))
+
+    def join_customers(self, table: ir.Table, *columns: str) -> ir.Table:
+        """Add customer attributes (``segment``, ``member``) through ``customer_id``.
+
+        Facts of customers missing from the customers table get the segment "(unknown)" and
+        count as non-members.
+        """
+        attributes = self.customer_attributes.select("customer_id", *columns)
+        table = table.left_join(attributes, "customer_id").drop("customer_id_right")
+        fills = {"segment": UNKNOWN_SEGMENT, "member": False}
+        return table.mutate(**{column: table[column].fill_null(fills[column]) for column in columns})
+
+    def segmented(self, table: ir.Table, kind: str) -> tuple[ir.Table, Literal["customer", "row"] | None]:
+        """``table`` with a ``segment`` column when it can be split, and the segment mode."""
+        mode = self.segment_mode(kind)
+        if mode == "customer":
+            table = self.join_customers(table, "segment")
+        elif mode == "row":
+            table = self.with_own_segment(table, kind)
+        return table, mode
+
+    def run(self, table: ir.Table, keys: Mapping[str, ir.Value | None], **measures: ir.Value) -> pd.DataFrame:
+        """Group ``table`` by the non-None ``keys`` and execute; a None period key means all time."""
+        groups = {name: key for name, key in keys.items() if key is not None}
+        expression = table.group_by(**groups).aggregate(**measures) if groups else table.aggregate(**measures)
+        frame = self.backend.execute(expression)
+        if "period" in keys and keys["period"] is None:
+            frame["period"] = _ALL_TIME
+        return frame
+
+    @functools.cached_property
+    def order_table(self) -> ir.Table:
+        """One row per order (see :func:`_orders_from_lines`), derived once per loaded table."""
+        return self.backend.derive("orders", "transactions", self.paths["transactions"], _orders_from_lines)
+
+    @property
+    def dated_lines(self) -> ir.Table:
+        """Transaction lines with a customer id and a date."""
+        lines = self.table("transactions")
+        lines = lines.filter(lines.customer_id.notnull() & lines.date.notnull())
+        return lines if "amount" in lines.columns else lines.mutate(amount=ibis.null("float64"))
+
+    def data_end(self, kind: str, column: str) -> pd.Timestamp | None:
+        """The last date of a column (None when empty)."""
+        if (kind, column) not in self._data_ends:
+            table = self.table(kind)
+            value = self.backend.execute(table.aggregate(last=table[column].max()))["last"].iloc[0]
+            self._data_ends[kind, column] = None if pd.isna(value) else pd.Timestamp(value)
+        return self._data_ends[kind, column]
+
+    # -- sources -----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def orders(self) -> _Source:
+        """Per period and segment: active customers, orders, revenue, repeat buyers, members.
+
+        One query over the order table: orders -> customers in the period -> period and
+        segment. With segments from a column of the order lines, a second branch sums the lines
+        by segment.
+        """
+        mode = self.segment_mode("transactions")
+        orders = self.order_table
+        period = self.period_key(orders.date)
+        # A constant period for "all" keeps one query shape for every period choice.
+        per_customer = orders.group_by(
+            "customer_id", period=period if period is not None else ibis.literal(0)
+        ).aggregate(orders=orders.count(), revenue=orders.amount.sum())
+        attributes = ["segment"] if mode == "customer" else []
+        if self.has("customers", "customer_id", "loyalty_member"):
+            attributes.append("member")
+        if attributes:
+            per_customer = self.join_customers(per_customer, *attributes)
+
+        def period_sums(table: ir.Table, segment: ir.Value) -> ir.Table:
+            return table.group_by(period=table.period, segment=segment).aggregate(
+                active=table.count(),
+                orders=table.orders.sum(),
+                revenue=table.revenue.sum(),
+                repeaters=(table.orders >= 2).sum(),
+                members=table.member.sum() if "member" in table.columns else ibis.literal(0),
+            )
+
+        expression = period_sums(
+            per_customer, per_customer.segment if mode == "customer" else ibis.literal(_TOTAL)
+        )
+        if mode == "row":
+            # Segments come from the order lines, and an order or a customer may span several;
+            # the total above counts each once.
+            lines = self.with_own_segment(self.dated_lines, "transactions")
+            if self.has("transactions", "order_id"):
+                order_key = lines.order_id.fill_null("day " + lines.date.truncate("D").cast("string"))
+            else:
+                order_key = lines.date.truncate("D")
+            lines = lines.mutate(
+                period=period if period is not None else ibis.literal(0), order_key=order_key
+            )
+            keys = ["customer_id", "period", "segment"]
+            per_order = lines.group_by(*keys, "order_key").aggregate(revenue=lines.amount.sum())
+            per_segment = per_order.group_by(*keys).aggregate(
+                orders=per_order.count(), revenue=per_order.revenue.sum()
+            )
+            if "member" in attributes:
+                per_segment = self.join_customers(per_segment, "member")
+            expression = period_sums(per_segment, per_segment.segment).union(expression)
+        frame = self.backend.execute(expression)
+        if period is None:
+            frame["period"] = _ALL_TIME
+        frame = _complete(
+            frame, self.period, fill_zero=["active", "orders", "revenue", "repeaters", "members"]
+        )
+        if mode == "customer":
+            frame = _with_totals(frame)
+        return _Source(frame, split=mode is not None)
+
+    @functools.cached_property
+    def customer_list(self) -> tuple[ir.Table, Literal["customer", "row"] | None]:
+        """One row per known customer: segment, acquisition date, churn date and flag, membership.
+
+        Customers are those of the customers table, acquired at their signup date. Without
+        signup dates, the customers of the transactions join them, acquired at their first
+        order. With a segment from a transaction column, a customer whose orders carry several
+        values counts under the greatest one (so that each customer is counted once).
+        """
+        attributes = self.customer_attributes
+        mode = self.segment_mode("customers") if attributes is not None else None
+        if not self.has("customers", "signup_date") and self.has("transactions", "customer_id", "date"):
+            lines = self.order_table
+            measures: dict[str, ir.Value] = {"first_order": lines.date.min()}
+            if attributes is None and self.segment_mode("transactions") == "row":
+                lines = self.with_own_segment(self.dated_lines, "transactions")
+                measures = {"first_order": lines.date.min(), "segment": lines.segment.max()}
+                mode = "row"
+            first_orders = lines.group_by("customer_id").aggregate(**measures)
+            if attributes is None:
+                return first_orders.rename(acquired="first_order"), mode
+            joined = attributes.outer_join(first_orders, "customer_id")
+            customers = joined.mutate(
+                customer_id=joined.customer_id.fill_null(joined.customer_id_right),
+                acquired=joined.first_order,
+            ).drop("customer_id_right", "first_order")
+        elif attributes is None:
+            raise _Unavailable("needs a customers table or a transaction log with customer ids")
+        elif "signup_date" in attributes.columns:
+            customers = attributes.rename(acquired="signup_date")
+        else:
+            customers = attributes.mutate(acquired=ibis.null("timestamp"))
+        if mode == "customer":
+            customers = customers.mutate(segment=customers.segment.fill_null(UNKNOWN_SEGMENT))
+        return customers, mode
+
+    @functools.cached_property
+    def lifetimes(self) -> _Source:
+        """Customers counted by (segment, acquisition period, churn period, churn flag, membership).
+
+        Missing dates are NaT: acquired before the data / not churned.
+        """
+        customers, mode = self.customer_list
+        keys: dict[str, ir.Value] = {
+            "segment": customers.segment if mode else ibis.literal(_TOTAL),
+            "start": self.lifetime_period_key(customers.acquired),
+            "end": self.lifetime_period_key(customers.churn_date)
+            if "churn_date" in customers.columns
+            else ibis.null("timestamp"),
+            "churned": customers.churned if "churned" in customers.columns else ibis.null("boolean"),
+            "member": customers.member if "member" in customers.columns else ibis.null("boolean"),
+        }
+        frame = self.backend.execute(customers.group_by(**keys).aggregate(customers=customers.count()))
+        frame["start"] = pd.to_datetime(frame["start"])
+        frame["end"] = pd.to_datetime(frame["end"])
+        if mode:
+            frame = pd.concat([frame, frame.assign(segment=_TOTAL)], ignore_index=True)
+        return _Source(frame, split=mode is not None)
+
+    @functools.cached_property
+    def spells(self) -> _Source:
+        """Activity spells of a transaction log, counted by (segment, start period, lapse period).
+
+        A customer is active from an order until ``inactivity_days`` have passed without one.
+        Consecutive orders at most that many days apart form one spell; a spell lapses
+        ``inactivity_days`` after its last order, if that day is within the data (else it is
+        still running, lapse NaT). ``first`` marks each customer's first spell.
+        """
+        window = self.params.inactivity_days
+        last_day = self.data_end("transactions", "date")
+        if last_day is None:
+            return _Source(pd.DataFrame(columns=["segment", "start", "end", "first", "spells"]), split=False)
+        last_day = last_day.normalize()
+        mode = self.segment_mode("transactions")
+        lines = self.with_own_segment(self.dated_lines, "transactions") if mode == "row" else self.order_table
+        # Distinct days first: ties in the ordering would make the two windows disagree.
+        day_measures = {"segment": lines.segment.max()} if mode == "row" else {}
+        days = lines.group_by("customer_id", day=lines.date.truncate("D")).aggregate(**day_measures)
+        by_customer = ibis.window(group_by=days.customer_id, order_by=days.day)
+        previous = days.day.lag().over(by_customer)
+        gap_too_long = days.day > previous + ibis.interval(days=window)
+        days = days.mutate(new_spell=(previous.isnull() | gap_too_long).cast("int64"))
+        so_far = ibis.cumulative_window(group_by=days.customer_id, order_by=days.day)
+        days = days.mutate(spell=days.new_spell.sum().over(so_far))
+        spell_measures = {"segment": days.segment.max()} if mode == "row" else {}
+        spells = days.group_by("customer_id", "spell").aggregate(
+            start=days.day.min(), last=days.day.max(), **spell_measures
+        )
+        if mode == "customer":
+            spells = self.join_customers(spells, "segment")
+        lapse = spells["last"] + ibis.interval(days=window)
+        keys = {
+            "segment": spells.segment if mode else ibis.literal(_TOTAL),
+            "start": self.lifetime_period_key(spells.start),
+            "end": ibis.ifelse(lapse <= last_day, self.lifetime_period_key(lapse), ibis.null("timestamp")),
+            "first": spells.spell == 1,
+        }
+        frame = self.backend.execute(spells.group_by(**keys).aggregate(spells=spells.count()))
+        frame["start"] = pd.to_datetime(frame["start"])
+        frame["end"] = pd.to_datetime(frame["end"])
+        if mode:
+            frame = pd.concat([frame, frame.assign(segment=_TOTAL)], ignore_index=True)
+        return _Source(frame, split=mode is not None)
+
+    @functools.cached_property
+    def surveys(self) -> _Source:
+        """Per period and segment: promoters, detractors, satisfied, sums and counts of scores.
+
+        Scores outside their scale (NPS 0–10, CSAT 1–5, CES 1–7) are left out.
+        """
+        feedback = self.table("feedback")
+        dated = self.has("feedback", "date")
+        if dated and self.period != "all":
+            feedback = feedback.filter(feedback.date.notnull())
+        feedback, mode = self.segmented(feedback, "feedback")
+        measures: dict[str, ir.Value] = {}
+        scores = [role for role in ("nps", "csat", "ces", "rating") if self.has("feedback", role)]
+        if self.has("feedback", "nps"):
+            nps = feedback.nps
+            valid = nps.between(0, 10)
+            measures |= {
+                "promoters": (valid & (nps >= 9)).sum(),
+                "detractors": (valid & (nps <= 6)).sum(),
+                "nps_n": valid.sum(),
+            }
+        if self.has("feedback", "csat"):
+            valid = feedback.csat.between(1, 5)
+            measures |= {"satisfied": (valid & (feedback.csat >= 4)).sum(), "csat_n": valid.sum()}
+        if self.has("feedback", "ces"):
+            ces = ibis.ifelse(feedback.ces.between(1, 7), feedback.ces, ibis.null("float64"))
+            measures |= {"ces_sum": ces.sum(), "ces_squares": (ces * ces).sum(), "ces_n": ces.count()}
+        if self.has("feedback", "rating"):
+            rating = feedback.rating
+            measures |= {
+                "rating_sum": rating.sum(),
+                "rating_squares": (rating * rating).sum(),
+                "rating_n": rating.count(),
+            }
+        answered = ibis.or_(*[feedback[score].notnull() for score in scores])
+        measures["responses"] = answered.sum()
+        period = self.period_key(feedback.date) if dated else None
+        frame = self.run(
+            feedback,
+            {"period": period, "segment": feedback.segment if mode else None},
+            **measures,
+        )
+        if not dated:
+            frame["period"] = _ALL_TIME
+        if not mode:
+            frame["segment"] = _TOTAL
+        frame = _complete(frame, self.period if dated else "all", fill_zero=list(measures))
+        if mode:
+            frame = _with_totals(frame)
+        return _Source(frame, split=mode is not None)
+
+    @functools.cached_property
+    def tickets(self) -> _Source:
+        """Per period and segment: median, mean, sum and count of response and resolution hours.
+
+        Durations below zero (a response before the ticket was opened) are left out.
+        """
+        support = self.table("support")
+        if self.period != "all":
+            support = support.filter(support.opened_at.notnull())
+        support, mode = self.segmented(support, "support")
+        hours: dict[str, ir.Value] = {}
+        if self.has("support", "response_minutes"):
+            hours["first_response"] = support.response_minutes / 60.0
+        if self.has("support", "first_response_at"):
+            elapsed = _hours_between(support.opened_at, support.first_response_at)
+            hours["first_response"] = hours["first_response"].fill_null(elapsed) if hours else elapsed
+        if self.has("support", "resolved_at"):
+            hours["resolution"] = _hours_between(support.opened_at, support.resolved_at)
+        support = support.mutate(
+            **{name: ibis.ifelse(value >= 0, value, ibis.null("float64")) for name, value in hours.items()}
+        )
+        measures: dict[str, ir.Value] = {}
+        for name in hours:
+            column = support[name]
+            measures |= {
+                f"{name}_median": column.median(),
+                f"{name}_sum": column.sum(),
+                f"{name}_n": column.count(),
+            }
+        period = self.period_key(support.opened_at)
+
+        def grouped(segment: ir.Value) -> ir.Table:
+            keys = {"segment": segment} | ({"period": period} if period is not None else {})
+            return support.group_by(**keys).aggregate(**measures)
+
+        expression = grouped(ibis.literal(_TOTAL))
+        if mode:
+            expression = grouped(support.segment).union(expression)
+        frame = self.backend.execute(expression)
+        if period is None:
+            frame["period"] = _ALL_TIME
+        frame = _complete(frame, self.period, fill_zero=[f"{name}_n" for name in hours])
+        return _Source(frame, split=mode is not None)
+
+    @functools.cached_property
+    def marketing(self) -> _Source:
+        """Per period and channel: spend, leads and conversions (market size separately)."""
+        marketing = self.table("marketing")
+        if self.period != "all":
+            marketing = marketing.filter(marketing.date.notnull())
+        split = self.by is not None and self.by in _CHANNEL_ALIASES and self.has("marketing", "channel")
+        measures = {
+            role: marketing[role].sum()
+            for role in ("spend", "leads", "conversions")
+            if self.has("marketing", role)
+        }
+        if not measures:
+            raise _Unavailable("the marketing table has no spend, leads or conversions")
+        segment = marketing.channel.fill_null(UNKNOWN_SEGMENT) if split else None
+        frame = self.run(
+            marketing, {"period": self.period_key(marketing.date), "segment": segment}, **measures
+        )
+        if not split:
+            frame["segment"] = _TOTAL
+        frame = _complete(frame, self.period, fill_zero=list(measures))
+        if split:
+            frame = _with_totals(frame)
+        return _Source(frame, split=split)
+
+    @functools.cached_property
+    def market_size(self) -> pd.DataFrame:
+        """Market size per period: per date the mean over rows (channels repeat it), then per
+        period the sum over dates (revenue) or their mean (customers)."""
+        marketing = self.table("marketing")
+        marketing = marketing.filter(marketing.market_size.notnull() & marketing.date.notnull())
+        per_date = marketing.group_by("date").aggregate(market_size=marketing.market_size.mean())
+        combine = (
+            per_date.market_size.sum
+            if self.params.market_size_unit == "revenue"
+            else per_date.market_size.mean
+        )
+        frame = self.run(per_date, {"period": self.period_key(per_date.date)}, market_size=combine())
+        frame["segment"] = _TOTAL
+        return _complete(frame, self.period, fill_zero=[])
+
+    # -- derived tables shared by several KPIs -----------------------------------------------
+
+    def churn_method(self, *, per_period: bool = False) -> str:
+        """The churn method in use (see :class:`KpiParams`); raises _Unavailable if none fits."""
+        possible = {
+            "churn_date": self.has("customers", "customer_id", "churn_date"),
+            "churn_flag": self.has("customers", "customer_id", "churn"),
+            "inactivity": self.has("transactions", "customer_id", "date"),
+        }
+        method = self.params.churn_method
+        if per_period and method in ("auto", "churn_flag"):
+            method = next((name for name in ("churn_date", "inactivity") if possible[name]), "none")
+            if method == "none":
+                raise _Unavailable(
+                    "needs churn per period: churn dates, or a transaction log with customer ids"
+                )
+        if method == "auto":
+            method = next((name for name, ok in possible.items() if ok), "none")
+            if method == "none":
+                raise _Unavailable("needs churn dates, a churn flag, or a transaction log with customer ids")
+        if not possible[method]:
+            raise _Unavailable(f"the chosen churn method '{method}' needs data this workspace lacks")
+        return method
+
+    def churn(self, method: str) -> pd.DataFrame:
+        """Per period and segment: customers active at the period's start and those who churned."""
+        if method == "churn_flag":
+            grid = self.lifetimes.frame
+            known = grid[grid["churned"].notna()]
+            frame = known.assign(churned=known["customers"].where(known["churned"].astype(bool), 0))
+            frame = frame.groupby("segment", as_index=False)[["customers", "churned"]].sum()
+            return frame.rename(columns={"customers": "at_start"}).assign(period=_ALL_TIME)
+        if method == "churn_date":
+            grid = self.lifetimes.frame.rename(columns={"customers": "count"})
+        else:
+            grid = self.spells.frame.rename(columns={"spells": "count"})
+        if self.period == "all":
+            return _churn_over_all_time(grid, method)
+        return _churn_per_period(grid, self.period, self._churn_periods(grid, method))
+
+    def _churn_periods(self, grid: pd.DataFrame, method: str) -> pd.DatetimeIndex:
+        if method == "inactivity":
+            first, last = grid["start"].min(), self.data_end("transactions", "date")
+            last = None if last is None else _period_start(last, self.period)
+        else:
+            dates = pd.concat([grid["start"], grid["end"]]).dropna()
+            first, last = (dates.min(), dates.max()) if len(dates) else (None, None)
+        if first is None or pd.isna(first) or last is None:
+            return pd.DatetimeIndex([])
+        return pd.date_range(first, last, freq=_PANDAS_FREQ[self.period])
+
+    def new_customers(self) -> pd.DataFrame:
+        """Per period and segment: customers acquired (signup, else first order) in the period.
+
+        Acquired by first order, periods run to the last order, so that months without a new
+        customer show 0.
+        """
+        grid = self.lifetimes.frame
+        dated = grid[grid["start"].notna()]
+        if self.period == "all":
+            counted = dated.groupby("segment", as_index=False)["customers"].sum().assign(period=_ALL_TIME)
+        else:
+            counted = dated.groupby(["start", "segment"], as_index=False)["customers"].sum()
+            counted = counted.rename(columns={"start": "period"})
+        until = None
+        if self.period != "all" and not self.has("customers", "signup_date"):
+            last_order = self.data_end("transactions", "date")
+            until = None if last_order is None else _period_start(last_order, self.period)
+        counted = counted.rename(columns={"customers": "new_customers"})
+        return _complete(counted, self.period, ["new_customers"], until=until)
+
+
+# --------------------------------------------------------------------------------------------
+# Churn from lifetimes
+# --------------------------------------------------------------------------------------------
+
+
+def _churn_per_period(grid: pd.DataFrame, unit: str, periods: pd.DatetimeIndex) -> pd.DataFrame:
+    """Active at each period's start, churned during it, and the customer base at its end.
+
+    ``grid`` counts lifetimes by (segment, start, end) period, NaT meaning "before the data"
+    for a start and "not ended" for an end. For a period starting at S:
+
+    - active at start = lifetimes started before S and not ended before S;
+    - churned = those of them whose end falls in the period (a lifetime that starts and ends
+      within one period is in neither, as it was not active at the start);
+    - base at end = lifetimes started by the period's end and not ended by it.
+    """
+    if not len(periods):
+        return pd.DataFrame(columns=["period", "segment", "at_start", "churned", "base_at_end"])
+    starts = periods.to_numpy()
+    next_starts = np.append(starts[1:], (periods[-1] + periods.freq).to_datetime64())
+    rows = []
+    for segment, lifetimes in grid.groupby("segment"):
+        count = lifetimes["count"].to_numpy(dtype=float)[:, None]
+        begun = lifetimes["start"].fillna(pd.Timestamp.min).to_numpy()[:, None]
+        ended = lifetimes["end"].to_numpy()[:, None]
+        started_before = begun < starts
+        ended_before = ended < starts  # NaT compares False: not ended
+        rows.append(
+            pd.DataFrame(
+                {
+                    "period": periods,
+                    "segment": segment,
+                    "at_start": (count * (started_before & ~ended_before)).sum(axis=0),
+                    "churned": (count * (started_before & ~ended_before & (ended < next_starts))).sum(axis=0),
+                    "base_at_end": (count * ((begun < next_starts) & ~(ended < next_starts))).sum(axis=0),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def _churn_over_all_time(grid: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Share of customers whose relationship had ended by the end of the data.
+
+    From churn dates: customers with a churn date ÷ customers. From spells: customers whose last
+    spell lapsed ÷ customers; every spell but a customer's last has lapsed, so that is
+    lapsed spells − (spells − customers).
+    """
+    rows = []
+    for segment, lifetimes in grid.groupby("segment"):
+        total = float(lifetimes["count"].sum())
+        lapsed = float(lifetimes.loc[lifetimes["end"].notna(), "count"].sum())
+        if method == "inactivity":
+            customers = float(lifetimes.loc[lifetimes["first"].astype(bool), "count"].sum())
+            churned = lapsed - (total - customers)
+        else:
+            customers, churned = total, lapsed
+        rows.append({"period": _ALL_TIME, "segment": segment, "at_start": customers, "churned": churned})
+    return pd.DataFrame(rows, columns=["period", "segment", "at_start", "churned"])
+
+
+# --------------------------------------------------------------------------------------------
+# KPI functions: each turns shared sources into rows of
+# period, segment, value, numerator, denominator, n, ci_low, ci_high
+# --------------------------------------------------------------------------------------------
+
+
+def _nps(card: _Scorecard) -> pd.DataFrame:
+    frame = card.surveys.frame
+    low, high = stats.nps_interval(
+        frame["promoters"], frame["detractors"], frame["nps_n"], card.params.confidence
+    )
+    net = frame["promoters"] - frame["detractors"]
+    return _rows(frame, 100.0 * _ratio(net, frame["nps_n"]), net, frame["nps_n"], frame["nps_n"], (low, high))
+
+
+def _csat(card: _Scorecard) -> pd.DataFrame:
+    frame = card.surveys.frame
+    low, high = stats.wilson_interval(frame["satisfied"], frame["csat_n"], card.params.confidence)
+    value = 100.0 * _ratio(frame["satisfied"], frame["csat_n"])
+    return _rows(
+        frame, value, frame["satisfied"], frame["csat_n"], frame["csat_n"], (100.0 * low, 100.0 * high)
+    )
+
+
+def _mean_score(score: str) -> Callable[[_Scorecard], pd.DataFrame]:
+    def compute(card: _Scorecard) -> pd.DataFrame:
+        frame = card.surveys.frame
+        total, squares, n = frame[f"{score}_sum"], frame[f"{score}_squares"], frame[f"{score}_n"]
+        low, high = stats.mean_interval(total, squares, n, card.params.confidence)
+        return _rows(frame, _ratio(total, n), total, n, n, (low, high))
+
+    return compute
+
+
+def _csi(card: _Scorecard) -> pd.DataFrame:
+    """Weighted mean of the available satisfaction KPIs, each rescaled to 0–100."""
+    frame = card.surveys.frame
+    low, high = card.params.rating_scale
+    scores: dict[str, pd.Series] = {}
+    if card.has("feedback", "nps"):
+        scores["nps"] = (
+            100.0 * _ratio(frame["promoters"] - frame["detractors"], frame["nps_n"]) + 100.0
+        ) / 2.0
+    if card.has("feedback", "csat"):
+        scores["csat"] = 100.0 * _ratio(frame["satisfied"], frame["csat_n"])
+    if card.has("feedback", "ces"):
+        scores["ces"] = 100.0 * (7.0 - _ratio(frame["ces_sum"], frame["ces_n"])) / 6.0
+    if card.has("feedback", "rating"):
+        scores["rating"] = 100.0 * (_ratio(frame["rating_sum"], frame["rating_n"]) - low) / (high - low)
+    weights = {kpi: card.params.csi_weight(kpi) for kpi in scores if card.params.csi_weight(kpi) > 0}
+    if not weights:
+        raise _Unavailable("none of the satisfaction KPIs with a CSI weight above 0 is available")
+    weighted = sum(scores[kpi].fillna(0.0) * weight for kpi, weight in weights.items())
+    weight_sum = sum(scores[kpi].notna() * weight for kpi, weight in weights.items())
+    card.notes["csi"] = (
+        "Weighted mean of "
+        + ", ".join(f"{kpi.upper()} (weight {weight:g})" for kpi, weight in weights.items())
+        + f", each rescaled to 0–100; ratings on a {low:g}–{high:g} scale."
+    )
+    return _rows(frame, _ratio(weighted, weight_sum), weighted, weight_sum, frame["responses"])
+
+
+def _responses(card: _Scorecard) -> pd.DataFrame:
+    frame = card.surveys.frame
+    return _rows(frame, frame["responses"], frame["responses"], np.nan, frame["responses"])
+
+
+def _order_count(measure: str) -> Callable[[_Scorecard], pd.DataFrame]:
+    def compute(card: _Scorecard) -> pd.DataFrame:
+        frame = card.orders.frame
+        return _rows(frame, frame[measure], frame[measure], np.nan, frame[measure])
+
+    return compute
+
+
+def _revenue(card: _Scorecard) -> pd.DataFrame:
+    frame = card.orders.frame
+    return _rows(frame, frame["revenue"], frame["revenue"], np.nan, frame["orders"])
+
+
+def _order_ratio(
+    numerator: str, denominator: str, scale: float = 1.0
+) -> Callable[[_Scorecard], pd.DataFrame]:
+    def compute(card: _Scorecard) -> pd.DataFrame:
+        frame = card.orders.frame
+        value = scale * _ratio(frame[numerator], frame[denominator])
+        return _rows(frame, value, frame[numerator], frame[denominator], frame[denominator])
+
+    return compute
+
+
+def _loyalty_engagement(card: _Scorecard) -> pd.DataFrame:
+    if card.has("transactions", "customer_id", "date"):
+        card.notes["loyalty_engagement"] = "Loyalty members among the customers who ordered in the period."
+        frame = card.orders.frame
+        return _rows(
+            frame,
+            100.0 * _ratio(frame["members"], frame["active"]),
+            frame["members"],
+            frame["active"],
+            frame["active"],
+        )
+    grid = card.lifetimes.frame
+    current = grid[grid["end"].isna() & ~grid["churned"].fillna(False).astype(bool)]
+    current = current.assign(
+        members=current["customers"].where(current["member"].fillna(False).astype(bool), 0)
+    )
+    frame = (
+        current.groupby("segment", as_index=False)[["customers", "members"]].sum().assign(period=_ALL_TIME)
+    )
+    card.notes["loyalty_engagement"] = (
+        "Loyalty members among current (not churned) customers; no orders to date it."
+    )
+    share = 100.0 * _ratio(frame["members"], frame["customers"])
+    return _rows(frame, share, frame["members"], frame["customers"], frame["customers"])
+
+
+def _churn_rows(retained: bool) -> Callable[[_Scorecard], pd.DataFrame]:
+    def compute(card: _Scorecard) -> pd.DataFrame:
+        method = card.churn_method()
+        frame = card.churn(method)
+        card.notes["churn_rate"] = card.notes["retention_rate"] = _churn_note(
+            method, card.params, card.period
+        )
+        kept = frame["at_start"] - frame["churned"]
+        numerator = kept if retained else frame["churned"]
+        return _rows(
+            frame,
+            100.0 * _ratio(numerator, frame["at_start"]),
+            numerator,
+            frame["at_start"],
+            frame["at_start"],
+        )
+
+    return compute
+
+
+def _new_customers(card: _Scorecard) -> pd.DataFrame:
+    frame = card.new_customers()
+    card.notes["new_customers"] = (
+        "Customers by signup date."
+        if card.has("customers", "signup_date")
+        else "Customers by first order date."
+    )
+    return _rows(frame, frame["new_customers"], frame["new_customers"], np.nan, frame["new_customers"])
+
+
+def _cpa(card: _Scorecard) -> pd.DataFrame:
+    marketing = card.marketing.frame
+    if "spend" not in marketing:
+        raise _Unavailable("the marketing table has no spend")
+    new = card.new_customers()
+    if not (card.marketing.split and card.lifetimes.split):
+        # Spend by channel cannot be matched with new customers that have no channel.
+        marketing = marketing[marketing["segment"] == _TOTAL]
+    frame = marketing.merge(new, on=["period", "segment"], how="left")
+    basis = "signup" if card.has("customers", "signup_date") else "first order"
+    card.notes["cpa"] = f"Marketing spend ÷ new customers of the period (by {basis} date)."
+    new_count = frame["new_customers"]
+    return _rows(frame, _ratio(frame["spend"], new_count), frame["spend"], new_count, new_count)
+
+
+def _conversion_rate(card: _Scorecard) -> pd.DataFrame:
+    frame = card.marketing.frame
+    value = 100.0 * _ratio(frame["conversions"], frame["leads"])
+    return _rows(frame, value, frame["conversions"], frame["leads"], frame["leads"])
+
+
+def _market_share(card: _Scorecard) -> pd.DataFrame:
+    if card.period == "all":
+        raise _Unavailable("market size is given per date; choose a month, quarter or year")
+    ours = card.orders.frame
+    ours = ours[ours["segment"] == _TOTAL]
+    frame = card.market_size.merge(ours, on=["period", "segment"], how="left")
+    if card.params.market_size_unit == "revenue":
+        card.notes["market_share"] = "Our revenue ÷ market size (read as revenue)."
+        ours_measure, n = frame["revenue"], frame["orders"]
+    else:
+        card.notes["market_share"] = "Our active customers ÷ market size (read as customers)."
+        ours_measure, n = frame["active"], frame["active"]
+    share = 100.0 * _ratio(ours_measure, frame["market_size"])
+    return _rows(frame, share, ours_measure, frame["market_size"], n)
+
+
+def _customer_growth(card: _Scorecard) -> pd.DataFrame:
+    if card.period == "all":
+        raise _Unavailable("growth compares periods; choose a month, quarter or year")
+    if card.has("transactions", "customer_id", "date"):
+        frame = card.orders.frame[["period", "segment", "active"]].rename(columns={"active": "customers"})
+        card.notes["customer_growth"] = "Change in active (ordering) customers against the previous period."
+    else:
+        method = "churn_date" if card.has("customers", "churn_date") else "none"
+        grid = card.lifetimes.frame.rename(columns={"customers": "count"})
+        if method == "none":
+            grid = grid.assign(end=pd.NaT)
+        periods = card._churn_periods(grid, "churn_date")
+        frame = _churn_per_period(grid, card.period, periods)[["period", "segment", "base_at_end"]]
+        frame = frame.rename(columns={"base_at_end": "customers"})
+        card.notes["customer_growth"] = (
+            "Change in the customer base (signed up, not churned) at the period's end."
+        )
+    frame = frame.sort_values(["segment", "period"], ignore_index=True)
+    previous = frame.groupby("segment")["customers"].shift(1)
+    change = frame["customers"] - previous
+    return _rows(frame, 100.0 * _ratio(change, previous), change, previous, frame["customers"])
+
+
+def _clv(card: _Scorecard) -> pd.DataFrame:
+    if card.period == "all":
+        raise _Unavailable("CLV needs a churn rate per period; choose a month, quarter or year")
+    method = card.churn_method(per_period=True)
+    churn = card.churn(method)
+    orders = card.orders.frame
+    frame = orders.merge(churn, on=["period", "segment"], how="inner")
+    margin = card.params.margin
+    value_per_period = margin * _ratio(frame["revenue"], frame["active"])
+    churn_share = _ratio(frame["churned"], frame["at_start"])
+    card.notes["clv"] = (
+        f"Average revenue per ordering customer in the period × margin {margin:.0%} ÷ churn rate of the "
+        "period; assumes both stay as in that period, without discounting. Churn: "
+        + _churn_note(method, card.params, card.period)
+    )
+    return _rows(frame, _ratio(value_per_period, churn_share), value_per_period, churn_share, frame["active"])
+
+
+def _ticket_time(measure: str, statistic: Literal["median", "mean"]) -> Callable[[_Scorecard], pd.DataFrame]:
+    def compute(card: _Scorecard) -> pd.DataFrame:
+        frame = card.tickets.frame
+        total, n = frame[f"{measure}_sum"], frame[f"{measure}_n"]
+        if statistic == "median":
+            return _rows(frame, frame[f"{measure}_median"], np.nan, np.nan, n)
+        return _rows(frame, _ratio(total, n), total, n, n)
+
+    return compute
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+_SCORES = (("feedback.nps",), ("feedback.csat",), ("feedback.ces",), ("feedback.rating",))
+_ORDERS = ("transactions.customer_id", "transactions.date")
+_REVENUE = (*_ORDERS, "transactions.amount")
+_ACQUISITION = (("customers.customer_id", "customers.signup_date"), _ORDERS)
+_FIRST_RESPONSE = (("support.opened_at", "support.first_response_at"), ("support.response_minutes",))
+_RESOLUTION = (("support.opened_at", "support.resolved_at"),)
+_CHURN = (
+    ("customers.customer_id", "customers.churn_date"),
+    ("customers.customer_id", "customers.churn"),
+    _ORDERS,
+)
+
+
+def _registry(*definitions: KpiDef) -> dict[str, KpiDef]:
+    return {definition.id: definition for definition in definitions}
+
+
+KPIS: dict[str, KpiDef] = _registry(
+    # Satisfaction
+    KpiDef(
+        id="nps",
+        name="Net Promoter Score",
+        component="satisfaction",
+        formula="% promoters (9–10) − % detractors (0–6) of NPS responses",
+        requires=(("feedback.nps",),),
+        unit="points",
+        format="{:+.0f}",
+        direction="higher",
+        compute=_nps,
+        description="From −100 (all detractors) to +100 (all promoters); NaN in a period without responses. "
+        "The interval comes from the variance of the +1/0/−1 score.",
+        sample_statistic=True,
+        parameters=("confidence",),
+    ),
+    KpiDef(
+        id="csat",
+        name="Customer satisfaction (CSAT)",
+        component="satisfaction",
+        formula="responses of 4 or 5 ÷ responses on the 1–5 scale × 100",
+        requires=(("feedback.csat",),),
+        unit="%",
+        format="{:.1f}%",
+        direction="higher",
+        compute=_csat,
+        description="Share of satisfied answers, with a Wilson interval; NaN without responses.",
+        sample_statistic=True,
+        parameters=("confidence",),
+    ),
+    KpiDef(
+        id="ces",
+        name="Customer effort score (CES)",
+        component="satisfaction",
+        formula="mean effort score on the 1–7 scale",
+        requires=(("feedback.ces",),),
+        unit="score",
+        format="{:.2f}",
+        direction="lower",
+        compute=_mean_score("ces"),
+        description="Lower means less effort. Student t interval; none with fewer than two responses.",
+        sample_statistic=True,
+        parameters=("confidence",),
+    ),
+    KpiDef(
+        id="rating",
+        name="Average rating",
+        component="satisfaction",
+        formula="mean rating",
+        requires=(("feedback.rating",),),
+        unit="score",
+        format="{:.2f}",
+        direction="higher",
+        compute=_mean_score("rating"),
+        description="Mean of the ratings given in the period, with a Student t interval.",
+        sample_statistic=True,
+        parameters=("confidence",),
+    ),
+    KpiDef(
+        id="csi",
+        name="Customer satisfaction index (CSI)",
+        component="satisfaction",
+        formula="Σ weight × KPI rescaled to 0–100 ÷ Σ weight, over the available NPS, CSAT, CES and rating",
+        requires=_SCORES,
+        unit="index",
+        format="{:.0f}",
+        direction="higher",
+        compute=_csi,
+        description="Rescaling: (NPS + 100) ÷ 2; CSAT as is; (7 − CES) ÷ 6 × 100; "
+        "(rating − lowest) ÷ (highest − lowest) × 100. A KPI without responses in a period drops out "
+        "of that period's weights.",
+        parameters=("csi_weights", "rating_scale"),
+    ),
+    KpiDef(
+        id="responses",
+        name="Survey responses",
+        component="satisfaction",
+        formula="survey responses with at least one score",
+        requires=_SCORES,
+        unit="count",
+        format="{:,.0f}",
+        direction="higher",
+        compute=_responses,
+        description="How many answers the satisfaction KPIs rest on.",
+    ),
+    # Retention
+    KpiDef(
+        id="active_customers",
+        name="Active customers",
+        component="retention",
+        formula="distinct customers with an order in the period",
+        requires=(_ORDERS,),
+        unit="count",
+        format="{:,.0f}",
+        direction="higher",
+        compute=_order_count("active"),
+        description="0 in a period without orders.",
+    ),
+    KpiDef(
+        id="churn_rate",
+        name="Churn rate",
+        component="retention",
+        formula="customers churned in the period ÷ customers active at its start × 100",
+        requires=_CHURN,
+        unit="%",
+        format="{:.1f}%",
+        direction="lower",
+        compute=_churn_rows(retained=False),
+        description="From churn dates; else from a churn flag (share flagged, period 'all'); else, for a "
+        "transaction log, from an inactivity window: active at the period's start (an order in the window "
+        "before it) but no order in the window ending at its end. NaN when no customer is active at the "
+        "start, as in the first period of a transaction log.",
+        parameters=("churn_method", "inactivity_days"),
+    ),
+    KpiDef(
+        id="retention_rate",
+        name="Retention rate",
+        component="retention",
+        formula="customers active at the period's start and still active at its end ÷ those active at its "
+        "start × 100 (100 − churn rate)",
+        requires=_CHURN,
+        unit="%",
+        format="{:.1f}%",
+        direction="higher",
+        compute=_churn_rows(retained=True),
+        description="Same basis as the churn rate.",
+        parameters=("churn_method", "inactivity_days"),
+    ),
+    KpiDef(
+        id="repeat_purchase_rate",
+        name="Repeat purchase rate",
+        component="retention",
+        formula="customers with two or more orders in the period ÷ customers with an order × 100",
+        requires=(_ORDERS,),
+        unit="%",
+        format="{:.1f}%",
+        direction="higher",
+        compute=_order_ratio("repeaters", "active", scale=100.0),
+        description="NaN in a period without orders.",
+    ),
+    KpiDef(
+        id="loyalty_engagement",
+        name="Loyalty programme engagement",
+        component="retention",
+        formula="loyalty members among active customers ÷ active customers × 100",
+        requires=(("customers.customer_id", "customers.loyalty_member"),),
+        unit="%",
+        format="{:.1f}%",
+        direction="higher",
+        compute=_loyalty_engagement,
+        description="Active means ordering in the period; without transactions, current (not churned) "
+        "customers, over all time.",
+    ),
+    # Acquisition
+    KpiDef(
+        id="new_customers",
+        name="New customers",
+        component="acquisition",
+        formula="customers whose signup (or, without signup dates, first order) falls in the period",
+        requires=_ACQUISITION,
+        unit="count",
+        format="{:,.0f}",
+        direction="higher",
+        compute=_new_customers,
+        description="With signup dates, customers without one are not counted as new in any period.",
+    ),
+    KpiDef(
+        id="cpa",
+        name="Cost per acquisition (CPA)",
+        component="acquisition",
+        formula="marketing spend ÷ new customers",
+        requires=tuple(("marketing.spend", *option) for option in _ACQUISITION),
+        unit="money",
+        format="{:,.2f}",
+        direction="lower",
+        compute=_cpa,
+        description="NaN in a period without new customers; 0 with new customers but no spend. "
+        "Split only by channel.",
+        split="channel",
+    ),
+    KpiDef(
+        id="conversion_rate",
+        name="Conversion rate",
+        component="acquisition",
+        formula="conversions ÷ leads × 100",
+        requires=(("marketing.leads", "marketing.conversions"),),
+        unit="%",
+        format="{:.1f}%",
+        direction="higher",
+        compute=_conversion_rate,
+        description="NaN in a period without leads. Split only by channel.",
+        split="channel",
+    ),
+    KpiDef(
+        id="market_share",
+        name="Market share",
+        component="acquisition",
+        formula="our revenue (or active customers) ÷ market size × 100",
+        requires=(("marketing.market_size", *_REVENUE),),
+        unit="%",
+        format="{:.2f}%",
+        direction="higher",
+        compute=_market_share,
+        description="Periods are those of the market size figures; the market is not split by segment.",
+        parameters=("market_size_unit",),
+        split="none",
+    ),
+    KpiDef(
+        id="customer_growth",
+        name="Customer growth",
+        component="acquisition",
+        formula="(customers this period − customers last period) ÷ customers last period × 100",
+        requires=(_ORDERS, ("customers.customer_id", "customers.signup_date")),
+        unit="%",
+        format="{:+.1f}%",
+        direction="higher",
+        compute=_customer_growth,
+        description="Active customers with a transaction log, else the customer base at the period's end. "
+        "NaN for the first period; not defined for 'all'.",
+    ),
+    # Loyalty and value
+    KpiDef(
+        id="revenue",
+        name="Revenue",
+        component="loyalty",
+        formula="sum of order amounts in the period",
+        requires=(_REVENUE,),
+        unit="money",
+        format="{:,.0f}",
+        direction="higher",
+        compute=_revenue,
+        description="Returns (negative amounts) reduce it.",
+    ),
+    KpiDef(
+        id="orders",
+        name="Orders",
+        component="loyalty",
+        formula="distinct orders in the period (an order id, or a customer and day)",
+        requires=(_ORDERS,),
+        unit="count",
+        format="{:,.0f}",
+        direction="higher",
+        compute=_order_count("orders"),
+        description="0 in a period without orders.",
+    ),
+    KpiDef(
+        id="average_order_value",
+        name="Average order value",
+        component="loyalty",
+        formula="revenue ÷ orders",
+        requires=(_REVENUE,),
+        unit="money",
+        format="{:,.2f}",
+        direction="higher",
+        compute=_order_ratio("revenue", "orders"),
+        description="NaN in a period without orders.",
+    ),
+    KpiDef(
+        id="purchase_frequency",
+        name="Purchase frequency",
+        component="loyalty",
+        formula="orders ÷ customers with an order",
+        requires=(_ORDERS,),
+        unit="orders",
+        format="{:.2f}",
+        direction="higher",
+        compute=_order_ratio("orders", "active"),
+        description="Orders per ordering customer in the period; NaN without orders.",
+    ),
+    KpiDef(
+        id="revenue_per_customer",
+        name="Revenue per customer",
+        component="loyalty",
+        formula="revenue ÷ customers with an order",
+        requires=(_REVENUE,),
+        unit="money",
+        format="{:,.2f}",
+        direction="higher",
+        compute=_order_ratio("revenue", "active"),
+        description="NaN in a period without orders.",
+    ),
+    KpiDef(
+        id="clv",
+        name="Customer lifetime value (CLV)",
+        component="loyalty",
+        formula="revenue per customer in the period × margin ÷ churn rate of the period",
+        requires=(_REVENUE,),
+        unit="money",
+        format="{:,.0f}",
+        direction="higher",
+        compute=_clv,
+        description="The steady-state formula: value per period times the expected number of periods a "
+        "customer stays (1 ÷ churn). NaN when no one churned in the period or no one was active at its "
+        "start. Churn from churn dates, else from the inactivity window.",
+        parameters=("margin", "churn_method", "inactivity_days"),
+    ),
+    # Service
+    KpiDef(
+        id="first_response_time",
+        name="First response time (median)",
+        component="service",
+        formula="median hours from a ticket's opening to the first answer",
+        requires=_FIRST_RESPONSE,
+        unit="hours",
+        format="{:.1f} h",
+        direction="lower",
+        compute=_ticket_time("first_response", "median"),
+        description="Tickets count in the period they were opened; negative durations are left out.",
+    ),
+    KpiDef(
+        id="first_response_time_mean",
+        name="First response time (mean)",
+        component="service",
+        formula="mean hours from a ticket's opening to the first answer",
+        requires=_FIRST_RESPONSE,
+        unit="hours",
+        format="{:.1f} h",
+        direction="lower",
+        compute=_ticket_time("first_response", "mean"),
+        description="Pulled up by a few slow tickets; compare with the median.",
+    ),
+    KpiDef(
+        id="resolution_time",
+        name="Resolution time (median)",
+        component="service",
+        formula="median hours from a ticket's opening to its resolution",
+        requires=_RESOLUTION,
+        unit="hours",
+        format="{:.1f} h",
+        direction="lower",
+        compute=_ticket_time("resolution", "median"),
+        description="Tickets count in the period they were opened; unresolved tickets are left out.",
+    ),
+    KpiDef(
+        id="resolution_time_mean",
+        name="Resolution time (mean)",
+        component="service",
+        formula="mean hours from a ticket's opening to its resolution",
+        requires=_RESOLUTION,
+        unit="hours",
+        format="{:.1f} h",
+        direction="lower",
+        compute=_ticket_time("resolution", "mean"),
+        description="Pulled up by a few long tickets; compare with the median.",
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Series:
+    """numerator ÷ denominator, NaN where the denominator is 0 or missing."""
+    numerator = pd.Series(numerator, dtype="float64") if not isinstance(numerator, pd.Series) else numerator
+    denominator = (
+        pd.Series(denominator, dtype="float64") if not isinstance(denominator, pd.Series) else denominator
+    )
+    denominator = denominator.astype("float64")
+    return numerator.astype("float64") / denominator.where(denominator != 0)
+
+
+def _rows(
+    frame: pd.DataFrame,
+    value: pd.Series | float,
+    numerator: pd.Series | float,
+    denominator: pd.Series | float,
+    n: pd.Series | float,
+    interval: tuple[np.ndarray | pd.Series, np.ndarray | pd.Series] | None = None,
+) -> pd.DataFrame:
+    out = pd.DataFrame({"period": frame["period"].to_numpy(), "segment": frame["segment"].to_numpy()})
+    for name, column in (("value", value), ("numerator", numerator), ("denominator", denominator), ("n", n)):
+        out[name] = column.to_numpy(dtype=float) if isinstance(column, pd.Series) else float(column)
+    low, high = interval if interval is not None else (np.nan, np.nan)
+    out["ci_low"] = np.asarray(low, dtype=float) if interval is not None else np.nan
+    out["ci_high"] = np.asarray(high, dtype=float) if interval is not None else np.nan
+    return out
+
+
+def _complete(
+    frame: pd.DataFrame, unit: str, fill_zero: list[str], *, until: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Every period from the first to the last (or ``until``), for every segment; missing counts are 0."""
+    frame = frame.copy()
+    frame["period"] = pd.to_datetime(frame["period"])
+    if frame.empty:
+        return frame
+    if unit == "all" or (frame["period"] == _ALL_TIME).all():
+        periods = pd.DatetimeIndex([_ALL_TIME])
+    else:
+        last = frame["period"].max() if until is None else max(frame["period"].max(), until)
+        periods = pd.date_range(frame["period"].min(), last, freq=_PANDAS_FREQ[unit])
+    segments = sorted(frame["segment"].astype(str).unique())
+    grid = pd.MultiIndex.from_product([periods, segments], names=["period", "segment"])
+    frame["segment"] = frame["segment"].astype(str)
+    frame = frame.set_index(["period", "segment"]).reindex(grid).reset_index()
+    for column in fill_zero:
+        if column in frame:
+            frame[column] = frame[column].astype("float64").fillna(0.0)
+    return frame
+
+
+def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the all-customers rows as sums over segments (segments partition the customers)."""
+    measures = [column for column in frame.columns if column not in ("period", "segment")]
+    totals = frame.groupby("period", as_index=False)[measures].sum(min_count=1).assign(segment=_TOTAL)
+    return pd.concat([frame, totals], ignore_index=True)
+
+
+def _orders_from_lines(lines: ir.Table) -> ir.Table:
+    """One row per order: ``customer_id``, ``date`` (of its first line) and ``amount`` (summed).
+
+    An order is a distinct ``order_id`` of a customer; lines without an order id make one order
+    per customer and day, as do all lines when there are no order ids. Lines without a customer
+    id or a date are left out.
+    """
+    lines = lines.filter(lines.customer_id.notnull() & lines.date.notnull())
+    amount = lines.amount if "amount" in lines.columns else ibis.null("float64")
+    day = lines.date.truncate("D")
+    if "order_id" in lines.columns:
+        undated_order_day = ibis.ifelse(lines.order_id.isnull(), day, ibis.null("timestamp"))
+        orders = lines.group_by("customer_id", "order_id", undated_order_day=undated_order_day)
+        return orders.aggregate(date=lines.date.min(), amount=amount.sum()).select(
+            "customer_id", "date", "amount"
+        )
+    return lines.group_by("customer_id", date=day).aggregate(amount=amount.sum())
+
+
+def _one_row_per_customer(customers: ir.Table) -> ir.Table:
+    """The customers table with one row per customer id.
+
+    Should a customer appear twice, their attributes are combined deterministically: the
+    greatest segment value, member or churned if any row says so, the earliest signup date, the
+    latest churn date.
+    """
+    customers = customers.filter(customers.customer_id.notnull())
+    attributes: dict[str, ir.Value] = {
+        column: customers[column].max()
+        for column in customers.columns
+        if column not in KINDS["customers"].role_ids and customers[column].type().is_string()
+    }
+    if "acquisition_channel" in customers.columns:
+        attributes["acquisition_channel"] = customers.acquisition_channel.max()
+    if "loyalty_member" in customers.columns:
+        attributes["member"] = customers.loyalty_member.any()
+    if "signup_date" in customers.columns:
+        attributes["signup_date"] = customers.signup_date.min()
+    if "churn_date" in customers.columns:
+        attributes["churn_date"] = customers.churn_date.max()
+    if "churn" in customers.columns:
+        attributes["churned"] = customers.churn.any()
+    return customers.group_by("customer_id").aggregate(**attributes)
+
+
+def _hours_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
+    return (end.epoch_seconds() - start.epoch_seconds()).cast("float64") / 3600.0
+
+
+def _period_start(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
+    """Start of the month, quarter or year holding ``moment``."""
+    return moment.to_period({"month": "M", "quarter": "Q", "year": "Y"}[unit]).start_time
+
+
+def _period_label(start: pd.Timestamp, unit: str) -> str:
+    if start == _ALL_TIME or unit == "all":
+        return "all"
+    if unit == "month":
+        return f"{start.year}-{start.month:02d}"
+    if unit == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}"
+
+
+def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
+    columns = ["kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high"]
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns}).astype(
+            {"kpi": "string", "period": "string", "segment": "string", "n": "Int64"}
+        )
+    values = pd.concat(frames, ignore_index=True)
+    order = {kpi: position for position, kpi in enumerate(KPIS)}
+    values["_order"] = values["kpi"].map(order)
+    values["_total"] = values["segment"] != _TOTAL
+    values = values.sort_values(["_order", "period", "_total", "segment"], ignore_index=True)
+    values["period"] = [_period_label(pd.Timestamp(start), unit) for start in values["period"]]
+    values["segment"] = values["segment"].where(values["segment"] != _TOTAL, None)
+    values = values[columns].astype({"kpi": "string", "period": "string", "segment": "string"})
+    values["n"] = values["n"].round().astype("Int64")
+    return values
+
+
+def _columns_by_kind(tables: Tables) -> dict[str, dict[str, pa.DataType]]:
+    return {kind: table_columns(paths) for kind, paths in tables.items() if kind in KINDS and paths}
+
+
+def _segment_columns(columns: Mapping[str, pa.DataType], kind: str) -> set[str]:
+    """String columns that are not roles: segment attributes in canonical tables."""
+    roles = set(KINDS[kind].role_ids)
+    return {name for name, dtype in columns.items() if name not in roles and _is_text(dtype)}
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype)
+
+
+def _role_label(role: str) -> str:
+    kind_id, role_id = role.split(".")
+    kind = KINDS[kind_id]
+    return f"{kind.role(role_id).label} ({kind.label})"
+
+
+def _churn_note(method: str, params: KpiParams, unit: str) -> str:
+    if method == "churn_date":
+        return "From churn dates: customers whose churn date falls in the period ÷ customers active at its start."
+    if method == "churn_flag":
+        return "From the churn flag: share of customers flagged as churned (no dates, so over all time)."
+    if unit == "all":
+        return (
+            f"From an inactivity window of {params.inactivity_days} days: share of customers without an order "
+            f"in the last {params.inactivity_days} days of the data."
+        )
+    return (
+        f"From an inactivity window of {params.inactivity_days} days: customers with an order in the "
+        f"{params.inactivity_days} days before the period's start but none in the {params.inactivity_days} "
+        "days before its end ÷ those active at its start."
+    )
+
+
+def _not_split_reason(definition: KpiDef, by: str) -> str:
+    if definition.split == "channel":
+        return f"marketing figures split only by channel, not by {by}; shown for all customers"
+    if definition.split == "none":
+        return "the market is not broken down by segment; shown for all customers"
+    return f"its data cannot be linked to {by}; shown for all customers"

@@ -1,0 +1,165 @@
+"""Backends: reading canonical Parquet tables, keeping them loaded, choosing DuckDB or Spark."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from bsc import engine
+from bsc.engine import SPARK_MASTER_ENV, Backend, default_backend, loaded_tables, table_columns
+from bsc.errors import InputError
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
+    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
+]
+
+
+def write(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def orders(ids: list[str], amounts: list[float], **extra: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(ids, dtype="string"),
+            "date": pd.to_datetime(["2024-01-01"] * len(ids)).astype("datetime64[us]"),
+            "amount": amounts,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+def backend() -> Backend:
+    return Backend.duckdb()
+
+
+class TestRead:
+    def test_reads_one_file(self, tmp_path: Path, backend: Backend):
+        path = write(tmp_path / "t.parquet", orders(["a", "b"], [1.0, 2.0]))
+        frame = backend.execute(backend.read("transactions", [path]))
+        assert frame["customer_id"].tolist() == ["a", "b"]
+        assert frame["amount"].sum() == 3.0
+
+    def test_unions_files_by_column_name(self, tmp_path: Path, backend: Backend):
+        first = write(tmp_path / "a.parquet", orders(["a"], [1.0], store=pd.Series(["east"], dtype="string")))
+        second = write(tmp_path / "b.parquet", orders(["b", "c"], [2.0, 3.0], order_id=pd.Series(["o2", "o3"], dtype="string")))  # fmt: skip
+        table = backend.read("transactions", [first, second])
+        frame = backend.execute(table.order_by("customer_id"))
+        assert set(table.columns) == {"customer_id", "date", "amount", "store", "order_id"}
+        assert frame["customer_id"].tolist() == ["a", "b", "c"]
+        assert frame["store"].isna().tolist() == [False, True, True]
+        assert frame["order_id"].isna().tolist() == [True, False, False]
+
+    def test_keeps_loaded_tables_until_the_file_changes(self, tmp_path: Path, backend: Backend):
+        path = write(tmp_path / "t.parquet", orders(["a"], [1.0]))
+        first = backend.read("transactions", [path])
+        assert backend.read("transactions", [path]) is first
+        write(path, orders(["a", "b"], [1.0, 2.0]))
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+        reread = backend.read("transactions", [path])
+        assert reread is not first
+        assert backend.execute(reread.count()) == 2
+
+    def test_forget_drops_loaded_tables(self, tmp_path: Path, backend: Backend):
+        path = write(tmp_path / "t.parquet", orders(["a"], [1.0]))
+        first = backend.read("transactions", [path])
+        backend.forget()
+        assert backend.read("transactions", [path]) is not first
+
+    def test_casts_roles_stored_with_other_types(self, tmp_path: Path, backend: Backend):
+        frame = pd.DataFrame(
+            {
+                "customer_id": [101, 102],
+                "date": pd.to_datetime(["2024-01-01", "2024-01-02"]).date,
+                "amount": [3, 4],
+            }
+        )
+        path = tmp_path / "t.parquet"
+        pa.parquet.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+        schema = backend.read("transactions", [path]).schema()
+        assert schema["customer_id"].is_string()
+        assert schema["date"].is_timestamp()
+        assert schema["amount"].is_float64()
+
+    @pytest.mark.parametrize(
+        ("kind", "paths", "message"),
+        [
+            ("transactions", [], "No stored file"),
+            ("transactions", ["missing.parquet"], "missing.parquet are missing"),
+            ("orders", ["t.parquet"], "Unknown table kind 'orders'"),
+        ],
+        ids=["no-file", "missing-file", "unknown-kind"],
+    )
+    def test_bad_input(self, tmp_path: Path, backend: Backend, kind: str, paths: list[str], message: str):
+        write(tmp_path / "t.parquet", orders(["a"], [1.0]))
+        with pytest.raises(InputError, match=message):
+            backend.read(kind, [tmp_path / name for name in paths])
+
+    def test_unreadable_file(self, tmp_path: Path, backend: Backend):
+        path = tmp_path / "t.parquet"
+        path.write_text("customer_id,amount\na,1\n")
+        with pytest.raises(InputError, match=r"t\.parquet"):
+            backend.read("transactions", [path])
+        with pytest.raises(InputError, match=r"t\.parquet is not a readable Parquet file"):
+            table_columns([path])
+
+    def test_loaded_tables_reads_every_non_empty_kind(self, tmp_path: Path, backend: Backend):
+        path = write(tmp_path / "t.parquet", orders(["a"], [1.0]))
+        tables = loaded_tables(backend, {"transactions": [path], "feedback": []})
+        assert list(tables) == ["transactions"]
+
+
+class TestDerive:
+    def test_builds_once_per_file_set(self, tmp_path: Path, backend: Backend):
+        path = write(tmp_path / "t.parquet", orders(["a", "a", "b"], [1.0, 2.0, 3.0]))
+        calls = []
+
+        def per_customer(table: ibis.Table) -> ibis.Table:
+            calls.append(1)
+            return table.group_by("customer_id").aggregate(total=table.amount.sum())
+
+        first = backend.derive("per_customer", "transactions", [path], per_customer)
+        second = backend.derive("per_customer", "transactions", [path], per_customer)
+        assert first is second and len(calls) == 1
+        frame = backend.execute(first.order_by("customer_id"))
+        assert frame["total"].tolist() == [3.0, 3.0]
+
+
+class TestTableColumns:
+    def test_union_of_columns_in_first_seen_order(self, tmp_path: Path):
+        first = write(tmp_path / "a.parquet", orders(["a"], [1.0]))
+        second = write(tmp_path / "b.parquet", orders(["b"], [2.0], region=pd.Series(["x"], dtype="string")))
+        columns = table_columns([first, second])
+        assert list(columns) == ["customer_id", "date", "amount", "region"]
+        assert pa.types.is_large_string(columns["region"]) or pa.types.is_string(columns["region"])
+
+
+class TestDefaultBackend:
+    @pytest.fixture(autouse=True)
+    def fresh_default(self):
+        default_backend.cache_clear()
+        yield
+        default_backend.cache_clear()
+
+    def test_duckdb_without_spark_master(self, monkeypatch: pytest.MonkeyPatch):
+        monkeypatch.delenv(SPARK_MASTER_ENV, raising=False)
+        backend = default_backend()
+        assert backend.name == "duckdb"
+        assert default_backend() is backend
+
+    def test_spark_master_selects_spark(self, monkeypatch: pytest.MonkeyPatch):
+        requested = []
+        monkeypatch.setenv(SPARK_MASTER_ENV, " spark://scorecard-cluster:7077 ")
+        monkeypatch.setattr(
+            engine.Backend, "spark", classmethod(lambda cls, master: requested.append(master))
+        )
+        default_backend()
+        assert requested == ["spark://scorecard-cluster:7077"]

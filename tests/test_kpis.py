@@ -1,0 +1,957 @@
+"""KPI registry and computations, checked against values worked out by hand.
+
+The "tiny shop" below has four customers in January–March 2024; every golden value carries the
+arithmetic that produced it. A transaction log with clear activity spells checks the inactivity
+churn, and the CDNOW sample is recomputed independently with plain pandas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bsc.engine import Backend
+from bsc.errors import InputError
+from bsc.kpis import (
+    COMPONENTS,
+    KPIS,
+    UNKNOWN_SEGMENT,
+    KpiParams,
+    cohort_retention,
+    compute_kpis,
+    date_range,
+    segment_attributes,
+)
+from bsc.schema import KINDS
+
+# Ibis reads a pandas option that pandas 3 deprecates; nothing to act on here.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
+    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
+]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+T975_DF2 = 4.302652729911275  # Student t quantile, 97.5 %, 2 degrees of freedom (tables)
+Z975 = 1.959963984540054  # standard normal quantile, 97.5 %
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------------------------
+
+
+def _ids(*values: str | None) -> pd.Series:
+    return pd.Series(values, dtype="string")
+
+
+def _dates(*values: str | None) -> pd.Series:
+    return pd.to_datetime(pd.Series(values), format="ISO8601").astype("datetime64[us]")
+
+
+def _flags(*values: bool | None) -> pd.Series:
+    return pd.Series(values, dtype="boolean")
+
+
+def tiny_shop() -> dict[str, pd.DataFrame]:
+    """Four customers (c1–c4) plus c9, who orders but is not in the customers table."""
+    customers = pd.DataFrame(
+        {
+            "customer_id": _ids("c1", "c2", "c3", "c4"),
+            "signup_date": _dates("2024-01-05", "2024-01-20", "2024-02-03", "2024-03-15"),
+            "churn": _flags(False, True, False, True),
+            "churn_date": _dates(None, "2024-03-10", None, "2024-03-25"),
+            "acquisition_channel": _ids("search", "social", "search", "social"),
+            "loyalty_member": _flags(True, False, False, True),
+            "region": _ids("north", "south", "north", None),
+        }
+    )
+    transactions = pd.DataFrame(
+        {
+            "customer_id": _ids("c1", "c1", "c1", "c2", "c3", "c1", "c3", "c4", "c9"),
+            "date": _dates(
+                "2024-01-05 10:00",
+                "2024-01-05 10:05",
+                "2024-01-20",
+                "2024-01-21",
+                "2024-02-03",
+                "2024-02-10",
+                "2024-03-01",
+                "2024-03-16",
+                "2024-03-20",
+            ),
+            "amount": [10.0, 5.0, 20.0, 30.0, 40.0, 25.0, -10.0, 50.0, 12.0],
+            "order_id": _ids("o1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"),
+        }
+    )
+    feedback = pd.DataFrame(
+        {
+            "customer_id": _ids("c1", "c2", "c3", "c1", "c4"),
+            "date": _dates("2024-01-10", "2024-01-15", "2024-01-20", "2024-03-05", "2024-03-06"),
+            "nps": [10.0, 6.0, 8.0, 9.0, 0.0],
+            "csat": [5.0, 3.0, 4.0, 4.0, 1.0],
+            "ces": [2.0, 5.0, 3.0, 1.0, 7.0],
+            "rating": [4.0, 2.0, np.nan, 5.0, 1.0],
+        }
+    )
+    support = pd.DataFrame(
+        {
+            "customer_id": _ids("c1", "c2", "c3", "c1"),
+            "ticket_id": _ids("t1", "t2", "t3", "t4"),
+            "opened_at": _dates(
+                "2024-01-02 09:00", "2024-01-05 12:00", "2024-01-10 08:00", "2024-02-01 00:00"
+            ),
+            "first_response_at": _dates(
+                "2024-01-02 10:00", "2024-01-05 15:00", "2024-01-10 08:30", "2024-01-31 23:00"
+            ),
+            "resolved_at": _dates("2024-01-03 09:00", "2024-01-05 18:00", None, "2024-02-02 00:00"),
+        }
+    )
+    marketing = pd.DataFrame(
+        {
+            "date": _dates(*[day for day in ("2024-01-01", "2024-02-01", "2024-03-01") for _ in range(2)]),
+            "channel": _ids("search", "social", "search", "social", "search", "social"),
+            "spend": [100.0, 60.0, 80.0, 0.0, 0.0, 0.0],
+            "leads": [50.0, 40.0, 0.0, 30.0, 0.0, 0.0],
+            "conversions": [5.0, 2.0, 0.0, 3.0, 0.0, 0.0],
+            "market_size": [10000.0, 10000.0, 12000.0, 12000.0, 10000.0, 10000.0],
+        }
+    )
+    return {
+        "customers": customers,
+        "transactions": transactions,
+        "feedback": feedback,
+        "support": support,
+        "marketing": marketing,
+    }
+
+
+def spell_log() -> dict[str, pd.DataFrame]:
+    """A transaction log only (no customers table), for churn from a 30-day inactivity window.
+
+    a: Jan 10, Jan 25, Apr 1 (67-day gap: a second spell); b: Jan 15 only;
+    c: Feb 5, Mar 1 (25 days: one spell), May 20; d: Jan 20, Feb 15, Mar 10, Apr 5, May 1.
+    The data ends on May 20.
+    """
+    orders = {
+        "a": ["2024-01-10", "2024-01-25", "2024-04-01"],
+        "b": ["2024-01-15"],
+        "c": ["2024-02-05", "2024-03-01", "2024-05-20"],
+        "d": ["2024-01-20", "2024-02-15", "2024-03-10", "2024-04-05", "2024-05-01"],
+    }
+    rows = [(customer, day) for customer, days in orders.items() for day in days]
+    transactions = pd.DataFrame(
+        {
+            "customer_id": _ids(*[customer for customer, _ in rows]),
+            "date": _dates(*[day for _, day in rows]),
+            "amount": [10.0] * len(rows),
+            "store": _ids(*["east" if customer in "ab" else "west" for customer, _ in rows]),
+        }
+    )
+    return {"transactions": transactions}
+
+
+def write_tables(folder: Path, frames: dict[str, pd.DataFrame]) -> dict[str, list[Path]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {}
+    for kind, frame in frames.items():
+        path = folder / f"{kind}.parquet"
+        frame.to_parquet(path, index=False)
+        tables[kind] = [path]
+    return tables
+
+
+@pytest.fixture(scope="module")
+def backend() -> Backend:
+    return Backend.duckdb()
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    return write_tables(tmp_path_factory.mktemp("shop"), tiny_shop())
+
+
+@pytest.fixture(scope="module")
+def spells(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    return write_tables(tmp_path_factory.mktemp("spells"), spell_log())
+
+
+@pytest.fixture(scope="module")
+def monthly(shop: dict[str, list[Path]], backend: Backend) -> pd.DataFrame:
+    return compute_kpis(shop, backend=backend).values
+
+
+@pytest.fixture(scope="module")
+def by_region(shop: dict[str, list[Path]], backend: Backend):
+    return compute_kpis(shop, by="region", backend=backend)
+
+
+def row(values: pd.DataFrame, kpi: str, period: str, segment: str | None = None) -> pd.Series:
+    selected = values[(values["kpi"] == kpi) & (values["period"] == period)]
+    selected = (
+        selected[selected["segment"].isna()] if segment is None else selected[selected["segment"] == segment]
+    )
+    assert len(selected) == 1, f"expected one row for {kpi} {period} {segment}, got {len(selected)}"
+    return selected.iloc[0]
+
+
+def value(values: pd.DataFrame, kpi: str, period: str, segment: str | None = None) -> float:
+    return float(row(values, kpi, period, segment)["value"])
+
+
+# --------------------------------------------------------------------------------------------
+# Registry and parameters
+# --------------------------------------------------------------------------------------------
+
+
+class TestRegistry:
+    def test_ids_match_keys_and_are_the_specified_set(self):
+        assert all(definition.id == key for key, definition in KPIS.items())
+        assert set(KPIS) == {
+            "nps", "csat", "ces", "rating", "csi", "responses",
+            "active_customers", "churn_rate", "retention_rate", "repeat_purchase_rate", "loyalty_engagement",
+            "new_customers", "cpa", "conversion_rate", "market_share", "customer_growth",
+            "revenue", "orders", "average_order_value", "purchase_frequency", "revenue_per_customer", "clv",
+            "first_response_time", "first_response_time_mean", "resolution_time", "resolution_time_mean",
+        }  # fmt: skip
+
+    @pytest.mark.parametrize("kpi", list(KPIS))
+    def test_definition_is_complete_and_consistent(self, kpi: str):
+        definition = KPIS[kpi]
+        assert definition.component in COMPONENTS
+        assert definition.direction in ("higher", "lower")
+        assert definition.split in ("customer", "channel", "none")
+        assert definition.name and definition.formula and definition.description
+        assert definition.format.format(1234.5)
+        fields = {field.name for field in dataclasses.fields(KpiParams)}
+        assert set(definition.parameters) <= fields
+        for option in definition.requires:
+            for role in option:
+                kind, role_id = role.split(".")
+                assert role_id in KINDS[kind].role_ids
+
+    def test_sample_statistics_are_the_survey_scores(self):
+        assert {kpi for kpi, definition in KPIS.items() if definition.sample_statistic} == {
+            "nps",
+            "csat",
+            "ces",
+            "rating",
+        }
+
+    def test_lower_is_better_for_effort_churn_cost_and_waiting(self):
+        lower = {kpi for kpi, definition in KPIS.items() if definition.direction == "lower"}
+        assert lower == {
+            "ces",
+            "churn_rate",
+            "cpa",
+            "first_response_time",
+            "first_response_time_mean",
+            "resolution_time",
+            "resolution_time_mean",
+        }
+
+    def test_missing_roles_reason_names_the_roles_in_words(self):
+        reason = KPIS["cpa"].missing_roles({"marketing": {"date", "spend"}})
+        assert reason == (
+            "needs Spend (Marketing) and Customer ID (Customers) and Signup date (Customers); "
+            "or Spend (Marketing) and Customer ID (Transactions) and Order date (Transactions)"
+        )
+        assert (
+            KPIS["cpa"].missing_roles({"marketing": {"spend"}, "customers": {"customer_id", "signup_date"}})
+            is None
+        )
+
+
+class TestKpiParams:
+    def test_defaults(self):
+        params = KpiParams()
+        assert params.inactivity_days == 90
+        assert params.margin == 0.30
+        assert params.csi_weight("nps") == 1.0
+        assert params.confidence == 0.95
+
+    def test_weights_given_as_a_mapping_are_stored_as_sorted_pairs(self):
+        params = KpiParams(csi_weights={"nps": 2, "csat": 1})
+        assert params.csi_weights == (("csat", 1.0), ("nps", 2.0))
+        assert params.csi_weight("ces") == 0.0
+
+    def test_frozen_and_hashable(self):
+        params = KpiParams()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            params.margin = 0.5  # type: ignore[misc]
+        assert hash(params) == hash(KpiParams())
+        assert dataclasses.replace(params, margin=0.5).margin == 0.5
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"inactivity_days": 0}, "inactivity window"),
+            ({"margin": 1.5}, "margin"),
+            ({"csi_weights": {"loyalty": 1}}, "CSI weights can only"),
+            ({"csi_weights": {"nps": 0}}, "at least one above 0"),
+            ({"rating_scale": (5, 1)}, "rating scale"),
+            ({"market_size_unit": "units"}, "market size unit"),
+            ({"churn_method": "guess"}, "churn method"),
+            ({"confidence": 1.0}, "confidence"),
+        ],
+        ids=[
+            "window",
+            "margin",
+            "weight-kpi",
+            "weights-zero",
+            "rating-scale",
+            "market-unit",
+            "churn",
+            "conf",
+        ],
+    )
+    def test_invalid_settings_raise_input_error(self, changes: dict, message: str):
+        with pytest.raises(InputError, match=message):
+            KpiParams(**changes)
+
+
+# --------------------------------------------------------------------------------------------
+# Satisfaction
+# --------------------------------------------------------------------------------------------
+
+
+class TestSatisfaction:
+    def test_nps_january(self, monthly: pd.DataFrame):
+        # Jan answers 10, 6, 8: one promoter, one detractor, one passive -> 100 × (1 − 1) / 3 = 0.
+        # Margin: p_P = p_D = 1/3, variance = 1/3 + 1/3 − 0 = 2/3, 100 × 1.96 × √(2/3 / 3) = 92.38.
+        nps = row(monthly, "nps", "2024-01")
+        assert (nps["value"], nps["numerator"], nps["denominator"], nps["n"]) == (0.0, 0.0, 3.0, 3)
+        margin = 100 * Z975 * math.sqrt((2 / 3) / 3)
+        assert nps["ci_low"] == pytest.approx(-margin)
+        assert nps["ci_high"] == pytest.approx(margin)
+
+    def test_nps_march(self, monthly: pd.DataFrame):
+        # Mar answers 9 and 0: 100 × (1 − 1) / 2 = 0; variance 1/2 + 1/2 − 0 = 1,
+        # margin 100 × 1.96 × √(1/2) = 138.6, clipped to [−100, 100].
+        nps = row(monthly, "nps", "2024-03")
+        assert nps["value"] == 0.0
+        assert (nps["ci_low"], nps["ci_high"]) == (-100.0, 100.0)
+
+    def test_empty_period_has_no_value_and_zero_responses(self, monthly: pd.DataFrame):
+        # No survey answers in February.
+        for kpi in ("nps", "csat", "ces", "rating", "csi"):
+            assert math.isnan(value(monthly, kpi, "2024-02")), kpi
+        assert row(monthly, "nps", "2024-02")["n"] == 0
+        assert value(monthly, "responses", "2024-02") == 0
+
+    def test_csat_with_wilson_interval(self, monthly: pd.DataFrame):
+        # Jan CSAT 5, 3, 4: two of three are 4–5 -> 66.67 %.
+        # Wilson, p = 2/3, n = 3, z² = 3.8415: centre (0.6667 + 0.6402) / 2.2805 = 0.5731,
+        # half width 1.96 × √(0.07407 + 0.10671) / 2.2805 = 0.3654 -> [20.77 %, 93.85 %].
+        csat = row(monthly, "csat", "2024-01")
+        assert csat["value"] == pytest.approx(200 / 3)
+        assert csat["ci_low"] == pytest.approx(20.766, abs=0.001)
+        assert csat["ci_high"] == pytest.approx(93.851, abs=0.001)
+        # Mar CSAT 4, 1 -> 50 %.
+        assert value(monthly, "csat", "2024-03") == 50.0
+
+    def test_ces_mean_with_t_interval(self, monthly: pd.DataFrame):
+        # Jan CES 2, 5, 3: mean 10/3; s² = ((−4/3)² + (5/3)² + (−1/3)²) / 2 = 7/3;
+        # half width t(0.975, 2) × √(7/3 / 3) = 4.3027 × 0.8819 = 3.7946.
+        ces = row(monthly, "ces", "2024-01")
+        assert ces["value"] == pytest.approx(10 / 3)
+        half_width = T975_DF2 * math.sqrt((7 / 3) / 3)
+        assert ces["ci_low"] == pytest.approx(10 / 3 - half_width)
+        assert ces["ci_high"] == pytest.approx(10 / 3 + half_width)
+
+    def test_rating_ignores_missing_answers(self, monthly: pd.DataFrame):
+        # Jan ratings 4, 2 (the third answer has none): mean 3, n 2; Mar 5, 1: mean 3.
+        assert value(monthly, "rating", "2024-01") == 3.0
+        assert row(monthly, "rating", "2024-01")["n"] == 2
+        assert value(monthly, "rating", "2024-03") == 3.0
+
+    def test_csi_weights_rescaled_kpis(self, monthly: pd.DataFrame):
+        # Jan: NPS 0 -> 50; CSAT 66.67; CES 10/3 -> 100 × (7 − 10/3) / 6 = 61.11; rating 3 on 1–5 -> 50.
+        # Equal weights: (50 + 66.67 + 61.11 + 50) / 4 = 56.94.
+        assert value(monthly, "csi", "2024-01") == pytest.approx((50 + 200 / 3 + 100 * (11 / 3) / 6 + 50) / 4)
+
+    def test_csi_with_changed_weights(self, shop: dict[str, list[Path]], backend: Backend):
+        # Weights NPS 3, CSAT 1: (3 × 50 + 1 × 66.67) / 4 = 54.17.
+        params = KpiParams(csi_weights={"nps": 3, "csat": 1})
+        values = compute_kpis(shop, params=params, backend=backend, kpis=["csi"]).values
+        assert value(values, "csi", "2024-01") == pytest.approx((3 * 50 + 200 / 3) / 4)
+
+    def test_responses_count_answers_with_a_score(self, monthly: pd.DataFrame):
+        assert [value(monthly, "responses", month) for month in ("2024-01", "2024-02", "2024-03")] == [
+            3,
+            0,
+            2,
+        ]
+
+    def test_all_promoters_give_nps_100_without_spread(self, tmp_path: Path, backend: Backend):
+        feedback = pd.DataFrame(
+            {"date": _dates("2024-05-01", "2024-05-02", "2024-05-03"), "nps": [9.0, 10.0, 10.0]}
+        )
+        values = compute_kpis(write_tables(tmp_path, {"feedback": feedback}), backend=backend).values
+        nps = row(values, "nps", "2024-05")
+        # 3 promoters of 3: NPS 100, variance 1 + 0 − 1 = 0, so the interval is the point itself.
+        assert (nps["value"], nps["ci_low"], nps["ci_high"]) == (100.0, 100.0, 100.0)
+
+    def test_scores_outside_the_scale_are_left_out(self, tmp_path: Path, backend: Backend):
+        feedback = pd.DataFrame(
+            {"date": _dates("2024-05-01", "2024-05-02"), "nps": [10.0, 11.0], "csat": [5.0, 0.0]}
+        )
+        values = compute_kpis(write_tables(tmp_path, {"feedback": feedback}), backend=backend).values
+        # Only the NPS 10 and the CSAT 5 are on their scales.
+        assert row(values, "nps", "2024-05")["n"] == 1
+        assert row(values, "csat", "2024-05")["n"] == 1
+
+    def test_feedback_without_dates_is_reported_over_all_time(self, tmp_path: Path, backend: Backend):
+        feedback = pd.DataFrame({"nps": [10.0, 0.0, 0.0, 8.0]})
+        values = compute_kpis(write_tables(tmp_path, {"feedback": feedback}), backend=backend).values
+        # 1 promoter, 2 detractors of 4: 100 × (1 − 2) / 4 = −25.
+        assert values[values["kpi"] == "nps"]["period"].tolist() == ["all"]
+        assert value(values, "nps", "all") == -25.0
+
+
+# --------------------------------------------------------------------------------------------
+# Orders, revenue and value
+# --------------------------------------------------------------------------------------------
+
+# Orders by month (o1 has two lines, 10 + 5):
+#   Jan: c1 o1 15, c1 o2 20, c2 o3 30      -> 2 customers, 3 orders, revenue 65, c1 repeats
+#   Feb: c3 o4 40, c1 o5 25                -> 2 customers, 2 orders, revenue 65
+#   Mar: c3 o6 −10, c4 o7 50, c9 o8 12     -> 3 customers, 3 orders, revenue 52
+MONTHLY_ORDER_KPIS = [
+    ("active_customers", [2, 2, 3]),
+    ("orders", [3, 2, 3]),
+    ("revenue", [65.0, 65.0, 52.0]),
+    ("average_order_value", [65 / 3, 65 / 2, 52 / 3]),
+    ("purchase_frequency", [3 / 2, 2 / 2, 3 / 3]),
+    ("revenue_per_customer", [65 / 2, 65 / 2, 52 / 3]),
+    ("repeat_purchase_rate", [100 * 1 / 2, 0.0, 0.0]),
+    # Members among ordering customers: c1 in Jan and Feb; c4 of c3, c4, c9 in Mar.
+    ("loyalty_engagement", [100 * 1 / 2, 100 * 1 / 2, 100 * 1 / 3]),
+    # Active customers 2 -> 2 -> 3: growth 0 %, then +50 %.
+    ("customer_growth", [np.nan, 0.0, 50.0]),
+]
+
+
+class TestOrders:
+    @pytest.mark.parametrize(
+        ("kpi", "expected"), MONTHLY_ORDER_KPIS, ids=[kpi for kpi, _ in MONTHLY_ORDER_KPIS]
+    )
+    def test_monthly(self, monthly: pd.DataFrame, kpi: str, expected: list[float]):
+        got = [value(monthly, kpi, month) for month in ("2024-01", "2024-02", "2024-03")]
+        np.testing.assert_allclose(got, expected)
+
+    def test_average_order_value_parts(self, monthly: pd.DataFrame):
+        aov = row(monthly, "average_order_value", "2024-01")
+        assert (aov["numerator"], aov["denominator"], aov["n"]) == (65.0, 3.0, 3)
+
+    @pytest.mark.parametrize(
+        ("period", "label"),
+        [("quarter", "2024-Q1"), ("year", "2024"), ("all", "all")],
+        ids=["quarter", "year", "all"],
+    )
+    def test_longer_periods_count_each_customer_once(
+        self, shop: dict[str, list[Path]], backend: Backend, period: str, label: str
+    ):
+        values = compute_kpis(shop, period=period, backend=backend, kpis=["active_customers", "orders", "revenue", "repeat_purchase_rate"]).values  # fmt: skip
+        # Q1: customers c1, c2, c3, c4, c9 = 5; orders o1–o8 = 8; revenue 65 + 65 + 52 = 182;
+        # c1 (o1, o2, o5) and c3 (o4, o6) have two or more orders -> 2 of 5 = 40 %.
+        assert value(values, "active_customers", label) == 5
+        assert value(values, "orders", label) == 8
+        assert value(values, "revenue", label) == 182.0
+        assert value(values, "repeat_purchase_rate", label) == 40.0
+
+    def test_without_order_ids_an_order_is_a_customer_and_day(self, tmp_path: Path, backend: Backend):
+        transactions = tiny_shop()["transactions"].drop(columns="order_id")
+        values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values
+        # Jan lines: c1 on Jan 5 (two lines, one day) and Jan 20, c2 on Jan 21 -> 3 orders.
+        assert value(values, "orders", "2024-01") == 3
+        assert value(values, "average_order_value", "2024-01") == pytest.approx(65 / 3)
+
+    def test_lines_without_order_id_make_one_order_per_customer_and_day(
+        self, tmp_path: Path, backend: Backend
+    ):
+        transactions = pd.DataFrame(
+            {
+                "customer_id": _ids("x", "x", "x", "x"),
+                "date": _dates("2024-01-02 09:00", "2024-01-02 17:00", "2024-01-03", "2024-01-03"),
+                "amount": [1.0, 2.0, 3.0, 4.0],
+                "order_id": _ids(None, None, "k1", "k2"),
+            }
+        )
+        values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values
+        # The two id-less lines of Jan 2 form one order; k1 and k2 are two more -> 3.
+        assert value(values, "orders", "2024-01") == 3
+
+    def test_lines_without_customer_or_date_are_left_out(self, tmp_path: Path, backend: Backend):
+        transactions = pd.DataFrame(
+            {
+                "customer_id": _ids("x", None, "y"),
+                "date": _dates("2024-01-02", "2024-01-03", None),
+                "amount": [1.0, 2.0, 3.0],
+            }
+        )
+        values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values
+        assert value(values, "revenue", "2024-01") == 1.0
+
+    def test_empty_month_between_orders_is_reported_with_zero_orders(self, tmp_path: Path, backend: Backend):
+        transactions = pd.DataFrame(
+            {"customer_id": _ids("x", "x"), "date": _dates("2024-01-02", "2024-03-03"), "amount": [1.0, 2.0]}
+        )
+        values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values
+        assert value(values, "orders", "2024-02") == 0
+        assert math.isnan(value(values, "average_order_value", "2024-02"))
+
+    def test_one_customer(self, tmp_path: Path, backend: Backend):
+        transactions = pd.DataFrame({"customer_id": _ids("x"), "date": _dates("2024-01-02"), "amount": [7.0]})
+        values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values
+        assert value(values, "revenue_per_customer", "2024-01") == 7.0
+        assert value(values, "repeat_purchase_rate", "2024-01") == 0.0
+        assert value(values, "new_customers", "2024-01") == 1
+
+
+class TestClv:
+    def test_from_churn_dates(self, monthly: pd.DataFrame):
+        # Mar: revenue per customer 52 / 3 × margin 0.3 = 5.2; churn 1 of 3 -> 5.2 / (1/3) = 15.6.
+        clv = row(monthly, "clv", "2024-03")
+        assert clv["value"] == pytest.approx(15.6)
+        assert clv["numerator"] == pytest.approx(5.2)
+        assert clv["denominator"] == pytest.approx(1 / 3)
+        # Feb: nobody churned -> no finite lifetime; Jan: nobody active at the start.
+        assert math.isnan(value(monthly, "clv", "2024-02"))
+        assert math.isnan(value(monthly, "clv", "2024-01"))
+
+    def test_margin_is_a_parameter(self, shop: dict[str, list[Path]], backend: Backend):
+        values = compute_kpis(shop, params=KpiParams(margin=0.6), backend=backend, kpis=["clv"]).values
+        # 52 / 3 × 0.6 / (1/3) = 31.2.
+        assert value(values, "clv", "2024-03") == pytest.approx(31.2)
+
+    def test_assumptions_are_noted(self, shop: dict[str, list[Path]], backend: Backend):
+        notes = compute_kpis(shop, backend=backend, kpis=["clv"]).notes
+        assert "margin 30%" in notes["clv"] and "churn dates" in notes["clv"]
+
+    def test_not_defined_over_all_time(self, shop: dict[str, list[Path]], backend: Backend):
+        result = compute_kpis(shop, period="all", backend=backend, kpis=["clv"])
+        assert result.unavailable == [
+            ("clv", "CLV needs a churn rate per period; choose a month, quarter or year")
+        ]
+
+
+# --------------------------------------------------------------------------------------------
+# Retention
+# --------------------------------------------------------------------------------------------
+
+
+class TestChurn:
+    def test_from_churn_dates(self, monthly: pd.DataFrame):
+        # Lifetimes: c1 Jan–, c2 Jan–Mar 10, c3 Feb–, c4 Mar 15–Mar 25.
+        # Jan: nobody before Jan 1 -> NaN. Feb: c1, c2 active at the start, none churned -> 0 %.
+        # Mar: c1, c2, c3 active at the start; c2 churned -> 1/3. c4 joined and left within March.
+        assert math.isnan(value(monthly, "churn_rate", "2024-01"))
+        assert value(monthly, "churn_rate", "2024-02") == 0.0
+        march = row(monthly, "churn_rate", "2024-03")
+        assert (march["value"], march["numerator"], march["denominator"]) == (
+            pytest.approx(100 / 3),
+            1.0,
+            3.0,
+        )
+        assert value(monthly, "retention_rate", "2024-03") == pytest.approx(200 / 3)
+
+    def test_from_churn_dates_by_region(self, by_region):
+        # Mar, north: c1, c3 active, none churned; south: c2 active and churned.
+        values = by_region.values
+        assert value(values, "churn_rate", "2024-03", "north") == 0.0
+        assert value(values, "churn_rate", "2024-03", "south") == 100.0
+
+    def test_from_churn_flag_over_all_time(self, tmp_path: Path, backend: Backend):
+        customers = tiny_shop()["customers"].drop(columns=["churn_date", "signup_date"])
+        customers["churn"] = _flags(False, True, None, True)
+        tables = write_tables(tmp_path, {"customers": customers})
+        result = compute_kpis(tables, by="region", backend=backend, kpis=["churn_rate", "retention_rate"])
+        # Flags known for c1 (no), c2 (yes), c4 (yes): 2 of 3; north: c1 no (c3 unknown) -> 0 of 1.
+        values = result.values
+        assert values[values["kpi"] == "churn_rate"]["period"].unique().tolist() == ["all"]
+        assert value(values, "churn_rate", "all") == pytest.approx(200 / 3)
+        assert value(values, "retention_rate", "all") == pytest.approx(100 / 3)
+        assert value(values, "churn_rate", "all", "north") == 0.0
+        assert value(values, "churn_rate", "all", UNKNOWN_SEGMENT) == 100.0
+        assert "churn flag" in result.notes["churn_rate"]
+
+    def test_from_inactivity_window(self, spells: dict[str, list[Path]], backend: Backend):
+        params = KpiParams(inactivity_days=30)
+        values = compute_kpis(spells, params=params, backend=backend, kpis=["churn_rate"]).values
+        # Active at a month's start = an order in the 30 days before it; churned = no order in the
+        # 30 days before the month's end.
+        # Feb: a (Jan 25), b (Jan 15), d (Jan 20) active; a and b have nothing in Jan 30–Feb 29 -> 2/3.
+        # Mar: c (Feb 5), d (Feb 15) active; c's last order Mar 1 is outside Mar 2–31 -> 1/2.
+        # Apr: d (Mar 10) active and orders Apr 5 -> 0/1.
+        # May: a (Apr 1), d (Apr 5) active; a lapses May 1 -> churned. d's last order (May 1) lapses
+        # May 31, after the data ends (May 20), so it is not yet counted -> 1/2.
+        # Jan: nobody has an earlier order -> NaN.
+        got = [
+            value(values, "churn_rate", month)
+            for month in ("2024-01", "2024-02", "2024-03", "2024-04", "2024-05")
+        ]
+        np.testing.assert_allclose(got, [np.nan, 200 / 3, 50.0, 0.0, 50.0])
+        may = row(values, "churn_rate", "2024-05")
+        assert (may["numerator"], may["denominator"]) == (1.0, 2.0)
+
+    def test_inactivity_over_all_time(self, spells: dict[str, list[Path]], backend: Backend):
+        params = KpiParams(inactivity_days=30)
+        values = compute_kpis(
+            spells, period="all", params=params, backend=backend, kpis=["churn_rate"]
+        ).values
+        # Last orders: a Apr 1, b Jan 15 (both > 30 days before May 20), c May 20, d May 1 -> 2 of 4.
+        assert value(values, "churn_rate", "all") == 50.0
+
+    def test_inactivity_with_default_window_by_own_column(
+        self, spells: dict[str, list[Path]], backend: Backend
+    ):
+        values = compute_kpis(
+            spells, by="store", backend=backend, kpis=["churn_rate", "new_customers"]
+        ).values
+        # 90 days. Apr: a, b, c, d all ordered in Jan 2–Mar 31, so are active at its start; only b
+        # has no order in Feb 1–Apr 30 (b lapses on Apr 14) -> 1 of 4.
+        # Stores: a, b east -> 1 of 2; c, d west -> 0 of 2.
+        assert value(values, "churn_rate", "2024-04") == 25.0
+        assert value(values, "churn_rate", "2024-04", "east") == 50.0
+        assert value(values, "churn_rate", "2024-04", "west") == 0.0
+        # First orders: a, b, d in Jan; c in Feb.
+        assert value(values, "new_customers", "2024-01") == 3
+        assert value(values, "new_customers", "2024-01", "east") == 2
+
+    def test_method_can_be_forced(self, shop: dict[str, list[Path]], backend: Backend):
+        params = KpiParams(churn_method="churn_flag")
+        values = compute_kpis(shop, params=params, backend=backend, kpis=["churn_rate"]).values
+        # Flags: c2 and c4 of 4 churned.
+        assert value(values, "churn_rate", "all") == 50.0
+
+
+class TestLoyaltyEngagement:
+    def test_without_transactions_uses_current_customers(self, tmp_path: Path, backend: Backend):
+        customers = tiny_shop()["customers"]
+        values = compute_kpis(write_tables(tmp_path, {"customers": customers}), backend=backend).values
+        # Not churned: c1 (member), c3 (not) -> 50 %, over all time.
+        assert value(values, "loyalty_engagement", "all") == 50.0
+
+
+# --------------------------------------------------------------------------------------------
+# Acquisition
+# --------------------------------------------------------------------------------------------
+
+
+class TestAcquisition:
+    def test_new_customers_by_signup(self, monthly: pd.DataFrame):
+        # Signups: c1, c2 in Jan; c3 Feb; c4 Mar (c9 has no signup date, so is not counted).
+        assert [value(monthly, "new_customers", month) for month in ("2024-01", "2024-02", "2024-03")] == [
+            2,
+            1,
+            1,
+        ]
+
+    def test_cpa_with_zero_spend(self, monthly: pd.DataFrame):
+        # Spend 160 / 2 new = 80; 80 / 1 = 80; 0 / 1 = 0.
+        assert [value(monthly, "cpa", month) for month in ("2024-01", "2024-02", "2024-03")] == [
+            80.0,
+            80.0,
+            0.0,
+        ]
+
+    def test_conversion_rate_with_zero_leads(self, monthly: pd.DataFrame):
+        # Jan (5 + 2) / (50 + 40) = 7.78 %; Feb 3 / 30 = 10 %; Mar 0 leads -> NaN.
+        assert value(monthly, "conversion_rate", "2024-01") == pytest.approx(700 / 90)
+        assert value(monthly, "conversion_rate", "2024-02") == 10.0
+        assert math.isnan(value(monthly, "conversion_rate", "2024-03"))
+
+    def test_market_share_of_revenue(self, monthly: pd.DataFrame):
+        # Market size repeated per channel counts once per date: 65 / 10000, 65 / 12000, 52 / 10000.
+        got = [value(monthly, "market_share", month) for month in ("2024-01", "2024-02", "2024-03")]
+        np.testing.assert_allclose(got, [0.65, 6500 / 12000, 0.52])
+
+    def test_market_share_quarter_sums_monthly_market(self, shop: dict[str, list[Path]], backend: Backend):
+        values = compute_kpis(shop, period="quarter", backend=backend, kpis=["market_share"]).values
+        # 182 / (10000 + 12000 + 10000) = 0.56875 %.
+        assert value(values, "market_share", "2024-Q1") == pytest.approx(0.56875)
+
+    def test_market_share_of_customers(self, shop: dict[str, list[Path]], backend: Backend):
+        params = KpiParams(market_size_unit="customers")
+        values = compute_kpis(
+            shop, period="quarter", params=params, backend=backend, kpis=["market_share"]
+        ).values
+        # 5 active customers ÷ mean market size (10000 + 12000 + 10000) / 3 = 0.046875 %.
+        assert value(values, "market_share", "2024-Q1") == pytest.approx(100 * 5 / (32000 / 3))
+
+    def test_split_by_acquisition_channel(self, shop: dict[str, list[Path]], backend: Backend):
+        result = compute_kpis(
+            shop, by="acquisition_channel", backend=backend, kpis=["cpa", "conversion_rate"]
+        )
+        values = result.values
+        # New: search c1 (Jan), c3 (Feb); social c2 (Jan), c4 (Mar).
+        # CPA search: 100/1, 80/1, 0/0 -> NaN; social: 60/1, 0/0 -> NaN, 0/1 = 0.
+        assert value(values, "cpa", "2024-01", "search") == 100.0
+        assert value(values, "cpa", "2024-02", "search") == 80.0
+        assert math.isnan(value(values, "cpa", "2024-03", "search"))
+        assert value(values, "cpa", "2024-01", "social") == 60.0
+        assert math.isnan(value(values, "cpa", "2024-02", "social"))
+        assert value(values, "cpa", "2024-03", "social") == 0.0
+        # Conversion, search Jan 5 / 50 = 10 %; social Feb 3 / 30 = 10 %.
+        assert value(values, "conversion_rate", "2024-01", "search") == 10.0
+        assert value(values, "conversion_rate", "2024-02", "social") == 10.0
+        assert result.not_split == []
+
+
+# --------------------------------------------------------------------------------------------
+# Service
+# --------------------------------------------------------------------------------------------
+
+
+class TestService:
+    def test_first_response(self, monthly: pd.DataFrame):
+        # Jan tickets answered after 1 h, 3 h and 0.5 h: median 1, mean 1.5. Feb's answer came
+        # before the ticket was opened (−1 h) and is left out.
+        assert value(monthly, "first_response_time", "2024-01") == 1.0
+        assert value(monthly, "first_response_time_mean", "2024-01") == 1.5
+        assert row(monthly, "first_response_time", "2024-01")["n"] == 3
+        assert math.isnan(value(monthly, "first_response_time", "2024-02"))
+
+    def test_resolution(self, monthly: pd.DataFrame):
+        # Jan resolved after 24 h and 6 h (t3 unresolved): median 15, mean 15. Feb: 24 h.
+        assert value(monthly, "resolution_time", "2024-01") == 15.0
+        assert value(monthly, "resolution_time_mean", "2024-01") == 15.0
+        assert value(monthly, "resolution_time", "2024-02") == 24.0
+
+    def test_median_by_segment_is_not_a_sum(self, by_region):
+        # Jan north: t1 (c1, 1 h), t3 (c3, 0.5 h) -> median 0.75; south: t2 (3 h).
+        values = by_region.values
+        assert value(values, "first_response_time", "2024-01", "north") == 0.75
+        assert value(values, "first_response_time", "2024-01", "south") == 3.0
+        assert value(values, "first_response_time", "2024-01") == 1.0
+
+    def test_response_minutes_take_precedence(self, tmp_path: Path, backend: Backend):
+        support = pd.DataFrame(
+            {
+                "opened_at": _dates("2024-01-02 09:00", "2024-01-03 09:00"),
+                "first_response_at": _dates("2024-01-02 10:00", "2024-01-03 10:00"),
+                "response_minutes": [30.0, None],
+            }
+        )
+        values = compute_kpis(write_tables(tmp_path, {"support": support}), backend=backend).values
+        # 30 minutes = 0.5 h for the first; the second falls back to its timestamps, 1 h.
+        assert value(values, "first_response_time_mean", "2024-01") == 0.75
+
+
+# --------------------------------------------------------------------------------------------
+# Segments, availability and the result frame
+# --------------------------------------------------------------------------------------------
+
+
+class TestSegments:
+    def test_segment_attributes(self, shop: dict[str, list[Path]], tmp_path: Path):
+        assert segment_attributes(shop) == ["acquisition_channel", "region"]
+        assert segment_attributes(write_tables(tmp_path / "log", spell_log())) == ["store"]
+        marketing_only = write_tables(tmp_path / "m", {"marketing": tiny_shop()["marketing"]})
+        assert segment_attributes(marketing_only) == ["channel"]
+
+    def test_unknown_attribute_is_an_input_error(self, shop: dict[str, list[Path]], backend: Backend):
+        with pytest.raises(
+            InputError, match=r"'colour' is not a segment attribute.*acquisition_channel, region"
+        ):
+            compute_kpis(shop, by="colour", backend=backend)
+
+    def test_segments_and_total(self, by_region):
+        values = by_region.values
+        # Jan revenue: north c1 35, south c2 30; Mar: c4 (no region) and c9 (no customer row) -> 62.
+        assert value(values, "revenue", "2024-01", "north") == 35.0
+        assert value(values, "revenue", "2024-01", "south") == 30.0
+        assert value(values, "revenue", "2024-03", UNKNOWN_SEGMENT) == 62.0
+        assert value(values, "revenue", "2024-03") == 52.0
+        # Every segment appears in every month, with 0 where nothing happened.
+        assert value(values, "revenue", "2024-02", "south") == 0.0
+
+    def test_satisfaction_by_region(self, by_region):
+        # Jan north: c1 10, c3 8 -> 1 promoter of 2 -> 50; south: c2 6 -> −100.
+        values = by_region.values
+        assert value(values, "nps", "2024-01", "north") == 50.0
+        assert value(values, "nps", "2024-01", "south") == -100.0
+
+    def test_kpis_that_cannot_follow_a_customer_attribute_are_listed(self, by_region):
+        assert dict(by_region.not_split) == {
+            "cpa": "marketing figures split only by channel, not by region; shown for all customers",
+            "conversion_rate": "marketing figures split only by channel, not by region; shown for all customers",
+            "market_share": "the market is not broken down by segment; shown for all customers",
+        }
+        values = by_region.values
+        assert values[values["kpi"] == "cpa"]["segment"].isna().all()
+
+    def test_facts_without_customer_id_are_not_split(self, tmp_path: Path, backend: Backend):
+        frames = tiny_shop()
+        frames["feedback"] = frames["feedback"].drop(columns="customer_id")
+        result = compute_kpis(write_tables(tmp_path, frames), by="region", backend=backend, kpis=["nps"])
+        assert result.not_split == [("nps", "its data cannot be linked to region; shown for all customers")]
+
+
+class TestAvailability:
+    def test_missing_roles_are_reported_not_raised(self, tmp_path: Path, backend: Backend):
+        feedback = pd.DataFrame({"date": _dates("2024-01-01"), "csat": [5.0]})
+        result = compute_kpis(write_tables(tmp_path, {"feedback": feedback}), backend=backend)
+        unavailable = dict(result.unavailable)
+        assert set(result.values["kpi"]) == {"csat", "csi", "responses"}
+        assert unavailable["nps"] == "needs NPS score (0–10) (Feedback / surveys)"
+        assert (
+            unavailable["revenue"]
+            == "needs Customer ID (Transactions) and Order date (Transactions) and Amount (Transactions)"
+        )
+        assert set(unavailable) | {"csat", "csi", "responses"} == set(KPIS)
+
+    def test_no_tables_at_all(self, backend: Backend):
+        result = compute_kpis({}, backend=backend)
+        assert result.values.empty
+        assert list(result.values.columns) == [
+            "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
+        ]  # fmt: skip
+        assert [kpi for kpi, _ in result.unavailable] == list(KPIS)
+
+    def test_growth_over_all_time_is_unavailable(self, shop: dict[str, list[Path]], backend: Backend):
+        result = compute_kpis(shop, period="all", backend=backend, kpis=["customer_growth"])
+        assert result.unavailable == [
+            ("customer_growth", "growth compares periods; choose a month, quarter or year")
+        ]
+
+    @pytest.mark.parametrize(
+        ("arguments", "message"),
+        [({"period": "week"}, "Unknown period 'week'"), ({"kpis": ["nps", "happiness"]}, "Unknown KPI")],
+        ids=["period", "kpi"],
+    )
+    def test_bad_arguments(
+        self, shop: dict[str, list[Path]], backend: Backend, arguments: dict, message: str
+    ):
+        with pytest.raises(InputError, match=message):
+            compute_kpis(shop, backend=backend, **arguments)
+
+
+class TestResultFrame:
+    def test_columns_and_types(self, monthly: pd.DataFrame):
+        assert list(monthly.columns) == [
+            "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
+        ]  # fmt: skip
+        assert str(monthly["n"].dtype) == "Int64"
+        assert monthly["segment"].isna().all()
+
+    def test_rows_follow_the_registry_then_period(self, monthly: pd.DataFrame):
+        kpis = list(dict.fromkeys(monthly["kpi"]))
+        assert kpis == [kpi for kpi in KPIS if kpi in kpis]
+        nps_periods = monthly[monthly["kpi"] == "nps"]["period"].tolist()
+        assert nps_periods == ["2024-01", "2024-02", "2024-03"]
+
+    def test_only_sample_statistics_have_intervals(self, monthly: pd.DataFrame):
+        with_interval = set(monthly[monthly["ci_low"].notna()]["kpi"])
+        assert with_interval == {"nps", "csat", "ces", "rating"}
+
+    def test_date_range(self, shop: dict[str, list[Path]], backend: Backend):
+        # Earliest: the marketing figures of Jan 1; latest: c4's churn date, Mar 25.
+        assert date_range(shop, backend=backend) == (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-25"))
+
+
+class TestCohortRetention:
+    def test_tiny_shop(self, shop: dict[str, list[Path]], backend: Backend):
+        cohorts = cohort_retention(shop, backend=backend)
+        # First orders: c1, c2 in Jan; c3 Feb; c4, c9 Mar. c1 orders again in Feb (month 1 of Jan);
+        # c3 again in Mar (month 1 of Feb).
+        expected = pd.DataFrame(
+            {
+                "cohort": ["2024-01", "2024-01", "2024-02", "2024-02", "2024-03"],
+                "months_since_first": [0, 1, 0, 1, 0],
+                "customers": [2, 1, 1, 1, 2],
+                "cohort_size": [2, 2, 1, 1, 2],
+                "retention": [100.0, 50.0, 100.0, 100.0, 100.0],
+            }
+        )
+        pd.testing.assert_frame_equal(cohorts, expected, check_dtype=False)
+
+    def test_without_transactions_is_empty(self, tmp_path: Path, backend: Backend):
+        tables = write_tables(tmp_path, {"customers": tiny_shop()["customers"]})
+        cohorts = cohort_retention(tables, backend=backend)
+        assert cohorts.empty
+        assert list(cohorts.columns) == [
+            "cohort",
+            "months_since_first",
+            "customers",
+            "cohort_size",
+            "retention",
+        ]
+
+
+# --------------------------------------------------------------------------------------------
+# CDNOW sample: an independent computation with plain pandas
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cdnow_log() -> pd.DataFrame:
+    """The CDNOW sample in canonical form: customer id (zero padding kept), date, quantity, amount."""
+    raw = pd.read_csv(
+        FIXTURES / "cdnow_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["customer_id", "order_number", "date", "quantity", "amount"],
+        dtype={"customer_id": str, "order_number": str, "date": str},
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].astype("string"),
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d").astype("datetime64[us]"),
+            "quantity": raw["quantity"].astype(float),
+            "amount": raw["amount"].astype(float),
+        }
+    )
+
+
+CDNOW_KPIS = ["active_customers", "orders", "revenue", "new_customers", "repeat_purchase_rate"]
+
+
+@pytest.fixture(scope="module")
+def cdnow_scorecard(
+    cdnow_log: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> pd.DataFrame:
+    tables = write_tables(tmp_path_factory.mktemp("cdnow"), {"transactions": cdnow_log})
+    values = compute_kpis(tables, backend=backend, kpis=CDNOW_KPIS).values
+    return values.pivot(index="period", columns="kpi", values="value")
+
+
+@pytest.fixture(scope="module")
+def cdnow_by_pandas(cdnow_log: pd.DataFrame) -> pd.DataFrame:
+    """The same monthly figures computed independently with plain pandas."""
+    log = cdnow_log.assign(month=cdnow_log["date"].dt.strftime("%Y-%m"))
+    # An order is a customer and day (the log has no order ids).
+    orders = log.groupby(["customer_id", "date", "month"], as_index=False)["amount"].sum()
+    orders_per_customer = orders.groupby(["month", "customer_id"]).size()
+    first_month = log.groupby("customer_id")["date"].min().dt.strftime("%Y-%m")
+    return pd.DataFrame(
+        {
+            "active_customers": orders_per_customer.groupby("month").size(),
+            "orders": orders.groupby("month").size(),
+            "revenue": log.groupby("month")["amount"].sum(),
+            "new_customers": first_month.value_counts(),
+            "repeat_purchase_rate": 100 * (orders_per_customer >= 2).groupby("month").mean(),
+        }
+    ).fillna({"new_customers": 0})
+
+
+class TestCdnowSample:
+    def test_sample_is_the_cdnow_layout(self, cdnow_log: pd.DataFrame):
+        assert cdnow_log["customer_id"].iloc[0] == "00004"
+        assert cdnow_log["date"].min() >= pd.Timestamp("1997-01-01")
+
+    def test_same_months(self, cdnow_scorecard: pd.DataFrame, cdnow_by_pandas: pd.DataFrame):
+        assert cdnow_scorecard.index.tolist() == cdnow_by_pandas.index.tolist()
+
+    @pytest.mark.parametrize("kpi", CDNOW_KPIS)
+    def test_monthly_matches_pandas(
+        self, cdnow_scorecard: pd.DataFrame, cdnow_by_pandas: pd.DataFrame, kpi: str
+    ):
+        np.testing.assert_allclose(
+            cdnow_scorecard[kpi].to_numpy(float), cdnow_by_pandas[kpi].to_numpy(float), rtol=1e-9
+        )

@@ -1,0 +1,564 @@
+"""Per-customer feature tables: RFM, tenure, customer attributes, survey means and support figures.
+
+One row per customer, one float column per feature, aggregated by the same Ibis engine as the
+KPIs (:mod:`bsc.engine`) so that they scale the same way, then handed over as a pandas frame to
+the models (segmentation, churn).
+
+Conventions
+-----------
+- An order is what the KPIs call an order: a distinct ``order_id`` of a customer, or a distinct
+  customer and day without order ids. Lines without a customer id or a date are left out.
+- The *end of the data* is the exclusive bound of the observation window: the ``cutoff`` when one
+  is given, otherwise the day after the last order in the transaction log. Recency and tenure
+  count whole days up to it, so an order on the last day of the data is 1 day old (the usual RFM
+  "snapshot date").
+- With a ``cutoff``, every feature is computed strictly from data dated before it: orders,
+  survey responses and tickets dated on or after the cutoff are ignored, survey responses without
+  a date are ignored, a first response given on or after the cutoff is not counted, and customers
+  who signed up on or after it are left out. Customer attributes (region, acquisition cost...)
+  carry no date and are taken as they are.
+- Customers: everyone in the customers table (who signed up before the cutoff, or whose signup
+  date is unknown), plus anyone with an order, a survey response or a ticket in the window.
+- Missing values are kept as NaN, never dropped: a customer without orders has recency NaN,
+  frequency 0 and monetary value 0; without survey responses NaN means; without tickets 0
+  tickets and a NaN response time. :meth:`CustomerFeatures.missing` counts them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from bsc.engine import Backend, default_backend, table_columns
+from bsc.errors import InputError
+from bsc.kpis import _orders_from_lines
+from bsc.schema import KINDS
+
+__all__ = [
+    "FEATURES",
+    "CustomerFeatures",
+    "FeatureDef",
+    "customer_features",
+    "rfm_features",
+]
+
+Tables = Mapping[str, Sequence[Path | str]]
+Cutoff = str | dt.date | dt.datetime | pd.Timestamp | None
+
+_DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """One per-customer feature.
+
+    Attributes
+    ----------
+    id
+        Column name in :attr:`CustomerFeatures.frame`.
+    label
+        Short name shown to users.
+    unit
+        Unit of the values (``"days"``, ``"orders"``, ``"money"``, ``"points"``...).
+    source
+        Table kind the feature comes from.
+    description
+        How it is computed, with its edge cases.
+    skewed
+        True for money and counts, whose long right tail a ``log1p`` transform tames; models use
+        it as their default transform.
+    """
+
+    id: str
+    label: str
+    unit: str
+    source: str
+    description: str
+    skewed: bool = False
+
+
+FEATURES: dict[str, FeatureDef] = {
+    f.id: f
+    for f in (
+        FeatureDef(
+            "recency_days",
+            "Recency",
+            "days",
+            "transactions",
+            "Days from the customer's last order to the end of the data (1 = ordered on the last day); "
+            "NaN without orders.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "frequency",
+            "Frequency",
+            "orders",
+            "transactions",
+            "Distinct orders (order ids, else customer-days); 0 without orders.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "monetary",
+            "Monetary value",
+            "money",
+            "transactions",
+            "Total amount of the customer's orders, returns subtracted; 0 without orders.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "average_order_value",
+            "Average order value",
+            "money",
+            "transactions",
+            "Monetary value ÷ frequency; NaN without orders.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "tenure_days",
+            "Tenure",
+            "days",
+            "customers",
+            "Days from the customer's start (the earlier of signup date and first order) to the end "
+            "of the data; NaN when neither is known.",
+            skewed=False,
+        ),
+        FeatureDef(
+            "nps_mean",
+            "Mean NPS score",
+            "0–10",
+            "feedback",
+            "Mean of the customer's likelihood-to-recommend answers (0–10); NaN without answers.",
+        ),
+        FeatureDef(
+            "csat_mean",
+            "Mean CSAT",
+            "1–5",
+            "feedback",
+            "Mean of the customer's satisfaction answers (1–5); NaN without answers.",
+        ),
+        FeatureDef(
+            "ces_mean",
+            "Mean CES",
+            "1–7",
+            "feedback",
+            "Mean of the customer's effort answers (1–7); NaN without answers.",
+        ),
+        FeatureDef(
+            "rating_mean",
+            "Mean rating",
+            "rating",
+            "feedback",
+            "Mean of the customer's ratings; NaN without ratings.",
+        ),
+        FeatureDef(
+            "survey_responses",
+            "Survey responses",
+            "responses",
+            "feedback",
+            "Survey responses given; 0 without any.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "tickets",
+            "Support tickets",
+            "tickets",
+            "support",
+            "Support tickets opened; 0 without any.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "first_response_hours",
+            "Mean first response",
+            "hours",
+            "support",
+            "Mean hours from opening a ticket to support's first response, over the customer's "
+            "answered tickets; NaN without one.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "acquisition_cost",
+            "Acquisition cost",
+            "money",
+            "customers",
+            "Cost of winning the customer, from the customers table.",
+            skewed=True,
+        ),
+        FeatureDef(
+            "loyalty_member",
+            "Loyalty member",
+            "0/1",
+            "customers",
+            "1 for members of the loyalty programme, 0 otherwise; NaN when unknown.",
+        ),
+    )
+}
+
+_RFM = ("recency_days", "frequency", "monetary", "average_order_value")
+_SURVEY_SCORES = ("nps", "csat", "ces", "rating")
+
+
+@dataclass(frozen=True)
+class CustomerFeatures:
+    """The per-customer feature table of a workspace.
+
+    Attributes
+    ----------
+    frame
+        Index ``customer_id`` (pandas string), one float64 column per feature, in the order of
+        :attr:`definitions`.
+    definitions
+        Feature id -> :class:`FeatureDef`, for every column of ``frame``. Numeric attributes of
+        the customers table get a definition of their own (source ``"customers"``).
+    data_end
+        Exclusive end of the observation window used for recency and tenure (see the module
+        docstring); None without dated data.
+    cutoff
+        The cutoff the features were computed with, or None.
+    """
+
+    frame: pd.DataFrame
+    definitions: dict[str, FeatureDef]
+    data_end: pd.Timestamp | None
+    cutoff: pd.Timestamp | None
+
+    def missing(self) -> pd.Series:
+        """Number of customers without a value, per feature (0 for complete features)."""
+        return self.frame.isna().sum().astype("int64")
+
+    def select(self, features: Sequence[str]) -> pd.DataFrame:
+        """The columns ``features`` of :attr:`frame`.
+
+        Raises
+        ------
+        InputError
+            When a feature is not available in this workspace.
+        """
+        unknown = [name for name in features if name not in self.frame.columns]
+        if unknown:
+            raise InputError(
+                f"Unknown feature(s) {', '.join(unknown)}; this workspace offers "
+                f"{', '.join(self.frame.columns)}."
+            )
+        return self.frame[list(features)]
+
+
+def customer_features(
+    tables: Tables, *, cutoff: Cutoff = None, backend: Backend | None = None
+) -> CustomerFeatures:
+    """Every per-customer feature the workspace's tables allow.
+
+    Parameters
+    ----------
+    tables
+        Table kind -> canonical Parquet files (as :meth:`bsc.store.Store.workspace_tables`
+        returns); kinds that are not product kinds are ignored.
+    cutoff
+        When given, only data dated strictly before it is used (see the module docstring), and
+        it is the end of the data for recency and tenure.
+    backend
+        Where to aggregate; :func:`bsc.engine.default_backend` when None.
+
+    Returns
+    -------
+    CustomerFeatures
+        RFM (``recency_days``, ``frequency``, ``monetary``, ``average_order_value``) with a
+        transaction log; ``tenure_days`` with orders or signup dates; ``acquisition_cost``,
+        ``loyalty_member`` and every numeric attribute of the customers table;
+        ``nps_mean``, ``csat_mean``, ``ces_mean``, ``rating_mean`` and ``survey_responses`` with
+        survey scores; ``tickets`` and ``first_response_hours`` with support tickets.
+
+    Raises
+    ------
+    InputError
+        When no table names customers, the cutoff is not a date, or no customer is known before
+        the cutoff.
+    """
+    cutoff = _as_cutoff(cutoff)
+    backend = backend or default_backend()
+    paths = {kind: list(files) for kind, files in tables.items() if kind in KINDS and files}
+    columns = {kind: table_columns(files) for kind, files in paths.items()}
+    linked = [
+        kind
+        for kind in ("customers", "transactions", "feedback", "support")
+        if "customer_id" in columns.get(kind, {})
+    ]
+    if not linked:
+        raise InputError(
+            "Per-customer features need a table with customer ids (customers, transactions, "
+            "surveys or support tickets); this workspace has none."
+        )
+
+    parts: list[pd.DataFrame] = []
+    orders = None
+    if {"customer_id", "date"} <= set(columns.get("transactions", {})):
+        orders = _order_summary(backend, paths["transactions"], cutoff)
+        parts.append(orders)
+    customers = None
+    if "customers" in linked:
+        customers = _customer_attributes(backend, paths["customers"], columns["customers"], cutoff)
+        parts.append(customers)
+    if "feedback" in linked:
+        parts.append(_survey_means(backend, paths["feedback"], columns["feedback"], cutoff))
+    if "support" in linked:
+        parts.append(_support_figures(backend, paths["support"], columns["support"], cutoff))
+
+    population = _population(parts)
+    if population.empty:
+        before = f" before {cutoff:%Y-%m-%d}" if cutoff is not None else ""
+        raise InputError(f"No customer has any data{before}: there is nothing to compute features from.")
+    frame = pd.DataFrame(index=population)
+    for part in parts:
+        frame = frame.join(part, how="left")
+
+    data_end = cutoff if cutoff is not None else _data_end(orders)
+    features: dict[str, pd.Series] = {}
+    if orders is not None:
+        features.update(_rfm_columns(frame, data_end))
+    tenure = _tenure(frame, data_end)
+    if tenure is not None:
+        features["tenure_days"] = tenure
+    attribute_names: list[str] = []
+    if customers is not None:
+        attribute_names = [c for c in customers.columns if c not in ("signup_date",)]
+        features.update({name: frame[name] for name in attribute_names})
+    for score in _SURVEY_SCORES:
+        if f"{score}_mean" in frame.columns:
+            features[f"{score}_mean"] = frame[f"{score}_mean"]
+    if "survey_responses" in frame.columns:
+        features["survey_responses"] = frame["survey_responses"].fillna(0.0)
+    if "tickets" in frame.columns:
+        features["tickets"] = frame["tickets"].fillna(0.0)
+        features["first_response_hours"] = frame["first_response_hours"]
+
+    result = pd.DataFrame(
+        {name: values.astype("float64") for name, values in features.items()}, index=frame.index
+    )
+    result.index.name = "customer_id"
+    result = result.sort_index()
+    definitions = {name: FEATURES.get(name) or _attribute_definition(name) for name in result.columns}
+    return CustomerFeatures(frame=result, definitions=definitions, data_end=data_end, cutoff=cutoff)
+
+
+def rfm_features(tables: Tables, *, cutoff: Cutoff = None, backend: Backend | None = None) -> pd.DataFrame:
+    """Recency, frequency and monetary value of every customer with an order.
+
+    .. math::
+        \\mathrm{recency} = \\lfloor t_{\\mathrm{end}} \\rfloor_{\\mathrm{day}} -
+            \\lfloor t_{\\mathrm{last\\ order}} \\rfloor_{\\mathrm{day}}, \\quad
+        \\mathrm{frequency} = \\#\\mathrm{orders}, \\quad
+        \\mathrm{monetary} = \\sum \\mathrm{amount}, \\quad
+        \\mathrm{AOV} = \\mathrm{monetary} / \\mathrm{frequency}
+
+    where :math:`t_{\\mathrm{end}}` is the end of the data (the cutoff, else the day after the
+    last order). Unlike ``lifetimes.utils.summary_data_from_transaction_data``, frequency counts
+    every order (not repeat orders only) and monetary value is the total, not the mean of repeat
+    orders.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``customer_id``; columns ``recency_days``, ``frequency``, ``monetary``,
+        ``average_order_value`` (float64), sorted by customer id.
+
+    Raises
+    ------
+    InputError
+        Without a transaction log holding customer ids and dates, or without an order before
+        the cutoff.
+    """
+    cutoff = _as_cutoff(cutoff)
+    backend = backend or default_backend()
+    files = list(tables.get("transactions", []))
+    if not files or not {"customer_id", "date"} <= set(table_columns(files)):
+        raise InputError("RFM needs a transaction log with customer ids and order dates.")
+    orders = _order_summary(backend, files, cutoff)
+    if orders.empty:
+        before = f" before {cutoff:%Y-%m-%d}" if cutoff is not None else ""
+        raise InputError(f"The transaction log has no order with a customer id and a date{before}.")
+    data_end = cutoff if cutoff is not None else _data_end(orders)
+    result = pd.DataFrame(_rfm_columns(orders, data_end), index=orders.index).astype("float64")
+    result.index.name = "customer_id"
+    return result.sort_index()
+
+
+# --------------------------------------------------------------------------------------------
+# One Ibis query per source table, each returning one row per customer
+# --------------------------------------------------------------------------------------------
+
+
+def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """Per customer: orders, revenue, first and last order date."""
+    if cutoff is None:
+        # The same derived order table as the KPIs: loaded once, shared.
+        orders = backend.derive("orders", "transactions", files, _orders_from_lines)
+    else:
+        lines = backend.read("transactions", files)
+        orders = _orders_from_lines(lines.filter(lines.date < cutoff))
+    summary = orders.group_by("customer_id").aggregate(
+        frequency=orders.count(),
+        monetary=orders.amount.sum(),
+        first_order=orders.date.min(),
+        last_order=orders.date.max(),
+    )
+    frame = backend.execute(summary)
+    return _indexed(frame)
+
+
+def _customer_attributes(
+    backend: Backend, files: list[Path | str], columns: Mapping[str, object], cutoff: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Per customer: signup date, acquisition cost, loyalty membership and numeric attributes.
+
+    A customer listed twice gets the earliest signup and the greatest value of each attribute.
+    """
+    table = backend.read("customers", files)
+    table = table.filter(table.customer_id.notnull())
+    if cutoff is not None and "signup_date" in table.columns:
+        table = table.filter(table.signup_date.isnull() | (table.signup_date < cutoff))
+    roles = set(KINDS["customers"].role_ids)
+    measures: dict[str, ir.Value] = {}
+    if "signup_date" in table.columns:
+        measures["signup_date"] = table.signup_date.min()
+    if "acquisition_cost" in table.columns:
+        measures["acquisition_cost"] = table.acquisition_cost.max()
+    if "loyalty_member" in table.columns:
+        measures["loyalty_member"] = table.loyalty_member.cast("float64").max()
+    for name in table.columns:
+        if name in roles or not table[name].type().is_floating():
+            continue
+        measures[name if name not in FEATURES else f"{name}_attr"] = table[name].max()
+    frame = backend.execute(table.group_by("customer_id").aggregate(**measures))
+    return _indexed(frame)
+
+
+def _survey_means(
+    backend: Backend, files: list[Path | str], columns: Mapping[str, object], cutoff: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Per customer: mean of each survey score and number of responses."""
+    table = backend.read("feedback", files)
+    table = table.filter(table.customer_id.notnull())
+    if cutoff is not None:
+        if "date" not in table.columns:
+            return pd.DataFrame(index=pd.Index([], dtype="string", name="customer_id"))
+        table = table.filter(table.date < cutoff)
+    scores = [score for score in _SURVEY_SCORES if score in table.columns]
+    measures: dict[str, ir.Value] = {f"{score}_mean": table[score].mean() for score in scores}
+    answered = ibis.or_(*[table[score].notnull() for score in scores]) if scores else ibis.literal(True)
+    measures["survey_responses"] = answered.sum()
+    frame = backend.execute(table.group_by("customer_id").aggregate(**measures))
+    return _indexed(frame)
+
+
+def _support_figures(
+    backend: Backend, files: list[Path | str], columns: Mapping[str, object], cutoff: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Per customer: tickets opened and mean hours to the first response."""
+    table = backend.read("support", files)
+    table = table.filter(table.customer_id.notnull())
+    if "opened_at" in table.columns:
+        if cutoff is not None:
+            table = table.filter(table.opened_at < cutoff)
+        opened = table.opened_at
+    else:
+        if cutoff is not None:
+            return pd.DataFrame(index=pd.Index([], dtype="string", name="customer_id"))
+        opened = None
+    hours = ibis.null("float64")
+    if "first_response_at" in table.columns and opened is not None:
+        hours = (table.first_response_at.epoch_seconds() - opened.epoch_seconds()).cast("float64") / 3600.0
+        responded = table.first_response_at
+    elif "response_minutes" in table.columns:
+        hours = table.response_minutes / 60.0
+        responded = None if opened is None else opened + table.response_minutes.cast("int64").as_interval("m")
+    else:
+        responded = None
+    if cutoff is not None and responded is not None:
+        hours = ibis.ifelse(responded < cutoff, hours, ibis.null("float64"))
+    frame = backend.execute(
+        table.group_by("customer_id").aggregate(tickets=table.count(), first_response_hours=hours.mean())
+    )
+    return _indexed(frame)
+
+
+# --------------------------------------------------------------------------------------------
+# Assembling the frame
+# --------------------------------------------------------------------------------------------
+
+
+def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["customer_id"] = frame["customer_id"].astype("string")
+    return frame.set_index("customer_id")
+
+
+def _population(parts: list[pd.DataFrame]) -> pd.Index:
+    ids: pd.Index = pd.Index([], dtype="string", name="customer_id")
+    for part in parts:
+        ids = ids.union(part.index)
+    return ids
+
+
+def _data_end(orders: pd.DataFrame | None) -> pd.Timestamp | None:
+    """The day after the last order (the exclusive end of the data), None without orders."""
+    if orders is None or orders.empty or orders["last_order"].isna().all():
+        return None
+    return pd.Timestamp(orders["last_order"].max()).normalize() + _DAY
+
+
+def _whole_days(end: pd.Timestamp | None, moments: pd.Series) -> pd.Series:
+    """Calendar days from each moment's day to ``end``'s day."""
+    if end is None:
+        return pd.Series(np.nan, index=moments.index)
+    days = pd.Timestamp(end).normalize() - pd.to_datetime(moments).dt.normalize()
+    return days.dt.days.astype("float64")
+
+
+def _rfm_columns(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> dict[str, pd.Series]:
+    frequency = frame["frequency"].astype("float64").fillna(0.0)
+    monetary = frame["monetary"].astype("float64")
+    # A customer without orders spent nothing.
+    monetary = monetary.mask(frequency == 0, 0.0)
+    return {
+        "recency_days": _whole_days(data_end, frame["last_order"]),
+        "frequency": frequency,
+        "monetary": monetary,
+        "average_order_value": (monetary / frequency).where(frequency > 0),
+    }
+
+
+def _tenure(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> pd.Series | None:
+    starts = [frame[name] for name in ("signup_date", "first_order") if name in frame.columns]
+    if not starts or data_end is None:
+        return None
+    start = pd.concat([pd.to_datetime(s) for s in starts], axis=1).min(axis=1)
+    return _whole_days(data_end, start)
+
+
+def _attribute_definition(name: str) -> FeatureDef:
+    return FeatureDef(
+        id=name,
+        label=name.replace("_", " ").capitalize(),
+        unit="",
+        source="customers",
+        description="A numeric attribute of the customers table (the greatest value when listed twice).",
+    )
+
+
+def _as_cutoff(cutoff: Cutoff) -> pd.Timestamp | None:
+    if cutoff is None:
+        return None
+    try:
+        value = pd.Timestamp(cutoff)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"The cutoff {cutoff!r} is not a date; write it like 2024-06-30.") from error
+    if pd.isna(value):
+        raise InputError("The cutoff is empty; give a date like 2024-06-30.")
+    if value.tzinfo is not None:
+        value = value.tz_convert("UTC").tz_localize(None)
+    return value.as_unit("us")

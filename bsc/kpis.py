@@ -619,8 +619,9 @@ class _Scorecard:
                 order_key = lines.order_id.fill_null("day " + lines.date.truncate("D").cast("string"))
             else:
                 order_key = lines.date.truncate("D")
+            line_period = self.period_key(lines.date)
             lines = lines.mutate(
-                period=period if period is not None else ibis.literal(0), order_key=order_key
+                period=line_period if line_period is not None else ibis.literal(0), order_key=order_key
             )
             keys = ["customer_id", "period", "segment"]
             per_order = lines.group_by(*keys, "order_key").aggregate(revenue=lines.amount.sum())

@@ -505,6 +505,32 @@ class TestOrders:
         assert value(values, "orders", "2024-02") == 0
         assert math.isnan(value(values, "average_order_value", "2024-02"))
 
+    def test_segments_from_order_lines(self, tmp_path: Path, backend: Backend):
+        # No customers table: the lines' own "store" column is the segment. x buys in both stores in
+        # January (order k1 has a line in each), y in the east only.
+        transactions = pd.DataFrame(
+            {
+                "customer_id": _ids("x", "x", "x", "y"),
+                "date": _dates("2024-01-02", "2024-01-02", "2024-01-09", "2024-01-05"),
+                "amount": [1.0, 2.0, 4.0, 8.0],
+                "order_id": _ids("k1", "k1", "k2", "k3"),
+                "store": _ids("east", "west", "west", "east"),
+            }
+        )
+        tables = write_tables(tmp_path, {"transactions": transactions})
+        kpis = ["active_customers", "orders", "revenue"]
+        values = compute_kpis(tables, by="store", backend=backend, kpis=kpis).values
+        # East: x (k1 line 1) and y (k3) -> 2 customers, 2 orders, 1 + 8 = 9.
+        # West: x (k1 line 2, k2) -> 1 customer, 2 orders, 2 + 4 = 6.
+        # All: x and y once each, orders k1, k2, k3 once each -> 2, 3, 15.
+        assert [value(values, "active_customers", "2024-01", store) for store in ("east", "west", None)] == [
+            2,
+            1,
+            2,
+        ]
+        assert [value(values, "orders", "2024-01", store) for store in ("east", "west", None)] == [2, 2, 3]
+        assert [value(values, "revenue", "2024-01", store) for store in ("east", "west", None)] == [9, 6, 15]
+
     def test_one_customer(self, tmp_path: Path, backend: Backend):
         transactions = pd.DataFrame({"customer_id": _ids("x"), "date": _dates("2024-01-02"), "amount": [7.0]})
         values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values

@@ -76,3 +76,22 @@ def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
     for path in sorted(demo_dir.glob("*.csv")):
         import_file(store, workspace.id, path)
     return workspace
+
+
+def kpi_sources(requires: tuple[tuple[str, ...], ...], datasets: list[Dataset]) -> list[str]:
+    """The source columns that feed a KPI, as ``table: column → role`` lines.
+
+    ``requires`` holds the KPI's alternatives of ``kind.role`` sets; the first alternative the
+    workspace can satisfy is the one used.
+    """
+    present = {(d.kind, role) for d in datasets for role in d.mapping.roles}
+    for option in requires:
+        needed = [tuple(item.split(".", 1)) for item in option]
+        if all(pair in present for pair in needed):
+            return [
+                f"{d.name}: {d.mapping.roles[role]} → {role}"
+                for kind, role in needed
+                for d in datasets
+                if d.kind == kind and role in d.mapping.roles
+            ]
+    return []

@@ -14,6 +14,7 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("pages/data.py", "Data", ":material/upload_file:", default=True),
+    PageSpec("pages/scorecard.py", "Scorecard", ":material/dashboard:", default=True),
+    PageSpec("pages/data.py", "Data", ":material/upload_file:"),
     PageSpec("pages/workspaces.py", "Workspaces", ":material/folder_open:"),
 )

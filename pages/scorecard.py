@@ -1,0 +1,195 @@
+"""Scorecard: every customer KPI from the workspace's raw tables, as tiles and trends."""
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from bsc.errors import InputError
+from bsc.insights import Shift, find_shifts
+from bsc.kpis import COMPONENTS, KPIS, KpiParams, KpiResult, cohort_retention, compute_kpis
+from bsc.workspace import kpi_sources
+from ui.charts import cohort_heatmap, trend_chart
+from ui.context import page_setup, show_input_error
+from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
+from ui.tiles import kpi_tile, shift_line
+
+COMPONENT_TITLES = {
+    "satisfaction": "Satisfaction",
+    "retention": "Retention",
+    "acquisition": "Acquisition",
+    "loyalty": "Loyalty and value",
+    "service": "Service",
+}
+# Shown in the definitions, not as tiles of their own: the means beside the medians.
+SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
+TILES_PER_ROW = 5
+
+ctx = page_setup("Scorecard")
+filters = sidebar_filters(ctx.store, ctx.workspace)
+tables = ctx.store.workspace_tables(ctx.workspace.id)
+fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
+params_key = f"kpi_params_{ctx.workspace.id}"
+params: KpiParams = st.session_state.get(params_key, KpiParams())
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _scorecard(fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams) -> KpiResult:
+    return compute_kpis(tables, period=period, by=by, params=params)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _shifts(fingerprint: str, tables: dict) -> tuple[list[Shift], int]:
+    return find_shifts(tables)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _cohorts(fingerprint: str, tables: dict) -> pd.DataFrame:
+    return cohort_retention(tables)
+
+
+if not tables:
+    st.info("This workspace has no tables yet: add some on the Data page.", icon=":material/info:")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+
+try:
+    with st.spinner("Computing the scorecard…"):
+        result = _scorecard(fingerprint, tables, filters.period, filters.by, params)
+except InputError as error:
+    show_input_error(error)
+    st.stop()
+
+values = result.values
+segment_rows = values["segment"].isna() if filters.segment is None else values["segment"] == filters.segment
+focus = values[segment_rows]
+# The span of the activity (orders or responses), not of the oldest signup date.
+activity = focus[focus["kpi"].isin(["active_customers", "responses"]) & (focus["n"] > 0)]
+periods = sorted(p for p in (activity if len(activity) else focus)["period"].unique() if p != "all")
+who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by}: {filters.segment}"
+span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
+st.caption(f"{ctx.workspace.name} · {PERIOD_LABELS[filters.period].lower()}ly · {who} · {span}")
+
+shifts, comparisons = _shifts(fingerprint, tables)
+if shifts:
+    with st.container(border=True):
+        st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
+        st.markdown("  \n".join(shift_line(shift) for shift in shifts[:5]))
+        st.caption(
+            f"Only shifts that pass a 5% false-discovery-rate check over all {comparisons} segment × KPI "
+            "comparisons are listed, largest first."
+        )
+
+available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
+for component in COMPONENTS:
+    definitions = [k for k in available if k.component == component]
+    if not definitions:
+        continue
+    st.subheader(COMPONENT_TITLES[component], anchor=False)
+    for start in range(0, len(definitions), TILES_PER_ROW):
+        columns = st.columns(TILES_PER_ROW)
+        for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
+            with column:
+                kpi_tile(definition, focus[focus["kpi"] == definition.id])
+
+if result.unavailable:
+    with st.expander(f"Not available from this workspace ({len(result.unavailable)})"):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "KPI": [KPIS[k].name for k, _ in result.unavailable],
+                    "Why": [r for _, r in result.unavailable],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+st.header("Trends", divider="gray")
+trend_ids = [k.id for k in available]
+default_trend = "nps" if "nps" in trend_ids else trend_ids[0]
+chosen = st.selectbox(
+    "KPI",
+    trend_ids,
+    index=trend_ids.index(st.session_state.get("trend_kpi_kept", default_trend))
+    if st.session_state.get("trend_kpi_kept") in trend_ids
+    else trend_ids.index(default_trend),
+    format_func=lambda k: f"{KPIS[k].name} ({COMPONENT_TITLES[KPIS[k].component]})",
+    key="trend_kpi",
+)
+st.session_state["trend_kpi_kept"] = chosen
+definition = KPIS[chosen]
+st.altair_chart(trend_chart(definition, values[values["kpi"] == chosen]), width="stretch")
+not_split = dict(result.not_split)
+if filters.by and chosen in not_split:
+    st.caption(f"Not split by {filters.by}: {not_split[chosen]}.")
+with st.expander(f"How {definition.name} is computed"):
+    sources = kpi_sources(definition.requires, ctx.store.list_datasets(ctx.workspace.id))
+    st.markdown(f"**Formula:** {definition.formula}")
+    if definition.description:
+        st.markdown(definition.description)
+    if chosen in result.notes:
+        st.markdown(f"**Method:** {result.notes[chosen]}")
+    if definition.parameters:
+        settings = dataclasses.asdict(params)
+        st.markdown("**Parameters:** " + ", ".join(f"{p} = {settings[p]}" for p in definition.parameters))
+    st.markdown("**Fed by:**")
+    st.code("\n".join(sources) or "—", language=None)
+
+if "transactions" in tables:
+    st.header("Cohort retention", divider="gray")
+    cohorts = _cohorts(fingerprint, tables)
+    if cohorts.empty:
+        st.info("No orders with customer ids and dates to build cohorts from.")
+    else:
+        st.altair_chart(cohort_heatmap(cohorts), width="stretch")
+
+st.header("Definitions and assumptions", divider="gray")
+with st.expander("Every KPI: formula, direction and data"):
+    datasets = ctx.store.list_datasets(ctx.workspace.id)
+    unavailable = dict(result.unavailable)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "KPI": [k.name for k in KPIS.values()],
+                "Component": [COMPONENT_TITLES[k.component] for k in KPIS.values()],
+                "Formula": [k.formula for k in KPIS.values()],
+                "Better when": [k.direction for k in KPIS.values()],
+                "Fed by": ["; ".join(kpi_sources(k.requires, datasets)) for k in KPIS.values()],
+                "Status": [unavailable.get(k.id, "computed") for k in KPIS.values()],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+with st.expander("Assumptions"), st.form("kpi_params"):
+    left, right = st.columns(2)
+    inactivity = left.number_input(
+        "Inactivity window (days)",
+        min_value=1,
+        max_value=730,
+        value=params.inactivity_days,
+        help="A transaction log's customer counts as churned once their last order is older than this.",
+    )
+    margin = right.number_input(
+        "Gross margin for CLV (%)", min_value=1.0, max_value=100.0, value=params.margin * 100, step=1.0
+    )
+    weights = dict(params.csi_weights)
+    st.write("Weights of the customer satisfaction index")
+    weight_columns = st.columns(4)
+    new_weights = {
+        kpi: column.number_input(
+            kpi.upper(), min_value=0.0, max_value=10.0, value=weights.get(kpi, 0.0), step=0.5
+        )
+        for column, kpi in zip(weight_columns, ("nps", "csat", "ces", "rating"), strict=True)
+    }
+    if st.form_submit_button("Apply"):
+        try:
+            st.session_state[params_key] = dataclasses.replace(
+                params, inactivity_days=int(inactivity), margin=margin / 100, csi_weights=new_weights
+            )
+        except InputError as error:
+            show_input_error(error)
+        else:
+            st.rerun()

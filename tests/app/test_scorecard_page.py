@@ -1,0 +1,59 @@
+"""The Scorecard page on the demo workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bsc.kpis import compute_kpis
+from bsc.store import Store
+from tests.app.conftest import open_app
+
+PAGE = "pages/scorecard.py"
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_tiles_show_the_latest_values_of_the_engine(data_dir: Path):
+    at = open_app(PAGE)
+    assert not at.exception
+    metrics = _metrics(at)
+    assert {"NPS", "CSAT", "Churn rate", "Active customers", "Revenue", "CPA", "First response"} <= set(
+        metrics
+    )
+
+    # Independent of the page: the engine's all-customers value for the last month.
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    values = compute_kpis(store.workspace_tables(workspace.id), period="month").values
+    nps = values[(values["kpi"] == "nps") & values["segment"].isna()].dropna(subset=["value"]).iloc[-1]
+    assert metrics["NPS"] == f"{nps['value']:+.0f}"
+    active = values[(values["kpi"] == "active_customers") & values["segment"].isna()].iloc[-1]
+    assert metrics["Active customers"] == f"{active['value']:,.0f}"
+
+
+def test_trend_and_cohort_charts_are_drawn_from_aggregates(data_dir: Path):
+    at = open_app(PAGE)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2  # the trend of the chosen KPI and the cohort heatmap
+
+
+def test_segment_filter_and_period_persist_across_pages(data_dir: Path):
+    at = open_app(PAGE)
+    at.sidebar.selectbox(key="split_picker").set_value("region").run()
+    at.sidebar.selectbox(key="segment_picker").set_value("North").run()
+    assert not at.exception
+    assert "region: North" in at.caption[0].value
+    at.switch_page("pages/data.py").run()
+    at.switch_page(PAGE).run()
+    assert at.sidebar.selectbox(key="split_picker").value == "region"
+    assert at.sidebar.selectbox(key="segment_picker").value == "North"
+    assert "region: North" in at.caption[0].value
+
+
+def test_quarterly_view(data_dir: Path):
+    at = open_app(PAGE)
+    at.sidebar.button_group(key="period_picker").set_value("quarter").run()
+    assert not at.exception
+    assert "quarterly" in at.caption[0].value

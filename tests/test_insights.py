@@ -1,0 +1,82 @@
+"""What changed: the significance tests, the false-discovery control and the demo's stories."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bsc.insights import benjamini_hochberg, effect_size, find_shifts, shift_z
+from bsc.store import Store
+from bsc.workspace import ensure_demo_workspace
+
+
+class TestShiftZ:
+    def test_two_proportions(self):
+        # p1 = 0.5, p2 = 0.7, n = 100 each: se = sqrt(.25/100 + .21/100) = 0.0678233 (by hand),
+        # z = 0.2 / 0.0678233 = 2.94884.
+        assert shift_z("proportion", (50, 100), (70, 100)) == pytest.approx(2.94884, abs=1e-4)
+
+    def test_nps_uses_the_cautious_variance_bound(self):
+        # NPS 0.2 -> 0.4 on 100 responses each: var = (1 - .04)/100 + (1 - .16)/100 = 0.018,
+        # z = 0.2 / sqrt(0.018) = 1.49071 (by hand).
+        assert shift_z("nps", (20, 100), (40, 100)) == pytest.approx(1.49071, abs=1e-4)
+
+    def test_cost_per_count_compares_log_ratios(self):
+        # CPA 50 -> 100 on 20 new customers each: log 2 / sqrt(1/20 + 1/20) = 0.693147 / 0.316228
+        # = 2.19193 (by hand).
+        assert shift_z("cost_per_count", (1000, 20), (2000, 20)) == pytest.approx(2.19193, abs=1e-4)
+
+    @pytest.mark.parametrize(
+        ("kind", "before", "after"),
+        [
+            ("proportion", (0, 0), (5, 10)),
+            ("cost_per_count", (0, 10), (100, 10)),
+            ("proportion", (0, 10), (0, 10)),
+        ],
+        ids=["empty window", "zero spend", "no variance"],
+    )
+    def test_undefined_tests_give_nan(self, kind, before, after):
+        assert math.isnan(shift_z(kind, before, after))
+
+
+class TestFalseDiscovery:
+    def test_step_up_rejects_up_to_the_last_passing_rank(self):
+        # Sorted p: .005 .01 .03 .04 against thresholds .0125 .025 .0375 .05: all pass.
+        assert benjamini_hochberg([0.01, 0.04, 0.03, 0.005]).tolist() == [True, True, True, True]
+        # .01 <= .0167 and .02 <= .0333 pass; .5 > .05 does not.
+        assert benjamini_hochberg([0.01, 0.02, 0.5]).tolist() == [True, True, False]
+        # .03 > .0167 alone; .04 > .0333; .045 <= .05 passes at rank 3, so all three are rejected.
+        assert benjamini_hochberg([0.03, 0.04, 0.045]).tolist() == [True, True, True]
+        assert benjamini_hochberg([0.2, 0.9]).tolist() == [False, False]
+
+    def test_cohens_h(self):
+        # 2 asin(sqrt .7) - 2 asin(sqrt .5) = 1.982313 - 1.570796 = 0.411517 (by hand).
+        assert effect_size("proportion", 0.5, 0.7) == pytest.approx(0.411517, abs=1e-5)
+        assert effect_size("cost_per_count", 50, 100) == pytest.approx(math.log(2))
+
+
+@pytest.fixture(scope="module")
+def demo_tables(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    store = Store(tmp_path_factory.mktemp("insights") / "data")
+    workspace = ensure_demo_workspace(store)
+    return store.workspace_tables(workspace.id)
+
+
+def test_the_demo_company_stories_are_found(demo_tables: dict):
+    # data/README.md: Social's CPA worsens from November 2025 and North's NPS improves from
+    # January 2026; the last nine months (2026-02 to 2026-10) hold both changes.
+    shifts, comparisons = find_shifts(demo_tables)
+    found = {(s.kpi, s.segment, s.better) for s in shifts}
+    assert ("cpa", "Social", False) in found
+    assert ("nps", "North", True) in found
+    assert comparisons > 50
+    north = next(s for s in shifts if s.kpi == "nps" and s.segment == "North")
+    assert north.after - north.before > 10
+    assert north.after_periods == "2026-02 to 2026-10"
+
+
+def test_nothing_is_found_without_enough_history(demo_tables: dict):
+    # 2 × 40 months is more than the demo's whole history (signups go back to 2021-05).
+    shifts, comparisons = find_shifts(demo_tables, window=40)
+    assert shifts == [] and comparisons == 0

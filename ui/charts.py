@@ -1,0 +1,94 @@
+"""Altair charts for KPIs: trends with confidence bands, and the cohort retention heatmap.
+
+Charts receive aggregated points only (periods × segments), never raw rows.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from bsc.kpis import KpiDef
+
+ALL_CUSTOMERS = "All customers"
+UNIT_LABEL = {
+    "%": "%",
+    "points": "points",
+    "money": "money",
+    "count": "customers",
+    "orders": "orders",
+    "hours": "hours",
+    "score": "score",
+    "index": "index (0–100)",
+}
+
+
+def period_start(labels: pd.Series) -> pd.Series:
+    """'2024-01', '2024-Q1', '2024' -> the first day of the period."""
+    text = labels.astype(str)
+    quarters = text.str.extract(r"^(\d{4})-Q([1-4])$")
+    starts = pd.to_datetime(text.where(quarters[0].isna()), format="mixed", errors="coerce")
+    from_quarter = pd.to_datetime(
+        quarters[0] + "-" + ((quarters[1].astype(float) - 1) * 3 + 1).map("{:02.0f}".format) + "-01",
+        errors="coerce",
+    )
+    return starts.fillna(from_quarter)
+
+
+def trend_chart(definition: KpiDef, rows: pd.DataFrame, *, height: int = 320) -> alt.Chart:
+    """The KPI over time, one line per segment (all customers in black), with 95% bands."""
+    data = rows[rows["period"] != "all"].copy()
+    data["start"] = period_start(data["period"])
+    data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
+    data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n"]]
+    y_title = f"{definition.name} ({UNIT_LABEL.get(definition.unit, definition.unit)})"
+    segments = [ALL_CUSTOMERS, *sorted(s for s in data["segment"].unique() if s != ALL_CUSTOMERS)]
+    palette = ["#222222", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+    colour = alt.Color(
+        "segment:N",
+        title=None,
+        scale=alt.Scale(domain=segments, range=palette[: len(segments)] if len(segments) <= 8 else None),
+        legend=alt.Legend(orient="bottom") if len(segments) > 1 else None,
+    )
+    base = alt.Chart(data).encode(x=alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y")))
+    line = base.mark_line(point=alt.OverlayMarkDef(size=25)).encode(
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=colour,
+        tooltip=[
+            alt.Tooltip("period:N", title="Period"),
+            alt.Tooltip("segment:N", title="Segment"),
+            alt.Tooltip("value:Q", title=definition.name, format=",.2f"),
+            alt.Tooltip("ci_low:Q", title="95% low", format=",.2f"),
+            alt.Tooltip("ci_high:Q", title="95% high", format=",.2f"),
+            alt.Tooltip("n:Q", title="n", format=","),
+        ],
+    )
+    layers = [line]
+    if data["ci_low"].notna().any():
+        band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q", color=colour)
+        layers.insert(0, band)
+    return alt.layer(*layers).properties(title=f"{definition.name} per period", height=height)
+
+
+def cohort_heatmap(cohorts: pd.DataFrame, *, max_months: int = 24) -> alt.Chart:
+    """Share of each monthly cohort ordering again k months after its first order."""
+    data = cohorts[(cohorts["months_since_first"] > 0) & (cohorts["months_since_first"] <= max_months)]
+    return (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            x=alt.X("months_since_first:O", title="Months since first order"),
+            y=alt.Y("cohort:O", title="Cohort (month of first order)"),
+            color=alt.Color(
+                "retention:Q", title="Ordering again (%)", scale=alt.Scale(scheme="blues", domainMin=0)
+            ),
+            tooltip=[
+                alt.Tooltip("cohort:O", title="Cohort"),
+                alt.Tooltip("months_since_first:O", title="Months since first order"),
+                alt.Tooltip("retention:Q", title="Ordering again (%)", format=".1f"),
+                alt.Tooltip("customers:Q", title="Customers"),
+                alt.Tooltip("cohort_size:Q", title="Cohort size"),
+            ],
+        )
+        .properties(title="Cohort retention: share of each cohort ordering again", height=420)
+    )

@@ -1,0 +1,99 @@
+"""The sidebar period and segment filters, kept across pages and browser refreshes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow.parquet as pq
+import streamlit as st
+
+from bsc.kpis import segment_attributes
+from bsc.store import Store, Workspace
+from ui.tiles import attribute_label
+
+PERIOD_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
+ALL_CUSTOMERS = "All customers"
+# Non-widget keys: widget keys vanish when a page stops drawing them.
+_KEEP = {"period": "filter_period", "by": "filter_by", "segment": "filter_segment"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: str
+    by: str | None
+    segment: str | None
+
+
+def _remembered(name: str, default: str | None) -> str | None:
+    value = st.session_state.get(_KEEP[name])
+    if value is None:
+        value = st.query_params.get(name, default)
+    return value
+
+
+def _remember(name: str, value: str | None) -> None:
+    st.session_state[_KEEP[name]] = value
+    if value is None:
+        st.query_params.pop(name, None)
+    else:
+        st.query_params[name] = value
+
+
+def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
+    """Period, split attribute and segment, drawn in the sidebar."""
+    tables = store.workspace_tables(workspace.id)
+    attributes = segment_attributes(tables)
+    periods = list(PERIOD_LABELS)
+    period = _remembered("period", "month")
+    period = period if period in periods else "month"
+    by = _remembered("by", None)
+    by = by if by in attributes else None
+
+    with st.sidebar:
+        st.divider()
+        period = st.segmented_control(
+            "Period", periods, default=period, format_func=PERIOD_LABELS.__getitem__, key="period_picker"
+        )
+        period = period or "month"
+        by_options = [None, *attributes]
+        by = st.selectbox(
+            "Split by",
+            by_options,
+            index=by_options.index(by),
+            format_func=lambda a: "Nothing (all customers)" if a is None else attribute_label(a),
+            key="split_picker",
+            help="Segment attributes come from the customers table (or from fact tables without one).",
+        )
+        segment = None
+        if by is not None:
+            values = segment_values(store.workspace_fingerprint(workspace.id), tables, by)
+            remembered = _remembered("segment", None)
+            options = [None, *values]
+            segment = st.selectbox(
+                "Segment",
+                options,
+                index=options.index(remembered) if remembered in options else 0,
+                format_func=lambda v: ALL_CUSTOMERS if v is None else v,
+                key="segment_picker",
+                help="Tiles show this segment; trend charts compare all segments.",
+            )
+    _remember("period", period)
+    _remember("by", by)
+    _remember("segment", segment)
+    return Filters(period=period, by=by, segment=segment)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def segment_values(fingerprint: str, tables: dict, by: str) -> list[str]:
+    """The distinct values of a segment attribute across the workspace's tables, sorted."""
+    values: set[str] = set()
+    for kind in ("customers", "transactions", "feedback", "support", "marketing"):
+        for path in tables.get(kind, []):
+            if by not in pq.read_schema(path).names:
+                continue
+            column = pd.read_parquet(path, columns=[by])[by]
+            values |= set(column.dropna().astype(str).unique())
+        if values and kind == "customers":
+            break
+    return sorted(values)

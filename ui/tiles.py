@@ -1,0 +1,166 @@
+"""KPI tiles: the latest value, its change against the previous period, a sparkline, honest flags."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from bsc.insights import Shift
+from bsc.kpis import KPIS, KpiDef
+from ui.text import literal
+
+SMALL_SAMPLE = 30
+SPARKLINE_PERIODS = 12
+
+
+# Tile labels must fit a fifth of a projector-wide page.
+SHORT_NAMES = {
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "Effort (CES)",
+    "rating": "Rating",
+    "csi": "Satisfaction index",
+    "responses": "Responses",
+    "loyalty_engagement": "Loyalty engagement",
+    "cpa": "CPA",
+    "conversion_rate": "Conversion",
+    "repeat_purchase_rate": "Repeat purchase",
+    "average_order_value": "Avg order value",
+    "revenue_per_customer": "Revenue/customer",
+    "clv": "CLV",
+    "first_response_time": "First response",
+    "resolution_time": "Resolution time",
+}
+
+
+@dataclass(frozen=True)
+class TileFacts:
+    """What a tile says, worked out from one KPI's series for one segment (oldest first)."""
+
+    value: str
+    delta: str | None
+    delta_color: str
+    within_noise: bool
+    help: str
+    small_sample: bool
+    sparkline: list[float]
+
+
+def format_value(definition: KpiDef, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if definition.unit == "money":
+        return _money(value)
+    return definition.format.format(value)
+
+
+def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
+    """Facts for the tile of ``definition`` from its rows (``period`` order, one segment)."""
+    series = series[series["value"].notna()]
+    if series.empty:
+        return TileFacts("—", None, "off", False, "No data in any period.", False, [])
+    latest = series.iloc[-1]
+    previous = series.iloc[-2] if len(series) > 1 else None
+    n = int(latest["n"]) if pd.notna(latest["n"]) else None
+    small = n is not None and n < SMALL_SAMPLE
+    lines = [
+        f"{definition.formula}.",
+        f"Period {latest['period']}" + (f", n = {n:,}." if n is not None else "."),
+    ]
+    if pd.notna(latest.get("ci_low")) and pd.notna(latest.get("ci_high")):
+        lines.append(
+            f"95% interval: {format_value(definition, latest['ci_low'])} to "
+            f"{format_value(definition, latest['ci_high'])}."
+        )
+    if small:
+        lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
+
+    delta, color, within_noise = None, "off", False
+    if previous is not None:
+        change = latest["value"] - previous["value"]
+        delta = _delta_text(definition, change, previous["value"])
+        within_noise = (
+            pd.notna(latest.get("ci_low"))
+            and pd.notna(latest.get("ci_high"))
+            and latest["ci_low"] <= previous["value"] <= latest["ci_high"]
+        )
+        if within_noise:
+            lines.append(f"The change since {previous['period']} lies inside the interval: within noise.")
+        else:
+            color = "normal" if definition.direction == "higher" else "inverse"
+    return TileFacts(
+        value=format_value(definition, latest["value"]),
+        delta=delta,
+        delta_color=color,
+        within_noise=bool(within_noise),
+        help="  \n".join(lines),
+        small_sample=small,
+        sparkline=[float(v) for v in series["value"].tail(SPARKLINE_PERIODS)],
+    )
+
+
+def kpi_tile(definition: KpiDef, series: pd.DataFrame) -> None:
+    facts = tile_facts(definition, series)
+    label = SHORT_NAMES.get(definition.id, definition.name)
+    notes = [note for note, flag in (("noise", facts.within_noise), ("small n", facts.small_sample)) if flag]
+    st.metric(
+        label,
+        facts.value,
+        delta=facts.delta,
+        delta_color=facts.delta_color,
+        delta_description=" · ".join(notes) or None,
+        help=facts.help,
+        border=True,
+        chart_data=facts.sparkline or None,
+        chart_type="line",
+    )
+
+
+def attribute_label(attribute: str | None) -> str:
+    """A segment attribute's column name as a reader would write it: acquisition_channel -> Acquisition channel."""
+    return "" if attribute is None else attribute.replace("_", " ").capitalize()
+
+
+def shift_line(shift: Shift) -> str:
+    """One Markdown line for a significant shift: green when it is good news, red when bad."""
+    definition = KPIS[shift.kpi]
+    colour, arrow = (
+        ("green", "▲" if shift.after > shift.before else "▼")
+        if shift.better
+        else (
+            "red",
+            "▲" if shift.after > shift.before else "▼",
+        )
+    )
+    who = "all customers" if shift.segment is None else f"{attribute_label(shift.attribute)} {shift.segment}"
+    verdict = "better" if shift.better else "worse"
+    return (
+        f":{colour}[{arrow} **{literal(definition.name)}**, {literal(who)}:] "
+        f"{literal(format_value(definition, shift.before))} → {literal(format_value(definition, shift.after))} "
+        f"({verdict})"
+    )
+
+
+def _delta_text(definition: KpiDef, change: float, previous: float) -> str:
+    if definition.unit in ("%", "points"):
+        return f"{change:+.1f} pts"
+    if definition.unit in ("score", "index", "hours"):
+        suffix = " h" if definition.unit == "hours" else ""
+        return f"{change:+.2f}{suffix}"
+    if previous:
+        return f"{change / abs(previous):+.1%}"
+    return f"{change:+,.0f}"
+
+
+def _money(value: float) -> str:
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:,.2f} M"
+    if size >= 1e4:
+        return f"{value / 1e3:,.1f} k"
+    if size >= 1e3:
+        return f"{value / 1e3:,.2f} k"
+    return f"{value:,.2f}"

@@ -13,7 +13,7 @@ from bsc.prepare import prepare_table
 from bsc.store import Dataset
 from bsc.workspace import remap_dataset, save_table
 from ui.context import page_setup, show_input_error
-from ui.tables import KIND_LABELS, mapping_editor, roles_summary, show_problems
+from ui.tables import KIND_LABELS, mapping_editor, show_problems
 from ui.text import literal
 
 ctx = page_setup("Data")
@@ -36,7 +36,7 @@ def _upload_section() -> None:
     st.caption(
         "CSV or TXT (any delimiter, UTF-8 or Windows encodings), Excel .xlsx (every sheet with data is a "
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
-        f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // 1_000_000} MB."
+        f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // 2**20} MB."
     )
     upload = st.file_uploader(
         "Upload a file",
@@ -100,14 +100,18 @@ def _workspace_section() -> None:
                 "Table": [d.name for d in datasets],
                 "Kind": [KIND_LABELS.get(d.kind, d.kind) for d in datasets],
                 "Rows": [d.rows for d in datasets],
-                "Roles": [roles_summary(d.mapping) for d in datasets],
+                "Roles found": [", ".join(d.mapping.roles) or "—" for d in datasets],
+                "Segments": [", ".join(d.mapping.segments) or "—" for d in datasets],
                 "Problems": [len(d.problems) for d in datasets],
                 "Saved": [d.updated_at.strftime("%Y-%m-%d %H:%M") for d in datasets],
             }
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Roles": st.column_config.TextColumn(width="large")},
+        column_config={
+            "Rows": st.column_config.NumberColumn(format="localized"),
+            "Roles found": st.column_config.TextColumn(width="large"),
+        },
     )
     by_id = {d.id: d for d in datasets}
     chosen = st.selectbox(

@@ -83,13 +83,6 @@ def show_problems(problems: Sequence[Problem]) -> None:
     )
 
 
-def roles_summary(mapping: TableMapping) -> str:
-    roles = [f"{role} ← {column}" for role, column in mapping.roles.items()]
-    if mapping.segments:
-        roles.append(f"segments: {', '.join(mapping.segments)}")
-    return "; ".join(roles) or "—"
-
-
 def _examples(values: pd.Series) -> str:
     distinct = values.dropna().astype(str).drop_duplicates().head(3)
     return ", ".join(v[:30] for v in distinct)

@@ -12,7 +12,7 @@ DATA = "pages/data.py"
 
 
 def _summary(at):
-    return next(d.value for d in at.dataframe if {"Table", "Kind", "Roles"} <= set(d.value.columns))
+    return next(d.value for d in at.dataframe if {"Table", "Kind", "Roles found"} <= set(d.value.columns))
 
 
 def _table_names(at) -> list[str]:

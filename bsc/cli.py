@@ -62,6 +62,58 @@ def inspect_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def kpis_command(args: argparse.Namespace) -> int:
+    """Print every KPI per period (and segment) computed from the files."""
+    from bsc.kpis import KPIS, compute_kpis
+    from bsc.workspace import files_workspace
+
+    with files_workspace(args.files) as (tables, refused):
+        for message in refused:
+            print(f"warning: {message}", file=sys.stderr)
+        if not tables:
+            raise InputError("None of the files holds a table that can be used.")
+        result = compute_kpis(tables, period=args.period, by=args.by)
+    values = result.values
+    rows = [
+        {
+            "kpi": row.kpi,
+            "period": row.period,
+            "segment": None if pd_isna(row.segment) else str(row.segment),
+            "value": _number(row.value),
+            "n": None if pd_isna(row.n) else int(row.n),
+            "ci_low": _number(row.ci_low),
+            "ci_high": _number(row.ci_high),
+        }
+        for row in values.itertuples()
+    ]
+    unavailable = [{"kpi": kpi, "reason": reason} for kpi, reason in result.unavailable]
+    if args.json:
+        print(json.dumps({"kpis": rows, "unavailable": unavailable}, indent=2))
+        return 0
+    print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
+    for row in rows:
+        definition = KPIS[row["kpi"]]
+        value = "—" if row["value"] is None else definition.format.format(row["value"])
+        interval = f"{row['ci_low']:.2f} to {row['ci_high']:.2f}" if row["ci_low"] is not None else ""
+        n = "" if row["n"] is None else f"{row['n']:,}"
+        print(
+            f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}"
+        )
+    for item in unavailable:
+        print(f"unavailable: {item['kpi']}: {item['reason']}")
+    return 0
+
+
+def pd_isna(value: object) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def _number(value: object) -> float | None:
+    return None if pd_isna(value) else round(float(value), 6)
+
+
 def demo_command(args: argparse.Namespace) -> int:
     """Write a generated demo company as CSV files (and an .xlsx workbook when it fits)."""
     from bsc.demo import write_company
@@ -88,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("files", nargs="+", type=Path)
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(run=inspect_command)
+
+    kpis = commands.add_parser("kpis", help="compute every KPI from files, per period and segment")
+    kpis.add_argument("files", nargs="+", type=Path)
+    kpis.add_argument("--period", choices=["month", "quarter", "year"], default="month")
+    kpis.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
+    kpis.add_argument("--json", action="store_true", help="print JSON")
+    kpis.set_defaults(run=kpis_command)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from bsc.detect import detect_mapping
@@ -58,6 +61,25 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
         except InputError as error:
             refused.append(f"{table.name}: {error}")
     return stored, refused
+
+
+@contextmanager
+def files_workspace(paths: Sequence[str | Path]) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
+    """A throw-away workspace holding the tables of ``paths``, for the command line.
+
+    Yields the canonical tables by kind (as :meth:`Store.workspace_tables` gives them) and one
+    message per table that could not be used. Everything is removed on exit.
+    """
+    with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
+        store = Store(folder)
+        workspace = store.create_workspace("files")
+        refused: list[str] = []
+        for path in paths:
+            refused += import_file(store, workspace.id, path)[1]
+        try:
+            yield store.workspace_tables(workspace.id), refused
+        finally:
+            store.engine.dispose()
 
 
 def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,3 +76,57 @@ class TestDemo:
         result = run_cli("demo", "--customers", "5", "--out", str(tmp_path))
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
+
+
+def _cdnow_log():
+    import pandas as pd
+
+    # Independent reading of the excerpt: id, sample id, YYYYMMDD, CDs, dollars, whitespace-separated.
+    log = pd.read_csv(
+        FIXTURES / "cdnow_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["id", "sample_id", "date", "cds", "dollars"],
+        dtype={"id": str},
+    )
+    log["date"] = pd.to_datetime(log["date"].astype(str), format="%Y%m%d")
+    log["month"] = log["date"].dt.strftime("%Y-%m")
+    return log
+
+
+class TestKpis:
+    def test_cdnow_monthly_figures_match_an_independent_computation(self):
+        result = run_cli("kpis", str(FIXTURES / "cdnow_sample.txt"), "--json")
+        assert result.returncode == 0, result.stderr
+        computed = json.loads(result.stdout)
+        by_kpi: dict[str, dict[str, float]] = {}
+        for row in computed["kpis"]:
+            if row["segment"] is None and row["value"] is not None:
+                by_kpi.setdefault(row["kpi"], {})[row["period"]] = row["value"]
+
+        log = _cdnow_log()
+        # No order ids in CDNOW: an order is a distinct customer and day.
+        orders = log.drop_duplicates(["id", "date"])
+        per_month = orders.groupby(["month", "id"]).size()
+        first_month = log.groupby("id")["month"].min()
+        expected = {
+            "active_customers": log.groupby("month")["id"].nunique(),
+            "revenue": log.groupby("month")["dollars"].sum(),
+            "orders": orders.groupby("month").size(),
+            "new_customers": first_month.value_counts(),
+            "repeat_purchase_rate": 100 * (per_month >= 2).groupby("month").mean(),
+        }
+        for kpi, series in expected.items():
+            for month, value in series.items():
+                assert by_kpi[kpi][month] == pytest.approx(value, rel=1e-9, abs=1e-6), (kpi, month)
+
+    def test_split_by_an_unknown_attribute_is_a_clear_error(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "no_such_column")
+        assert result.returncode == 2
+        assert len(result.stderr.strip().splitlines()) == 1
+
+    def test_text_output_names_unavailable_kpis(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"))
+        assert result.returncode == 0, result.stderr
+        assert "churn_rate" in result.stdout
+        assert "unavailable: nps:" in result.stdout

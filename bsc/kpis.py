@@ -57,6 +57,7 @@ __all__ = [
     "cohort_retention",
     "compute_kpis",
     "date_range",
+    "load_tables",
     "segment_attributes",
 ]
 
@@ -318,6 +319,23 @@ def compute_kpis(
     )
 
 
+def load_tables(tables: Tables, *, backend: Backend | None = None) -> None:
+    """Read a workspace's tables into the backend's memory ahead of the first scorecard.
+
+    Reads every kind and derives, once per set of files, the order table (one row per order)
+    and the customer table (one row per customer) the KPI queries start from. Optional:
+    :func:`compute_kpis` does the same on first use.
+    """
+    backend = backend or default_backend()
+    paths = {kind: list(files) for kind, files in tables.items() if kind in KINDS and files}
+    for kind, files in paths.items():
+        backend.read(kind, files)
+    if "transactions" in paths:
+        backend.derive("orders", "transactions", paths["transactions"], _orders_from_lines)
+    if "customers" in paths:
+        backend.derive("customers", "customers", paths["customers"], _one_row_per_customer)
+
+
 def segment_attributes(tables: Tables) -> list[str]:
     """The attributes a scorecard can be split by, sorted.
 
@@ -449,6 +467,7 @@ class _Scorecard:
         self.notes: dict[str, str] = {}
         self.by = by
         self._data_ends: dict[tuple[str, str], pd.Timestamp | None] = {}
+        self._churn: dict[str, pd.DataFrame] = {}
         self._customer_segment_column = self._resolve_segment(by)
 
     # -- tables, periods and segments --------------------------------------------------------
@@ -907,6 +926,11 @@ class _Scorecard:
 
     def churn(self, method: str) -> pd.DataFrame:
         """Per period and segment: customers active at the period's start and those who churned."""
+        if method not in self._churn:
+            self._churn[method] = self._compute_churn(method)
+        return self._churn[method]
+
+    def _compute_churn(self, method: str) -> pd.DataFrame:
         if method == "churn_flag":
             grid = self.lifetimes.frame
             known = grid[grid["churned"].notna()]
@@ -917,6 +941,8 @@ class _Scorecard:
             grid = self.lifetimes.frame.rename(columns={"customers": "count"})
         else:
             grid = self.spells.frame.rename(columns={"spells": "count"})
+        keys = ["segment", "start", "end"] + (["first"] if method == "inactivity" else [])
+        grid = grid.groupby(keys, dropna=False, as_index=False)["count"].sum()
         if self.period == "all":
             return _churn_over_all_time(grid, method)
         return _churn_per_period(grid, self.period, self._churn_periods(grid, method))
@@ -1625,14 +1651,18 @@ KPIS: dict[str, KpiDef] = _registry(
 # --------------------------------------------------------------------------------------------
 
 
+def _floats(column: pd.Series | np.ndarray | float) -> np.ndarray:
+    if isinstance(column, pd.Series):
+        return column.to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(column, dtype="float64")
+
+
 def _ratio(numerator: pd.Series | float, denominator: pd.Series | float) -> pd.Series:
     """numerator ÷ denominator, NaN where the denominator is 0 or missing."""
-    numerator = pd.Series(numerator, dtype="float64") if not isinstance(numerator, pd.Series) else numerator
-    denominator = (
-        pd.Series(denominator, dtype="float64") if not isinstance(denominator, pd.Series) else denominator
-    )
-    denominator = denominator.astype("float64")
-    return numerator.astype("float64") / denominator.where(denominator != 0)
+    index = next((column.index for column in (numerator, denominator) if isinstance(column, pd.Series)), None)
+    top, bottom = _floats(numerator), _floats(denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.Series(np.where(bottom != 0, top / bottom, np.nan), index=index)
 
 
 def _rows(
@@ -1643,13 +1673,18 @@ def _rows(
     n: pd.Series | float,
     interval: tuple[np.ndarray | pd.Series, np.ndarray | pd.Series] | None = None,
 ) -> pd.DataFrame:
-    out = pd.DataFrame({"period": frame["period"].to_numpy(), "segment": frame["segment"].to_numpy()})
-    for name, column in (("value", value), ("numerator", numerator), ("denominator", denominator), ("n", n)):
-        out[name] = column.to_numpy(dtype=float) if isinstance(column, pd.Series) else float(column)
+    """The result rows of one KPI, one per row of ``frame`` (its period and segment)."""
+    size = len(frame)
     low, high = interval if interval is not None else (np.nan, np.nan)
-    out["ci_low"] = np.asarray(low, dtype=float) if interval is not None else np.nan
-    out["ci_high"] = np.asarray(high, dtype=float) if interval is not None else np.nan
-    return out
+    columns = {"value": value, "numerator": numerator, "denominator": denominator, "n": n}
+    columns |= {"ci_low": low, "ci_high": high}
+    return pd.DataFrame(
+        {
+            "period": frame["period"].to_numpy(),
+            "segment": frame["segment"].to_numpy(),
+            **{name: np.broadcast_to(_floats(column), (size,)) for name, column in columns.items()},
+        }
+    )
 
 
 def _complete(
@@ -1757,7 +1792,8 @@ def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
     values["_order"] = values["kpi"].map(order)
     values["_total"] = values["segment"] != _TOTAL
     values = values.sort_values(["_order", "period", "_total", "segment"], ignore_index=True)
-    values["period"] = [_period_label(pd.Timestamp(start), unit) for start in values["period"]]
+    labels = {start: _period_label(pd.Timestamp(start), unit) for start in values["period"].unique()}
+    values["period"] = values["period"].map(labels)
     values["segment"] = values["segment"].where(values["segment"] != _TOTAL, None)
     values = values[columns].astype({"kpi": "string", "period": "string", "segment": "string"})
     values["n"] = values["n"].round().astype("Int64")

@@ -52,7 +52,7 @@ __all__ = [
 Tables = Mapping[str, Sequence[Path | str]]
 Cutoff = str | dt.date | dt.datetime | pd.Timestamp | None
 
-_DAY = pd.Timedelta(days=1)
+_SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,9 @@ FEATURES: dict[str, FeatureDef] = {
 }
 
 _RFM = ("recency_days", "frequency", "monetary", "average_order_value")
+# Numeric attributes travel under this prefix until the frame is assembled, so that a name
+# such as "tickets" in the customers table cannot clash with a computed feature.
+_ATTRIBUTE_PREFIX = "attribute:"
 _SURVEY_SCORES = ("nps", "csat", "ces", "rating")
 
 
@@ -295,28 +298,22 @@ def customer_features(
             "surveys or support tickets); this workspace has none."
         )
 
-    parts: list[pd.DataFrame] = []
-    orders = None
+    parts: list[ir.Table] = []
     if {"customer_id", "date"} <= set(columns.get("transactions", {})):
-        orders = _order_summary(backend, paths["transactions"], cutoff)
-        parts.append(orders)
-    customers = None
+        parts.append(_order_summary(backend, paths["transactions"], cutoff))
     if "customers" in linked:
-        customers = _customer_attributes(backend, paths["customers"], columns["customers"], cutoff)
-        parts.append(customers)
+        parts.append(_customer_attributes(backend, paths["customers"], cutoff))
     if "feedback" in linked:
-        parts.append(_survey_means(backend, paths["feedback"], columns["feedback"], cutoff))
+        parts.append(_survey_means(backend, paths["feedback"], cutoff))
     if "support" in linked:
-        parts.append(_support_figures(backend, paths["support"], columns["support"], cutoff))
+        parts.append(_support_figures(backend, paths["support"], cutoff))
+    parts = [part for part in parts if part is not None]
 
-    population = _population(parts)
-    if population.empty:
+    frame = _indexed(backend.execute(_joined(parts))) if parts else pd.DataFrame()
+    if frame.empty:
         before = f" before {cutoff:%Y-%m-%d}" if cutoff is not None else ""
         raise InputError(f"No customer has any data{before}: there is nothing to compute features from.")
-    frame = pd.DataFrame(index=population)
-    for part in parts:
-        frame = frame.join(part, how="left")
-
+    orders = frame if "frequency" in frame.columns else None
     data_end = cutoff if cutoff is not None else _data_end(orders)
     features: dict[str, pd.Series] = {}
     if orders is not None:
@@ -324,10 +321,10 @@ def customer_features(
     tenure = _tenure(frame, data_end)
     if tenure is not None:
         features["tenure_days"] = tenure
-    attribute_names: list[str] = []
-    if customers is not None:
-        attribute_names = [c for c in customers.columns if c not in ("signup_date",)]
-        features.update({name: frame[name] for name in attribute_names})
+    for role in ("acquisition_cost", "loyalty_member"):
+        if role in frame.columns:
+            features[role] = frame[role]
+    features.update({feature: frame[column] for column, feature in _attribute_columns(frame).items()})
     for score in _SURVEY_SCORES:
         if f"{score}_mean" in frame.columns:
             features[f"{score}_mean"] = frame[f"{score}_mean"]
@@ -341,7 +338,6 @@ def customer_features(
         {name: values.astype("float64") for name, values in features.items()}, index=frame.index
     )
     result.index.name = "customer_id"
-    result = result.sort_index()
     definitions = {name: FEATURES.get(name) or _attribute_definition(name) for name in result.columns}
     return CustomerFeatures(frame=result, definitions=definitions, data_end=data_end, cutoff=cutoff)
 
@@ -378,14 +374,16 @@ def rfm_features(tables: Tables, *, cutoff: Cutoff = None, backend: Backend | No
     files = list(tables.get("transactions", []))
     if not files or not {"customer_id", "date"} <= set(table_columns(files)):
         raise InputError("RFM needs a transaction log with customer ids and order dates.")
-    orders = _order_summary(backend, files, cutoff)
+    orders = _indexed(
+        backend.execute(_as_numbers(_order_summary(backend, files, cutoff)).order_by("customer_id"))
+    )
     if orders.empty:
         before = f" before {cutoff:%Y-%m-%d}" if cutoff is not None else ""
         raise InputError(f"The transaction log has no order with a customer id and a date{before}.")
     data_end = cutoff if cutoff is not None else _data_end(orders)
     result = pd.DataFrame(_rfm_columns(orders, data_end), index=orders.index).astype("float64")
     result.index.name = "customer_id"
-    return result.sort_index()
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,7 +391,7 @@ def rfm_features(tables: Tables, *, cutoff: Cutoff = None, backend: Backend | No
 # --------------------------------------------------------------------------------------------
 
 
-def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None) -> pd.DataFrame:
+def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None) -> ir.Table:
     """Per customer: orders, revenue, first and last order date."""
     if cutoff is None:
         # The same derived order table as the KPIs: loaded once, shared.
@@ -407,13 +405,10 @@ def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timesta
         first_order=orders.date.min(),
         last_order=orders.date.max(),
     )
-    frame = backend.execute(summary)
-    return _indexed(frame)
+    return summary
 
 
-def _customer_attributes(
-    backend: Backend, files: list[Path | str], columns: Mapping[str, object], cutoff: pd.Timestamp | None
-) -> pd.DataFrame:
+def _customer_attributes(backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None) -> ir.Table:
     """Per customer: signup date, acquisition cost, loyalty membership and numeric attributes.
 
     A customer listed twice gets the earliest signup and the greatest value of each attribute.
@@ -433,32 +428,28 @@ def _customer_attributes(
     for name in table.columns:
         if name in roles or not table[name].type().is_floating():
             continue
-        measures[name if name not in FEATURES else f"{name}_attr"] = table[name].max()
-    frame = backend.execute(table.group_by("customer_id").aggregate(**measures))
-    return _indexed(frame)
+        measures[_ATTRIBUTE_PREFIX + name] = table[name].max()
+    return table.group_by("customer_id").aggregate(**measures)
 
 
-def _survey_means(
-    backend: Backend, files: list[Path | str], columns: Mapping[str, object], cutoff: pd.Timestamp | None
-) -> pd.DataFrame:
+def _survey_means(backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None) -> ir.Table | None:
     """Per customer: mean of each survey score and number of responses."""
     table = backend.read("feedback", files)
     table = table.filter(table.customer_id.notnull())
     if cutoff is not None:
         if "date" not in table.columns:
-            return pd.DataFrame(index=pd.Index([], dtype="string", name="customer_id"))
+            return None
         table = table.filter(table.date < cutoff)
     scores = [score for score in _SURVEY_SCORES if score in table.columns]
     measures: dict[str, ir.Value] = {f"{score}_mean": table[score].mean() for score in scores}
     answered = ibis.or_(*[table[score].notnull() for score in scores]) if scores else ibis.literal(True)
     measures["survey_responses"] = answered.sum()
-    frame = backend.execute(table.group_by("customer_id").aggregate(**measures))
-    return _indexed(frame)
+    return table.group_by("customer_id").aggregate(**measures)
 
 
 def _support_figures(
-    backend: Backend, files: list[Path | str], columns: Mapping[str, object], cutoff: pd.Timestamp | None
-) -> pd.DataFrame:
+    backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None
+) -> ir.Table | None:
     """Per customer: tickets opened and mean hours to the first response."""
     table = backend.read("support", files)
     table = table.filter(table.customer_id.notnull())
@@ -468,7 +459,7 @@ def _support_figures(
         opened = table.opened_at
     else:
         if cutoff is not None:
-            return pd.DataFrame(index=pd.Index([], dtype="string", name="customer_id"))
+            return None
         opened = None
     hours = ibis.null("float64")
     if "first_response_at" in table.columns and opened is not None:
@@ -481,10 +472,7 @@ def _support_figures(
         responded = None
     if cutoff is not None and responded is not None:
         hours = ibis.ifelse(responded < cutoff, hours, ibis.null("float64"))
-    frame = backend.execute(
-        table.group_by("customer_id").aggregate(tickets=table.count(), first_response_hours=hours.mean())
-    )
-    return _indexed(frame)
+    return table.group_by("customer_id").aggregate(tickets=table.count(), first_response_hours=hours.mean())
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,33 +485,63 @@ def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("customer_id")
 
 
-def _population(parts: list[pd.DataFrame]) -> pd.Index:
-    ids: pd.Index = pd.Index([], dtype="string", name="customer_id")
+def _joined(parts: list[ir.Table]) -> ir.Table:
+    """Every customer of any part, with the columns of every part (null where a part lacks them)."""
+    population = ibis.union(*[part.select("customer_id") for part in parts], distinct=True)
     for part in parts:
-        ids = ids.union(part.index)
-    return ids
+        population = population.left_join(part, "customer_id").drop("customer_id_right")
+    return _as_numbers(population).order_by("customer_id")
+
+
+def _as_numbers(table: ir.Table) -> ir.Table:
+    """Every column but the id as float64 without nulls: dates become day numbers, nulls NaN.
+
+    Missing values travel as NaN rather than SQL nulls because a column holding nulls is handed
+    to pandas value by value, many times slower than a float column.
+    """
+    columns: dict[str, ir.Value] = {}
+    for name in table.columns:
+        column = table[name]
+        if name == "customer_id":
+            continue
+        if column.type().is_timestamp():
+            column = (column.epoch_seconds() / _SECONDS_PER_DAY).floor()
+        columns[name] = column.cast("float64").fill_null(float("nan"))
+    return table.mutate(**columns)
+
+
+def _attribute_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Customer attribute columns of the joined frame -> feature id."""
+    return {
+        column: _feature_id(column.removeprefix(_ATTRIBUTE_PREFIX))
+        for column in frame.columns
+        if column.startswith(_ATTRIBUTE_PREFIX)
+    }
+
+
+def _feature_id(attribute: str) -> str:
+    return attribute if attribute not in FEATURES else f"{attribute}_attr"
 
 
 def _data_end(orders: pd.DataFrame | None) -> pd.Timestamp | None:
     """The day after the last order (the exclusive end of the data), None without orders."""
     if orders is None or orders.empty or orders["last_order"].isna().all():
         return None
-    return pd.Timestamp(orders["last_order"].max()).normalize() + _DAY
+    return pd.Timestamp(int(orders["last_order"].max()) + 1, unit="D")
 
 
-def _whole_days(end: pd.Timestamp | None, moments: pd.Series) -> pd.Series:
-    """Calendar days from each moment's day to ``end``'s day."""
+def _whole_days(end: pd.Timestamp | None, day_numbers: pd.Series) -> pd.Series:
+    """Calendar days from each day (a day number since 1970-01-01) to ``end``'s day."""
     if end is None:
-        return pd.Series(np.nan, index=moments.index)
-    days = pd.Timestamp(end).normalize() - pd.to_datetime(moments).dt.normalize()
-    return days.dt.days.astype("float64")
+        return pd.Series(np.nan, index=day_numbers.index)
+    end_day = (pd.Timestamp(end).normalize() - pd.Timestamp(0)).days
+    return end_day - day_numbers
 
 
 def _rfm_columns(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> dict[str, pd.Series]:
-    frequency = frame["frequency"].astype("float64").fillna(0.0)
-    monetary = frame["monetary"].astype("float64")
+    frequency = frame["frequency"].fillna(0.0)
     # A customer without orders spent nothing.
-    monetary = monetary.mask(frequency == 0, 0.0)
+    monetary = frame["monetary"].mask(frequency == 0, 0.0)
     return {
         "recency_days": _whole_days(data_end, frame["last_order"]),
         "frequency": frequency,
@@ -533,11 +551,10 @@ def _rfm_columns(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> dict[str
 
 
 def _tenure(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> pd.Series | None:
-    starts = [frame[name] for name in ("signup_date", "first_order") if name in frame.columns]
+    starts = [name for name in ("signup_date", "first_order") if name in frame.columns]
     if not starts or data_end is None:
         return None
-    start = pd.concat([pd.to_datetime(s) for s in starts], axis=1).min(axis=1)
-    return _whole_days(data_end, start)
+    return _whole_days(data_end, frame[starts].min(axis=1))
 
 
 def _attribute_definition(name: str) -> FeatureDef:

@@ -519,16 +519,20 @@ class _Scorecard:
 
     @functools.cached_property
     def customer_attributes(self) -> ir.Table | None:
-        """One row per customer: ``segment`` (when split by a customer attribute), ``member``,
-        ``signup_date``, ``churn_date`` and ``churned``, as far as the customers table has them."""
+        """One row per customer: ``_segment`` (when split by a customer attribute), ``_member``,
+        ``_signup_date``, ``_churn_date`` and ``_churned``, as far as the customers table has them.
+
+        Internal columns start with "_", which no canonical column name does, so that joining
+        them to a fact table never clashes with the fact's own columns.
+        """
         if "customers" not in self.paths:
             return None
         customers = self.backend.derive(
             "customers", "customers", self.paths["customers"], _one_row_per_customer
         )
         if self._customer_segment_column is not None:
-            customers = customers.mutate(segment=customers[self._customer_segment_column])
-        wanted = ["segment", "member", "signup_date", "churn_date", "churned"]
+            customers = customers.mutate(_segment=customers[self._customer_segment_column])
+        wanted = ["_segment", "_member", "_signup_date", "_churn_date", "_churned"]
         return customers.select("customer_id", *[column for column in wanted if column in customers.columns])
 
     def segment_mode(self, kind: str) -> Literal["customer", "row"] | None:
@@ -543,25 +547,25 @@ class _Scorecard:
         return "row" if self.own_segment_column(kind) is not None else None
 
     def with_own_segment(self, table: ir.Table, kind: str) -> ir.Table:
-        """Add ``segment`` from the fact table's own column (``"row"`` mode)."""
-        return table.mutate(segment=table[self.own_segment_column(kind)].fill_null(UNKNOWN_SEGMENT))
+        """Add ``_segment`` from the fact table's own column (``"row"`` mode)."""
+        return table.mutate(_segment=table[self.own_segment_column(kind)].fill_null(UNKNOWN_SEGMENT))
 
     def join_customers(self, table: ir.Table, *columns: str) -> ir.Table:
-        """Add customer attributes (``segment``, ``member``) through ``customer_id``.
+        """Add customer attributes (``_segment``, ``_member``) through ``customer_id``.
 
         Facts of customers missing from the customers table get the segment "(unknown)" and
         count as non-members.
         """
         attributes = self.customer_attributes.select("customer_id", *columns)
         table = table.left_join(attributes, "customer_id").drop("customer_id_right")
-        fills = {"segment": UNKNOWN_SEGMENT, "member": False}
+        fills = {"_segment": UNKNOWN_SEGMENT, "_member": False}
         return table.mutate(**{column: table[column].fill_null(fills[column]) for column in columns})
 
     def segmented(self, table: ir.Table, kind: str) -> tuple[ir.Table, Literal["customer", "row"] | None]:
-        """``table`` with a ``segment`` column when it can be split, and the segment mode."""
+        """``table`` with a ``_segment`` column when it can be split, and the segment mode."""
         mode = self.segment_mode(kind)
         if mode == "customer":
-            table = self.join_customers(table, "segment")
+            table = self.join_customers(table, "_segment")
         elif mode == "row":
             table = self.with_own_segment(table, kind)
         return table, mode
@@ -612,9 +616,9 @@ class _Scorecard:
         per_customer = orders.group_by(
             "customer_id", period=period if period is not None else ibis.literal(0)
         ).aggregate(orders=orders.count(), revenue=orders.amount.sum())
-        attributes = ["segment"] if mode == "customer" else []
+        attributes = ["_segment"] if mode == "customer" else []
         if self.has("customers", "customer_id", "loyalty_member"):
-            attributes.append("member")
+            attributes.append("_member")
         if attributes:
             per_customer = self.join_customers(per_customer, *attributes)
 
@@ -624,11 +628,11 @@ class _Scorecard:
                 orders=table.orders.sum(),
                 revenue=table.revenue.sum(),
                 repeaters=(table.orders >= 2).sum(),
-                members=table.member.sum() if "member" in table.columns else ibis.literal(0),
+                members=table["_member"].sum() if "_member" in table.columns else ibis.literal(0),
             )
 
         expression = period_sums(
-            per_customer, per_customer.segment if mode == "customer" else ibis.literal(_TOTAL)
+            per_customer, per_customer["_segment"] if mode == "customer" else ibis.literal(_TOTAL)
         )
         if mode == "row":
             # Segments come from the order lines, and an order or a customer may span several;
@@ -642,14 +646,14 @@ class _Scorecard:
             lines = lines.mutate(
                 period=line_period if line_period is not None else ibis.literal(0), order_key=order_key
             )
-            keys = ["customer_id", "period", "segment"]
+            keys = ["customer_id", "period", "_segment"]
             per_order = lines.group_by(*keys, "order_key").aggregate(revenue=lines.amount.sum())
             per_segment = per_order.group_by(*keys).aggregate(
                 orders=per_order.count(), revenue=per_order.revenue.sum()
             )
-            if "member" in attributes:
-                per_segment = self.join_customers(per_segment, "member")
-            expression = period_sums(per_segment, per_segment.segment).union(expression)
+            if "_member" in attributes:
+                per_segment = self.join_customers(per_segment, "_member")
+            expression = period_sums(per_segment, per_segment["_segment"]).union(expression)
         frame = self.backend.execute(expression)
         if period is None:
             frame["period"] = _ALL_TIME
@@ -673,27 +677,27 @@ class _Scorecard:
         mode = self.segment_mode("customers") if attributes is not None else None
         if not self.has("customers", "signup_date") and self.has("transactions", "customer_id", "date"):
             lines = self.order_table
-            measures: dict[str, ir.Value] = {"first_order": lines.date.min()}
+            measures: dict[str, ir.Value] = {"_first_order": lines.date.min()}
             if attributes is None and self.segment_mode("transactions") == "row":
                 lines = self.with_own_segment(self.dated_lines, "transactions")
-                measures = {"first_order": lines.date.min(), "segment": lines.segment.max()}
+                measures = {"_first_order": lines.date.min(), "_segment": lines["_segment"].max()}
                 mode = "row"
             first_orders = lines.group_by("customer_id").aggregate(**measures)
             if attributes is None:
-                return first_orders.rename(acquired="first_order"), mode
+                return first_orders.rename(_acquired="_first_order"), mode
             joined = attributes.outer_join(first_orders, "customer_id")
             customers = joined.mutate(
                 customer_id=joined.customer_id.fill_null(joined.customer_id_right),
-                acquired=joined.first_order,
-            ).drop("customer_id_right", "first_order")
+                _acquired=joined["_first_order"],
+            ).drop("customer_id_right", "_first_order")
         elif attributes is None:
             raise _Unavailable("needs a customers table or a transaction log with customer ids")
-        elif "signup_date" in attributes.columns:
-            customers = attributes.rename(acquired="signup_date")
+        elif "_signup_date" in attributes.columns:
+            customers = attributes.rename(_acquired="_signup_date")
         else:
-            customers = attributes.mutate(acquired=ibis.null("timestamp"))
+            customers = attributes.mutate(_acquired=ibis.null("timestamp"))
         if mode == "customer":
-            customers = customers.mutate(segment=customers.segment.fill_null(UNKNOWN_SEGMENT))
+            customers = customers.mutate(_segment=customers["_segment"].fill_null(UNKNOWN_SEGMENT))
         return customers, mode
 
     @functools.cached_property
@@ -704,13 +708,13 @@ class _Scorecard:
         """
         customers, mode = self.customer_list
         keys: dict[str, ir.Value] = {
-            "segment": customers.segment if mode else ibis.literal(_TOTAL),
-            "start": self.lifetime_period_key(customers.acquired),
-            "end": self.lifetime_period_key(customers.churn_date)
-            if "churn_date" in customers.columns
+            "segment": customers["_segment"] if mode else ibis.literal(_TOTAL),
+            "start": self.lifetime_period_key(customers["_acquired"]),
+            "end": self.lifetime_period_key(customers["_churn_date"])
+            if "_churn_date" in customers.columns
             else ibis.null("timestamp"),
-            "churned": customers.churned if "churned" in customers.columns else ibis.null("boolean"),
-            "member": customers.member if "member" in customers.columns else ibis.null("boolean"),
+            "churned": customers["_churned"] if "_churned" in customers.columns else ibis.null("boolean"),
+            "member": customers["_member"] if "_member" in customers.columns else ibis.null("boolean"),
         }
         frame = self.backend.execute(customers.group_by(**keys).aggregate(customers=customers.count()))
         frame["start"] = pd.to_datetime(frame["start"])
@@ -736,7 +740,7 @@ class _Scorecard:
         mode = self.segment_mode("transactions")
         lines = self.with_own_segment(self.dated_lines, "transactions") if mode == "row" else self.order_table
         # Distinct days first: ties in the ordering would make the two windows disagree.
-        day_measures = {"segment": lines.segment.max()} if mode == "row" else {}
+        day_measures = {"_segment": lines["_segment"].max()} if mode == "row" else {}
         days = lines.group_by("customer_id", day=lines.date.truncate("D")).aggregate(**day_measures)
         by_customer = ibis.window(group_by=days.customer_id, order_by=days.day)
         previous = days.day.lag().over(by_customer)
@@ -744,15 +748,15 @@ class _Scorecard:
         days = days.mutate(new_spell=(previous.isnull() | gap_too_long).cast("int64"))
         so_far = ibis.cumulative_window(group_by=days.customer_id, order_by=days.day)
         days = days.mutate(spell=days.new_spell.sum().over(so_far))
-        spell_measures = {"segment": days.segment.max()} if mode == "row" else {}
+        spell_measures = {"_segment": days["_segment"].max()} if mode == "row" else {}
         spells = days.group_by("customer_id", "spell").aggregate(
             start=days.day.min(), last=days.day.max(), **spell_measures
         )
         if mode == "customer":
-            spells = self.join_customers(spells, "segment")
+            spells = self.join_customers(spells, "_segment")
         lapse = spells["last"] + ibis.interval(days=window)
         keys = {
-            "segment": spells.segment if mode else ibis.literal(_TOTAL),
+            "segment": spells["_segment"] if mode else ibis.literal(_TOTAL),
             "start": self.lifetime_period_key(spells.start),
             "end": ibis.ifelse(lapse <= last_day, self.lifetime_period_key(lapse), ibis.null("timestamp")),
             "first": spells.spell == 1,
@@ -803,7 +807,7 @@ class _Scorecard:
         period = self.period_key(feedback.date) if dated else None
         frame = self.run(
             feedback,
-            {"period": period, "segment": feedback.segment if mode else None},
+            {"period": period, "segment": feedback["_segment"] if mode else None},
             **measures,
         )
         if not dated:
@@ -852,7 +856,7 @@ class _Scorecard:
 
         expression = grouped(ibis.literal(_TOTAL))
         if mode:
-            expression = grouped(support.segment).union(expression)
+            expression = grouped(support["_segment"]).union(expression)
         frame = self.backend.execute(expression)
         if period is None:
             frame["period"] = _ALL_TIME
@@ -1752,13 +1756,13 @@ def _one_row_per_customer(customers: ir.Table) -> ir.Table:
     if "acquisition_channel" in customers.columns:
         attributes["acquisition_channel"] = customers.acquisition_channel.max()
     if "loyalty_member" in customers.columns:
-        attributes["member"] = customers.loyalty_member.any()
+        attributes["_member"] = customers.loyalty_member.any()
     if "signup_date" in customers.columns:
-        attributes["signup_date"] = customers.signup_date.min()
+        attributes["_signup_date"] = customers.signup_date.min()
     if "churn_date" in customers.columns:
-        attributes["churn_date"] = customers.churn_date.max()
+        attributes["_churn_date"] = customers.churn_date.max()
     if "churn" in customers.columns:
-        attributes["churned"] = customers.churn.any()
+        attributes["_churned"] = customers.churn.any()
     return customers.group_by("customer_id").aggregate(**attributes)
 
 

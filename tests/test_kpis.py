@@ -803,6 +803,17 @@ class TestSegments:
         assert value(values, "nps", "2024-01", "north") == 50.0
         assert value(values, "nps", "2024-01", "south") == -100.0
 
+    def test_fact_columns_named_like_internal_ones_do_not_interfere(self, tmp_path: Path, backend: Backend):
+        frames = tiny_shop()
+        for kind in ("transactions", "feedback"):
+            frames[kind]["segment"] = pd.Series(["consumer"] * len(frames[kind]), dtype="string")
+            frames[kind]["member"] = pd.Series(["gold"] * len(frames[kind]), dtype="string")
+        tables = write_tables(tmp_path, frames)
+        values = compute_kpis(tables, by="region", backend=backend, kpis=["nps", "loyalty_engagement"]).values
+        # As without those columns: Jan north NPS 50 (c1 10, c3 8); Jan members 1 of 2 (c1).
+        assert value(values, "nps", "2024-01", "north") == 50.0
+        assert value(values, "loyalty_engagement", "2024-01") == 50.0
+
     def test_kpis_that_cannot_follow_a_customer_attribute_are_listed(self, by_region):
         assert dict(by_region.not_split) == {
             "cpa": "marketing figures split only by channel, not by region; shown for all customers",

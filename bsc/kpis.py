@@ -1090,7 +1090,7 @@ def _csi(card: _Scorecard) -> pd.DataFrame:
     if card.has("feedback", "csat"):
         scores["csat"] = 100.0 * _ratio(frame["satisfied"], frame["csat_n"])
     if card.has("feedback", "ces"):
-        scores["ces"] = 100.0 * (7.0 - _ratio(frame["ces_sum"], frame["ces_n"])) / 6.0
+        scores["ces"] = 100.0 * (_ratio(frame["ces_sum"], frame["ces_n"]) - 1.0) / 6.0
     if card.has("feedback", "rating"):
         scores["rating"] = 100.0 * (_ratio(frame["rating_sum"], frame["rating_n"]) - low) / (high - low)
     weights = {kpi: card.params.csi_weight(kpi) for kpi in scores if card.params.csi_weight(kpi) > 0}
@@ -1336,13 +1336,14 @@ KPIS: dict[str, KpiDef] = _registry(
         id="ces",
         name="Customer effort score (CES)",
         component="satisfaction",
-        formula="mean effort score on the 1–7 scale",
+        formula="mean answer to 'the company made it easy for me', 1 (strongly disagree) to 7 (strongly agree)",
         requires=(("feedback.ces",),),
         unit="score",
         format="{:.2f}",
-        direction="lower",
+        direction="higher",
         compute=_mean_score("ces"),
-        description="Lower means less effort. Student t interval; none with fewer than two responses.",
+        description="The CES 2.0 scale: higher means less effort for the customer. Student t interval; none "
+        "with fewer than two responses.",
         sample_statistic=True,
         parameters=("confidence",),
     ),
@@ -1370,7 +1371,7 @@ KPIS: dict[str, KpiDef] = _registry(
         format="{:.0f}",
         direction="higher",
         compute=_csi,
-        description="Rescaling: (NPS + 100) ÷ 2; CSAT as is; (7 − CES) ÷ 6 × 100; "
+        description="Rescaling: (NPS + 100) ÷ 2; CSAT as is; (CES − 1) ÷ 6 × 100; "
         "(rating − lowest) ÷ (highest − lowest) × 100. A KPI without responses in a period drops out "
         "of that period's weights.",
         parameters=("csi_weights", "rating_scale"),

@@ -242,10 +242,9 @@ class TestRegistry:
             "rating",
         }
 
-    def test_lower_is_better_for_effort_churn_cost_and_waiting(self):
+    def test_lower_is_better_for_churn_cost_and_waiting(self):
         lower = {kpi for kpi, definition in KPIS.items() if definition.direction == "lower"}
         assert lower == {
-            "ces",
             "churn_rate",
             "cpa",
             "first_response_time",
@@ -370,9 +369,9 @@ class TestSatisfaction:
         assert value(monthly, "rating", "2024-03") == 3.0
 
     def test_csi_weights_rescaled_kpis(self, monthly: pd.DataFrame):
-        # Jan: NPS 0 -> 50; CSAT 66.67; CES 10/3 -> 100 × (7 − 10/3) / 6 = 61.11; rating 3 on 1–5 -> 50.
-        # Equal weights: (50 + 66.67 + 61.11 + 50) / 4 = 56.94.
-        assert value(monthly, "csi", "2024-01") == pytest.approx((50 + 200 / 3 + 100 * (11 / 3) / 6 + 50) / 4)
+        # Jan: NPS 0 -> 50; CSAT 66.67; CES 10/3 (7 = easiest) -> 100 × (10/3 − 1) / 6 = 38.89;
+        # rating 3 on 1–5 -> 50. Equal weights: (50 + 66.67 + 38.89 + 50) / 4 = 51.39.
+        assert value(monthly, "csi", "2024-01") == pytest.approx((50 + 200 / 3 + 100 * (7 / 3) / 6 + 50) / 4)
 
     def test_csi_with_changed_weights(self, shop: dict[str, list[Path]], backend: Backend):
         # Weights NPS 3, CSAT 1: (3 × 50 + 1 × 66.67) / 4 = 54.17.

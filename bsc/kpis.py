@@ -466,7 +466,7 @@ class _Scorecard:
         self.backend = backend
         self.notes: dict[str, str] = {}
         self.by = by
-        self._data_ends: dict[tuple[str, str], pd.Timestamp | None] = {}
+        self._data_bounds: dict[tuple[str, str], tuple[pd.Timestamp, pd.Timestamp] | None] = {}
         self._churn: dict[str, pd.DataFrame] = {}
         self._customer_segment_column = self._resolve_segment(by)
 
@@ -591,13 +591,21 @@ class _Scorecard:
         lines = lines.filter(lines.customer_id.notnull() & lines.date.notnull())
         return lines if "amount" in lines.columns else lines.mutate(amount=ibis.null("float64"))
 
-    def data_end(self, kind: str, column: str) -> pd.Timestamp | None:
-        """The last date of a column (None when empty)."""
-        if (kind, column) not in self._data_ends:
+    def data_bounds(self, kind: str, column: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The first and last date of a column (None when it has none)."""
+        if (kind, column) not in self._data_bounds:
             table = self.table(kind)
-            value = self.backend.execute(table.aggregate(last=table[column].max()))["last"].iloc[0]
-            self._data_ends[kind, column] = None if pd.isna(value) else pd.Timestamp(value)
-        return self._data_ends[kind, column]
+            row = self.backend.execute(table.aggregate(first=table[column].min(), last=table[column].max()))
+            first, last = row["first"].iloc[0], row["last"].iloc[0]
+            self._data_bounds[kind, column] = (
+                None if pd.isna(last) else (pd.Timestamp(first), pd.Timestamp(last))
+            )
+        return self._data_bounds[kind, column]
+
+    def data_end(self, kind: str, column: str) -> pd.Timestamp | None:
+        """The last date of a column (None when it has none)."""
+        bounds = self.data_bounds(kind, column)
+        return None if bounds is None else bounds[1]
 
     # -- sources -----------------------------------------------------------------------------
 
@@ -952,15 +960,29 @@ class _Scorecard:
         return _churn_per_period(grid, self.period, self._churn_periods(grid, method))
 
     def _churn_periods(self, grid: pd.DataFrame, method: str) -> pd.DatetimeIndex:
-        if method == "inactivity":
-            first, last = grid["start"].min(), self.data_end("transactions", "date")
-            last = None if last is None else _period_start(last, self.period)
-        else:
-            dates = pd.concat([grid["start"], grid["end"]]).dropna()
-            first, last = (dates.min(), dates.max()) if len(dates) else (None, None)
-        if first is None or pd.isna(first) or last is None:
+        """The periods in which churn is observed.
+
+        For a transaction log, those of the log. From churn dates, from the first order (or,
+        without transactions, the first churn date) to the last date known: earlier signups
+        tell who was a customer, but not whether anyone left before the data begins.
+        """
+        orders = self.data_bounds("transactions", "date") if self.has("transactions", "date") else None
+        lifetime_dates = pd.concat([grid["start"], grid["end"]]).dropna()
+        churn_dates = grid["end"].dropna()
+        first = last = None
+        if method == "inactivity" or orders is not None:
+            first, last = orders if orders is not None else (None, None)
+        elif len(lifetime_dates):
+            first = churn_dates.min() if len(churn_dates) else lifetime_dates.min()
+        if method != "inactivity" and len(lifetime_dates):
+            last = lifetime_dates.max() if last is None else max(last, lifetime_dates.max())
+        if first is None or last is None:
             return pd.DatetimeIndex([])
-        return pd.date_range(first, last, freq=_PANDAS_FREQ[self.period])
+        return pd.date_range(
+            _period_start(first, self.period),
+            _period_start(last, self.period),
+            freq=_PANDAS_FREQ[self.period],
+        )
 
     def new_customers(self) -> pd.DataFrame:
         """Per period and segment: customers acquired (signup, else first order) in the period.
@@ -1414,7 +1436,8 @@ KPIS: dict[str, KpiDef] = _registry(
         description="From churn dates; else from a churn flag (share flagged, period 'all'); else, for a "
         "transaction log, from an inactivity window: active at the period's start (an order in the window "
         "before it) but no order in the window ending at its end. NaN when no customer is active at the "
-        "start, as in the first period of a transaction log.",
+        "start, as in the first period of a transaction log. Periods run from the first order (or, without "
+        "orders, the first churn date): before it, nobody's leaving is on record.",
         parameters=("churn_method", "inactivity_days"),
     ),
     KpiDef(

@@ -585,6 +585,22 @@ class TestChurn:
         )
         assert value(monthly, "retention_rate", "2024-03") == pytest.approx(200 / 3)
 
+    def test_churn_dates_are_reported_where_churn_is_observed(self, tmp_path: Path, backend: Backend):
+        frames = tiny_shop()
+        frames["customers"].loc[0, "signup_date"] = pd.Timestamp("2023-06-01")
+        with_orders = write_tables(tmp_path / "with", frames)
+        only_customers = write_tables(tmp_path / "without", {"customers": frames["customers"]})
+        # c1 signed up in June 2023, but nothing says whether anyone left before the orders begin
+        # (Jan 2024): churn is reported from then. Without orders, from the first churn date (Mar).
+        # Mar: c1, c2, c3 active at the start, c2 leaves -> 1/3 either way.
+        for tables, periods in (
+            (with_orders, ["2024-01", "2024-02", "2024-03"]),
+            (only_customers, ["2024-03"]),
+        ):
+            values = compute_kpis(tables, backend=backend, kpis=["churn_rate"]).values
+            assert values["period"].tolist() == periods
+            assert value(values, "churn_rate", "2024-03") == pytest.approx(100 / 3)
+
     def test_from_churn_dates_by_region(self, by_region):
         # Mar, north: c1, c3 active, none churned; south: c2 active and churned.
         values = by_region.values

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_upload_confirm_and_keep_across_restart(server: Server, page: Page):
-    page.goto(server.url)
+    page.goto(f"{server.url}/data")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
     expect(page.get_by_test_id("stDataFrame").filter(has_text="orders.csv")).not_to_have_count(0)
@@ -30,7 +30,7 @@ def test_upload_confirm_and_keep_across_restart(server: Server, page: Page):
     server.stop()
     restarted = start_server(server.data_dir, port=server.port)
     try:
-        page.goto(restarted.url)
+        page.goto(f"{restarted.url}/data")
         wait_for_app(page)
         summary = page.get_by_test_id("stDataFrame").filter(has_text="cdnow_sample.txt")
         expect(summary).not_to_have_count(0, timeout=30_000)
@@ -51,3 +51,16 @@ def test_deep_link_after_a_restart_works(tmp_path: Path, page: Page):
         screenshot(page, "workspaces-deep-link")
     finally:
         fresh.stop()
+
+
+def test_scorecard_shows_the_demo_stories_at_a_glance(server: Server, page: Page):
+    page.goto(server.url)
+    wait_for_app(page, timeout=60_000)
+    expect(page.get_by_role("heading", name="Scorecard", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    changed = page.get_by_text("What changed")
+    expect(changed).to_be_visible()
+    expect(page.get_by_text("Acquisition channel Social").first).to_be_visible()
+    expect(page.get_by_text("Region North").first).to_be_visible()
+    expect(page.get_by_test_id("stMetric").first).to_be_visible()
+    screenshot(page, "scorecard")

@@ -331,7 +331,7 @@ def load_tables(tables: Tables, *, backend: Backend | None = None) -> None:
     for kind, files in paths.items():
         backend.read(kind, files)
     if "transactions" in paths:
-        backend.derive("orders", "transactions", paths["transactions"], _orders_from_lines)
+        _customer_month_table(backend, paths["transactions"])
     if "customers" in paths:
         backend.derive("customers", "customers", paths["customers"], _one_row_per_customer)
 
@@ -403,8 +403,7 @@ def cohort_retention(tables: Tables, *, backend: Backend | None = None) -> pd.Da
     if not {"customer_id", "date"} <= set(present):
         return pd.DataFrame(columns=columns)
     backend = backend or default_backend()
-    orders = backend.derive("orders", "transactions", tables["transactions"], _orders_from_lines)
-    months = orders.group_by("customer_id", month=orders.date.truncate("M")).aggregate()
+    months = _customer_month_table(backend, tables["transactions"]).select("customer_id", "month")
     months = months.mutate(cohort=months.month.min().over(group_by=months.customer_id))
     months = months.mutate(
         months_since_first=(months.month.year() - months.cohort.year()) * 12
@@ -582,7 +581,12 @@ class _Scorecard:
     @functools.cached_property
     def order_table(self) -> ir.Table:
         """One row per order (see :func:`_orders_from_lines`), derived once per loaded table."""
-        return self.backend.derive("orders", "transactions", self.paths["transactions"], _orders_from_lines)
+        return _order_table(self.backend, self.paths["transactions"])
+
+    @functools.cached_property
+    def customer_month_table(self) -> ir.Table:
+        """Orders and revenue per customer and month, derived once per loaded table."""
+        return _customer_month_table(self.backend, self.paths["transactions"])
 
     @property
     def dated_lines(self) -> ir.Table:
@@ -613,17 +617,20 @@ class _Scorecard:
     def orders(self) -> _Source:
         """Per period and segment: active customers, orders, revenue, repeat buyers, members.
 
-        One query over the order table: orders -> customers in the period -> period and
+        One query from the customer-month table: customers in the period -> period and
         segment. With segments from a column of the order lines, a second branch sums the lines
         by segment.
         """
         mode = self.segment_mode("transactions")
-        orders = self.order_table
-        period = self.period_key(orders.date)
-        # A constant period for "all" keeps one query shape for every period choice.
-        per_customer = orders.group_by(
-            "customer_id", period=period if period is not None else ibis.literal(0)
-        ).aggregate(orders=orders.count(), revenue=orders.amount.sum())
+        months = self.customer_month_table
+        if self.period == "month":
+            per_customer = months.select("customer_id", "orders", "revenue", period=months.month)
+        else:
+            # A constant period for "all" keeps one query shape for every period choice.
+            period = self.period_key(months.month)
+            per_customer = months.group_by(
+                "customer_id", period=period if period is not None else ibis.literal(0)
+            ).aggregate(orders=months.orders.sum(), revenue=months.revenue.sum())
         attributes = ["_segment"] if mode == "customer" else []
         if self.has("customers", "customer_id", "loyalty_member"):
             attributes.append("_member")
@@ -651,9 +658,9 @@ class _Scorecard:
             else:
                 order_key = lines.date.truncate("D")
             line_period = self.period_key(lines.date)
-            lines = lines.mutate(
-                period=line_period if line_period is not None else ibis.literal(0), order_key=order_key
-            )
+            line_period = line_period if line_period is not None else ibis.literal(0)
+            # Same type as the total's period (a loaded table may carry a timestamp precision).
+            lines = lines.mutate(period=line_period.cast(per_customer["period"].type()), order_key=order_key)
             keys = ["customer_id", "period", "_segment"]
             per_order = lines.group_by(*keys, "order_key").aggregate(revenue=lines.amount.sum())
             per_segment = per_order.group_by(*keys).aggregate(
@@ -663,7 +670,7 @@ class _Scorecard:
                 per_segment = self.join_customers(per_segment, "_member")
             expression = period_sums(per_segment, per_segment["_segment"]).union(expression)
         frame = self.backend.execute(expression)
-        if period is None:
+        if self.period == "all":
             frame["period"] = _ALL_TIME
         frame = _complete(
             frame, self.period, fill_zero=["active", "orders", "revenue", "repeaters", "members"]
@@ -1743,6 +1750,27 @@ def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
     measures = [column for column in frame.columns if column not in ("period", "segment")]
     totals = frame.groupby("period", as_index=False)[measures].sum(min_count=1).assign(segment=_TOTAL)
     return pd.concat([frame, totals], ignore_index=True)
+
+
+def _order_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
+    """The order table of a transaction log (see :func:`_orders_from_lines`), kept by the backend."""
+    return backend.derive("orders", "transactions", paths, _orders_from_lines)
+
+
+def _customer_month_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
+    """Orders and revenue per customer and calendar month with orders, kept by the backend.
+
+    Every period's figures (months, quarters, years, all time) add up from it, so the
+    scorecard's largest query starts from it rather than from single orders.
+    """
+
+    def per_customer_and_month(_: ir.Table) -> ir.Table:
+        orders = _order_table(backend, paths)
+        return orders.group_by("customer_id", month=orders.date.truncate("M")).aggregate(
+            orders=orders.count(), revenue=orders.amount.sum()
+        )
+
+    return backend.derive("customer_months", "transactions", paths, per_customer_and_month)
 
 
 def _orders_from_lines(lines: ir.Table) -> ir.Table:

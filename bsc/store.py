@@ -5,6 +5,8 @@ Layout under the data folder (``BSC_DATA_DIR``, default ``./workspace-data``)::
     bsc.sqlite3                      metadata (or BSC_DATABASE_URL, e.g. PostgreSQL)
     tables/<table_id>.raw.parquet     the table as read from the uploaded file
     tables/<table_id>.parquet         its canonical form (roles applied, typed)
+    segmentations/<id>.v<version>.parquet
+                                      a saved segmentation: customer_id and its segment
 
 Writes are atomic: files are written to a temporary name and renamed into place, and the
 metadata row is written in a transaction after the files exist, so a crash leaves either
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from sqlalchemy import (
     Column,
     DateTime,
@@ -74,6 +78,23 @@ datasets = Table(
 )
 
 
+segmentations = Table(
+    "segmentations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("attribute", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("params", Text, nullable=False, default="{}"),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+# The key of saved segmentations in Store.workspace_tables: not a table kind, a customer attribute.
+ASSIGNMENTS = "assignments"
+_ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
+
+
 @dataclass(frozen=True)
 class Workspace:
     id: str
@@ -98,6 +119,23 @@ class Dataset:
     content_hash: str
     created_at: datetime
     updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A saved segmentation: every customer's segment, a segment attribute of the workspace.
+
+    ``attribute`` is the column name the segments take in the scorecard's "Split by";
+    ``params`` records how the segments were made (method, features, k...).
+    """
+
+    id: str
+    workspace_id: str
+    name: str
+    attribute: str
+    created_at: datetime
+    params: dict
     version: int
 
 
@@ -192,11 +230,15 @@ class Store:
 
     def delete_workspace(self, workspace_id: str) -> None:
         tables = self.list_datasets(workspace_id)
+        saved = self.list_segmentations(workspace_id)
         with self.engine.begin() as conn:
+            conn.execute(segmentations.delete().where(segmentations.c.workspace_id == workspace_id))
             conn.execute(datasets.delete().where(datasets.c.workspace_id == workspace_id))
             conn.execute(workspaces.delete().where(workspaces.c.id == workspace_id))
         for dataset in tables:
             self._remove_files(dataset.id)
+        for segmentation in saved:
+            self.segmentation_path(segmentation).unlink(missing_ok=True)
 
     # -- datasets ---------------------------------------------------------------------------
 
@@ -322,12 +364,163 @@ class Store:
         tables: dict[str, list[Path]] = {}
         for dataset in self.list_datasets(workspace_id):
             tables.setdefault(dataset.kind, []).append(self.canonical_path(dataset.id))
+        # Saved segmentations: (customer_id, attribute) files, joined onto customers by the KPIs.
+        for segmentation in self.list_segmentations(workspace_id):
+            tables.setdefault(ASSIGNMENTS, []).append(self.segmentation_path(segmentation))
         return tables
 
     def workspace_fingerprint(self, workspace_id: str) -> str:
         """Changes whenever any table of the workspace changes: a cache key for computed results."""
         parts = [f"{d.id}:{d.version}:{d.content_hash}" for d in self.list_datasets(workspace_id)]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    # -- saved segmentations ------------------------------------------------------------------
+
+    def list_segmentations(self, workspace_id: str) -> list[Segmentation]:
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(segmentations)
+                    .where(segmentations.c.workspace_id == workspace_id)
+                    .order_by(segmentations.c.created_at, segmentations.c.name)
+                )
+                .mappings()
+                .all()
+            )
+        return [_segmentation(row) for row in rows]
+
+    def get_segmentation(self, segmentation_id: str) -> Segmentation:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(segmentations).where(segmentations.c.id == segmentation_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise InputError(
+                "That segmentation no longer exists; it may have been deleted in another session."
+            )
+        return _segmentation(row)
+
+    def save_segmentation(
+        self,
+        workspace_id: str,
+        *,
+        name: str,
+        attribute: str,
+        segments: pd.Series,
+        params: dict | None = None,
+    ) -> Segmentation:
+        """Keep a segmentation: the assignments file first, then the metadata row.
+
+        Parameters
+        ----------
+        name
+            Shown to users, e.g. "Value segments".
+        attribute
+            Column name of the segment attribute (lowercase letters, digits and single ``_``),
+            unique in the workspace: not another segmentation's, not a column of its tables.
+        segments
+            Segment name per customer, indexed by customer id.
+        params
+            How the segments were made, kept as JSON.
+
+        Raises
+        ------
+        InputError
+            For an empty name, an attribute name that is taken or malformed, no customers,
+            a customer listed twice or a customer without a segment.
+        """
+        self.get_workspace(workspace_id)
+        name = _clean_name(name)
+        self._check_attribute(workspace_id, attribute)
+        frame = _assignments(segments, attribute)
+        segmentation = Segmentation(
+            id=_new_id(),
+            workspace_id=workspace_id,
+            name=name,
+            attribute=attribute,
+            created_at=_now(),
+            params=dict(params or {}),
+            version=1,
+        )
+        path = self.segmentation_path(segmentation)
+        write_parquet_atomic(frame, path)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    segmentations.insert().values(
+                        **{**segmentation.__dict__, "params": json.dumps(segmentation.params, default=str)}
+                    )
+                )
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+        return segmentation
+
+    def load_assignments(self, segmentation_id: str) -> pd.DataFrame:
+        """Columns ``customer_id`` and the segmentation's attribute, one row per customer."""
+        return pd.read_parquet(self.segmentation_path(self.get_segmentation(segmentation_id)))
+
+    def rename_segmentation(
+        self, segmentation_id: str, *, expected_version: int, name: str, attribute: str
+    ) -> Segmentation:
+        """Give a segmentation a new name and attribute column, refused if someone changed it since."""
+        current = self.get_segmentation(segmentation_id)
+        if current.version != expected_version:
+            raise ConflictError(
+                f"“{current.name}” was changed in another session; your change was not saved."
+            )
+        name = _clean_name(name)
+        if attribute != current.attribute:
+            self._check_attribute(current.workspace_id, attribute)
+        frame = pd.read_parquet(self.segmentation_path(current)).rename(
+            columns={current.attribute: attribute}
+        )
+        renamed = Segmentation(
+            **{**current.__dict__, "name": name, "attribute": attribute, "version": expected_version + 1}
+        )
+        write_parquet_atomic(frame, self.segmentation_path(renamed))
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                segmentations.update()
+                .where(segmentations.c.id == segmentation_id, segmentations.c.version == expected_version)
+                .values(name=name, attribute=attribute, version=expected_version + 1)
+            )
+            if result.rowcount != 1:
+                self.segmentation_path(renamed).unlink(missing_ok=True)
+                raise ConflictError(
+                    f"“{current.name}” was changed in another session; your change was not saved."
+                )
+        self.segmentation_path(current).unlink(missing_ok=True)
+        return self.get_segmentation(segmentation_id)
+
+    def delete_segmentation(self, segmentation_id: str) -> None:
+        current = self.get_segmentation(segmentation_id)
+        with self.engine.begin() as conn:
+            conn.execute(segmentations.delete().where(segmentations.c.id == segmentation_id))
+        self.segmentation_path(current).unlink(missing_ok=True)
+
+    def segmentation_path(self, segmentation: Segmentation) -> Path:
+        """The assignments file of one version (a new file per version, so caches see the change)."""
+        return self.data_dir / "segmentations" / f"{segmentation.id}.v{segmentation.version}.parquet"
+
+    def _check_attribute(self, workspace_id: str, attribute: str) -> None:
+        if not _ATTRIBUTE_NAME.match(attribute or ""):
+            raise InputError(
+                f"“{attribute}” cannot name a segment attribute: use lowercase letters, digits and single underscores."
+            )
+        taken = {s.attribute: s.name for s in self.list_segmentations(workspace_id)}
+        if attribute in taken:
+            raise InputError(
+                f"The segmentation “{taken[attribute]}” already uses the name {attribute}; choose another."
+            )
+        for dataset in self.list_datasets(workspace_id):
+            path = self.canonical_path(dataset.id)
+            if path.is_file() and attribute in pq.read_schema(path).names:
+                raise InputError(
+                    f"{attribute} is already a column of the table “{dataset.name}”; choose another name."
+                )
 
     def _remove_files(self, dataset_id: str) -> None:
         for path in (self.raw_path(dataset_id), self.canonical_path(dataset_id)):
@@ -349,6 +542,29 @@ def _dataset(row) -> Dataset:
         Problem(**{**item, "examples": tuple(item["examples"])}) for item in json.loads(values["problems"])
     )
     return Dataset(**values)
+
+
+def _segmentation(row) -> Segmentation:
+    values = dict(row)
+    values["params"] = json.loads(values["params"] or "{}")
+    return Segmentation(**values)
+
+
+def _assignments(segments: pd.Series, attribute: str) -> pd.DataFrame:
+    """The stored form of a segmentation: ``customer_id`` and ``attribute``, both strings."""
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series(segments.index, dtype="string").str.strip(),
+            attribute: pd.Series(segments.to_numpy(), dtype="string").str.strip(),
+        }
+    )
+    if frame.empty:
+        raise InputError("There are no customers to save segments for.")
+    if frame["customer_id"].isna().any() or frame["customer_id"].duplicated().any():
+        raise InputError("Each customer can be in only one segment, and every customer needs an id.")
+    if frame[attribute].isna().any() or (frame[attribute] == "").any():
+        raise InputError("Every customer needs a segment name.")
+    return frame
 
 
 def _problems_json(problems: Sequence[Problem]) -> str:

@@ -141,3 +141,84 @@ class TestAtomicWrites:
         changed.loc[59_999, "x"] = -1
         assert frame_hash(big) != frame_hash(changed)
         assert frame_hash(big) == frame_hash(big.copy())
+
+
+class TestSegmentations:
+    @staticmethod
+    def _segments() -> pd.Series:
+        return pd.Series(["Loyal", "New"], index=pd.Index(["001", "002"], name="customer_id"))
+
+    def test_saved_segments_are_a_table_of_the_workspace(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        _save(store, ws.id)
+        saved = store.save_segmentation(
+            ws.id,
+            name="Value segments",
+            attribute="value_segments",
+            segments=self._segments(),
+            params={"k": 2},
+        )
+        reopened = Store(tmp_path)
+        assert [s.name for s in reopened.list_segmentations(ws.id)] == ["Value segments"]
+        assert reopened.get_segmentation(saved.id).params == {"k": 2}
+        assert reopened.workspace_tables(ws.id)["assignments"] == [reopened.segmentation_path(saved)]
+        assignments = reopened.load_assignments(saved.id)
+        assert list(assignments.columns) == ["customer_id", "value_segments"]
+        assert assignments["value_segments"].tolist() == ["Loyal", "New"]
+        assert str(assignments["customer_id"].dtype) == "string"
+
+    def test_rename_writes_a_new_version(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        saved = store.save_segmentation(ws.id, name="Tiers", attribute="tiers", segments=self._segments())
+        renamed = store.rename_segmentation(
+            saved.id, expected_version=1, name="Value tiers", attribute="value_tiers"
+        )
+        assert (renamed.name, renamed.attribute, renamed.version) == ("Value tiers", "value_tiers", 2)
+        assert not store.segmentation_path(saved).exists()
+        assert list(store.load_assignments(saved.id).columns) == ["customer_id", "value_tiers"]
+        with pytest.raises(ConflictError):
+            store.rename_segmentation(saved.id, expected_version=1, name="Again", attribute="again")
+
+    def test_delete(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        saved = store.save_segmentation(ws.id, name="Tiers", attribute="tiers", segments=self._segments())
+        store.delete_segmentation(saved.id)
+        assert store.list_segmentations(ws.id) == []
+        assert "assignments" not in store.workspace_tables(ws.id)
+        assert not store.segmentation_path(saved).exists()
+
+    def test_deleting_the_workspace_removes_its_segmentations(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        saved = store.save_segmentation(ws.id, name="Tiers", attribute="tiers", segments=self._segments())
+        store.delete_workspace(ws.id)
+        assert not store.segmentation_path(saved).exists()
+
+    @pytest.mark.parametrize(
+        ("attribute", "segments", "message"),
+        [
+            ("Value Tiers", None, "lowercase letters"),
+            ("amount", None, "already a column"),
+            ("tiers", None, "already uses"),
+            ("fresh", pd.Series(["A", "B"], index=["001", "001"]), "only one segment"),
+            ("fresh", pd.Series(["A", None], index=["001", "002"]), "needs a segment"),
+            ("fresh", pd.Series([], dtype="string"), "no customers"),
+        ],
+        ids=["not-snake-case", "column-of-a-table", "taken", "customer-twice", "no-segment", "empty"],
+    )
+    def test_refused(self, tmp_path, attribute, segments, message):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        _save(store, ws.id)
+        store.save_segmentation(ws.id, name="Tiers", attribute="tiers", segments=self._segments())
+        with pytest.raises(InputError, match=message):
+            store.save_segmentation(
+                ws.id,
+                name="Other",
+                attribute=attribute,
+                segments=self._segments() if segments is None else segments,
+            )
+        assert len(store.list_segmentations(ws.id)) == 1

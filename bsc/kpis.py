@@ -1228,7 +1228,7 @@ def _cpa(card: _Scorecard) -> pd.DataFrame:
     if not (card.marketing.split and card.lifetimes.split):
         # Spend by channel cannot be matched with new customers that have no channel.
         marketing = marketing[marketing["segment"] == _TOTAL]
-    frame = marketing.merge(new, on=["period", "segment"], how="left")
+    frame = _join(marketing, new, how="left")
     basis = "signup" if card.has("customers", "signup_date") else "first order"
     card.notes["cpa"] = f"Marketing spend ÷ new customers of the period (by {basis} date)."
     new_count = frame["new_customers"]
@@ -1246,7 +1246,7 @@ def _market_share(card: _Scorecard) -> pd.DataFrame:
         raise _Unavailable("market size is given per date; choose a month, quarter or year")
     ours = card.orders.frame
     ours = ours[ours["segment"] == _TOTAL]
-    frame = card.market_size.merge(ours, on=["period", "segment"], how="left")
+    frame = _join(card.market_size, ours, how="left")
     if card.params.market_size_unit == "revenue":
         card.notes["market_share"] = "Our revenue ÷ market size (read as revenue)."
         ours_measure, n = frame["revenue"], frame["orders"]
@@ -1286,7 +1286,7 @@ def _clv(card: _Scorecard) -> pd.DataFrame:
     method = card.churn_method(per_period=True)
     churn = card.churn(method)
     orders = card.orders.frame
-    frame = orders.merge(churn, on=["period", "segment"], how="inner")
+    frame = _join(orders, churn, how="inner")
     margin = card.params.margin
     value_per_period = margin * _ratio(frame["revenue"], frame["active"])
     churn_share = _ratio(frame["churned"], frame["at_start"])
@@ -1743,6 +1743,15 @@ def _complete(
         if column in frame:
             frame[column] = frame[column].astype("float64").fillna(0.0)
     return frame
+
+
+def _join(left: pd.DataFrame, right: pd.DataFrame, *, how: Literal["left", "inner"]) -> pd.DataFrame:
+    """Join two per-period tables on period and segment (either may be empty and untyped)."""
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.astype({"period": "datetime64[us]", "segment": "object"})
+
+    return keyed(left).merge(keyed(right), on=["period", "segment"], how=how)
 
 
 def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:

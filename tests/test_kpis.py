@@ -858,6 +858,13 @@ class TestAvailability:
         )
         assert set(unavailable) | {"csat", "csi", "responses"} == set(KPIS)
 
+    @pytest.mark.parametrize("period", ["month", "all"])
+    def test_tables_without_rows_give_no_rows(self, tmp_path: Path, backend: Backend, period: str):
+        empty = {kind: frame.iloc[:0] for kind, frame in tiny_shop().items()}
+        result = compute_kpis(write_tables(tmp_path, empty), period=period, by="region", backend=backend)
+        assert result.values["value"].notna().sum() == 0
+        assert cohort_retention(write_tables(tmp_path, empty), backend=backend).empty
+
     def test_no_tables_at_all(self, backend: Backend):
         result = compute_kpis({}, backend=backend)
         assert result.values.empty

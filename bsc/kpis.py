@@ -5,7 +5,12 @@ roles it needs, unit, direction, parameters) plus a short function that turns a 
 per-period tables of sums and counts into values. Those tables are computed by Ibis
 expressions over the workspace's canonical Parquet tables, a handful of queries in all (one
 per source table, whatever the number of KPIs), so the same definitions run unchanged on
-DuckDB (the default) and on Spark (see :mod:`bsc.engine`).
+DuckDB (the default) and on Spark (see :mod:`bsc.engine`); only the final divisions and the
+confidence intervals (:mod:`bsc.stats`) happen in pandas, on frames of a few hundred rows.
+
+Three tables are derived once per set of files and kept in memory by the backend, since no
+setting changes them: one row per order, one row per customer and month with orders, one row
+per customer of the customers table (see :func:`load_tables`).
 
 Conventions
 -----------
@@ -42,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 
 from bsc import stats
-from bsc.engine import Backend, default_backend, table_columns
+from bsc.engine import ASSIGNMENTS, Backend, default_backend, table_columns
 from bsc.errors import InputError
 from bsc.schema import KINDS
 
@@ -341,11 +346,12 @@ def segment_attributes(tables: Tables) -> list[str]:
 
     The segment (string) columns of the customers table and its acquisition channel; where
     there is no customers table, the segment columns of the fact tables. When only the
-    marketing table has a channel, ``"channel"`` (it splits the marketing KPIs).
+    marketing table has a channel, ``"channel"`` (it splits the marketing KPIs). Saved
+    segmentations (``tables["assignments"]``) add their segment columns.
     Reads file footers only.
     """
     columns = _columns_by_kind(tables)
-    attributes: set[str] = set()
+    attributes: set[str] = set(_assigned_attributes(tables))
     if "customers" in columns:
         attributes |= _segment_columns(columns["customers"], "customers")
         if "acquisition_channel" in columns["customers"]:
@@ -455,6 +461,7 @@ class _Scorecard:
         self, tables: Tables, *, period: PeriodUnit, by: str | None, params: KpiParams, backend: Backend
     ) -> None:
         self.paths = {kind: list(paths) for kind, paths in tables.items() if kind in KINDS and paths}
+        self.assignments = list(tables.get(ASSIGNMENTS, []))
         self.columns = _columns_by_kind(self.paths)
         self.roles = {
             kind: {role for role in KINDS[kind].role_ids if role in columns}
@@ -481,10 +488,13 @@ class _Scorecard:
         """The customers column behind ``by`` (None when it is not a customer attribute)."""
         if by is None:
             return None
-        if by not in segment_attributes(self.paths) and by not in _CHANNEL_ALIASES:
-            choices = segment_attributes(self.paths)
+        tables = {**self.paths, ASSIGNMENTS: self.assignments}
+        if by not in segment_attributes(tables) and by not in _CHANNEL_ALIASES:
+            choices = segment_attributes(tables)
             listed = ", ".join(choices) if choices else "none in this workspace"
             raise InputError(f"'{by}' is not a segment attribute of these tables; choose one of: {listed}.")
+        if by in _assigned_attributes({ASSIGNMENTS: self.assignments}):
+            return by
         customers = self.columns.get("customers", {})
         if by in customers and (
             by == "acquisition_channel" or by in _segment_columns(customers, "customers")
@@ -524,15 +534,32 @@ class _Scorecard:
         Internal columns start with "_", which no canonical column name does, so that joining
         them to a fact table never clashes with the fact's own columns.
         """
+        assigned = self.assigned_segments
         if "customers" not in self.paths:
-            return None
+            return assigned
         customers = self.backend.derive(
             "customers", "customers", self.paths["customers"], _one_row_per_customer
         )
-        if self._customer_segment_column is not None:
+        if assigned is not None:
+            customers = customers.left_join(assigned, "customer_id").drop("customer_id_right")
+        elif self._customer_segment_column is not None:
             customers = customers.mutate(_segment=customers[self._customer_segment_column])
         wanted = ["_segment", "_member", "_signup_date", "_churn_date", "_churned"]
         return customers.select("customer_id", *[column for column in wanted if column in customers.columns])
+
+    @functools.cached_property
+    def assigned_segments(self) -> ir.Table | None:
+        """``customer_id`` and ``_segment`` from the saved segmentation split by (None otherwise).
+
+        Without a customers table these are the customer attributes; with one, they are joined
+        onto it, so that the customers table still says who the customers are.
+        """
+        column = self._customer_segment_column
+        if column is None or column not in _assigned_attributes({ASSIGNMENTS: self.assignments}):
+            return None
+        saved = self.backend.read(ASSIGNMENTS, self.assignments)
+        saved = saved.filter(saved.customer_id.notnull() & saved[column].notnull())
+        return saved.group_by("customer_id").aggregate(_segment=saved[column].max())
 
     def segment_mode(self, kind: str) -> Literal["customer", "row"] | None:
         """How facts of ``kind`` get their segment.
@@ -542,6 +569,8 @@ class _Scorecard:
         None: the facts cannot be split.
         """
         if self._customer_segment_column is not None:
+            if kind == "customers" and self.assigned_segments is not None:
+                return "customer"
             return "customer" if "customer_id" in self.roles.get(kind, set()) else None
         return "row" if self.own_segment_column(kind) is not None else None
 
@@ -700,12 +729,17 @@ class _Scorecard:
             first_orders = lines.group_by("customer_id").aggregate(**measures)
             if attributes is None:
                 return first_orders.rename(_acquired="_first_order"), mode
+            if "customers" not in self.paths:
+                # Saved segments without a customers table: the buyers are still the customers.
+                customers = first_orders.left_join(attributes, "customer_id").drop("customer_id_right")
+                customers = customers.rename(_acquired="_first_order")
+                return customers.mutate(_segment=customers["_segment"].fill_null(UNKNOWN_SEGMENT)), mode
             joined = attributes.outer_join(first_orders, "customer_id")
             customers = joined.mutate(
                 customer_id=joined.customer_id.fill_null(joined.customer_id_right),
                 _acquired=joined["_first_order"],
             ).drop("customer_id_right", "_first_order")
-        elif attributes is None:
+        elif attributes is None or "customers" not in self.paths:
             raise _Unavailable("needs a customers table or a transaction log with customer ids")
         elif "_signup_date" in attributes.columns:
             customers = attributes.rename(_acquired="_signup_date")
@@ -1867,6 +1901,14 @@ def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
 
 def _columns_by_kind(tables: Tables) -> dict[str, dict[str, pa.DataType]]:
     return {kind: table_columns(paths) for kind, paths in tables.items() if kind in KINDS and paths}
+
+
+def _assigned_attributes(tables: Tables) -> list[str]:
+    """Segment columns of the saved segmentations (every column but ``customer_id``)."""
+    paths = list(tables.get(ASSIGNMENTS, []))
+    if not paths:
+        return []
+    return [name for name, dtype in table_columns(paths).items() if name != "customer_id" and _is_text(dtype)]
 
 
 def _segment_columns(columns: Mapping[str, pa.DataType], kind: str) -> set[str]:

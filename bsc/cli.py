@@ -114,6 +114,32 @@ def _number(value: object) -> float | None:
     return None if pd_isna(value) else round(float(value), 6)
 
 
+def report_command(args: argparse.Namespace) -> int:
+    """Write the scorecard workbook: KPIs from the files, statuses from the targets file."""
+    from bsc.kpis import compute_kpis
+    from bsc.report import write_scorecard
+    from bsc.targets import read_targets_file, targets_from_frame
+    from bsc.workspace import files_workspace
+
+    targets = []
+    if args.targets is not None:
+        targets = targets_from_frame(read_targets_file(args.targets.name, args.targets.read_bytes()))
+    by = args.by
+    if by is None:
+        attributes = {target.segment_by for target in targets if target.segment_by}
+        by = attributes.pop() if len(attributes) == 1 else None
+    with files_workspace(args.files) as (tables, refused):
+        for message in refused:
+            print(f"warning: {message}", file=sys.stderr)
+        if not tables:
+            raise InputError("None of the files holds a table that can be used.")
+        result = compute_kpis(tables, period=args.period, by=by)
+    names = ", ".join(path.name for path in args.files)
+    written = write_scorecard(args.out, result, targets, workspace=names)
+    print(written)
+    return 0
+
+
 def demo_command(args: argparse.Namespace) -> int:
     """Write a generated demo company as CSV files (and an .xlsx workbook when it fits)."""
     from bsc.demo import write_company
@@ -147,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
     kpis.add_argument("--json", action="store_true", help="print JSON")
     kpis.set_defaults(run=kpis_command)
+
+    report = commands.add_parser("report", help="write the scorecard as a formatted Excel workbook")
+    report.add_argument("files", nargs="+", type=Path)
+    report.add_argument("--targets", type=Path, help="targets file (CSV or Excel)")
+    report.add_argument("--period", choices=["month", "quarter", "year"], default="month")
+    report.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
+    report.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    report.set_defaults(run=report_command)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

@@ -38,6 +38,7 @@ from bsc.errors import InputError
 from bsc.schema import KINDS
 
 __all__ = [
+    "ASSIGNMENTS",
     "SPARK_MASTER_ENV",
     "Backend",
     "default_backend",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 SPARK_MASTER_ENV = "BSC_SPARK_MASTER"
+# Saved segmentations, beside the table kinds: each file holds customer_id and one segment column.
+ASSIGNMENTS = "assignments"
 
 # Loaded tables kept per backend; a workspace has a handful of kinds, a session a few workspaces.
 _LOADED_TABLES_KEPT = 32
@@ -121,7 +124,8 @@ class Backend:
 
         Several files are unioned by column name; a column missing from one file is null in its
         rows. The result is kept: reading the same files again (same paths, sizes and
-        modification times) returns the loaded table without touching the disk.
+        modification times) returns the loaded table without touching the disk. Besides the
+        table kinds, ``kind`` may be :data:`ASSIGNMENTS` (saved segmentations).
 
         Raises
         ------
@@ -129,7 +133,7 @@ class Backend:
             If ``kind`` is unknown, no file is given, a file is missing or the files cannot be
             read together.
         """
-        if kind not in KINDS:
+        if kind not in KINDS and kind != ASSIGNMENTS:
             raise InputError(f"Unknown table kind {kind!r}; expected one of {', '.join(KINDS)}.")
         files = _existing_files(paths)
         return self._remember(
@@ -240,6 +244,8 @@ def _conform(table: ir.Table, kind: str) -> ir.Table:
     Canonical files already hold these types; this only guards against, say, a date stored as a
     calendar date or an amount stored as integers, and costs nothing when types already match.
     """
+    if kind not in KINDS:
+        return table
     wanted = {"id": "string", "date": "timestamp", "number": "float64", "flag": "boolean"}
     casts: dict[str, ir.Value] = {}
     for role in KINDS[kind].roles:

@@ -16,6 +16,8 @@ from bsc.engine import Backend
 from bsc.errors import InputError
 from bsc.features import customer_features, rfm_features
 from bsc.ingest import read_path
+from bsc.kpis import compute_kpis, segment_attributes
+from bsc.mapping import TableMapping
 from bsc.prepare import prepare_table
 from bsc.segmentation import (
     CustomerSegmentation,
@@ -25,10 +27,13 @@ from bsc.segmentation import (
     name_rfm_segments,
     rfm_breaks,
     rfm_scores,
+    segment_kpis,
     segment_profiles,
     signed_log1p,
     suggest_names,
 )
+from bsc.store import Store
+from bsc.workspace import ensure_demo_workspace
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
@@ -402,3 +407,151 @@ def test_cdnow_end_to_end(tmp_path):
     segments = name_rfm_segments(rfm_scores(rfm, rfm_breaks(rfm)), default_rfm_segments())
     assert len(segments) == customers
     assert "Other" not in set(segments)
+
+
+# --------------------------------------------------------------------------------------------
+# Into the scorecard: a saved segmentation splits the KPIs
+# --------------------------------------------------------------------------------------------
+
+
+def _ids(*values: str) -> pd.Series:
+    return pd.Series(values, dtype="string")
+
+
+def small_shop() -> dict[str, pd.DataFrame]:
+    """c1–c4 in the customers table; c9 orders and answers without being listed."""
+    return {
+        "customers": pd.DataFrame(
+            {
+                "customer_id": _ids("c1", "c2", "c3", "c4"),
+                "signup_date": pd.to_datetime(["2024-01-01"] * 4).astype("datetime64[us]"),
+                "region": _ids("north", "north", "south", "south"),
+            }
+        ),
+        "transactions": pd.DataFrame(
+            {
+                "customer_id": _ids("c1", "c1", "c2", "c3", "c4", "c9"),
+                "date": pd.to_datetime(
+                    ["2024-01-05", "2024-02-05", "2024-01-10", "2024-01-20", "2024-02-01", "2024-02-02"]
+                ).astype("datetime64[us]"),
+                "amount": [10.0, 20.0, 5.0, 40.0, 7.0, 100.0],
+            }
+        ),
+        "feedback": pd.DataFrame(
+            {
+                "customer_id": _ids("c1", "c2", "c3", "c4", "c9"),
+                "date": pd.to_datetime(["2024-02-10"] * 5).astype("datetime64[us]"),
+                "nps": [10.0, 3.0, 9.0, 0.0, 10.0],
+            }
+        ),
+    }
+
+
+TIERS = pd.Series(["A", "A", "B", "B"], index=pd.Index(["c1", "c2", "c3", "c9"], name="customer_id"))
+
+
+def _saved_workspace(tmp_path: Path, frames: dict[str, pd.DataFrame]):
+    store = Store(tmp_path / "data")
+    workspace = store.create_workspace("Shop")
+    mapping_kinds = {"customers": "customers", "transactions": "transactions", "feedback": "feedback"}
+    for name, frame in frames.items():
+        store.save_dataset(
+            workspace.id,
+            name=name,
+            source=f"{name}.csv",
+            sheet=None,
+            raw=frame,
+            canonical=frame,
+            mapping=TableMapping(
+                kind=mapping_kinds[name], roles={c: c for c in frame.columns if c != "region"}
+            ),
+        )
+    store.save_segmentation(workspace.id, name="Tiers", attribute="tiers", segments=TIERS)
+    return store, workspace
+
+
+def _by_segment(values: pd.DataFrame, kpi: str) -> dict[str, float]:
+    rows = values[values["kpi"] == kpi]
+    return {("all" if pd.isna(s) else s): v for s, v in zip(rows["segment"], rows["value"], strict=True)}
+
+
+class TestIntoTheScorecard:
+    def test_saved_segmentation_is_a_segment_attribute(self, tmp_path):
+
+        store, workspace = _saved_workspace(tmp_path, small_shop())
+        assert segment_attributes(store.workspace_tables(workspace.id)) == ["region", "tiers"]
+
+    def test_kpis_split_by_it_with_a_customers_table(self, tmp_path):
+
+        store, workspace = _saved_workspace(tmp_path, small_shop())
+        values = compute_kpis(
+            store.workspace_tables(workspace.id), period="all", by="tiers", backend=Backend.duckdb()
+        ).values
+        # Revenue: A = c1 (10 + 20) + c2 (5) = 35; B = c3 (40) only, since c9 is not in the
+        # customers table; "(unknown)" = c4 (7, no segment) + c9 (100); all = 182.
+        assert _by_segment(values, "revenue") == {"all": 182.0, "A": 35.0, "B": 40.0, "(unknown)": 107.0}
+        # NPS: A = c1 promoter, c2 detractor -> (1 − 1) / 2 = 0; B = c3 promoter -> 100;
+        # unknown = c4 detractor, c9 promoter -> 0; all = (3 − 2) / 5 = 20.
+        assert _by_segment(values, "nps") == {"all": 20.0, "A": 0.0, "B": 100.0, "(unknown)": 0.0}
+
+    def test_kpis_split_by_it_without_a_customers_table(self, tmp_path):
+
+        frames = small_shop()
+        del frames["customers"]
+        store, workspace = _saved_workspace(tmp_path, frames)
+        values = compute_kpis(
+            store.workspace_tables(workspace.id), period="all", by="tiers", backend=Backend.duckdb()
+        ).values
+        # Without a customers table c9 keeps its segment: B = 40 + 100; c4 alone is unknown.
+        assert _by_segment(values, "revenue") == {"all": 182.0, "A": 35.0, "B": 140.0, "(unknown)": 7.0}
+        # Active customers: A = c1, c2; B = c3, c9; unknown = c4.
+        assert _by_segment(values, "active_customers") == {"all": 5.0, "A": 2.0, "B": 2.0, "(unknown)": 1.0}
+
+    def test_demo_revenue_by_segment_equals_pandas(self, tmp_path):
+
+        store = Store(tmp_path / "data")
+        workspace = ensure_demo_workspace(store)
+        tables = store.workspace_tables(workspace.id)
+        features = customer_features(tables)
+        model = CustomerSegmentation(4, stability_runs=0).fit(features.select(["recency_days", "frequency"]))
+        segments = pd.Series([model.names_[s] for s in model.labels_], index=features.frame.index)
+        store.save_segmentation(workspace.id, name="Value", attribute="value", segments=segments)
+        tables = store.workspace_tables(workspace.id)
+        values = compute_kpis(tables, period="year", by="value", kpis=["revenue"]).values
+
+        # Independently: order lines joined to the saved assignments, summed by year and segment.
+        lines = pd.read_parquet(tables["transactions"][0])
+        assigned = store.load_assignments(store.list_segmentations(workspace.id)[0].id)
+        merged = lines.merge(assigned, on="customer_id", how="left")
+        expected = merged.groupby([merged["date"].dt.year.astype(str), "value"])["amount"].sum()
+        computed = values[values["segment"].notna()].set_index(["period", "segment"])["value"]
+        pd.testing.assert_series_equal(
+            computed.sort_index(), expected.sort_index(), check_names=False, check_index_type=False
+        )
+
+
+class TestSegmentKpis:
+    def test_side_by_side(self, tmp_path):
+        store, workspace = _saved_workspace(tmp_path, small_shop())
+        result = segment_kpis(
+            store.workspace_tables(workspace.id),
+            TIERS,
+            kpis=("nps", "revenue_per_customer"),
+            backend=Backend.duckdb(),
+        )
+        # The saved "tiers" is left out; the unsaved TIERS give the same split. Every order is in
+        # 2024. Revenue per active customer: A = 35 / 2, B = 40 / 1, unknown = 107 / 2, all = 182 / 5.
+        assert result.periods == {"nps": "2024", "revenue_per_customer": "2024"}
+        assert result.values.index.tolist() == ["All customers", "A", "B", "(unknown)"]
+        assert result.values["revenue_per_customer"].tolist() == [36.4, 17.5, 40.0, 53.5]
+        assert result.values["nps"].tolist() == [20.0, 0.0, 100.0, 0.0]
+
+    def test_unavailable_kpis_are_explained(self, tmp_path):
+        frames = small_shop()
+        del frames["feedback"]
+        store, workspace = _saved_workspace(tmp_path, frames)
+        result = segment_kpis(
+            store.workspace_tables(workspace.id), TIERS, kpis=("nps",), backend=Backend.duckdb()
+        )
+        assert "nps" in result.unavailable
+        assert result.values.empty or "nps" not in result.values.columns

@@ -8,9 +8,9 @@ per source table, whatever the number of KPIs), so the same definitions run unch
 DuckDB (the default) and on Spark (see :mod:`bsc.engine`); only the final divisions and the
 confidence intervals (:mod:`bsc.stats`) happen in pandas, on frames of a few hundred rows.
 
-Three tables are derived once per set of files and kept in memory by the backend, since no
-setting changes them: one row per order, one row per customer and month with orders, one row
-per customer of the customers table (see :func:`load_tables`).
+Some tables are derived once per set of files and kept in memory by the backend, since no
+setting changes them: one row per order; one row per customer and month (quarter, year, all
+time) with orders; one row per customer of the customers table (see :func:`load_tables`).
 
 Conventions
 -----------
@@ -327,16 +327,18 @@ def compute_kpis(
 def load_tables(tables: Tables, *, backend: Backend | None = None) -> None:
     """Read a workspace's tables into the backend's memory ahead of the first scorecard.
 
-    Reads every kind and derives, once per set of files, the order table (one row per order)
-    and the customer table (one row per customer) the KPI queries start from. Optional:
-    :func:`compute_kpis` does the same on first use.
+    Reads every kind and derives, once per set of files, the tables the KPI queries start from:
+    one row per order, orders and revenue per customer and period (month, quarter, year, all
+    time), one row per customer. Optional: :func:`compute_kpis` derives what it needs on first
+    use.
     """
     backend = backend or default_backend()
     paths = {kind: list(files) for kind, files in tables.items() if kind in KINDS and files}
     for kind, files in paths.items():
         backend.read(kind, files)
     if "transactions" in paths:
-        _customer_month_table(backend, paths["transactions"])
+        for unit in PERIODS:
+            _customer_period_table(backend, paths["transactions"], unit)
     if "customers" in paths:
         backend.derive("customers", "customers", paths["customers"], _one_row_per_customer)
 
@@ -409,7 +411,8 @@ def cohort_retention(tables: Tables, *, backend: Backend | None = None) -> pd.Da
     if not {"customer_id", "date"} <= set(present):
         return pd.DataFrame(columns=columns)
     backend = backend or default_backend()
-    months = _customer_month_table(backend, tables["transactions"]).select("customer_id", "month")
+    months = _customer_period_table(backend, tables["transactions"], "month")
+    months = months.select("customer_id", month=months.period)
     months = months.mutate(cohort=months.month.min().over(group_by=months.customer_id))
     months = months.mutate(
         months_since_first=(months.month.year() - months.cohort.year()) * 12
@@ -613,9 +616,9 @@ class _Scorecard:
         return _order_table(self.backend, self.paths["transactions"])
 
     @functools.cached_property
-    def customer_month_table(self) -> ir.Table:
-        """Orders and revenue per customer and month, derived once per loaded table."""
-        return _customer_month_table(self.backend, self.paths["transactions"])
+    def customer_period_table(self) -> ir.Table:
+        """Orders and revenue per customer and period, derived once per loaded table."""
+        return _customer_period_table(self.backend, self.paths["transactions"], self.period)
 
     @property
     def dated_lines(self) -> ir.Table:
@@ -651,15 +654,10 @@ class _Scorecard:
         by segment.
         """
         mode = self.segment_mode("transactions")
-        months = self.customer_month_table
-        if self.period == "month":
-            per_customer = months.select("customer_id", "orders", "revenue", period=months.month)
-        else:
-            # A constant period for "all" keeps one query shape for every period choice.
-            period = self.period_key(months.month)
-            per_customer = months.group_by(
-                "customer_id", period=period if period is not None else ibis.literal(0)
-            ).aggregate(orders=months.orders.sum(), revenue=months.revenue.sum())
+        per_customer = self.customer_period_table
+        if self.period == "all":
+            # A constant period keeps one query shape for every period choice.
+            per_customer = per_customer.mutate(period=ibis.literal(0))
         attributes = ["_segment"] if mode == "customer" else []
         if self.has("customers", "customer_id", "loyalty_member"):
             attributes.append("_member")
@@ -1800,20 +1798,27 @@ def _order_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
     return backend.derive("orders", "transactions", paths, _orders_from_lines)
 
 
-def _customer_month_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
-    """Orders and revenue per customer and calendar month with orders, kept by the backend.
+def _customer_period_table(backend: Backend, paths: Sequence[Path | str], unit: PeriodUnit) -> ir.Table:
+    """Orders and revenue per customer and period with orders, kept by the backend.
 
-    Every period's figures (months, quarters, years, all time) add up from it, so the
-    scorecard's largest query starts from it rather than from single orders.
+    Columns ``customer_id``, ``period`` (its start; absent for ``"all"``), ``orders``, ``revenue``.
+    Months come from the order table, longer periods add months up, so the scorecard's largest
+    query starts from one row per customer and period rather than from single orders.
     """
 
-    def per_customer_and_month(_: ir.Table) -> ir.Table:
-        orders = _order_table(backend, paths)
-        return orders.group_by("customer_id", month=orders.date.truncate("M")).aggregate(
-            orders=orders.count(), revenue=orders.amount.sum()
+    def per_customer_and_period(_: ir.Table) -> ir.Table:
+        if unit == "month":
+            orders = _order_table(backend, paths)
+            return orders.group_by("customer_id", period=orders.date.truncate("M")).aggregate(
+                orders=orders.count(), revenue=orders.amount.sum()
+            )
+        months = _customer_period_table(backend, paths, "month")
+        keys = {} if unit == "all" else {"period": months.period.truncate(_TRUNCATE_UNIT[unit])}
+        return months.group_by("customer_id", **keys).aggregate(
+            orders=months.orders.sum(), revenue=months.revenue.sum()
         )
 
-    return backend.derive("customer_months", "transactions", paths, per_customer_and_month)
+    return backend.derive(f"customers_by_{unit}", "transactions", paths, per_customer_and_period)
 
 
 def _orders_from_lines(lines: ir.Table) -> ir.Table:

@@ -140,6 +140,78 @@ def report_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def segment_command(args: argparse.Namespace) -> int:
+    """Segment the customers of the files with k-means and print each segment's profile."""
+    from bsc.features import customer_features
+    from bsc.segmentation import DEFAULT_FEATURES, CustomerSegmentation
+    from bsc.workspace import files_workspace
+
+    k = _segment_count(args.k)
+    with files_workspace(args.files) as (tables, refused):
+        for message in refused:
+            print(f"warning: {message}", file=sys.stderr)
+        if not tables:
+            raise InputError("None of the files holds a table that can be used.")
+        features = customer_features(tables)
+    if args.features:
+        chosen = [name.strip() for name in args.features.split(",") if name.strip()]
+    else:
+        chosen = [name for name in DEFAULT_FEATURES if name in features.frame.columns]
+        chosen = chosen or list(features.frame.columns)
+    frame = features.select(chosen)
+    model = CustomerSegmentation(k).fit(frame)
+    profiles = model.profiles_
+    report = {
+        "k": model.k_,
+        "silhouette": _number(model.silhouette_),
+        "features": chosen,
+        "sizes": [int(size) for size in profiles.sizes],
+        "profiles": [
+            {
+                "segment": int(segment),
+                "name": model.names_[int(segment)],
+                "size": int(profiles.sizes[segment]),
+                **{name: _number(profiles.means.loc[segment, name]) for name in chosen},
+            }
+            for segment in profiles.sizes.index
+        ],
+        "stability_ari": _number(model.stability_ari_),
+        "reason": model.k_reason_,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    customers = sum(report["sizes"])
+    print(f"{customers:,} customers in {model.k_} segments. {model.k_reason_}")
+    print(
+        f"Silhouette {model.silhouette_:.2f}; stability (adjusted Rand index over refits) {model.stability_ari_:.2f}"
+    )
+    if not model.stable_:
+        print("warning: the segments change between refits; treat them with care", file=sys.stderr)
+    print(
+        f"{'segment':<8} {'name':<26} {'customers':>10} {'share':>6}  "
+        + "  ".join(f"{n:>14}" for n in chosen)
+    )
+    for row in report["profiles"]:
+        means = "  ".join("—".rjust(14) if row[n] is None else f"{row[n]:>14,.2f}" for n in chosen)
+        print(
+            f"{row['segment']:<8} {row['name']:<26} {row['size']:>10,} {row['size'] / customers:>6.1%}  {means}"
+        )
+    return 0
+
+
+def _segment_count(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        k = int(text)
+    except ValueError:
+        raise InputError(f"--k must be 'auto' or a whole number of segments, not {text!r}.") from None
+    if k < 2:
+        raise InputError(f"--k must be at least 2 segments, not {k}.")
+    return k
+
+
 def demo_command(args: argparse.Namespace) -> int:
     """Write a generated demo company as CSV files (and an .xlsx workbook when it fits)."""
     from bsc.demo import write_company
@@ -181,6 +253,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
     report.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     report.set_defaults(run=report_command)
+
+    segment = commands.add_parser("segment", help="segment customers with k-means and profile the segments")
+    segment.add_argument("files", nargs="+", type=Path)
+    segment.add_argument("--k", default="auto", help="number of segments, or 'auto' (default) to choose 2–10")
+    segment.add_argument(
+        "--features", metavar="A,B,C", help="comma-separated features (default: RFM and tenure)"
+    )
+    segment.add_argument("--json", action="store_true", help="print JSON")
+    segment.set_defaults(run=segment_command)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

@@ -130,3 +130,37 @@ class TestKpis:
         assert result.returncode == 0, result.stderr
         assert "churn_rate" in result.stdout
         assert "unavailable: nps:" in result.stdout
+
+
+class TestSegment:
+    def test_cdnow_json(self):
+        result = run_cli("segment", str(FIXTURES / "cdnow_sample.txt"), "--k", "3", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert set(report) >= {"k", "silhouette", "features", "sizes", "profiles", "stability_ari"}
+        assert report["k"] == 3
+        assert report["features"] == ["recency_days", "frequency", "monetary", "tenure_days"]
+        # Every customer of the excerpt is in one segment (distinct ids counted independently).
+        assert sum(report["sizes"]) == _cdnow_log()["id"].nunique()
+        assert [p["size"] for p in report["profiles"]] == report["sizes"]
+        assert len({p["name"] for p in report["profiles"]}) == 3
+        assert {"segment", "name", "size", "recency_days", "monetary"} <= set(report["profiles"][0])
+
+    def test_text_output_lists_segments(self):
+        result = run_cli("segment", str(FIXTURES / "cdnow_sample.txt"), "--features", "frequency,monetary")
+        assert result.returncode == 0, result.stderr
+        assert "customers in" in result.stdout and "frequency" in result.stdout
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--k", "many"], "--k must be 'auto' or a whole number"),
+            (["--k", "1"], "at least 2"),
+            (["--features", "frequency,shoe_size"], "Unknown feature"),
+        ],
+        ids=["k-not-a-number", "k-one", "unknown-feature"],
+    )
+    def test_bad_input_exits_2_with_one_line(self, args, message):
+        result = run_cli("segment", str(FIXTURES / "cdnow_sample.txt"), *args)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and message in result.stderr

@@ -8,7 +8,8 @@ Draws the demo company (:func:`bsc.demo.generate_company`), maps and prepares ea
 app does (:func:`bsc.detect.detect_mapping`, :func:`bsc.prepare.prepare_table`), writes the
 canonical Parquet files to a temporary folder, then times on DuckDB:
 
-- load: reading the Parquet files into memory and deriving the order and customer tables;
+- load: reading the Parquet files into memory and deriving the tables the KPI queries start
+  from (:func:`bsc.kpis.load_tables`: orders, customers by period, customers);
 - the full scorecard (every KPI) monthly split by one attribute, monthly for all customers,
   quarterly by the attribute;
 - single KPIs (NPS, revenue) monthly, and the cohort retention frame.
@@ -90,7 +91,7 @@ def main() -> None:
 
         result = compute_kpis(tables, backend=backend, by=args.by)
         cases: list[tuple[str, list[float]]] = [
-            ("load (read Parquet, derive orders and customers)", load_seconds),
+            ("load (read Parquet, derive order and customer tables)", load_seconds),
             (f"full scorecard, monthly, by {args.by}", timed(scorecard(by=args.by), args.repeat)),
             ("full scorecard, monthly, all customers", timed(scorecard(), args.repeat)),
             (

@@ -25,6 +25,7 @@ from bsc.kpis import (
     cohort_retention,
     compute_kpis,
     date_range,
+    load_tables,
     segment_attributes,
 )
 from bsc.schema import KINDS
@@ -912,6 +913,27 @@ class TestResultFrame:
     def test_date_range(self, shop: dict[str, list[Path]], backend: Backend):
         # Earliest: the marketing figures of Jan 1; latest: c4's churn date, Mar 25.
         assert date_range(shop, backend=backend) == (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-25"))
+
+
+class TestLoadTables:
+    def test_derives_every_table_the_scorecard_starts_from(self, shop: dict[str, list[Path]]):
+        backend = Backend.duckdb()
+        load_tables(shop, backend=backend)
+
+        def derived_again(_):
+            raise AssertionError("derived a second time")
+
+        for name in (
+            "orders",
+            "customers_by_month",
+            "customers_by_quarter",
+            "customers_by_year",
+            "customers_by_all",
+        ):
+            backend.derive(name, "transactions", shop["transactions"], derived_again)
+        backend.derive("customers", "customers", shop["customers"], derived_again)
+        values = compute_kpis(shop, backend=backend, kpis=["revenue"]).values
+        assert value(values, "revenue", "2024-01") == 65.0
 
 
 class TestCohortRetention:

@@ -35,7 +35,7 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 
 bench: $(VENV)/.dev
-	$(BIN)/python bench/run_all.py
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m bsc demo --out data/demo

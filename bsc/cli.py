@@ -212,6 +212,35 @@ def _segment_count(text: str) -> int | str:
     return k
 
 
+def churn_command(args: argparse.Namespace) -> int:
+    """Cross-validate churn models on the customers of the files and print the figures."""
+    from bsc.churn import MODEL_LABELS, analyse_churn, churn_data_from_files
+
+    data = churn_data_from_files(args.files, target=args.target)
+    analysis = analyse_churn(data, model=args.model, use_cache=False)
+    summary = analysis.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    scores = analysis.scores
+    print(summary["definition"])
+    print(
+        f"{summary['n']:,} customers, {summary['positives']:,} churned ({summary['positives'] / summary['n']:.1%})"
+    )
+    print(analysis.verdict)
+    print(analysis.choice)
+    print(
+        f"{MODEL_LABELS[summary['model']]}: ROC AUC {scores.roc_auc:.3f} ± {scores.roc_auc_std:.3f}, "
+        f"PR AUC {scores.pr_auc:.3f} ± {scores.pr_auc_std:.3f}, Brier {scores.brier:.3f} ± {scores.brier_std:.3f}"
+    )
+    print("top features: " + (", ".join(summary["top_features"]) or "none"))
+    for item in summary["excluded"]:
+        print(f"excluded: {item['column']}: {item['reason']}")
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def demo_command(args: argparse.Namespace) -> int:
     """Write a generated demo company as CSV files (and an .xlsx workbook when it fits)."""
     from bsc.demo import write_company
@@ -262,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     segment.add_argument("--json", action="store_true", help="print JSON")
     segment.set_defaults(run=segment_command)
+
+    churn = commands.add_parser("churn", help="cross-validate churn models on the customers of files")
+    churn.add_argument("files", nargs="+", type=Path)
+    churn.add_argument("--target", metavar="COLUMN", help="the churn column (default: detected)")
+    churn.add_argument("--model", choices=("logreg", "gbm", "auto"), default="auto", help="default: auto")
+    churn.add_argument("--json", action="store_true", help="print JSON")
+    churn.set_defaults(run=churn_command)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

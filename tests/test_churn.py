@@ -7,6 +7,9 @@ column (learned), and labels drawn independently of every column (not learned).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -652,3 +655,58 @@ def test_a_hand_built_dataset_runs():
         id_column="customer_id",
     )
     assert analyse_churn(data, use_cache=False).n == 200
+
+
+class TestCommandLine:
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bsc", "churn", *args],
+            cwd=Path(__file__).parents[1],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def test_json_on_the_telco_table(self):
+        result = self.run(str(FIXTURES / "telco_customers.csv"), "--model", "logreg", "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert {"target", "n", "positives", "model", "roc_auc", "roc_auc_std", "pr_auc", "brier"} <= set(
+            summary
+        )
+        assert {"excluded", "top_features"} <= set(summary)
+        # 40 customers, 10 with Churn = Yes (counted in the fixture).
+        assert (summary["target"], summary["n"], summary["positives"], summary["model"]) == (
+            "Churn",
+            40,
+            10,
+            "logreg",
+        )
+        assert {
+            "column": "customerID",
+            "reason": "identifier: a different code for nearly every customer",
+        } in (summary["excluded"])
+        assert summary["warnings"]
+
+    def test_text_output(self):
+        result = self.run(str(FIXTURES / "telco_customers.csv"), "--target", "Churn")
+        assert result.returncode == 0, result.stderr
+        assert "40 customers, 10 churned (25.0%)" in result.stdout
+        assert "excluded: customerID" in result.stdout
+        assert "warning: Only 40 customers" in result.stderr
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            (str(FIXTURES / "telco_customers.csv"), "--target", "gender"),
+            (str(FIXTURES / "blank_numbers.csv"),),
+            (str(FIXTURES / "garbage.csv"),),
+        ],
+        ids=["not-a-churn-column", "no-churn-at-all", "unreadable"],
+    )
+    def test_bad_input_exits_2_with_one_line(self, args):
+        result = self.run(*args)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("error: ")

@@ -15,6 +15,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/scorecard.py", "Scorecard", ":material/dashboard:", default=True),
+    PageSpec("pages/objectives.py", "Objectives & targets", ":material/flag:"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:"),
     PageSpec("pages/workspaces.py", "Workspaces", ":material/folder_open:"),
 )

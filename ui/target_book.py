@@ -1,0 +1,47 @@
+"""The workspace's target book and KPIs for the Objectives page, cached by the workspace fingerprint."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from bsc.assistant import NpsChurnLink, nps_churn_link
+from bsc.kpis import KpiParams, KpiResult, compute_kpis
+from bsc.targets import TargetBook
+from ui.context import PageContext
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def workspace_kpis(
+    fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams
+) -> KpiResult:
+    """``compute_kpis`` for a workspace, shared by every session (keyed by the fingerprint)."""
+    return compute_kpis(tables, period=period, by=by, params=params)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def workspace_nps_link(fingerprint: str, tables: dict) -> NpsChurnLink:
+    return nps_churn_link(tables)
+
+
+def kpi_params(ctx: PageContext) -> KpiParams:
+    """The KPI assumptions chosen on the Scorecard page for this workspace (defaults otherwise)."""
+    return st.session_state.get(f"kpi_params_{ctx.workspace.id}", KpiParams())
+
+
+def open_book(ctx: PageContext) -> TargetBook:
+    """The workspace's target book, checking targets against the cached KPIs."""
+    tables = ctx.store.workspace_tables(ctx.workspace.id)
+    fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
+    params = kpi_params(ctx)
+
+    def source(unit: str, by: str | None) -> KpiResult:
+        return workspace_kpis(fingerprint, tables, unit, by, params)
+
+    return TargetBook(ctx.store, ctx.workspace.id, kpi_source=source)
+
+
+def kpi_series(result: KpiResult, kpi: str, segment: str | None) -> pd.DataFrame:
+    """One KPI's rows for one segment (None: all customers), oldest first."""
+    rows = result.kpi(kpi)
+    return rows[rows["segment"].isna()] if segment is None else rows[rows["segment"] == segment]

@@ -1,0 +1,451 @@
+"""Segmentation: k-means or RFM segments of the customers, their profiles and KPIs, saved for the Scorecard."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from bsc.engine import ASSIGNMENTS
+from bsc.errors import InputError
+from bsc.features import CustomerFeatures, customer_features
+from bsc.kpis import KPIS
+from bsc.segmentation import (
+    DEFAULT_FEATURES,
+    SCALINGS,
+    TRANSFORMS,
+    CustomerSegmentation,
+    Profiles,
+    RfmBreaks,
+    SegmentKpis,
+    default_rfm_segments,
+    default_transforms,
+    name_rfm_segments,
+    rfm_breaks,
+    rfm_scores,
+    segment_kpis,
+    segment_profiles,
+)
+from ui.context import page_setup, show_input_error
+from ui.filters import sidebar_filters
+from ui.saved_segmentations import save_panel, saved_list
+from ui.segment_charts import (
+    feature_label,
+    k_choice_chart,
+    profile_heatmap,
+    projection_chart,
+    rfm_grid_chart,
+    sizes_chart,
+)
+from ui.shared_results import shared_results
+from ui.text import literal
+from ui.tiles import SHORT_NAMES, format_value
+
+METHODS = {"kmeans": "k-means clustering", "rfm": "RFM scores"}
+K_CHOICES = ["auto", *range(2, 11)]
+SCALING_LABELS = {"standard": "Standard (mean 0, sd 1)", "robust": "Robust (median 0, IQR 1)"}
+# Non-widget keys: they keep the last settings across reruns and page switches.
+SETTINGS = "segmentation_settings"
+RFM_RESET = "rfm_editor_generation"
+
+ctx = page_setup("Segmentation")
+filters = sidebar_filters(ctx.store, ctx.workspace)
+all_tables = ctx.store.workspace_tables(ctx.workspace.id)
+tables = {kind: paths for kind, paths in all_tables.items() if kind != ASSIGNMENTS}
+fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _features(fingerprint: str, tables: dict) -> CustomerFeatures:
+    return customer_features(tables)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _projection(fingerprint: str, settings_key: str, _model: CustomerSegmentation, _frame: pd.DataFrame):
+    return _model.project(_frame, max_points=3000)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _segment_kpis(fingerprint: str, segments_key: str, _tables: dict, _segments: pd.Series) -> SegmentKpis:
+    return segment_kpis(_tables, _segments)
+
+
+def _segments_key(segments: pd.Series) -> str:
+    digest = hashlib.sha256(pd.util.hash_pandas_object(segments, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+if not tables:
+    st.info("This workspace has no tables yet: add some on the Data page.", icon=":material/info:")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+
+try:
+    with st.spinner("Computing per-customer features…"):
+        features = _features(fingerprint, tables)
+except InputError as error:
+    show_input_error(error)
+    st.stop()
+
+frame = features.frame
+end = (
+    f"data up to {features.data_end - pd.Timedelta(days=1):%Y-%m-%d}" if features.data_end is not None else ""
+)
+st.caption(
+    f"{ctx.workspace.name} · {len(frame):,} customers · {len(frame.columns)} features · {end}. "
+    "Group customers into segments, check that they make sense, name them and save them: "
+    "the Scorecard can then be split by them."
+)
+
+method = st.segmented_control(
+    "Method", list(METHODS), default="kmeans", format_func=METHODS.__getitem__, key="segmentation_method"
+)
+method = method or "kmeans"
+
+
+# --------------------------------------------------------------------------------------------
+# Shared result parts
+# --------------------------------------------------------------------------------------------
+
+
+def _profile_section(profiles: Profiles, overall: pd.Series, used: list[str]) -> None:
+    st.altair_chart(sizes_chart(profiles.sizes), width="stretch")
+    st.altair_chart(profile_heatmap(profiles.z_scores, profiles.means, overall, tuple(used)), width="stretch")
+    st.caption(
+        "★ the segments were made from these features; the others are shown for comparison. Orange = above the "
+        "mean of all customers, blue = below (in standard deviations); the number is the segment's mean."
+    )
+
+
+def _kpi_section(segments: pd.Series) -> None:
+    st.subheader("Customer KPIs per segment", anchor=False)
+    try:
+        with st.spinner("Computing the KPIs per segment…"):
+            result = _segment_kpis(fingerprint, _segments_key(segments), tables, segments)
+    except InputError as error:
+        show_input_error(error)
+        return
+    if result.values.empty or not len(result.values.columns):
+        st.info("None of NPS, churn rate, revenue per customer or CLV can be computed from this workspace.")
+    else:
+        shown = pd.DataFrame(index=result.values.index)
+        for kpi in result.values.columns:
+            definition = KPIS[kpi]
+            title = f"{SHORT_NAMES.get(kpi, definition.name)} ({result.periods[kpi]})"
+            shown[title] = [format_value(definition, v) for v in result.values[kpi]]
+        counts = segments.value_counts()
+        shown["Customers"] = [
+            f"{len(segments):,}"
+            if label == "All customers"
+            else (f"{counts[label]:,}" if label in counts else "—")
+            for label in shown.index
+        ]
+        shown.index.name = "Segment"
+        st.dataframe(shown, width="stretch")
+        st.caption(
+            "Each KPI as the Scorecard computes it, for its latest year in the data (the year may be incomplete). "
+            "(unknown): customers of the fact tables that have no segment."
+        )
+    for kpi, reason in result.unavailable.items():
+        st.caption(f"{KPIS[kpi].name}: not available — {literal(reason)}.")
+
+
+def _overall_means() -> pd.Series:
+    return frame.mean()
+
+
+# --------------------------------------------------------------------------------------------
+# k-means
+# --------------------------------------------------------------------------------------------
+
+
+def _kmeans_settings() -> dict:
+    available = list(frame.columns)
+    defaults = {
+        "features": [f for f in DEFAULT_FEATURES if f in available] or available[:4],
+        "k": "auto",
+        "scaling": "standard",
+        "transforms": {},
+    }
+    settings = st.session_state.get(SETTINGS)
+    if not settings or not set(settings["features"]) <= set(available):
+        settings = defaults
+    suggested = default_transforms(frame)
+    missing = features.missing()
+    with st.form("segmentation_form", border=True):
+        chosen = st.multiselect(
+            "Features",
+            available,
+            default=settings["features"],
+            format_func=feature_label,
+            help="Per-customer figures to group customers by. RFM and tenure are a good start.",
+        )
+        left, right = st.columns(2)
+        k = left.select_slider(
+            "Number of segments",
+            K_CHOICES,
+            value=settings["k"],
+            format_func=lambda v: "Automatic (2–10)" if v == "auto" else str(v),
+            help="Automatic tries k = 2 to 10 and keeps the best separated, near the inertia elbow.",
+        )
+        scaling = right.radio(
+            "Scaling",
+            SCALINGS,
+            index=SCALINGS.index(settings["scaling"]),
+            format_func=SCALING_LABELS.__getitem__,
+            horizontal=True,
+            help="Robust scaling is less pulled by a few extreme customers.",
+        )
+        table = pd.DataFrame(
+            {
+                "feature": available,
+                "Feature": [feature_label(f) for f in available],
+                "Transform": [settings["transforms"].get(f, suggested[f]) for f in available],
+                "Missing": [int(missing[f]) for f in available],
+            }
+        )
+        with st.expander("Transforms and missing values"):
+            st.caption(
+                "log1p tames the long tail of money and counts; missing values get the feature's median "
+                "(customers are never dropped)."
+            )
+            edited = st.data_editor(
+                table,
+                hide_index=True,
+                width="stretch",
+                disabled=["Feature", "Missing"],
+                column_order=["Feature", "Transform", "Missing"],
+                column_config={
+                    "Transform": st.column_config.SelectboxColumn(options=list(TRANSFORMS), required=True),
+                    "Missing": st.column_config.NumberColumn("Missing values", format="%d"),
+                },
+                key="transforms_editor",
+            )
+        submitted = st.form_submit_button("Segment customers", type="primary", icon=":material/bubble_chart:")
+    if submitted:
+        transforms = dict(zip(edited["feature"], edited["Transform"], strict=True))
+        settings = {"features": chosen, "k": k, "scaling": scaling, "transforms": transforms}
+        st.session_state[SETTINGS] = settings
+    return settings
+
+
+def _kmeans_section() -> None:
+    settings = _kmeans_settings()
+    chosen = list(settings["features"])
+    if not chosen:
+        st.info("Choose at least one feature.", icon=":material/info:")
+        return
+    transforms = tuple(sorted((f, t) for f, t in settings["transforms"].items() if f in chosen))
+    key = (fingerprint, tuple(chosen), settings["k"], settings["scaling"], transforms)
+    models = shared_results("segmentations", max_entries=16)
+    model = models.get(key)
+    if model is None:
+        bar = st.progress(0.0, text="Segmenting…")
+        try:
+            model = CustomerSegmentation(
+                settings["k"], scaling=settings["scaling"], transforms=dict(transforms)
+            )
+            model.fit(
+                frame[chosen], progress=lambda share, message: bar.progress(min(1.0, share), text=message)
+            )
+        except InputError as error:
+            show_input_error(error)
+            return
+        finally:
+            bar.empty()
+        models.put(key, model)
+    settings_key = repr((tuple(chosen), settings["k"], settings["scaling"], transforms))
+    _kmeans_results(model, chosen, settings_key)
+
+
+@st.fragment
+def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key: str) -> None:
+    tiles = st.columns(4)
+    tiles[0].metric("Segments", model.k_, border=True, help=model.k_reason_)
+    tiles[1].metric(
+        "Silhouette",
+        f"{model.silhouette_:.2f}",
+        border=True,
+        help="Mean silhouette, −1 to 1: how much closer customers are to their own segment than to the next. "
+        "Above 0.5 is clear, 0.25–0.5 reasonable, below 0.25 weak.",
+    )
+    tiles[2].metric(
+        "Stability",
+        f"{model.stability_ari_:.2f}",
+        border=True,
+        help="Adjusted Rand index between these segments and refits with other seeds on other samples "
+        "(1 = identical, 0 = unrelated).",
+    )
+    tiles[3].metric("Customers", f"{len(model.labels_):,}", border=True)
+    st.markdown(f"**Why {model.k_} segments:** {literal(model.k_reason_)}")
+    if not model.stable_:
+        st.warning(
+            f"The segments are not stable: refits agree only {model.stability_ari_:.2f} on the adjusted Rand "
+            "index (below 0.8). Try fewer segments or other features before relying on them.",
+            icon=":material/warning:",
+        )
+    if len(model.k_scores_) > 1:
+        st.altair_chart(k_choice_chart(model.k_scores_, model.k_, model.elbow_k_), width="stretch")
+    if model.missing_.sum():
+        filled = ", ".join(f"{feature_label(f)} {n:,}" for f, n in model.missing_.items() if n)
+        st.caption(f"Missing values filled with the feature's median: {filled}.")
+
+    st.subheader("Name the segments", anchor=False)
+    names_table = pd.DataFrame(
+        {
+            "Segment": list(model.names_),
+            "Suggested": list(model.names_.values()),
+            "Name": list(model.names_.values()),
+            "Customers": [int(model.profiles_.sizes[s]) for s in model.names_],
+        }
+    )
+    edited = st.data_editor(
+        names_table,
+        hide_index=True,
+        width="stretch",
+        disabled=["Segment", "Suggested", "Customers"],
+        column_config={"Name": st.column_config.TextColumn(required=True, max_chars=60)},
+        key=f"segment_names_{hashlib.sha1(settings_key.encode()).hexdigest()[:10]}",
+    )
+    try:
+        names = model.segment_names(dict(zip(edited["Segment"], edited["Name"], strict=True)))
+    except InputError as error:
+        show_input_error(error)
+        names = model.names_
+    segments = pd.Series([names[s] for s in model.labels_], index=frame.index, name="segment")
+
+    st.subheader("Profiles", anchor=False)
+    profiles = segment_profiles(frame, segments)
+    order = [names[s] for s in sorted(names)]
+    profiles = Profiles(
+        sizes=profiles.sizes.reindex(order),
+        means=profiles.means.reindex(order)[[*chosen, *[c for c in frame.columns if c not in chosen]]],
+        z_scores=profiles.z_scores.reindex(order)[[*chosen, *[c for c in frame.columns if c not in chosen]]],
+    )
+    _profile_section(profiles, _overall_means(), chosen)
+    projection = _projection(fingerprint, settings_key, model, frame[chosen])
+    points = projection.points.assign(segment=[names[s] for s in projection.points["segment"]])
+    st.altair_chart(projection_chart(points, projection.explained, order), width="stretch")
+    st.caption("Principal components of the prepared features: nearby points are similar customers.")
+
+    _kpi_section(segments)
+    st.subheader("Save", anchor=False)
+    params = {
+        "method": "k-means",
+        "features": chosen,
+        "k": model.k_,
+        "scaling": model.scaling,
+        "transforms": model.transforms_,
+        "silhouette": round(model.silhouette_, 4),
+        "stability_ari": round(model.stability_ari_, 4),
+        "segments": order,
+    }
+    save_panel(ctx.store, ctx.workspace, segments, params, key="kmeans", default_name="Value segments")
+
+
+# --------------------------------------------------------------------------------------------
+# RFM scores
+# --------------------------------------------------------------------------------------------
+
+
+def _rfm_section() -> None:
+    if "recency_days" not in frame.columns:
+        st.info("RFM scores need a transaction log with customer ids and dates.", icon=":material/info:")
+        return
+    rfm = frame[["recency_days", "frequency", "monetary"]]
+    try:
+        quintiles = rfm_breaks(rfm)
+    except InputError as error:
+        show_input_error(error)
+        return
+    generation = st.session_state.get(RFM_RESET, 0)
+    st.markdown(
+        "Each customer gets an R, F and M score from 1 to 5 between four breaks (quintiles to start with: a fifth "
+        "of the customers with orders in each bin). A value on a break falls in the lower bin."
+    )
+    breaks_table = pd.DataFrame(
+        [quintiles.recency, quintiles.frequency, quintiles.monetary],
+        index=["Recency (days)", "Frequency (orders)", "Monetary value"],
+        columns=["Break 1", "Break 2", "Break 3", "Break 4"],
+    )
+    edited_breaks = st.data_editor(
+        breaks_table,
+        width="stretch",
+        key=f"rfm_breaks_{generation}",
+        column_config={c: st.column_config.NumberColumn(format="%.2f") for c in breaks_table.columns},
+    )
+    with st.expander("Segment map: names and score ranges", expanded=False):
+        st.caption(
+            "First matching row wins; customers matching no row are “Other”, those without orders “No orders”. "
+            "Add, remove or rename rows."
+        )
+        segment_map = st.data_editor(
+            default_rfm_segments(),
+            num_rows="dynamic",
+            hide_index=True,
+            width="stretch",
+            key=f"rfm_map_{generation}",
+            column_config={
+                "segment": st.column_config.TextColumn("Segment", required=True),
+                **{
+                    column: st.column_config.NumberColumn(
+                        f"{column[0].upper()} {'from' if column.endswith('min') else 'to'}",
+                        min_value=1,
+                        max_value=5,
+                        step=1,
+                        required=True,
+                    )
+                    for column in ("r_min", "r_max", "f_min", "f_max", "m_min", "m_max")
+                },
+            },
+        )
+    if st.button("Reset breaks and map", key="rfm_reset", icon=":material/restart_alt:"):
+        st.session_state[RFM_RESET] = generation + 1
+        st.rerun()
+    try:
+        breaks = RfmBreaks(
+            recency=tuple(edited_breaks.iloc[0]),
+            frequency=tuple(edited_breaks.iloc[1]),
+            monetary=tuple(edited_breaks.iloc[2]),
+        )
+        scores = rfm_scores(rfm, breaks)
+        segments = name_rfm_segments(scores, segment_map).rename("segment")
+    except InputError as error:
+        show_input_error(error)
+        return
+    _rfm_results(scores, segments, segment_map)
+
+
+def _rfm_results(scores: pd.DataFrame, segments: pd.Series, segment_map: pd.DataFrame) -> None:
+    scored = scores.dropna(subset=["r"])
+    grid = (
+        pd.DataFrame(
+            {"r": scored["r"].astype(int), "f": scored["f"].astype(int), "segment": segments[scored.index]}
+        )
+        .groupby(["r", "f"], as_index=False)
+        .agg(customers=("segment", "size"), segment=("segment", lambda s: s.mode().iloc[0]))
+    )
+    st.altair_chart(rfm_grid_chart(grid), width="stretch")
+    st.subheader("Profiles", anchor=False)
+    profiles = segment_profiles(frame, segments)
+    order = profiles.sizes.sort_values(ascending=False).index
+    profiles = Profiles(profiles.sizes[order], profiles.means.loc[order], profiles.z_scores.loc[order])
+    _profile_section(profiles, _overall_means(), ["recency_days", "frequency", "monetary"])
+    _kpi_section(segments)
+    st.subheader("Save", anchor=False)
+    params = {"method": "RFM scores", "segments": [str(s) for s in order]}
+    save_panel(ctx.store, ctx.workspace, segments, params, key="rfm", default_name="RFM segments")
+
+
+if method == "kmeans":
+    _kmeans_section()
+else:
+    _rfm_section()
+
+
+@st.fragment
+def _saved_section() -> None:
+    st.header("Saved segmentations", divider="gray")
+    saved_list(ctx.store, ctx.workspace)
+
+
+_saved_section()

@@ -35,6 +35,7 @@ from ui.status_chips import status_chip, status_text
 from ui.target_book import kpi_params, kpi_series, open_book, workspace_kpis, workspace_nps_link
 from ui.target_charts import assistant_chart, whatif_chart
 from ui.text import literal
+from ui.tiles import SHORT_NAMES
 from ui.versioned_editor import apply_pending, show_outcome, versioned_editor
 
 UPCOMING = {"month": 12, "quarter": 8, "year": 3}
@@ -79,8 +80,10 @@ if not author:
         "Give your name in the sidebar first: every change is logged with it.", icon=":material/badge:"
     )
 
-for kind, text in st.session_state.pop(MESSAGE, []):
+messages = st.session_state.pop(MESSAGE, [])
+for kind, text in messages:
     {"success": st.success, "conflict": st.error, "error": st.error}[kind](text)
+just_refused = any(kind == "conflict" for kind, _ in messages)
 
 
 # Edits made in the tables of the previous run are saved first, so that everything below
@@ -285,6 +288,7 @@ def target_assistant() -> None:
         and seen["version"] != version
         and existing
         and existing.updated_by != author
+        and not just_refused
     ):
         st.info(
             f"{literal(existing.updated_by)} changed this target while you were looking: it is now "
@@ -437,7 +441,87 @@ def target_assistant() -> None:
     )
     if not assessment.path.empty:
         st.space("small")
-        st.altair_chart(assistant_chart(definition, assessment, draft_target), width="stretch")
+        st.altair_chart(
+            assistant_chart(
+                definition, assessment, existing if existing and existing.goal == goal else draft_target
+            ),
+            width="stretch",
+        )
+    if existing:
+        trajectory_editor(existing)
+
+
+def _save_trajectory(target_id: str, version: int, key: str, periods: list[str], ramp: list[float]) -> None:
+    state = st.session_state
+    edits = (state.get(key) or {}).get("edited_rows", {})
+    values = dict(zip(periods, ramp, strict=True))
+    for position, changes in edits.items():
+        if "Target" in changes and changes["Target"] is not None:
+            values[periods[int(position)]] = changes["Target"]
+    try:
+        saved = open_book(ctx).update_target(
+            target_id, {"trajectory": values}, author=current_author(), expected_version=version
+        )
+        state[MESSAGE] = [("success", f"Saved the per-period targets of {saved.label}.")]
+    except ConflictError as error:
+        state[MESSAGE] = [("conflict", str(error))]
+    except InputError as error:
+        state[MESSAGE] = [("error", str(error))]
+
+
+def _straight_ramp(target_id: str, version: int) -> None:
+    try:
+        saved = open_book(ctx).update_target(
+            target_id, {"trajectory": {}}, author=current_author(), expected_version=version
+        )
+        st.session_state[MESSAGE] = [("success", f"{saved.label} follows a straight line to its goal again.")]
+    except InputError as error:
+        st.session_state[MESSAGE] = [
+            ("conflict" if isinstance(error, ConflictError) else "error", str(error))
+        ]
+
+
+def trajectory_editor(target: Target) -> None:
+    """The target of each period before the due one: a straight ramp, or values typed in a table."""
+    due = parse_period(target.due_period)
+    start = parse_period(target.baseline_period) if target.baseline_period else None
+    if start is not None and start.unit == due.unit:
+        first = start.shift(1)
+    else:
+        first = parse_period(_upcoming(due.unit, None)[0])
+    periods = [first.shift(step).label for step in range(due.index - first.index)]
+    with st.expander(
+        "Per-period targets"
+        + (" (typed values)" if target.trajectory else " (straight line from the baseline)")
+    ):
+        if not periods:
+            st.caption("There is no period between the baseline and the due period.")
+            return
+        ramp = [round(target.value_at(period), 4) for period in periods]
+        frame = pd.DataFrame({"Period": periods, "Target": ramp})
+        key = f"trajectory_{target.id}_{target.version}"
+        with st.form(f"trajectory_form_{target.id}", border=False):
+            st.data_editor(
+                frame,
+                key=key,
+                hide_index=True,
+                disabled=["Period"],
+                column_config={"Target": st.column_config.NumberColumn(format="%.2f")},
+                width="stretch",
+            )
+            st.form_submit_button(
+                "Save per-period targets",
+                icon=":material/timeline:",
+                on_click=_save_trajectory,
+                args=(target.id, target.version, key, periods, ramp),
+            )
+        if target.trajectory:
+            st.button(
+                "Back to a straight line",
+                on_click=_straight_ramp,
+                args=(target.id, target.version),
+                key=f"straight_{target.id}",
+            )
 
 
 with tab_set:
@@ -459,7 +543,7 @@ def targets_table() -> None:
             {
                 "id": target.id,
                 "version": target.version,
-                "KPI": KPIS[target.kpi].name,
+                "KPI": SHORT_NAMES.get(target.kpi, KPIS[target.kpi].name),
                 "Segment": ALL_CUSTOMERS
                 if target.segment is None
                 else f"{target.segment_by}: {target.segment}",
@@ -480,21 +564,8 @@ def targets_table() -> None:
                 "Set by": target.updated_by,
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "version",
-            "KPI",
-            "Segment",
-            *TARGET_FIELDS,
-            "Baseline",
-            "Latest",
-            "Target now",
-            "Status",
-            "Set by",
-        ],
-    )
+    shown = ["KPI", "Segment", "Status", "Latest", "Target now", *TARGET_FIELDS, "Baseline", "Set by"]
+    frame = pd.DataFrame(rows, columns=["id", "version", *shown])
     if frame.empty:
         show_outcome(edits["targets"])
         st.info("No targets yet: set one under “Set a target”, or import a file.", icon=":material/flag:")
@@ -509,16 +580,7 @@ def targets_table() -> None:
         edits["targets"],
         num_rows="delete",
         disabled=["KPI", "Segment", "Baseline", "Latest", "Target now", "Status", "Set by"],
-        column_order=[
-            "KPI",
-            "Segment",
-            *TARGET_FIELDS,
-            "Baseline",
-            "Latest",
-            "Target now",
-            "Status",
-            "Set by",
-        ],
+        column_order=shown,
         column_config={
             "Due": st.column_config.TextColumn(help="A month (2027-06), quarter (2027-Q2) or year (2027)"),
             "Target": st.column_config.NumberColumn(format="%.2f", help="The goal in the KPI's unit"),
@@ -582,7 +644,7 @@ def objectives_section() -> None:
         edits["objectives"],
         num_rows="dynamic",
         disabled=["KPI status"],
-        column_order=["Objective", "Description", "Owner", "Due", "KPIs", "KPI status"],
+        column_order=["Objective", "Owner", "Due", "KPI status", "KPIs", "Description"],
         column_config={
             "Objective": st.column_config.TextColumn(required=True, width="medium"),
             "Description": st.column_config.TextColumn(width="medium"),

@@ -32,7 +32,7 @@ def status_chip(title: str, status: str, detail: str = "") -> None:
         f"""<div style="border-left: 8px solid {colour}; border-radius: 4px; padding: 6px 10px;
         background: rgba(127,127,127,0.08); min-height: 104px">
         <div style="font-size: 0.85rem; opacity: 0.8">{html.escape(title)}</div>
-        <div style="font-size: 1.15rem; font-weight: 600">{html.escape(STATUS_LABELS.get(status, status))}</div>
+        <div style="font-size: 1.0rem; font-weight: 600">{html.escape(STATUS_LABELS.get(status, status))}</div>
         <div style="font-size: 0.8rem; opacity: 0.75">{html.escape(detail)}</div></div>""",
         unsafe_allow_html=True,
     )

@@ -144,6 +144,24 @@ def test_saving_from_a_stale_form_is_refused(data_dir: Path):
     assert book.find_target("nps").goal == 35.0
 
 
+def test_per_period_targets(data_dir: Path):
+    book = _book(data_dir)
+    target = book.set_target(Target("nps", 33.0, "2027-01"), author="Setup")
+    # Baseline 2026-10, so the periods before the due one are 2026-11 and 2026-12.
+    at = _open_as("Ana")
+    key = f"trajectory_{target.id}_1"
+    at.session_state[key] = {"edited_rows": {1: {"Target": 32.0}}, "added_rows": [], "deleted_rows": []}
+    _button(at, "Save per-period targets").click().run()
+    assert not at.exception
+    saved = book.get_target(target.id)
+    # November keeps the straight line: baseline + (33 − baseline) ÷ 3.
+    november = target.baseline + (33.0 - target.baseline) / 3
+    assert saved.trajectory == (("2026-11", pytest.approx(november, abs=1e-4)), ("2026-12", 32.0))
+    assert saved.version == 2
+    _button(at, "Back to a straight line").click().run()
+    assert book.get_target(target.id).trajectory == ()
+
+
 def test_a_name_is_required_to_save(data_dir: Path):
     book = _book(data_dir)
     book.set_target(Target("nps", 30.0, "2027-06"), author="Setup")

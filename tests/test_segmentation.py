@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from bsc.detect import detect_mapping
 from bsc.engine import Backend
@@ -22,6 +22,7 @@ from bsc.prepare import prepare_table
 from bsc.segmentation import (
     CustomerSegmentation,
     RfmBreaks,
+    SampleSilhouette,
     default_rfm_segments,
     default_transforms,
     name_rfm_segments,
@@ -113,6 +114,26 @@ class TestKnownClusters:
         model = CustomerSegmentation(8, random_state=0).fit(noise)
         assert model.stability_ari_ < model.stable_ari
         assert not model.stable_
+
+
+class TestSilhouette:
+    @pytest.mark.parametrize(
+        "labels",
+        [
+            np.repeat([0, 1], 150),
+            np.random.default_rng(1).integers(0, 5, 300),
+            np.r_[np.zeros(299, dtype=int), [1]],
+        ],
+        ids=["two-halves", "five-random", "one-singleton"],
+    )
+    def test_equals_scikit_learn(self, labels):
+        points = np.random.default_rng(0).normal(size=(300, 3))
+        # scikit-learn's silhouette_score is the reference; float32 distances agree to ~1e-6.
+        expected = silhouette_score(points, labels)
+        assert SampleSilhouette(points).score(labels) == pytest.approx(expected, abs=1e-5)
+
+    def test_one_segment_has_no_silhouette(self):
+        assert math.isnan(SampleSilhouette(np.arange(6.0).reshape(3, 2)).score(np.zeros(3, dtype=int)))
 
 
 class TestEstimatorConventions:

@@ -123,6 +123,7 @@ __all__ = [
     "roc_points",
     "scored_customers",
     "single_column_auc",
+    "typical_customer_value",
 ]
 
 ModelName = Literal["logreg", "gbm"]
@@ -1763,7 +1764,7 @@ def _reason(plan: FeaturePlan, column: str, value: object, typical: object) -> s
 
 def _shown(value: object, kind: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "blank"
+        return "none"
     if kind == "flag":
         return "yes" if float(value) >= 0.5 else "no"
     if kind == "date":
@@ -2198,3 +2199,23 @@ def churn_data_from_files(
         if not tables:
             raise InputError("None of the files holds a table that can be used: " + "; ".join(refused))
         return churn_data_from_workspace(tables, source=source, horizon_days=horizon_days)
+
+
+def typical_customer_value(tables: Mapping[str, Sequence], *, backend=None) -> float | None:
+    """A customer's value for planning contacts: the median yearly CLV of all customers.
+
+    The CLV is the KPI engine's (revenue per ordering customer × margin ÷ churn rate, per year;
+    see :data:`bsc.kpis.KPIS`). None when the workspace cannot compute it.
+    """
+    from bsc.kpis import compute_kpis
+
+    try:
+        result = compute_kpis(tables, period="year", kpis=["clv"], backend=backend)
+    except InputError:
+        return None
+    values = result.values
+    if values.empty:
+        return None
+    overall = values.loc[values["segment"].isna() & (values["kpi"] == "clv"), "value"].astype("float64")
+    overall = overall[np.isfinite(overall) & (overall > 0)]
+    return float(overall.median()) if len(overall) else None

@@ -39,9 +39,11 @@ from bsc.churn import (
     prior_corrected,
     roc_points,
     single_column_auc,
+    typical_customer_value,
 )
 from bsc.errors import InputError
 from bsc.ingest import read_path
+from bsc.kpis import compute_kpis
 from bsc.store import Store
 from bsc.workspace import ensure_demo_workspace
 
@@ -611,6 +613,11 @@ class TestDemoCompany:
         # A monthly churn hazard of about 1 % (the demo's story) puts the month's rate near 1 %.
         assert 0.3 < overall["predicted_churn_rate"] < 3.0
         assert frame.attrs["signal"]
+
+    def test_customer_value_is_the_median_yearly_clv(self, demo_tables):
+        values = compute_kpis(demo_tables, period="year", kpis=["clv"]).values
+        yearly = values.loc[values["segment"].isna(), "value"]
+        assert typical_customer_value(demo_tables) == pytest.approx(float(np.median(yearly)))
 
     def test_split_by_an_unknown_attribute_is_refused(self, demo_tables):
         with pytest.raises(InputError, match="customers' attributes"):

@@ -7,11 +7,14 @@ import streamlit as st
 
 from bsc.errors import InputError
 from bsc.insights import Shift, find_shifts
-from bsc.kpis import COMPONENTS, KPIS, KpiParams, KpiResult, cohort_retention, compute_kpis
+from bsc.kpis import COMPONENTS, KPIS, cohort_retention
+from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, trend_chart
 from ui.context import page_setup, show_input_error
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
+from ui.status_chips import status_chip
+from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.tiles import kpi_tile, shift_line
 
 COMPONENT_TITLES = {
@@ -21,6 +24,7 @@ COMPONENT_TITLES = {
     "loyalty": "Loyalty and value",
     "service": "Service",
 }
+CHIP_TITLES = {**COMPONENT_TITLES, "loyalty": "Loyalty", OVERALL: "Overall"}
 # Shown in the definitions, not as tiles of their own: the means beside the medians.
 SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
 TILES_PER_ROW = 5
@@ -30,12 +34,7 @@ filters = sidebar_filters(ctx.store, ctx.workspace)
 tables = ctx.store.workspace_tables(ctx.workspace.id)
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
 params_key = f"kpi_params_{ctx.workspace.id}"
-params: KpiParams = st.session_state.get(params_key, KpiParams())
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _scorecard(fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams) -> KpiResult:
-    return compute_kpis(tables, period=period, by=by, params=params)
+params = kpi_params(ctx)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -55,7 +54,7 @@ if not tables:
 
 try:
     with st.spinner("Computing the scorecard…"):
-        result = _scorecard(fingerprint, tables, filters.period, filters.by, params)
+        result = workspace_kpis(fingerprint, tables, filters.period, filters.by, params)
 except InputError as error:
     show_input_error(error)
     st.stop()
@@ -69,6 +68,24 @@ periods = sorted(p for p in (activity if len(activity) else focus)["period"].uni
 who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by}: {filters.segment}"
 span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
 st.caption(f"{ctx.workspace.name} · {PERIOD_LABELS[filters.period].lower()}ly · {who} · {span}")
+
+targets = open_book(ctx).targets()
+statuses = evaluate(targets, values, by=filters.by)
+focus_statuses = statuses[
+    statuses["segment"].isna() if filters.segment is None else statuses["segment"] == filters.segment
+]
+status_by_kpi = {row.kpi: row for row in focus_statuses.itertuples()}
+if targets:
+    summary = rollup(focus_statuses)
+    summary = pd.concat([summary.tail(1), summary.head(-1)])  # the whole perspective first
+    chips = st.columns(len(summary))
+    for column, part in zip(chips, summary.itertuples(), strict=True):
+        with column:
+            score = "" if pd.isna(part.score) else f"score {part.score:.0f} · "
+            plural = "" if part.targets == 1 else "s"
+            status_chip(CHIP_TITLES[part.component], part.status, f"{score}{part.targets} target{plural}")
+else:
+    st.caption("No targets yet: set objectives and targets to see statuses and scores here.")
 
 shifts, comparisons = _shifts(fingerprint, tables)
 if shifts:
@@ -90,7 +107,7 @@ for component in COMPONENTS:
         columns = st.columns(TILES_PER_ROW)
         for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
             with column:
-                kpi_tile(definition, focus[focus["kpi"] == definition.id])
+                kpi_tile(definition, focus[focus["kpi"] == definition.id], status_by_kpi.get(definition.id))
 
 if result.unavailable:
     with st.expander(f"Not available from this workspace ({len(result.unavailable)})"):
@@ -119,7 +136,10 @@ chosen = st.selectbox(
 )
 st.session_state["trend_kpi_kept"] = chosen
 definition = KPIS[chosen]
-st.altair_chart(trend_chart(definition, values[values["kpi"] == chosen]), width="stretch")
+paths = trajectories(targets, values[values["kpi"] == chosen], by=filters.by)
+st.altair_chart(
+    trend_chart(definition, values[values["kpi"] == chosen], paths, segment=filters.segment), width="stretch"
+)
 not_split = dict(result.not_split)
 if filters.by and chosen in not_split:
     st.caption(f"Not split by {filters.by}: {not_split[chosen]}.")

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from bsc.kpis import KpiDef
+from bsc.targets import STATUS_COLOURS
 
 ALL_CUSTOMERS = "All customers"
 UNIT_LABEL = {
@@ -35,9 +36,26 @@ def period_start(labels: pd.Series) -> pd.Series:
     return starts.fillna(from_quarter)
 
 
-def trend_chart(definition: KpiDef, rows: pd.DataFrame, *, height: int = 320) -> alt.Chart:
-    """The KPI over time, one line per segment (all customers in black), with 95% bands."""
+def trend_chart(
+    definition: KpiDef,
+    rows: pd.DataFrame,
+    paths: pd.DataFrame | None = None,
+    *,
+    segment: str | None = None,
+    height: int = 320,
+) -> alt.Chart:
+    """The KPI over time, one line per segment (all customers in black).
+
+    With ``segment`` given, only that segment and all customers are drawn. The 95% bands are
+    drawn when at most two lines are shown (more would hide each other). ``paths`` (from
+    :func:`bsc.targets.trajectories`) adds the shown series' target lines, dashed, with the
+    amber band between the green and amber limits, up to the due period.
+    """
     data = rows[rows["period"] != "all"].copy()
+    if segment is not None:
+        data = data[data["segment"].isna() | (data["segment"] == segment)]
+        if paths is not None:
+            paths = paths[paths["segment"].isna() | (paths["segment"] == segment)]
     data["start"] = period_start(data["period"])
     data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
     data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n"]]
@@ -64,9 +82,11 @@ def trend_chart(definition: KpiDef, rows: pd.DataFrame, *, height: int = 320) ->
         ],
     )
     layers = [line]
-    if data["ci_low"].notna().any():
+    if data["ci_low"].notna().any() and len(segments) <= 2:
         band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q", color=colour)
         layers.insert(0, band)
+    if paths is not None and len(paths):
+        layers = [*_target_layers(paths), *layers]
     return alt.layer(*layers).properties(title=f"{definition.name} per period", height=height)
 
 
@@ -92,3 +112,27 @@ def cohort_heatmap(cohorts: pd.DataFrame, *, max_months: int = 24) -> alt.Chart:
         )
         .properties(title="Cohort retention: share of each cohort ordering again", height=420)
     )
+
+
+def _target_layers(paths: pd.DataFrame) -> list[alt.Chart]:
+    """Target lines (dashed) and their amber bands, one per target."""
+    data = paths.copy()
+    data["start"] = period_start(data["period"])
+    data["who"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
+    data = data[["start", "period", "who", "target", "green_limit", "amber_limit", "target_id"]]
+    base = alt.Chart(data).encode(x="start:T")
+    band = base.mark_area(opacity=0.18, color=STATUS_COLOURS["amber"]).encode(
+        y="amber_limit:Q", y2="green_limit:Q", detail="target_id:N"
+    )
+    target = base.mark_line(strokeDash=[6, 4], color="#222222", strokeWidth=2).encode(
+        y="target:Q",
+        detail="target_id:N",
+        tooltip=[
+            alt.Tooltip("period:N", title="Period"),
+            alt.Tooltip("who:N", title="Target for"),
+            alt.Tooltip("target:Q", title="Target", format=",.2f"),
+            alt.Tooltip("green_limit:Q", title="On track from", format=",.2f"),
+            alt.Tooltip("amber_limit:Q", title="At risk from", format=",.2f"),
+        ],
+    )
+    return [band, target]

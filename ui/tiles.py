@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef
+from bsc.targets import STATUS_LABELS
+from ui.status_chips import STATUS_MARKS
 from ui.text import literal
 
 SMALL_SAMPLE = 30
@@ -102,9 +105,20 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     )
 
 
-def kpi_tile(definition: KpiDef, series: pd.DataFrame) -> None:
+def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> None:
+    """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown."""
     facts = tile_facts(definition, series)
     label = SHORT_NAMES.get(definition.id, definition.name)
+    help_text = facts.help
+    if status is not None and status.status != "no_target":
+        label = f"{STATUS_MARKS[status.status]} {label}"
+        target = format_value(definition, status.target) if pd.notna(status.target) else "—"
+        help_text += (
+            f"  \nTarget for {status.period}: {target} — {STATUS_LABELS[status.status]}. "
+            f"Goal {format_value(definition, status.goal)} by {status.due_period}."
+        )
+        if status.note:
+            help_text += f" {status.note}"
     notes = [note for note, flag in (("noise", facts.within_noise), ("small n", facts.small_sample)) if flag]
     st.metric(
         label,
@@ -112,7 +126,7 @@ def kpi_tile(definition: KpiDef, series: pd.DataFrame) -> None:
         delta=facts.delta,
         delta_color=facts.delta_color,
         delta_description=" · ".join(notes) or None,
-        help=facts.help,
+        help=help_text,
         border=True,
         chart_data=facts.sparkline or None,
         chart_type="line",

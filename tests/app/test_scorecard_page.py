@@ -57,3 +57,31 @@ def test_quarterly_view(data_dir: Path):
     at.sidebar.button_group(key="period_picker").set_value("quarter").run()
     assert not at.exception
     assert "quarterly" in at.caption[0].value
+
+
+def test_targets_give_statuses_roll_up_and_target_lines(data_dir: Path):
+    from bsc.targets import Target, TargetBook, targets_table
+
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    book = TargetBook(store, workspace.id)
+    # Monthly churn of 0.01% from a baseline of 1% a year earlier: by the demo's last month
+    # (2026-10) the ramp is at 0.01 + (1 - 0.01) * 2/14 ≈ 0.15%, far below its ~1% churn: off track.
+    target = book.set_target(
+        Target(kpi="churn_rate", goal=0.01, due_period="2026-12", amber=5.0), author="test"
+    )
+    with store.engine.begin() as conn:
+        conn.execute(
+            targets_table.update()
+            .where(targets_table.c.id == target.id)
+            .values(baseline=1.0, baseline_period="2025-10")
+        )
+    at = open_app(PAGE)
+    assert not at.exception
+    chips = " ".join(m.value for m in at.markdown if "border-left" in m.value)
+    assert "Retention" in chips and "Off track" in chips and "Overall" in chips
+    assert "🔴 Churn rate" in _metrics(at)
+    # The trend of churn now carries the target's dashed line.
+    at.selectbox(key="trend_kpi").set_value("churn_rate").run()
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert "strokeDash" in spec

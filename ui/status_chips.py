@@ -8,13 +8,15 @@ import streamlit as st
 
 from bsc.targets import STATUS_COLOURS, STATUS_LABELS
 
+# Marks that every browser font has (emoji circles do not show on every projector PC), so a
+# table cell reads without colour.
 STATUS_MARKS = {
-    "green": "🟢",
-    "amber": "🟠",
-    "red": "🔴",
-    "noise": "⚪",
-    "no_target": "·",
-    "no_data": "·",
+    "green": "✓",
+    "amber": "!",
+    "red": "✗",
+    "noise": "≈",
+    "no_target": "–",
+    "no_data": "–",
 }
 
 

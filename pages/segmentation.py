@@ -116,7 +116,7 @@ def _profile_section(profiles: Profiles, overall: pd.Series, used: list[str]) ->
     )
 
 
-def _kpi_section(segments: pd.Series) -> None:
+def _kpi_section(segments: pd.Series, order: list[str]) -> None:
     st.subheader("Customer KPIs per segment", anchor=False)
     try:
         with st.spinner("Computing the KPIs per segment…"):
@@ -127,11 +127,15 @@ def _kpi_section(segments: pd.Series) -> None:
     if result.values.empty or not len(result.values.columns):
         st.info("None of NPS, churn rate, revenue per customer or CLV can be computed from this workspace.")
     else:
-        shown = pd.DataFrame(index=result.values.index)
+        rows = result.values.index
+        shown = pd.DataFrame(
+            index=[label for label in ("All customers", *order) if label in rows]
+            + [label for label in rows if label not in order and label != "All customers"]
+        )
         for kpi in result.values.columns:
             definition = KPIS[kpi]
             title = f"{SHORT_NAMES.get(kpi, definition.name)} ({result.periods[kpi]})"
-            shown[title] = [format_value(definition, v) for v in result.values[kpi]]
+            shown[title] = [format_value(definition, v) for v in result.values[kpi].reindex(shown.index)]
         counts = segments.value_counts()
         shown["Customers"] = [
             f"{len(segments):,}"
@@ -327,7 +331,7 @@ def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key
     st.altair_chart(projection_chart(points, projection.explained, order), width="stretch")
     st.caption("Principal components of the prepared features: nearby points are similar customers.")
 
-    _kpi_section(segments)
+    _kpi_section(segments, order)
     st.subheader("Save", anchor=False)
     params = {
         "method": "k-means",
@@ -430,7 +434,7 @@ def _rfm_results(scores: pd.DataFrame, segments: pd.Series, segment_map: pd.Data
     order = profiles.sizes.sort_values(ascending=False).index
     profiles = Profiles(profiles.sizes[order], profiles.means.loc[order], profiles.z_scores.loc[order])
     _profile_section(profiles, _overall_means(), ["recency_days", "frequency", "monetary"])
-    _kpi_section(segments)
+    _kpi_section(segments, [str(s) for s in order])
     st.subheader("Save", anchor=False)
     params = {"method": "RFM scores", "segments": [str(s) for s in order]}
     save_panel(ctx.store, ctx.workspace, segments, params, key="rfm", default_name="RFM segments")

@@ -79,7 +79,7 @@ def saved_list(store: Store, workspace: Workspace) -> None:
         width="stretch",
     )
     by_id = {s.id: s for s in saved}
-    left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+    left, middle, rename_column, delete_column = st.columns([4, 4, 1.3, 1.3], vertical_alignment="bottom")
     chosen_id = left.selectbox(
         "Segmentation", list(by_id), format_func=lambda i: by_id[i].name, key="saved_segmentation_pick"
     )
@@ -87,9 +87,8 @@ def saved_list(store: Store, workspace: Workspace) -> None:
     new_name = middle.text_input(
         "New name", value=chosen.name, key=f"saved_rename_{chosen.id}_{chosen.version}"
     )
-    with right:
-        rename = st.button("Rename", key="saved_rename", icon=":material/edit:")
-        delete = st.button("Delete", key="saved_delete", icon=":material/delete:")
+    rename = rename_column.button("Rename", key="saved_rename", icon=":material/edit:", width="stretch")
+    delete = delete_column.button("Delete", key="saved_delete", icon=":material/delete:", width="stretch")
     if rename:
         try:
             store.rename_segmentation(

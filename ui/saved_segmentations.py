@@ -79,7 +79,7 @@ def saved_list(store: Store, workspace: Workspace) -> None:
         width="stretch",
     )
     by_id = {s.id: s for s in saved}
-    left, middle, rename_column, delete_column = st.columns([4, 4, 1.3, 1.3], vertical_alignment="bottom")
+    left, middle, rename_column, delete_column = st.columns([3, 3, 1.4, 1.4], vertical_alignment="bottom")
     chosen_id = left.selectbox(
         "Segmentation", list(by_id), format_func=lambda i: by_id[i].name, key="saved_segmentation_pick"
     )

@@ -140,7 +140,9 @@ def profile_heatmap(
             "segment:N",
             sort=[str(s) for s in z_scores.index],
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0 if len(z_scores) <= 6 else -35, labelLimit=180),
+            axis=alt.Axis(
+                orient="top", labelAngle=0 if len(z_scores) <= 6 else -35, labelLimit=180, labelOverlap=False
+            ),
         ),
         y=alt.Y("feature:N", sort=labels, title=None, axis=alt.Axis(labelLimit=200)),
     )

@@ -172,6 +172,18 @@ def test_a_name_is_required_to_save(data_dir: Path):
     assert book.find_target("nps").goal == 30.0
 
 
+def test_the_login_names_the_author_where_one_exists(data_dir: Path):
+    book = _book(data_dir)
+    book.set_target(Target("nps", 30.0, "2027-06"), author="Setup")
+    at = open_app()
+    at.user = {"is_logged_in": True, "name": "Dana Login", "email": "dana@example.com"}
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("Changes are logged as" in c.value and "Dana Login" in c.value for c in at.sidebar.caption)
+    _edit(at, "targets", {"edited_rows": {0: {"Target": 32.0}}})
+    assert book.find_target("nps").updated_by == "Dana Login"
+
+
 def test_objectives_and_initiatives(data_dir: Path):
     at = _open_as("Ana")
     _edit(

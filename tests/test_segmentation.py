@@ -84,6 +84,20 @@ class TestKnownClusters:
         assert len(model.k_scores_) == 1 and model.elbow_k_ is None
         assert "by hand" in model.k_reason_
 
+    @pytest.mark.parametrize(
+        "model",
+        [
+            CustomerSegmentation(4, minibatch_above=100, stability_runs=1),
+            CustomerSegmentation(4, scaling="robust", stability_runs=1),
+        ],
+        ids=["minibatch-kmeans", "robust-scaling"],
+    )
+    def test_other_settings_recover_them(self, blobs, model):
+        model.fit(blobs[0])
+        assert adjusted_rand_score(blobs[1], model.labels_) >= 0.9
+        expected = "MiniBatchKMeans" if model.minibatch_above < len(blobs[0]) else "KMeans"
+        assert type(model.model_).__name__ == expected
+
     def test_well_separated_groups_are_stable(self, auto_fit):
         assert auto_fit.stability_ari_ >= 0.95
         assert auto_fit.stable_

@@ -8,9 +8,18 @@ import streamlit as st
 
 from bsc.targets import STATUS_COLOURS, STATUS_LABELS
 
-# Marks that every browser font has (emoji circles do not show on every projector PC), so a
-# table cell reads without colour.
+# Coloured circles for tile labels (the Scorecard uses them).
 STATUS_MARKS = {
+    "green": "🟢",
+    "amber": "🟠",
+    "red": "🔴",
+    "noise": "⚪",
+    "no_target": "·",
+    "no_data": "·",
+}
+# Marks that every browser font has, for table cells: a PC without a colour emoji font shows the
+# circles above as empty boxes, and a cell must read without colour anyway.
+TABLE_MARKS = {
     "green": "✓",
     "amber": "!",
     "red": "✗",
@@ -21,10 +30,10 @@ STATUS_MARKS = {
 
 
 def status_text(status: str | None) -> str:
-    """ "🟢 On track" for tables, where cells cannot be coloured."""
+    """ "✓ On track" for tables, where cells cannot be coloured."""
     if not status or status not in STATUS_LABELS:
         return "—"
-    return f"{STATUS_MARKS[status]} {STATUS_LABELS[status]}"
+    return f"{TABLE_MARKS[status]} {STATUS_LABELS[status]}"
 
 
 def status_chip(title: str, status: str, detail: str = "") -> None:

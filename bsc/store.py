@@ -370,8 +370,9 @@ class Store:
         return tables
 
     def workspace_fingerprint(self, workspace_id: str) -> str:
-        """Changes whenever any table of the workspace changes: a cache key for computed results."""
+        """Changes whenever any table or saved segmentation of the workspace changes: a cache key."""
         parts = [f"{d.id}:{d.version}:{d.content_hash}" for d in self.list_datasets(workspace_id)]
+        parts += [f"{s.id}:{s.version}:{s.attribute}" for s in self.list_segmentations(workspace_id)]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     # -- saved segmentations ------------------------------------------------------------------

@@ -116,7 +116,10 @@ class TestDatasets:
         dataset = _save(store, ws.id)
         one = store.workspace_fingerprint(ws.id)
         store.update_mapping(dataset.id, expected_version=1, canonical=CANONICAL.head(1), mapping=MAPPING)
-        assert len({empty, one, store.workspace_fingerprint(ws.id)}) == 3
+        two = store.workspace_fingerprint(ws.id)
+        segments = pd.Series(["a", "b"], index=pd.Index(["001", "002"], name="customer_id"))
+        store.save_segmentation(ws.id, name="Value tiers", attribute="value_tier", segments=segments)
+        assert len({empty, one, two, store.workspace_fingerprint(ws.id)}) == 4
 
 
 class TestAtomicWrites:

@@ -66,7 +66,8 @@ def trend_chart(
         "segment:N",
         title=None,
         scale=alt.Scale(domain=segments, range=palette[: len(segments)] if len(segments) <= 8 else None),
-        legend=alt.Legend(orient="bottom") if len(segments) > 1 else None,
+        # A bottom legend squashes a stretched chart; on the right it does not.
+        legend=alt.Legend(orient="right") if len(segments) > 1 else None,
     )
     base = alt.Chart(data).encode(x=alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y")))
     line = base.mark_line(point=alt.OverlayMarkDef(size=25)).encode(

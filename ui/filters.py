@@ -88,12 +88,13 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
 def segment_values(fingerprint: str, tables: dict, by: str) -> list[str]:
     """The distinct values of a segment attribute across the workspace's tables, sorted."""
     values: set[str] = set()
-    for kind in ("customers", "transactions", "feedback", "support", "marketing"):
+    # Saved segmentations first: their attribute lives only there.
+    for kind in ("assignments", "customers", "transactions", "feedback", "support", "marketing"):
         for path in tables.get(kind, []):
             if by not in pq.read_schema(path).names:
                 continue
             column = pd.read_parquet(path, columns=[by])[by]
             values |= set(column.dropna().astype(str).unique())
-        if values and kind == "customers":
+        if values and kind in ("assignments", "customers"):
             break
     return sorted(values)

@@ -12,13 +12,15 @@ import streamlit as st
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef
 from bsc.targets import STATUS_LABELS
-from ui.status_chips import STATUS_MARKS
+from ui.status_chips import TABLE_MARKS
 from ui.text import literal
 
 SMALL_SAMPLE = 30
 SPARKLINE_PERIODS = 12
 
 
+# Status marks on tiles: a shape and a colour (Streamlit's Markdown colours), never colour alone.
+MARK_COLOURS = {"green": "green", "amber": "orange", "red": "red", "noise": "gray", "no_data": "gray"}
 # Tile labels must fit a fifth of a projector-wide page.
 SHORT_NAMES = {
     "nps": "NPS",
@@ -111,7 +113,7 @@ def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> No
     label = SHORT_NAMES.get(definition.id, definition.name)
     help_text = facts.help
     if status is not None and status.status != "no_target":
-        label = f"{STATUS_MARKS[status.status]} {label}"
+        label = f":{MARK_COLOURS[status.status]}[{TABLE_MARKS[status.status]}] {label}"
         target = format_value(definition, status.target) if pd.notna(status.target) else "—"
         help_text += (
             f"  \nTarget for {status.period}: {target} — {STATUS_LABELS[status.status]}. "

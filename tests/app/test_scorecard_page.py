@@ -80,8 +80,27 @@ def test_targets_give_statuses_roll_up_and_target_lines(data_dir: Path):
     assert not at.exception
     chips = " ".join(m.value for m in at.markdown if "border-left" in m.value)
     assert "Retention" in chips and "Off track" in chips and "Overall" in chips
-    assert "🔴 Churn rate" in _metrics(at)
+    assert ":red[✗] Churn rate" in _metrics(at)
     # The trend of churn now carries the target's dashed line.
     at.selectbox(key="trend_kpi").set_value("churn_rate").run()
     spec = at.get("vega_lite_chart")[0].proto.spec
     assert "strokeDash" in spec
+
+
+def test_a_saved_segmentation_can_be_picked_as_a_segment(data_dir: Path):
+    import pandas as pd
+
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    customers = next(d for d in store.list_datasets(workspace.id) if d.kind == "customers")
+    ids = store.load_canonical(customers.id)["customer_id"]
+    tiers = pd.Series(["Gold" if i % 3 == 0 else "Silver" for i in range(len(ids))], index=pd.Index(ids))
+    store.save_segmentation(workspace.id, name="Tiers", attribute="tier", segments=tiers)
+
+    at = open_app(PAGE)
+    at.sidebar.selectbox(key="split_picker").set_value("tier").run()
+    picker = at.sidebar.selectbox(key="segment_picker")
+    assert picker.options == ["All customers", "Gold", "Silver"]
+    picker.set_value("Gold").run()
+    assert not at.exception
+    assert "tier: Gold" in at.caption[0].value

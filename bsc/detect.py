@@ -147,8 +147,17 @@ def parse_numbers(values: pd.Series, decimal_comma: bool | None = None) -> pd.Se
     spaces, apostrophes and percent signs removed; ``(12.50)`` read as -12.50; thousands
     separators dropped) and read again. ``decimal_comma`` says whether ``,`` is the decimal mark;
     None decides from the column (see :func:`uses_decimal_comma`).
-    Unreadable cells are those not blank in ``values`` but NaN in the result.
+    Unreadable cells are those not blank in ``values`` but NaN in the result. Infinite values
+    (``inf``, ``1e400``) are unreadable too: no amount, score or count is infinite.
     """
+    return _finite(_parse_numbers(values, decimal_comma))
+
+
+def _finite(numbers: pd.Series) -> pd.Series:
+    return numbers.mask(np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan)))
+
+
+def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
     if values.dtype.kind in "biuf":
         return values.astype("float64")
     if values.dtype == "boolean" or values.dtype.kind == "M":
@@ -232,7 +241,11 @@ _FORMAT_WORDS = {
 
 
 def describe_date_format(fmt: str) -> str:
-    """A date format as people write it: ``%d/%m/%Y`` -> ``DD/MM/YYYY``."""
+    """A date format as people write it: ``%d/%m/%Y`` -> ``DD/MM/YYYY``; ``excel serial`` ->
+    ``Excel day numbers``."""
+    named = {"excel serial": "Excel day numbers", "ISO8601": "ISO 8601", "native": "dates"}
+    if fmt in named:
+        return named[fmt]
     return re.sub(r"%[a-zA-Z]", lambda m: _FORMAT_WORDS.get(m.group(), m.group()), fmt)
 
 
@@ -274,7 +287,7 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
     several formats. When day and month could be in either order (``03/04/2023``), both orders
     are tried on the whole column and the one reading more cells wins (day first on a tie).
     Numbers in the Excel serial range are read as days since 1899-12-30 when ``excel_serials`` is
-    True. Returns the dates and the formats used, in order.
+    True, whether they fill the column or sit among written dates. Returns the dates and the formats used, in order.
     """
     if values.dtype.kind == "M":
         parsed = values.dt.tz_convert(None) if values.dt.tz is not None else values
@@ -308,6 +321,14 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
         dates[parsed.index[hit]] = parsed[hit]
         remaining = remaining[~hit]
         used.append(fmt)
+    if excel_serials and not remaining.empty:
+        # Serials among written dates: a column typed partly as dates, partly as text in Excel.
+        numbers = parse_numbers(remaining)
+        serial = numbers.between(*_SERIAL_RANGE)
+        if serial.any():
+            days = pd.to_timedelta(numbers[serial], unit="D")
+            dates[days.index] = (_EXCEL_EPOCH + days).astype("datetime64[us]")
+            used.append("excel serial")
     return dates, used
 
 

@@ -85,6 +85,19 @@ class TestParseNumbers:
     def test_typed_numbers_pass_through(self):
         assert parse_numbers(pd.Series([1, 2], dtype="Int64")).tolist() == [1.0, 2.0]
 
+    @pytest.mark.parametrize(
+        "values",
+        [
+            text("inf", "-inf", "Infinity", "1e400", "5"),
+            pd.Series([np.inf, -np.inf, np.inf, np.inf, 5.0]),
+        ],
+        ids=["text", "typed"],
+    )
+    def test_infinite_numbers_are_unreadable(self, values: pd.Series):
+        result = parse_numbers(values)
+        assert result.isna().tolist() == [True, True, True, True, False]
+        assert result.iloc[4] == 5.0
+
 
 class TestParseFlags:
     @pytest.mark.parametrize(
@@ -153,6 +166,19 @@ class TestDates:
         dates, formats = parse_dates(pd.Series([44927, 45000]), excel_serials=True)
         assert dates.tolist() == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-03-15")]
         assert formats == ["excel serial"]
+
+    def test_excel_serials_among_written_dates(self):
+        # 45322 is 2024-01-31 (2024-01-01 is 45292, 30 days earlier); a column typed partly as
+        # dates in Excel and exported as text.
+        dates, formats = parse_dates(text("2024-01-15", "2024-01-20", "45322", "later"), excel_serials=True)
+        assert dates.iloc[:3].tolist() == [
+            pd.Timestamp("2024-01-15"),
+            pd.Timestamp("2024-01-20"),
+            pd.Timestamp("2024-01-31"),
+        ]
+        assert pd.isna(dates.iloc[3])
+        assert formats[-1] == "excel serial"
+        assert describe_date_format(formats[-1]) == "Excel day numbers"
 
     def test_several_formats_in_one_column(self):
         cells = text("2023-01-05", "2023-01-17", "20/03/2023", "Apr 2, 2023", "soon", "")

@@ -137,7 +137,7 @@ class TestRefusals:
             ("header_only.csv", (FIXTURES / "header_only.csv").read_bytes(), "no rows of data"),
             ("report.pdf", b"%PDF-1.4", r"type \.pdf cannot be read"),
             ("noextension", b"a,b\n1,2\n", "without an extension"),
-            ("garbage.csv", (FIXTURES / "garbage.csv").read_bytes(), "binary data"),
+            ("garbage.csv", (FIXTURES / "garbage.csv").read_bytes(), "is a PNG picture, not a text table"),
             ("noise.csv", bytes(range(1, 256)) * 8, "binary data"),
             ("broken.xlsx", b"PK\x03\x04 this is not really a zip", "not a readable Excel workbook"),
             ("text.xlsx", b"customer,amount\nC1,3\n", "not a readable Excel workbook"),
@@ -149,7 +149,7 @@ class TestRefusals:
             "header-only",
             "unsupported-extension",
             "no-extension",
-            "binary-with-nul",
+            "picture-named-csv",
             "binary-without-nul",
             "corrupt-xlsx",
             "csv-named-xlsx",
@@ -238,10 +238,10 @@ class TestWorkbooks:
     def test_a_broken_sheet_does_not_lose_the_others(self, workbook: bytes, monkeypatch: pytest.MonkeyPatch):
         read_sheet = ingest._read_sheet
 
-        def failing_on_orders(name, sheet):
+        def failing_on_orders(name, sheet, budget):
             if sheet.title == "Orders":
                 raise ValueError("unreadable cell")
-            return read_sheet(name, sheet)
+            return read_sheet(name, sheet, budget)
 
         monkeypatch.setattr(ingest, "_read_sheet", failing_on_orders)
         tables = read_tables("shop.xlsx", workbook)

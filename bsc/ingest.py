@@ -915,6 +915,7 @@ def _read_parquet(name: str, data: bytes) -> RawTable:
     texts = [f.name for f in flat if pa.types.is_string(f.type) or pa.types.is_binary(f.type)]
     try:
         table = pq.read_table(pa.BufferReader(data), columns=[f.name for f in flat], read_dictionary=texts)
+        table.validate(full=True)  # Arrow does not check text is valid UTF-8 when it reads it
         _check_expanded(name, expanded + sum(_decoded_bytes(table.column(text)) for text in texts))
         table = pa.table(
             [_decoded(table.column(i)) for i in range(table.num_columns)], names=table.column_names

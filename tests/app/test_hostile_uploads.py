@@ -1,0 +1,63 @@
+"""The Data page with hostile uploads: a refused file is an error message, never an exception, and
+the workspace is left as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bsc.store import Store
+from tests.app.conftest import open_app
+from tests.hostile.make_corpus import UNPICKLED_MARKER, write_corpus
+
+DATA = "pages/data.py"
+HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    write_corpus(folder)
+    return folder
+
+
+def _upload(at, path: Path) -> None:
+    at.file_uploader(key="upload").set_value((path.name, path.read_bytes(), "application/octet-stream")).run()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("zip_bomb.xlsx", "would unpack to 600 MB"),
+        ("pickle_named.csv", "is a Python pickle, not a text table"),
+        ("unclosed_quote.csv", 'the quote mark (") on line 3 is never closed'),
+        ("wide_10000_columns.csv", "has 10,000 columns; at most 1,000 can be read"),
+        ("encrypted.xlsx", "save it as .xlsx without a password"),
+        ("dictionary_bomb.parquet", "would unpack to 601 MB"),
+    ],
+    ids=["zip-bomb", "pickle", "unclosed-quote", "10000-columns", "encrypted-workbook", "dictionary-bomb"],
+)
+def test_a_refused_upload_is_an_error_message(name: str, message: str, data_dir: Path, corpus: Path):
+    path = HOSTILE / name if (HOSTILE / name).is_file() else corpus / name
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    before = [d.id for d in store.list_datasets(workspace.id)]
+
+    at = open_app(DATA)
+    _upload(at, path)
+    assert not at.exception
+    assert [e.value for e in at.error] == [next(e.value for e in at.error if message in e.value)]
+    assert "Traceback" not in at.error[0].value
+    assert not any(b.key.startswith("new_") for b in at.button), "nothing to save"
+    assert [d.id for d in store.list_datasets(workspace.id)] == before
+    assert not (corpus / UNPICKLED_MARKER).exists()
+
+
+def test_a_warned_upload_shows_its_problem(data_dir: Path, corpus: Path):
+    at = open_app(DATA)
+    _upload(at, corpus / "formulas_and_errors.xlsx")
+    assert not at.exception
+    assert not at.error
+    problems = [p for d in at.dataframe if "Problem" in d.value.columns for p in d.value["Problem"]]
+    assert "Column 'margin': 3 cells hold Excel errors (#DIV/0!, #N/A); read as empty." in problems

@@ -164,7 +164,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--features", type=int, default=30)
     parser.add_argument(
-        "--n-jobs", type=int, default=None, help="threads for the models (default: all cores)"
+        "--n-jobs",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="threads for the models, one timed run per value (default: 1 2)",
     )
     parser.add_argument("--skip-demo", action="store_true", help="time the raw table only")
     args = parser.parse_args()

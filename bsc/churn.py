@@ -55,13 +55,14 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.special import expit, logit
 from scipy.stats import rankdata
 from sklearn.compose import ColumnTransformer
@@ -945,27 +946,37 @@ class ChurnModel:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         splits = list(splitter.split(X, y))
         names: tuple[ModelName, ...] = ("logreg", "gbm")
-        oof = {name: np.zeros(len(y)) for name in names}
-        fold_scores: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
-        fold_models: dict[str, list[Pipeline]] = {name: [] for name in names}
-        steps = len(splits) * len(names) + 2
-        done = 0
-        with threadpool_limits(limits=self.n_jobs):
-            for index, (train, test) in enumerate(splits):
-                for name in names:
-                    report(done / steps, f"Fold {index + 1} of {folds}: {MODEL_LABELS[name].lower()}")
-                    pipeline = self._pipeline(name, len(train)).fit(X.iloc[train], y[train])
-                    probability = self._probability(pipeline, X.iloc[test])
-                    oof[name][test] = probability
-                    fold_scores[name].append(
-                        (
-                            roc_auc_score(y[test], probability),
-                            average_precision_score(y[test], probability),
-                            brier_score_loss(y[test], probability),
-                        )
+        tasks = [(index, name) for index in range(folds) for name in names]
+        steps = len(tasks) + 2
+        parallel = self.n_jobs is not None and self.n_jobs > 1 and len(y) >= PARALLEL_ROWS
+        with _Runner(self.n_jobs if parallel else 1, self.n_jobs) as run:
+            fitted = run(
+                (
+                    _fit_fold,
+                    self,
+                    name,
+                    X.iloc[splits[index][0]],
+                    y[splits[index][0]],
+                    X.iloc[splits[index][1]],
+                )
+                for index, name in tasks
+            )
+            oof = {name: np.zeros(len(y)) for name in names}
+            fold_scores: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
+            fold_models: dict[str, list[Pipeline]] = {name: [] for name in names}
+            for done, (index, name) in enumerate(tasks):
+                report(done / steps, f"Fold {index + 1} of {folds}: {MODEL_LABELS[name].lower()}")
+                pipeline, probability = next(fitted)
+                test = splits[index][1]
+                oof[name][test] = probability
+                fold_scores[name].append(
+                    (
+                        roc_auc_score(y[test], probability),
+                        average_precision_score(y[test], probability),
+                        brier_score_loss(y[test], probability),
                     )
-                    fold_models[name].append(pipeline)
-                    done += 1
+                )
+                fold_models[name].append(pipeline)
             self.scores_ = {name: _scores(name, fold_scores[name]) for name in names}
             self.oof_probability_ = oof
             auc = {name: np.array(self.scores_[name].fold_roc_auc) for name in names}
@@ -978,17 +989,15 @@ class ChurnModel:
             self.margin_ = float(difference.mean())
             self.margin_std_ = float(difference.std(ddof=1)) if len(difference) > 1 else float("nan")
 
-            report(done / steps, "Measuring which columns matter on held-out customers")
+            report(len(tasks) / steps, "Measuring which columns matter on held-out customers")
             self.importance_, self.group_importance_ = self._importance(
-                X, y, splits, fold_models[self.chosen_]
+                X, y, splits, fold_models[self.chosen_], run
             )
-            done += 1
-            report(done / steps, f"Fitting {MODEL_LABELS[self.chosen_].lower()} on all customers")
-            self.pipeline_ = self._pipeline(self.chosen_, len(y)).fit(X, y)
-            logreg = (
-                self.pipeline_ if self.chosen_ == "logreg" else self._pipeline("logreg", len(y)).fit(X, y)
-            )
-            self.coefficients_ = _coefficients(logreg)
+            report((len(tasks) + 1) / steps, f"Fitting {MODEL_LABELS[self.chosen_].lower()} on all customers")
+            final = list(dict.fromkeys([self.chosen_, "logreg"]))
+            pipelines = dict(zip(final, run((_fit_all, self, name, X, y) for name in final), strict=True))
+            self.pipeline_ = pipelines[self.chosen_]
+            self.coefficients_ = _coefficients(pipelines["logreg"])
         report(1.0, "Done")
         return self
 
@@ -1020,6 +1029,7 @@ class ChurnModel:
         y: np.ndarray,
         splits: list[tuple[np.ndarray, np.ndarray]],
         models: list[Pipeline],
+        run: _Runner,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Permutation importance on each fold's held-out customers (a sample of them), averaged.
 
@@ -1027,7 +1037,6 @@ class ChurnModel:
         customers minus the AUC after shuffling that column (the group's columns together, with
         one shuffle), averaged over repeats and folds.
         """
-        rng = np.random.default_rng(self.random_state)
         columns = list(X.columns)
         groups: dict[str, list[str]] = {}
         for column in columns:
@@ -1035,27 +1044,19 @@ class ChurnModel:
         groups.pop("", None)
         units = [[c] for c in columns] + list(groups.values())
         per_fold = max(50, self.importance_rows // len(splits))
-        drops: list[np.ndarray] = []
-        for (_, test), pipeline in zip(splits, models, strict=True):
+        samples = []
+        for index, (_, test) in enumerate(splits):
+            rng = np.random.default_rng([self.random_state, index])
             rows = test if len(test) <= per_fold else rng.choice(test, per_fold, replace=False)
-            held_out, truth = X.iloc[rows].reset_index(drop=True), y[rows]
-            if truth.all() or not truth.any():
+            if y[rows].all() or not y[rows].any():
                 continue
-            repeats = 5 if len(rows) < 2000 else 3
-            shuffled = []
-            for unit in units:
-                for _ in range(repeats):
-                    order = rng.permutation(len(rows))
-                    variant = held_out.copy()
-                    variant[unit] = held_out[unit].iloc[order].to_numpy()
-                    shuffled.append(variant)
-            # One prediction call for every shuffle: far faster than one call per shuffle.
-            probability = pipeline.predict_proba(pd.concat([held_out, *shuffled], ignore_index=True))[:, 1]
-            baseline = roc_auc_score(truth, probability[: len(rows)])
-            scores = probability[len(rows) :].reshape(len(units), repeats, len(rows))
-            drops.append(
-                np.array([baseline - np.mean([roc_auc_score(truth, s) for s in unit]) for unit in scores])
+            samples.append((index, X.iloc[rows].reset_index(drop=True), y[rows]))
+        drops = list(
+            run(
+                (_permutation_drops, models[index], held_out, truth, units, [self.random_state, index])
+                for index, held_out, truth in samples
             )
+        )
         stacked = np.vstack(drops) if drops else np.zeros((1, len(units)))
         mean = stacked.mean(axis=0)
         spread = stacked.std(axis=0, ddof=1) if len(stacked) > 1 else np.full(len(units), np.nan)
@@ -1070,6 +1071,81 @@ class ChurnModel:
             }
         ).sort_values("importance", ascending=False, ignore_index=True)
         return per_column, per_group
+
+
+# More customers than this, and n_jobs above 1: folds are fitted in parallel worker processes.
+PARALLEL_ROWS = 20_000
+
+
+class _Runner:
+    """Runs ``(function, *args)`` tasks in order, in this process or in worker processes.
+
+    In worker processes (``workers`` > 1) each task runs single-threaded: two processes with
+    one thread each keep both cores busy without the threads of one library waiting on each
+    other when the machine is shared. In this process, tasks run one after the other with at
+    most ``threads`` threads. Results come back in the order the tasks were given, as they finish.
+    """
+
+    def __init__(self, workers: int, threads: int | None) -> None:
+        self.workers = workers
+        self.threads = threads
+        self._parallel: Parallel | None = None
+        self._limits: threadpool_limits | None = None
+
+    def __enter__(self) -> _Runner:
+        if self.workers > 1:
+            self._parallel = Parallel(n_jobs=self.workers, return_as="generator").__enter__()
+        else:
+            self._limits = threadpool_limits(limits=self.threads)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._parallel is not None:
+            self._parallel.__exit__(*exc)
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+
+    def __call__(self, tasks: Iterable[tuple]) -> Iterator:
+        if self._parallel is not None:
+            return iter(self._parallel(delayed(_single_threaded)(*task) for task in tasks))
+        return (task[0](*task[1:]) for task in tasks)
+
+
+def _single_threaded(function: Callable, *args: object) -> object:
+    with threadpool_limits(limits=1):
+        return function(*args)
+
+
+def _fit_fold(
+    model: ChurnModel, name: ModelName, X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame
+) -> tuple[Pipeline, np.ndarray]:
+    """One model fitted on a fold's training customers, and its probabilities for the held-out ones."""
+    pipeline = model._pipeline(name, len(X_train)).fit(X_train, y_train)
+    return pipeline, model._probability(pipeline, X_test)
+
+
+def _fit_all(model: ChurnModel, name: ModelName, X: pd.DataFrame, y: np.ndarray) -> Pipeline:
+    return model._pipeline(name, len(X)).fit(X, y)
+
+
+def _permutation_drops(
+    pipeline: Pipeline, held_out: pd.DataFrame, truth: np.ndarray, units: list[list[str]], seed: list[int]
+) -> np.ndarray:
+    """The drop in ROC AUC when each unit (a column, or a group of columns together) is shuffled."""
+    rng = np.random.default_rng(seed)
+    repeats = 5 if len(held_out) < 2000 else 3
+    shuffled = []
+    for unit in units:
+        for _ in range(repeats):
+            order = rng.permutation(len(held_out))
+            variant = held_out.copy()
+            variant[unit] = held_out[unit].iloc[order].to_numpy()
+            shuffled.append(variant)
+    # One prediction call for every shuffle: far faster than one call per shuffle.
+    probability = pipeline.predict_proba(pd.concat([held_out, *shuffled], ignore_index=True))[:, 1]
+    baseline = roc_auc_score(truth, probability[: len(held_out)])
+    scores = probability[len(held_out) :].reshape(len(units), repeats, len(held_out))
+    return np.array([baseline - np.mean([roc_auc_score(truth, s) for s in unit]) for unit in scores])
 
 
 def prior_corrected(probability: np.ndarray, positive_share: float) -> np.ndarray:
@@ -1960,9 +2036,12 @@ def _files_key(tables: Mapping[str, Sequence]) -> str:
     Features aggregated in parallel can differ in the last bits of a sum from one run to the
     next, so the analysis of a workspace is cached by its files rather than by the values.
     """
+    from bsc.schema import KINDS
+
     signature = sorted(
         (kind, str(path), Path(path).stat().st_size, Path(path).stat().st_mtime_ns)
         for kind, paths in tables.items()
+        if kind in KINDS
         for path in paths
     )
     return hashlib.sha256(repr(signature).encode()).hexdigest()

@@ -132,14 +132,17 @@ with st.form("churn_settings"):
         key="churn_horizon",
         help="Churned = left within this many days of the cutoff. Longer windows hold more churners.",
     )
-    latest = (end - pd.Timedelta(days=horizon)).date() if end is not None else None
     cutoff = columns[2].date_input(
         "Cutoff (blank: latest)",
         value=settings["cutoff"],
-        max_value=latest,
         key="churn_cutoff",
-        help="Features use only data before this day; blank takes the latest cutoff the data allows "
-        "(not used for the churn flag).",
+        help="Features use only data before this day. Blank: the latest cutoff, so that the window ends on "
+        + (
+            f"the last day of the data ({end - pd.Timedelta(days=1):%d %b %Y})."
+            if end is not None
+            else "the last day of the data."
+        )
+        + " Not used for the churn flag.",
     )
     model_choice = columns[3].selectbox(
         "Model",
@@ -169,6 +172,7 @@ try:
         model=settings["model"],
         include=overrides["include"],
         exclude=overrides["exclude"],
+        n_jobs=2,
         progress=lambda share, message: bar.progress(min(1.0, share), text=message),
     )
 except InputError as error:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bsc import churn
 from bsc.churn import (
     SMALL_SAMPLE,
     ChurnData,
@@ -462,6 +463,17 @@ class TestModels:
         first = analyse_churn(data)
         assert analyse_churn(churn_data_from_table(signal_table(300))) is first
         assert analyse_churn(data, exclude=["noise"]) is not first
+
+    def test_worker_processes_give_the_same_results(self, monkeypatch):
+        # Large tables are cross-validated in two worker processes; lower the bar to try it on a small one.
+        data = churn_data_from_table(signal_table(300))
+        alone = analyse_churn(data, n_jobs=1, use_cache=False)
+        monkeypatch.setattr(churn, "PARALLEL_ROWS", 0)
+        together = analyse_churn(data, n_jobs=2, use_cache=False)
+        for name in ("logreg", "gbm"):
+            assert together.model.scores_[name] == alone.model.scores_[name]
+        np.testing.assert_allclose(together.out_of_fold, alone.out_of_fold)
+        pd.testing.assert_frame_equal(together.model.importance_, alone.model.importance_)
 
     def test_progress_is_reported(self):
         seen: list[tuple[float, str]] = []

@@ -257,7 +257,7 @@ st.caption(
 with st.expander("Logistic regression coefficients"):
     coefficients = analysis.model.coefficients_.copy()
     coefficients["Term"] = [
-        literal(term) if column == term else f"{analysis.plan.label(column)}{term[len(column) :]}"
+        f"{analysis.plan.label(column)}{term[len(column) :]}"
         for term, column in zip(coefficients["term"], coefficients["column"], strict=True)
     ]
     st.dataframe(

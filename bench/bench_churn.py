@@ -152,7 +152,7 @@ def bench_workspace(customers: int, n_jobs: int | None) -> list[tuple[str, float
             TARGET,
         ),
         (
-            "predicted churn per plan for the next month (new horizon: its own analysis)",
+            "predicted churn per plan for the next month (features again, analysis from the cache)",
             predicted_seconds,
             "",
         ),

@@ -200,7 +200,13 @@ share = analysis.positives / analysis.n
 low, high = analysis.auc_interval
 tiles = st.columns(5)
 spread = {"delta_color": "off", "delta_arrow": "off", "border": True}
-tiles[0].metric("Customers", f"{analysis.n:,}", border=True, help="Customers with a known churn label.")
+tiles[0].metric(
+    "Customers",
+    f"{analysis.n:,}",
+    "active at the cutoff" if data.definition.dated else "with a churn value",
+    help="The customers the models learn from and are tested on.",
+    **spread,
+)
 tiles[1].metric("Churned", f"{analysis.positives:,}", f"{share:.0%} of customers", **spread)
 if analysis.small_sample:
     tiles[2].metric(
@@ -253,6 +259,7 @@ else:
 st.caption(
     "Permutation importance on customers each model had not seen: how much the ROC AUC drops when a column's "
     "values are shuffled between customers. Bars near zero mean the model does without that column."
+    + ("" if analysis.has_signal else " The model found no usable signal, so these bars are noise too.")
 )
 with st.expander("Logistic regression coefficients"):
     coefficients = analysis.model.coefficients_.copy()

@@ -11,10 +11,12 @@ from bsc.kpis import COMPONENTS, KPIS, cohort_retention
 from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, trend_chart
+from ui.churn_forecast import predicted_churn_panel
 from ui.context import page_setup, show_input_error
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, workspace_kpis
+from ui.text import literal
 from ui.tiles import kpi_tile, shift_line
 
 COMPONENT_TITLES = {
@@ -67,7 +69,9 @@ activity = focus[focus["kpi"].isin(["active_customers", "responses"]) & (focus["
 periods = sorted(p for p in (activity if len(activity) else focus)["period"].unique() if p != "all")
 who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by}: {filters.segment}"
 span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
-st.caption(f"{ctx.workspace.name} · {PERIOD_LABELS[filters.period].lower()}ly · {who} · {span}")
+st.caption(
+    f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · {literal(who)} · {span}"
+)
 
 targets = open_book(ctx).targets()
 statuses = evaluate(targets, values, by=filters.by)
@@ -98,6 +102,7 @@ if shifts:
         )
 
 available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
+forecast_slot = None
 for component in COMPONENTS:
     definitions = [k for k in available if k.component == component]
     if not definitions:
@@ -108,6 +113,9 @@ for component in COMPONENTS:
         for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
             with column:
                 kpi_tile(definition, focus[focus["kpi"] == definition.id], status_by_kpi.get(definition.id))
+    if component == "retention" and "churn_rate" in set(values["kpi"]):
+        # Filled at the end of the script, so the model never holds up the rest of the page.
+        forecast_slot = st.empty()
 
 if result.unavailable:
     with st.expander(f"Not available from this workspace ({len(result.unavailable)})"):
@@ -142,7 +150,7 @@ st.altair_chart(
 )
 not_split = dict(result.not_split)
 if filters.by and chosen in not_split:
-    st.caption(f"Not split by {filters.by}: {not_split[chosen]}.")
+    st.caption(f"Not split by {literal(filters.by)}: {literal(not_split[chosen])}.")
 with st.expander(f"How {definition.name} is computed"):
     sources = kpi_sources(definition.requires, ctx.store.list_datasets(ctx.workspace.id))
     st.markdown(f"**Formula:** {definition.formula}")
@@ -213,3 +221,7 @@ with st.expander("Assumptions"), st.form("kpi_params"):
             show_input_error(error)
         else:
             st.rerun()
+
+if forecast_slot is not None:
+    with forecast_slot.container():
+        predicted_churn_panel(fingerprint, tables, filters.by, filters.segment, filters.period, targets)

@@ -1,0 +1,82 @@
+"""The predicted churn of the next period, beside the churn KPI and its target on the Scorecard."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from bsc.churn import predicted_churn_by_segment
+from bsc.errors import InputError
+from bsc.targets import Target
+from ui.text import literal
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _prediction(fingerprint: str, tables: dict, by: str | None, period: str) -> pd.DataFrame:
+    return predicted_churn_by_segment(tables, by=by, period=period)
+
+
+def predicted_churn_panel(
+    fingerprint: str,
+    tables: dict,
+    by: str | None,
+    segment: str | None,
+    period: str,
+    targets: Sequence[Target],
+) -> None:
+    """A short block: the next period's predicted churn for the segment shown, against its target."""
+    with st.container(border=True):
+        try:
+            with st.spinner("Predicting next period's churn…"):
+                prediction = _prediction(fingerprint, tables, by, period)
+        except InputError as error:
+            st.caption(f"Predicted churn: not available — {literal(error)}")
+            return
+        rows = (
+            prediction[prediction["segment"].isna()]
+            if segment is None
+            else prediction[prediction["segment"] == segment]
+        )
+        if rows.empty:
+            st.caption("Predicted churn: no active customers in this segment to score.")
+            return
+        row = rows.iloc[0]
+        signal = bool(prediction.attrs.get("signal", True))
+        auc = prediction.attrs.get("roc_auc", math.nan)
+        target = next(
+            (
+                t
+                for t in targets
+                if t.kpi == "churn_rate" and t.segment == segment and (segment is None or t.segment_by == by)
+            ),
+            None,
+        )
+        line = f"**Predicted churn, {row['period']}:** {row['predicted_churn_rate']:.2f}% of the {row['n']:,} customers not yet churned"
+        if target is not None:
+            goal = target.value_at(row["period"])
+            if not math.isnan(goal):
+                verdict = "at or below" if row["predicted_churn_rate"] <= goal else "above"
+                line += f" — {verdict} the target of {goal:.2f}%"
+        st.markdown(line)
+        if not signal:
+            st.warning(
+                "The churn model found no usable signal in this data: read the prediction as the base rate.",
+                icon=":material/warning:",
+            )
+        caption = f"From the churn lab's model (cross-validated ROC AUC {auc:.2f}): {prediction.attrs.get('definition', '')}"
+        st.caption(literal(caption))
+        if by is not None and segment is None and len(prediction) > 1:
+            split = prediction[prediction["segment"].notna()]
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        by: split["segment"].astype(str),
+                        "Predicted churn (%)": split["predicted_churn_rate"].round(2),
+                        "Active customers": split["n"],
+                    }
+                ),
+                hide_index=True,
+            )

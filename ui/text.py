@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Every character Markdown, Streamlit's colour and icon directives (":red[...]"), its maths ("$...$")
+# or HTML entities ("&lt;") could read as markup; a backslash makes each one a plain character.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
 def literal(text: object) -> str:

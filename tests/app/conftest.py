@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,8 @@ def open_app(page: str | None = None) -> AppTest:
     if page is not None:
         at.switch_page(page).run()
     return at
+
+
+def shown(markdown: str) -> str:
+    """Markdown text as the reader sees it: without the backslashes that keep data text literal."""
+    return re.sub(r"\\(.)", r"\1", markdown)

@@ -707,6 +707,29 @@ class TestCommandLine:
         } in (summary["excluded"])
         assert summary["warnings"]
 
+    def test_json_when_the_model_finds_a_signal(self, tmp_path):
+        # 600 customers whose churn follows their contract: the model finds a signal, and every
+        # figure in the JSON must still be a plain JSON value (no numpy booleans or integers).
+        rng = np.random.default_rng(3)
+        contract = rng.choice(["Month-to-month", "One year", "Two year"], size=600)
+        risk = np.select([contract == "Month-to-month", contract == "One year"], [0.5, 0.15], 0.03)
+        table = pd.DataFrame(
+            {
+                "customerID": [f"C{i:04d}" for i in range(600)],
+                "Contract": contract,
+                "tenure": rng.integers(1, 72, size=600),
+                "Churn": np.where(rng.random(600) < risk, "Yes", "No"),
+            }
+        )
+        path = tmp_path / "contracts.csv"
+        table.to_csv(path, index=False)
+        result = self.run(str(path), "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["signal"] is True
+        assert summary["roc_auc"] > 0.7
+        assert summary["top_features"][0] == "Contract"
+
     def test_text_output(self):
         result = self.run(str(FIXTURES / "telco_customers.csv"), "--target", "Churn")
         assert result.returncode == 0, result.stderr

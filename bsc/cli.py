@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from bsc.errors import InputError
 
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 1
 
 
 def inspect_command(args: argparse.Namespace) -> int:
@@ -326,3 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as error:  # a bug, not bad input: still one line, unless asked for the traceback
+        if os.environ.get("BSC_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(error).__name__}: {error} (set BSC_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG

@@ -164,3 +164,17 @@ class TestSegment:
         result = run_cli("segment", str(FIXTURES / "cdnow_sample.txt"), *args)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import bsc.detect
+    from bsc.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bsc.detect, "detect_mapping", broken)
+    monkeypatch.delenv("BSC_DEBUG", raising=False)
+    assert main(["inspect", str(FIXTURES / "telco_customers.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["error: unexpected RuntimeError: boom (set BSC_DEBUG=1 for details)"]

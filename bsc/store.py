@@ -5,13 +5,25 @@ Layout under the data folder (``BSC_DATA_DIR``, default ``./workspace-data``)::
     bsc.sqlite3                      metadata (or BSC_DATABASE_URL, e.g. PostgreSQL)
     tables/<table_id>.raw.parquet     the table as read from the uploaded file
     tables/<table_id>.parquet         its canonical form (roles applied, typed)
+    tables/<table_id>.<token>.parquet its canonical form after a new mapping was saved
     segmentations/<id>.v<version>.parquet
                                       a saved segmentation: customer_id and its segment
 
-Writes are atomic: files are written to a temporary name and renamed into place, and the
-metadata row is written in a transaction after the files exist, so a crash leaves either
-the old version or the new one, never half of one. Each table carries a ``version`` that
-every update must name, so two sessions cannot silently overwrite each other.
+File names are made by the store alone, from ids it draws itself: nothing a user types or
+uploads (a file name, a workspace name) ever becomes part of a path.
+
+Nothing is lost when a process dies mid-save. Files are written to a temporary name, flushed to
+disk and renamed into place; a file is never overwritten while the metadata still points to it:
+a new version of a canonical table goes to a new file, and the metadata row, written in one
+transaction, then points to it. So a crash at any moment leaves the old version or the new one,
+whole, never a mix. The file of the version before is kept until the next save, so that a
+reader that found it just before the switch can still read it. Each table carries a ``version``
+that every update must name, so two sessions cannot silently overwrite each other: the second
+save is refused with a :class:`ConflictError` saying what changed.
+
+A workspace can be marked read-only (:meth:`Store.set_read_only`). Then every write into it, by
+the store or by any module writing rows that carry its ``workspace_id`` through the store's
+engine (targets, objectives, the audit log...), raises :class:`ReadOnlyError`.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -39,9 +52,14 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    false,
+    inspect,
     select,
+    text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
@@ -57,6 +75,7 @@ workspaces = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("created_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False, default=1),
+    Column("read_only", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 datasets = Table(
@@ -75,6 +94,10 @@ datasets = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False, default=1),
+    # File names under tables/ of the current canonical form and of the one before it (kept
+    # until the next save for readers that found it just before). NULL: <id>.parquet.
+    Column("canonical_file", String(100)),
+    Column("previous_file", String(100)),
 )
 
 
@@ -90,6 +113,13 @@ segmentations = Table(
     Column("version", Integer, nullable=False, default=1),
 )
 
+# Columns added to tables after their first release, added to older databases when a store opens.
+_ADDED_COLUMNS: dict[tuple[str, str], str] = {
+    ("workspaces", "read_only"): "BOOLEAN NOT NULL DEFAULT FALSE",
+    ("datasets", "canonical_file"): "VARCHAR(100)",
+    ("datasets", "previous_file"): "VARCHAR(100)",
+}
+
 # The key of saved segmentations in Store.workspace_tables: not a table kind, a customer attribute.
 ASSIGNMENTS = "assignments"
 _ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
@@ -97,10 +127,16 @@ _ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 
 @dataclass(frozen=True)
 class Workspace:
+    """A company's tables, mappings, segmentations, objectives and targets.
+
+    ``read_only``: nothing in it can be changed until it is turned off (see :meth:`Store.set_read_only`).
+    """
+
     id: str
     name: str
     created_at: datetime
     version: int
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +156,7 @@ class Dataset:
     created_at: datetime
     updated_at: datetime
     version: int
+    canonical_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +178,10 @@ class Segmentation:
 
 class ConflictError(InputError):
     """Somebody else saved a newer version first; the save was refused and nothing changed."""
+
+
+class ReadOnlyError(InputError):
+    """The workspace is read-only; the change was refused and nothing changed."""
 
 
 def _now() -> datetime:
@@ -184,7 +225,10 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "before_execute", _refuse_writes_to_read_only_workspaces)
+        event.listen(self.engine, "handle_error", _explain_integrity_error)
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     # -- workspaces -------------------------------------------------------------------------
 
@@ -219,7 +263,7 @@ class Store:
         existing = self.find_workspace(new_name)
         if existing is not None and existing.id != workspace_id:
             raise InputError(f"A workspace called “{new_name}” already exists; choose another name.")
-        current = self.get_workspace(workspace_id)
+        current = self.writable_workspace(workspace_id)
         with self.engine.begin() as conn:
             conn.execute(
                 workspaces.update()
@@ -228,7 +272,26 @@ class Store:
             )
         return self.get_workspace(workspace_id)
 
+    def set_read_only(self, workspace_id: str, read_only: bool) -> Workspace:
+        """Mark a workspace read-only (for viewers: nothing in it can be changed) or editable again."""
+        current = self.get_workspace(workspace_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                workspaces.update()
+                .where(workspaces.c.id == workspace_id)
+                .values(read_only=bool(read_only), version=current.version + 1)
+            )
+        return self.get_workspace(workspace_id)
+
+    def writable_workspace(self, workspace_id: str) -> Workspace:
+        """The workspace, or :class:`ReadOnlyError` when it is read-only."""
+        workspace = self.get_workspace(workspace_id)
+        if workspace.read_only:
+            raise _read_only_error(workspace.name)
+        return workspace
+
     def delete_workspace(self, workspace_id: str) -> None:
+        self.writable_workspace(workspace_id)
         tables = self.list_datasets(workspace_id)
         saved = self.list_segmentations(workspace_id)
         with self.engine.begin() as conn:
@@ -275,10 +338,11 @@ class Store:
         problems: Sequence[Problem] = (),
     ) -> Dataset:
         """Store a new table: its raw and canonical Parquet files first, then the metadata row."""
-        self.get_workspace(workspace_id)
+        self.writable_workspace(workspace_id)
         dataset_id = _new_id()
+        canonical_file = f"{dataset_id}.parquet"
         write_parquet_atomic(raw, self.raw_path(dataset_id))
-        write_parquet_atomic(canonical, self.canonical_path(dataset_id))
+        write_parquet_atomic(canonical, self._table_path(canonical_file))
         now = _now()
         row = {
             "id": dataset_id,
@@ -294,12 +358,14 @@ class Store:
             "created_at": now,
             "updated_at": now,
             "version": 1,
+            "canonical_file": canonical_file,
         }
         try:
             with self.engine.begin() as conn:
                 conn.execute(datasets.insert().values(**row))
         except Exception:
-            self._remove_files(dataset_id)
+            self.raw_path(dataset_id).unlink(missing_ok=True)
+            self._table_path(canonical_file).unlink(missing_ok=True)
             raise
         return self.get_dataset(dataset_id)
 
@@ -312,37 +378,54 @@ class Store:
         mapping: TableMapping,
         problems: Sequence[Problem] = (),
     ) -> Dataset:
-        """Replace a table's mapping and canonical form, refusing if someone saved in between."""
+        """Replace a table's mapping and canonical form, refusing if someone saved in between.
+
+        The new canonical form goes to a new file; the metadata row then points to it, in one
+        transaction that also checks the version. The file of the version before is kept (a
+        reader may have just found it) and the one before that is removed.
+        """
         current = self.get_dataset(dataset_id)
+        self.writable_workspace(current.workspace_id)
         if current.version != expected_version:
             raise ConflictError(
                 f"“{current.name}” was changed in another session (now version {current.version}); "
                 "your change was not saved. The current mapping is shown."
             )
-        staged = self.canonical_path(dataset_id).with_suffix(f".v{expected_version + 1}.parquet")
-        write_parquet_atomic(canonical, staged)
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                datasets.update()
-                .where(datasets.c.id == dataset_id, datasets.c.version == expected_version)
-                .values(
-                    kind=mapping.kind,
-                    mapping=mapping.to_json(),
-                    problems=_problems_json(problems),
-                    content_hash=frame_hash(canonical),
-                    updated_at=_now(),
-                    version=expected_version + 1,
+        new_file = f"{dataset_id}.{_new_id()}.parquet"
+        write_parquet_atomic(canonical, self._table_path(new_file))
+        try:
+            with self.engine.begin() as conn:
+                outdated = conn.execute(
+                    select(datasets.c.previous_file).where(datasets.c.id == dataset_id)
+                ).scalar()
+                result = conn.execute(
+                    datasets.update()
+                    .where(datasets.c.id == dataset_id, datasets.c.version == expected_version)
+                    .values(
+                        kind=mapping.kind,
+                        mapping=mapping.to_json(),
+                        problems=_problems_json(problems),
+                        content_hash=frame_hash(canonical),
+                        updated_at=_now(),
+                        version=expected_version + 1,
+                        canonical_file=new_file,
+                        previous_file=current.canonical_file,
+                    )
                 )
-            )
-            if result.rowcount != 1:
-                staged.unlink(missing_ok=True)
-                raise ConflictError(
-                    f"“{current.name}” was changed in another session; your change was not saved."
-                )
-            os.replace(staged, self.canonical_path(dataset_id))
+                if result.rowcount != 1:
+                    raise ConflictError(
+                        f"“{current.name}” was changed in another session; your change was not saved."
+                    )
+        except BaseException:
+            self._table_path(new_file).unlink(missing_ok=True)
+            raise
+        if outdated and outdated not in (new_file, current.canonical_file):
+            self._table_path(outdated).unlink(missing_ok=True)
         return self.get_dataset(dataset_id)
 
     def delete_dataset(self, dataset_id: str) -> None:
+        dataset = self.get_dataset(dataset_id)
+        self.writable_workspace(dataset.workspace_id)
         with self.engine.begin() as conn:
             conn.execute(datasets.delete().where(datasets.c.id == dataset_id))
         self._remove_files(dataset_id)
@@ -354,16 +437,22 @@ class Store:
         return pd.read_parquet(self.canonical_path(dataset_id))
 
     def raw_path(self, dataset_id: str) -> Path:
-        return self.data_dir / "tables" / f"{dataset_id}.raw.parquet"
+        return self._table_path(f"{dataset_id}.raw.parquet")
 
-    def canonical_path(self, dataset_id: str) -> Path:
-        return self.data_dir / "tables" / f"{dataset_id}.parquet"
+    def canonical_path(self, dataset: Dataset | str) -> Path:
+        """The file of a table's current canonical form (a new file after each new mapping)."""
+        if isinstance(dataset, str):
+            dataset = self.get_dataset(dataset)
+        return self._table_path(dataset.canonical_file)
+
+    def _table_path(self, file_name: str) -> Path:
+        return self.data_dir / "tables" / file_name
 
     def workspace_tables(self, workspace_id: str) -> dict[str, list[Path]]:
         """Canonical Parquet files of a workspace by table kind, for the KPI engine."""
         tables: dict[str, list[Path]] = {}
         for dataset in self.list_datasets(workspace_id):
-            tables.setdefault(dataset.kind, []).append(self.canonical_path(dataset.id))
+            tables.setdefault(dataset.kind, []).append(self.canonical_path(dataset))
         # Saved segmentations: (customer_id, attribute) files, joined onto customers by the KPIs.
         for segmentation in self.list_segmentations(workspace_id):
             tables.setdefault(ASSIGNMENTS, []).append(self.segmentation_path(segmentation))
@@ -432,7 +521,7 @@ class Store:
             For an empty name, an attribute name that is taken or malformed, no customers,
             a customer listed twice or a customer without a segment.
         """
-        self.get_workspace(workspace_id)
+        self.writable_workspace(workspace_id)
         name = _clean_name(name)
         self._check_attribute(workspace_id, attribute)
         frame = _assignments(segments, attribute)
@@ -466,8 +555,14 @@ class Store:
     def rename_segmentation(
         self, segmentation_id: str, *, expected_version: int, name: str, attribute: str
     ) -> Segmentation:
-        """Give a segmentation a new name and attribute column, refused if someone changed it since."""
+        """Give a segmentation a new name and attribute column, refused if someone changed it since.
+
+        The version is checked and the row updated first, which takes the database's write lock,
+        then the new version's file is written and the change committed: two renames never write
+        the same file, and a crash before the commit leaves the old version in force.
+        """
         current = self.get_segmentation(segmentation_id)
+        self.writable_workspace(current.workspace_id)
         if current.version != expected_version:
             raise ConflictError(
                 f"“{current.name}” was changed in another session; your change was not saved."
@@ -481,7 +576,6 @@ class Store:
         renamed = Segmentation(
             **{**current.__dict__, "name": name, "attribute": attribute, "version": expected_version + 1}
         )
-        write_parquet_atomic(frame, self.segmentation_path(renamed))
         with self.engine.begin() as conn:
             result = conn.execute(
                 segmentations.update()
@@ -489,22 +583,29 @@ class Store:
                 .values(name=name, attribute=attribute, version=expected_version + 1)
             )
             if result.rowcount != 1:
-                self.segmentation_path(renamed).unlink(missing_ok=True)
                 raise ConflictError(
                     f"“{current.name}” was changed in another session; your change was not saved."
                 )
-        self.segmentation_path(current).unlink(missing_ok=True)
+            write_parquet_atomic(frame, self.segmentation_path(renamed))
+        # The file of the version before stays for readers that just found it; older ones go.
+        for version in range(1, current.version):
+            self._segmentation_file(segmentation_id, version).unlink(missing_ok=True)
         return self.get_segmentation(segmentation_id)
 
     def delete_segmentation(self, segmentation_id: str) -> None:
         current = self.get_segmentation(segmentation_id)
+        self.writable_workspace(current.workspace_id)
         with self.engine.begin() as conn:
             conn.execute(segmentations.delete().where(segmentations.c.id == segmentation_id))
-        self.segmentation_path(current).unlink(missing_ok=True)
+        for version in range(1, current.version + 1):
+            self._segmentation_file(segmentation_id, version).unlink(missing_ok=True)
 
     def segmentation_path(self, segmentation: Segmentation) -> Path:
         """The assignments file of one version (a new file per version, so caches see the change)."""
-        return self.data_dir / "segmentations" / f"{segmentation.id}.v{segmentation.version}.parquet"
+        return self._segmentation_file(segmentation.id, segmentation.version)
+
+    def _segmentation_file(self, segmentation_id: str, version: int) -> Path:
+        return self.data_dir / "segmentations" / f"{segmentation_id}.v{version}.parquet"
 
     def _check_attribute(self, workspace_id: str, attribute: str) -> None:
         if not _ATTRIBUTE_NAME.match(attribute or ""):
@@ -517,15 +618,83 @@ class Store:
                 f"The segmentation “{taken[attribute]}” already uses the name {attribute}; choose another."
             )
         for dataset in self.list_datasets(workspace_id):
-            path = self.canonical_path(dataset.id)
+            path = self.canonical_path(dataset)
             if path.is_file() and attribute in pq.read_schema(path).names:
                 raise InputError(
                     f"{attribute} is already a column of the table “{dataset.name}”; choose another name."
                 )
 
     def _remove_files(self, dataset_id: str) -> None:
-        for path in (self.raw_path(dataset_id), self.canonical_path(dataset_id)):
+        """Every file of a deleted table: raw, canonical, and canonical forms of earlier versions."""
+        for path in (self.data_dir / "tables").glob(f"{dataset_id}.*"):
             path.unlink(missing_ok=True)
+
+
+def _read_only_error(workspace_name: str) -> ReadOnlyError:
+    return ReadOnlyError(
+        f"The workspace “{workspace_name}” is read-only, so nothing was changed. "
+        "It can be made editable again on the Workspaces page."
+    )
+
+
+def _refuse_writes_to_read_only_workspaces(conn: Connection, clause, multiparams, params, _options) -> None:
+    """Refuse, before it runs, any insert, update or delete of rows of a read-only workspace.
+
+    Listens to every statement of the store's engine, so that it covers every module that
+    writes rows carrying a ``workspace_id`` (datasets, segmentations, targets, objectives,
+    initiatives, the audit log), not only the store's own methods.
+    """
+    if not isinstance(clause, Insert | Update | Delete) or "workspace_id" not in clause.table.c:
+        return
+    if isinstance(clause, Insert):
+        rows = [*multiparams, params, clause.compile().params]
+        touched = {row.get("workspace_id") for row in rows if isinstance(row, dict)}
+    else:
+        where = clause.whereclause if clause.whereclause is not None else True
+        touched = set(conn.execute(select(clause.table.c.workspace_id).where(where)).scalars())
+    touched.discard(None)
+    if not touched:
+        return
+    locked = conn.execute(
+        select(workspaces.c.name).where(workspaces.c.id.in_(touched), workspaces.c.read_only.is_(True))
+    ).scalar()
+    if locked is not None:
+        raise _read_only_error(locked)
+
+
+def _explain_integrity_error(context) -> InputError | None:
+    """A save the database refused because another session got there first, as a message.
+
+    Two sessions creating the same thing at the same moment (a workspace name, the target of a
+    KPI and segment) both pass the check for an existing one; the database's unique constraint
+    then refuses the second. A row referring to something deleted meanwhile breaks a foreign key.
+    Works for any module writing through the store's engine.
+    """
+    if not isinstance(context.sqlalchemy_exception, IntegrityError):
+        return None
+    reason = str(context.original_exception).lower()
+    if "unique" in reason or "duplicate key" in reason:
+        return ConflictError(
+            "Someone saved the same thing in another session at the same moment; yours was not saved. "
+            "Their version is shown once the page reloads."
+        )
+    if "foreign key" in reason:
+        return InputError("What this change belongs to was deleted in another session; nothing was saved.")
+    return None
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a database made by an earlier release up to date (see ``_ADDED_COLUMNS``)."""
+    for (table, column), ddl in _ADDED_COLUMNS.items():
+        if column in {c["name"] for c in inspect(engine).get_columns(table)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        except DBAPIError:
+            # Another process may have added it at the same moment.
+            if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                raise
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -538,6 +707,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _dataset(row) -> Dataset:
     values = dict(row)
+    values.pop("previous_file", None)
+    values["canonical_file"] = values.get("canonical_file") or f"{values['id']}.parquet"
     values["mapping"] = TableMapping.from_json(values["mapping"])
     values["problems"] = tuple(
         Problem(**{**item, "examples": tuple(item["examples"])}) for item in json.loads(values["problems"])

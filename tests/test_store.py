@@ -7,7 +7,7 @@ import pytest
 
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
-from bsc.store import ConflictError, Store, frame_hash, write_parquet_atomic
+from bsc.store import ConflictError, ReadOnlyError, Store, frame_hash, write_parquet_atomic
 
 RAW = pd.DataFrame(
     {"Customer ID": ["001", "002"], "Order Date": ["20240101", "20240102"], "Amt": ["1.5", "2"]}
@@ -67,7 +67,7 @@ class TestWorkspaces:
         doomed, kept = store.create_workspace("Doomed"), store.create_workspace("Kept")
         gone, stays = _save(store, doomed.id), _save(store, kept.id)
         store.delete_workspace(doomed.id)
-        assert not store.canonical_path(gone.id).exists()
+        assert not store.canonical_path(gone).exists()
         assert store.list_datasets(kept.id) == [stays]
         assert store.canonical_path(stays.id).exists()
 
@@ -179,10 +179,15 @@ class TestSegmentations:
             saved.id, expected_version=1, name="Value tiers", attribute="value_tiers"
         )
         assert (renamed.name, renamed.attribute, renamed.version) == ("Value tiers", "value_tiers", 2)
-        assert not store.segmentation_path(saved).exists()
         assert list(store.load_assignments(saved.id).columns) == ["customer_id", "value_tiers"]
+        # The version before stays readable for a reader that just found it; the one before goes.
+        assert store.segmentation_path(saved).exists()
+        again = store.rename_segmentation(saved.id, expected_version=2, name="Tiers", attribute="tiers")
+        assert not store.segmentation_path(saved).exists()
+        assert store.segmentation_path(renamed).exists() and store.segmentation_path(again).exists()
         with pytest.raises(ConflictError):
             store.rename_segmentation(saved.id, expected_version=1, name="Again", attribute="again")
+        assert store.get_segmentation(saved.id).version == 3
 
     def test_delete(self, tmp_path):
         store = Store(tmp_path)
@@ -225,3 +230,141 @@ class TestSegmentations:
                 segments=self._segments() if segments is None else segments,
             )
         assert len(store.list_segmentations(ws.id)) == 1
+
+
+class TestVersionedTableFiles:
+    def test_a_new_mapping_goes_to_a_new_file_and_the_one_before_is_kept_until_the_next(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        first = _save(store, ws.id)
+        second = store.update_mapping(
+            first.id, expected_version=1, canonical=CANONICAL.head(1), mapping=MAPPING
+        )
+        assert store.canonical_path(second) != store.canonical_path(first)
+        assert store.canonical_path(first).exists(), "a reader that just found it can still read it"
+        third = store.update_mapping(first.id, expected_version=2, canonical=CANONICAL, mapping=MAPPING)
+        assert not store.canonical_path(first).exists()
+        assert store.canonical_path(second).exists() and store.canonical_path(third).exists()
+        pd.testing.assert_frame_equal(store.load_canonical(first.id), CANONICAL, check_dtype=False)
+        store.delete_dataset(first.id)
+        assert list((tmp_path / "tables").iterdir()) == []
+
+    def test_a_refused_mapping_leaves_no_file(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        dataset = _save(store, ws.id)
+        store.update_mapping(dataset.id, expected_version=1, canonical=CANONICAL, mapping=MAPPING)
+        files = sorted(p.name for p in (tmp_path / "tables").iterdir())
+        with pytest.raises(ConflictError):
+            store.update_mapping(dataset.id, expected_version=1, canonical=CANONICAL.head(1), mapping=MAPPING)
+        assert sorted(p.name for p in (tmp_path / "tables").iterdir()) == files
+
+
+def _older_database(folder) -> str:
+    """A data folder as an earlier release left it: no read-only flag, one canonical file per table."""
+    store = Store(folder)
+    ws = store.create_workspace("Acme")
+    dataset = _save(store, ws.id)
+    with store.engine.begin() as conn:
+        for table, column in [
+            ("workspaces", "read_only"),
+            ("datasets", "canonical_file"),
+            ("datasets", "previous_file"),
+        ]:
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    store.engine.dispose()
+    return dataset.id
+
+
+class TestOlderDatabases:
+    def test_missing_columns_are_added_and_tables_kept(self, tmp_path):
+        dataset_id = _older_database(tmp_path)
+        store = Store(tmp_path)
+        [ws] = store.list_workspaces()
+        assert ws.read_only is False
+        dataset = store.get_dataset(dataset_id)
+        assert store.canonical_path(dataset) == tmp_path / "tables" / f"{dataset_id}.parquet"
+        pd.testing.assert_frame_equal(store.load_canonical(dataset_id), CANONICAL, check_dtype=False)
+        updated = store.update_mapping(
+            dataset_id, expected_version=1, canonical=CANONICAL.head(1), mapping=MAPPING
+        )
+        assert len(store.load_canonical(updated.id)) == 1
+        assert store.set_read_only(ws.id, True).read_only
+
+    def test_two_stores_opening_an_older_database_at_once(self, tmp_path):
+        from concurrent.futures import ThreadPoolExecutor
+
+        _older_database(tmp_path)
+        with ThreadPoolExecutor(4) as pool:
+            stores = list(pool.map(lambda _: Store(tmp_path), range(4)))
+        assert {len(s.list_workspaces()) for s in stores} == {1}
+
+
+class TestReadOnlyWorkspaces:
+    @pytest.fixture
+    def store(self, tmp_path) -> Store:
+        return Store(tmp_path)
+
+    def test_every_store_write_is_refused_and_nothing_changes(self, store, tmp_path):
+        ws = store.create_workspace("Acme")
+        dataset = _save(store, ws.id)
+        segments = pd.Series(["a", "b"], index=["001", "002"])
+        saved = store.save_segmentation(ws.id, name="Tiers", attribute="tiers", segments=segments)
+        locked = store.set_read_only(ws.id, True)
+        assert locked.read_only and locked.version == ws.version + 1
+        files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
+        writes = {
+            "save a table": lambda: _save(store, ws.id, "more.csv"),
+            "remap a table": lambda: store.update_mapping(
+                dataset.id, expected_version=1, canonical=CANONICAL.head(1), mapping=MAPPING
+            ),
+            "delete a table": lambda: store.delete_dataset(dataset.id),
+            "save segments": lambda: store.save_segmentation(
+                ws.id, name="More", attribute="more", segments=segments
+            ),
+            "rename segments": lambda: store.rename_segmentation(
+                saved.id, expected_version=1, name="T", attribute="t"
+            ),
+            "delete segments": lambda: store.delete_segmentation(saved.id),
+            "rename the workspace": lambda: store.rename_workspace(ws.id, "Other"),
+            "delete the workspace": lambda: store.delete_workspace(ws.id),
+        }
+        for what, write in writes.items():
+            with pytest.raises(ReadOnlyError, match="“Acme” is read-only, so nothing was changed"):
+                write()
+            assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet")) == files, what
+        assert store.list_datasets(ws.id) == [dataset]
+        assert store.list_segmentations(ws.id) == [saved]
+        assert store.get_workspace(ws.id).name == "Acme"
+
+    def test_other_workspaces_stay_editable_and_the_flag_can_be_turned_off(self, store):
+        locked, open_ = store.create_workspace("Acme"), store.create_workspace("Beta")
+        store.set_read_only(locked.id, True)
+        _save(store, open_.id)
+        assert len(store.list_datasets(open_.id)) == 1
+        store.set_read_only(locked.id, False)
+        _save(store, locked.id)
+        assert len(store.list_datasets(locked.id)) == 1
+
+    def test_writes_by_other_modules_are_refused_too(self, store):
+        # Targets, objectives and the audit log are written by bsc.targets through the store's engine.
+        from bsc.targets import Objective, Target
+        from tests.store_writers import book
+
+        ws = store.create_workspace("Acme")
+        targets = book(store, ws.id)
+        target = targets.set_target(Target("nps", 30.0, "2099-12"), author="Ana")
+        store.set_read_only(ws.id, True)
+        with pytest.raises(ReadOnlyError):
+            targets.update_target(target.id, {"goal": 40.0}, author="Ana", expected_version=1)
+        with pytest.raises(ReadOnlyError):
+            targets.set_target(
+                Target("nps", 20.0, "2099-06", segment_by=None), author="Ana", expected_version=1
+            )
+        with pytest.raises(ReadOnlyError):
+            targets.add_objective(Objective("Delight", kpis=("nps",)), author="Ana")
+        with pytest.raises(ReadOnlyError):
+            targets.delete_target(target.id, author="Ana", expected_version=1)
+        assert targets.get_target(target.id).goal == 30.0
+        assert targets.objectives() == []
+        assert len(targets.audit_log(limit=None)) == 1

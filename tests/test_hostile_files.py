@@ -4,6 +4,7 @@ unpickled or evaluated; memory stays bounded whatever a file would unpack to."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import math
@@ -194,6 +195,39 @@ class TestNothingInAFileRuns:
             main(["inspect", str(path)])
         capsys.readouterr()
         assert not (generated / UNPICKLED_MARKER).exists()
+
+    def test_no_code_unpickles_or_evaluates(self):
+        # Every import and call in the app and the package, read from the source: none that could
+        # run data as code (pickle and its kin, eval and exec, pandas' eval and read_pickle).
+        # joblib is allowed for its Parallel (which pickles the app's own objects between workers),
+        # not for joblib.load.
+        modules = {"pickle", "cPickle", "marshal", "shelve", "dill", "cloudpickle", "yaml"}
+        builtins = {"eval", "exec", "compile", "__import__"}
+        methods = {"eval", "query", "read_pickle", "literal_eval"}
+        found = []
+        for path in [
+            ROOT / "app.py",
+            *ROOT.glob("bsc/*.py"),
+            *ROOT.glob("ui/*.py"),
+            *ROOT.glob("pages/*.py"),
+        ]:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
+                    found += [f"{path.name}: import {n}" for n in names if n.split(".")[0] in modules]
+                    if getattr(node, "module", None) == "joblib" and "load" in names:
+                        found.append(f"{path.name}: from joblib import load")
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in builtins
+                ):
+                    found.append(f"{path.name}:{node.lineno}: {node.func.id}()")
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    pickled = any(k.arg == "allow_pickle" for k in node.keywords)
+                    if node.func.attr in methods or pickled or ast.unparse(node.func) == "joblib.load":
+                        found.append(f"{path.name}:{node.lineno}: .{node.func.attr}()")
+        assert found == []
 
     def test_formula_cells_stay_text(self, generated: Path):
         # formula_injection.csv as written, the CSV quoting undone by hand.

@@ -121,3 +121,21 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+@dataclass
+class Sessions:
+    """Two people on one server: separate browser contexts (cookies, storage, tabs)."""
+
+    first: Page
+    second: Page
+
+
+@pytest.fixture
+def two_sessions(browser: Browser) -> Iterator[Sessions]:
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in range(2)]
+    try:
+        yield Sessions(*(context.new_page() for context in contexts))
+    finally:
+        for context in contexts:
+            context.close()

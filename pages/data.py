@@ -62,13 +62,13 @@ def _upload_section() -> None:
 def _upload_table(content_hash: str, index: int, table: RawTable, detected: TableMapping) -> None:
     key = f"new_{content_hash[:12]}_{index}"
     with st.container(border=True):
-        st.subheader(f"{table.name} · {len(table.frame):,} rows", anchor=False)
+        st.subheader(f"{literal(table.name)} · {len(table.frame):,} rows", anchor=False)
         mapping = mapping_editor(table.frame, detected, key)
         problems = list(table.problems)
         try:
             prepared = _check(content_hash, table.name, mapping.to_json(), table.frame)
         except InputError as error:
-            st.warning(str(error), icon=":material/warning:")
+            st.warning(literal(error), icon=":material/warning:")
             prepared = None
         else:
             problems += prepared.problems
@@ -82,7 +82,7 @@ def _upload_table(content_hash: str, index: int, table: RawTable, detected: Tabl
             except InputError as error:
                 show_input_error(error)
             else:
-                st.toast(f"Saved {saved.name} ({saved.rows:,} rows) as {KIND_LABELS[saved.kind]}.")
+                st.toast(f"Saved {literal(saved.name)} ({saved.rows:,} rows) as {KIND_LABELS[saved.kind]}.")
                 st.session_state["saved_uploads"] = {*st.session_state.get("saved_uploads", ()), key}
         if key in st.session_state.get("saved_uploads", ()):
             st.success("Saved in this workspace.", icon=":material/check_circle:")

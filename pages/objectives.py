@@ -82,7 +82,8 @@ if not author:
 
 messages = st.session_state.pop(MESSAGE, [])
 for kind, text in messages:
-    {"success": st.success, "conflict": st.error, "error": st.error}[kind](text)
+    # Messages carry names typed by users (objectives, segments, authors): shown as typed.
+    {"success": st.success, "conflict": st.error, "error": st.error}[kind](literal(text))
 just_refused = any(kind == "conflict" for kind, _ in messages)
 
 

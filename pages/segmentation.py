@@ -91,7 +91,7 @@ end = (
     f"data up to {features.data_end - pd.Timedelta(days=1):%Y-%m-%d}" if features.data_end is not None else ""
 )
 st.caption(
-    f"{ctx.workspace.name} · {len(frame):,} customers · {len(frame.columns)} features · {end}. "
+    f"{literal(ctx.workspace.name)} · {len(frame):,} customers · {len(frame.columns)} features · {end}. "
     "Group customers into segments, check that they make sense, name them and save them: "
     "the Scorecard can then be split by them."
 )

@@ -44,7 +44,10 @@ with create, st.form("create_workspace", clear_on_submit=True):
 
 with rename, st.form("rename_workspace"):
     st.subheader("Rename")
-    renamed = st.text_input("New name for the current workspace", value=ctx.workspace.name, key="rename_to")
+    # One input per workspace: after a switch it shows the name of the workspace now current.
+    renamed = st.text_input(
+        "New name for the current workspace", value=ctx.workspace.name, key=f"rename_to_{ctx.workspace.id}"
+    )
     if st.form_submit_button("Rename"):
         try:
             store.rename_workspace(ctx.workspace.id, renamed)

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from bsc.errors import InputError
-from ui.context import show_input_error
+from ui.text import literal
 
 
 @dataclass
@@ -70,10 +70,11 @@ def versioned_editor(
 
 def show_outcome(outcome: EditorOutcome | None) -> None:
     """What the last edits did: a success line per saved edit, an error per refused one."""
+    # Messages name what was edited (objectives, segments, people): shown as typed.
     for message in (outcome or EditorOutcome()).saved:
-        st.success(message, icon=":material/check_circle:")
+        st.success(literal(message), icon=":material/check_circle:")
     for message in (outcome or EditorOutcome()).refused:
-        show_input_error(InputError(message))
+        st.error(literal(message), icon=":material/error:")
 
 
 def _apply_pending(name: str, apply: ApplyEdit) -> EditorOutcome:

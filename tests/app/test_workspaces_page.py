@@ -32,7 +32,8 @@ def test_duplicate_name_is_refused_with_a_message(data_dir: Path):
 
 def test_rename_keeps_the_tables(data_dir: Path):
     at = open_app(PAGE)
-    at.text_input(key="rename_to").input("Workshop copy")
+    [workspace] = Store(data_dir).list_workspaces()
+    at.text_input(key=f"rename_to_{workspace.id}").input("Workshop copy")
     at.button[1].click().run()
     store = Store(data_dir)
     [workspace] = store.list_workspaces()

@@ -1,13 +1,16 @@
-"""The set-up every page runs first: the store, the current workspace and the sidebar.
+"""The set-up every page runs first: sign-in, the store, the current workspace and the sidebar.
 
 Pages must work when opened first (a deep link straight after a server restart runs a page
 without ``app.py``), so each page starts with :func:`page_setup` rather than relying on the
-entry point.
+entry point. That is also what makes sign-in cover every page: where an OpenID Connect provider
+is configured in ``.streamlit/secrets.toml`` (``[auth]``), no page draws anything but the sign-in
+screen until the visitor has signed in.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
@@ -15,6 +18,7 @@ import streamlit as st
 from bsc.errors import InputError
 from bsc.store import DEFAULT_DATA_DIR, Store, Workspace
 from bsc.workspace import ensure_demo_workspace
+from ui.text import literal
 
 # Non-widget session keys: they survive page switches, unlike widget keys.
 CURRENT_WORKSPACE = "current_workspace_id"
@@ -24,6 +28,12 @@ CURRENT_WORKSPACE = "current_workspace_id"
 class PageContext:
     store: Store
     workspace: Workspace
+
+    @property
+    def read_only(self) -> bool:
+        """True when the workspace is read-only: pages disable their editing widgets (the store
+        refuses every write to it anyway)."""
+        return self.workspace.read_only
 
 
 def get_store() -> Store:
@@ -40,13 +50,67 @@ def _store_for(data_dir: str, database_url: str | None) -> Store:
 
 
 def page_setup(title: str) -> PageContext:
-    """Draw the page title and the sidebar workspace picker; return the store and current workspace."""
+    """Require sign-in where it is configured, draw the page title and the sidebar workspace
+    picker; return the store and current workspace."""
     st.set_page_config(page_title=f"{title} · Customer Scorecard", layout="wide")
+    _require_sign_in()
     store = get_store()
     workspace = _current_workspace(store)
     _workspace_picker(store, workspace)
     st.title(title)
     return PageContext(store=store, workspace=workspace)
+
+
+def sign_in_providers() -> list[str] | None:
+    """The sign-in providers configured in ``.streamlit/secrets.toml``; None when sign-in is off.
+
+    ``[auth]`` with its own ``client_id`` is one provider, signed in with ``st.login()`` (listed
+    as ``""``); sections such as ``[auth.google]`` are named providers (``st.login("google")``).
+    """
+    try:
+        auth = st.secrets.get("auth")
+    except (FileNotFoundError, KeyError):
+        return None
+    if not isinstance(auth, Mapping):
+        return None
+    providers = [
+        name for name, section in auth.items() if isinstance(section, Mapping) and "client_id" in section
+    ]
+    if "client_id" in auth:
+        providers.insert(0, "")
+    return providers or None
+
+
+def signed_in_user() -> str | None:
+    """The name (or e-mail) of the signed-in user; None when nobody is signed in."""
+    user = st.user
+    if not user.get("is_logged_in"):
+        return None
+    return str(user.get("name") or user.get("email") or "signed in")
+
+
+def _require_sign_in() -> None:
+    providers = sign_in_providers()
+    if providers is None:
+        return
+    user = signed_in_user()
+    if user is not None:
+        with st.sidebar:
+            st.caption(f"Signed in as {literal(user)}")
+            st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+        return
+    st.title("Customer Scorecard")
+    st.write("This server keeps its workspaces for signed-in people only. Sign in to open them.")
+    for provider in providers:
+        st.button(
+            f"Sign in with {provider.capitalize()}" if provider else "Sign in",
+            on_click=st.login,
+            args=(provider,) if provider else (),
+            type="primary",
+            key=f"sign_in_{provider or 'default'}",
+            icon=":material/login:",
+        )
+    st.stop()
 
 
 def set_current_workspace(workspace_id: str) -> None:
@@ -82,6 +146,11 @@ def _workspace_picker(store: Store, current: Workspace) -> None:
             on_change=_picked_workspace,
             help="Everything you upload or set is kept in the workspace; everyone on this server can open it.",
         )
+        if current.read_only:
+            st.info(
+                "This workspace is read-only: it can be viewed, not changed.",
+                icon=":material/lock:",
+            )
 
 
 def _picked_workspace() -> None:

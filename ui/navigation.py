@@ -20,4 +20,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/churn.py", "Churn lab", ":material/person_remove:"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:"),
     PageSpec("pages/workspaces.py", "Workspaces", ":material/folder_open:"),
+    PageSpec("pages/about.py", "About", ":material/info:"),
 )

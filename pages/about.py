@@ -1,0 +1,71 @@
+"""About: what the product is, its version, where the data is kept, whether sign-in is on, and what it promises."""
+
+import streamlit as st
+
+from bsc import __version__
+from bsc.ingest import MAX_CELLS, MAX_COLUMNS, MAX_EXPANDED_BYTES, MAX_UPLOAD_BYTES, MB
+from ui.context import page_setup, sign_in_providers, signed_in_user
+from ui.text import literal
+
+ctx = page_setup("About")
+
+st.write(
+    "**Customer Scorecard** takes a company's own customer data (customer lists, orders, surveys, "
+    "support tickets, marketing figures) to the customer perspective of the Balanced Scorecard: "
+    "satisfaction, retention, acquisition, loyalty and service, measured from raw data and steered "
+    "with objectives and targets. It is open source."
+)
+
+version, sign_in, workspace = st.columns(3)
+version.metric("Version", __version__)
+providers = sign_in_providers()
+sign_in.metric("Sign-in", "On" if providers else "Off")
+workspace.metric("This workspace", "Read-only" if ctx.read_only else "Editable")
+
+st.subheader("Who can open it", anchor=False)
+if providers:
+    names = ", ".join(p.capitalize() for p in providers if p) or "the configured provider"
+    user = signed_in_user()
+    st.success(
+        f"Sign-in is on: every page asks for a sign-in with {literal(names)} first, and changes to "
+        f"objectives and targets are logged under the signed-in name"
+        + (f" (you: {literal(user)})." if user else "."),
+        icon=":material/lock:",
+    )
+else:
+    st.warning(
+        "Sign-in is off: anyone who can reach this server can open and change every workspace. "
+        "To require sign-in, configure an OpenID Connect provider in `.streamlit/secrets.toml` "
+        "(an `[auth]` section; see the README). A workspace can also be made read-only on the "
+        "Workspaces page.",
+        icon=":material/lock_open:",
+    )
+
+st.subheader("Where the data is kept", anchor=False)
+st.write(
+    "Uploaded tables (as Parquet files) and everything set in a workspace live in this folder on the server:"
+)
+st.code(str(ctx.store.data_dir), language=None)
+st.write("Their metadata (workspaces, mappings, objectives, targets and the audit log) is in this database:")
+st.code(ctx.store.engine.url.render_as_string(hide_password=True), language=None)
+st.caption("Nothing is sent anywhere else: the app computes everything on this server.")
+
+st.subheader("What it promises", anchor=False)
+st.markdown(
+    f"""
+- **Hostile files are refused before they are read whole.** Uploads are limited to
+  {MAX_UPLOAD_BYTES // MB} MB; a workbook or Parquet file that would unpack past
+  {MAX_EXPANDED_BYTES // MB} MB, a table wider than {MAX_COLUMNS:,} columns or larger than
+  {MAX_CELLS // 1_000_000} million cells is refused with a message, and so is a file that is not
+  what its name says.
+- **Nothing in a file is run.** Formulas are not evaluated (the values Excel saved are used), no
+  file is ever unpickled, and text from data (names, segments, column names) is shown as typed,
+  never as markup. Exports neutralise cells that a spreadsheet would read as formulas.
+- **Nothing is lost.** Every save is atomic and version-checked: a crash in the middle of a save
+  leaves the previous version whole, and two people saving the same thing never overwrite each
+  other silently; the second is told what changed.
+- **Nothing leaks between people.** An upload is private to its browser tab until it is saved,
+  each workspace's tables stay in that workspace, and file names never become paths on the server.
+"""
+)
+st.caption("Each promise is checked by the project's automated tests; the README says which.")

@@ -289,6 +289,11 @@ def _workspaces(page: Page) -> None:
     wait_for_app(page)
 
 
+def _about(page: Page) -> None:
+    assert_no_maths(page)
+    expect(page.get_by_role("heading", name="What it promises")).to_be_visible()
+
+
 def _churn(page: Page) -> None:
     expect(page.get_by_role("heading", name="Customers to call")).to_be_visible()
 
@@ -301,6 +306,7 @@ SHOWN_LITERALLY = {
     "pages/churn.py": _churn,
     "pages/data.py": _data,
     "pages/workspaces.py": _workspaces,
+    "pages/about.py": _about,
 }
 
 

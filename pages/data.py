@@ -38,13 +38,20 @@ def _upload_section() -> None:
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
         f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // 2**20} MB."
     )
+    if ctx.read_only:
+        st.info(
+            "This workspace is read-only, so no file can be added to it. "
+            "It can be made editable again on the Workspaces page.",
+            icon=":material/lock:",
+        )
     upload = st.file_uploader(
         "Upload a file",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
         key="upload",
         label_visibility="collapsed",
+        disabled=ctx.read_only,
     )
-    if upload is None:
+    if upload is None or ctx.read_only:
         return
     data = upload.getvalue()
     content_hash = hashlib.sha256(data).hexdigest()
@@ -127,16 +134,17 @@ def _stored_table(dataset: Dataset) -> None:
     )
     with mapping_tab:
         key = f"stored_{dataset.id}_v{dataset.version}"
-        mapping = mapping_editor(raw, dataset.mapping, key)
+        mapping = mapping_editor(raw, dataset.mapping, key, disabled=ctx.read_only)
         save, delete = st.columns([1, 1])
-        if save.button("Save mapping", key=f"{key}_save", disabled=mapping == dataset.mapping):
+        unchanged = mapping == dataset.mapping
+        if save.button("Save mapping", key=f"{key}_save", disabled=unchanged or ctx.read_only):
             try:
                 remap_dataset(store, dataset, mapping)
             except InputError as error:
                 show_input_error(error)
             else:
                 st.rerun()
-        if delete.button("Delete this table…", key=f"{key}_delete"):
+        if delete.button("Delete this table…", key=f"{key}_delete", disabled=ctx.read_only):
             _confirm_delete(dataset)
     with problems_tab:
         show_problems(dataset.problems)

@@ -1,4 +1,4 @@
-"""Workspaces: create, rename, switch and delete."""
+"""Workspaces: create, rename, switch, mark read-only and delete."""
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +23,7 @@ for workspace in store.list_workspaces():
             "Tables": len(tables),
             "Rows": sum(t.rows for t in tables),
             "Created": workspace.created_at.strftime("%Y-%m-%d %H:%M"),
+            "Read-only": "Yes" if workspace.read_only else "",
             "Current": "●" if workspace.id == ctx.workspace.id else "",
         }
     )
@@ -46,9 +47,12 @@ with rename, st.form("rename_workspace"):
     st.subheader("Rename")
     # One input per workspace: after a switch it shows the name of the workspace now current.
     renamed = st.text_input(
-        "New name for the current workspace", value=ctx.workspace.name, key=f"rename_to_{ctx.workspace.id}"
+        "New name for the current workspace",
+        value=ctx.workspace.name,
+        key=f"rename_to_{ctx.workspace.id}",
+        disabled=ctx.read_only,
     )
-    if st.form_submit_button("Rename"):
+    if st.form_submit_button("Rename", disabled=ctx.read_only):
         try:
             store.rename_workspace(ctx.workspace.id, renamed)
         except InputError as error:
@@ -89,8 +93,28 @@ def _confirm_delete(workspace_id: str, name: str) -> None:
 with delete:
     st.subheader("Delete")
     st.write("Deleting asks for confirmation.")
-    if st.button("Delete the current workspace…", key="delete_workspace"):
+    if st.button("Delete the current workspace…", key="delete_workspace", disabled=ctx.read_only):
         st.session_state[DELETING] = ctx.workspace.id
 
 if st.session_state.get(DELETING) == ctx.workspace.id:
     _confirm_delete(ctx.workspace.id, ctx.workspace.name)
+
+
+def _toggle_read_only() -> None:
+    try:
+        store.set_read_only(ctx.workspace.id, st.session_state[READ_ONLY])
+    except InputError as error:
+        show_input_error(error)
+
+
+READ_ONLY = f"read_only_{ctx.workspace.id}"
+# Follow the store: another session may have changed the flag since this one last drew it.
+st.session_state[READ_ONLY] = ctx.workspace.read_only
+st.subheader("Viewers", anchor=False)
+st.toggle(
+    "Read-only: the current workspace can be viewed, not changed",
+    key=READ_ONLY,
+    on_change=_toggle_read_only,
+    help="For a workshop's viewers: nothing in the workspace (tables, mappings, segmentations, objectives, "
+    "targets) can be changed, on any page, until this is turned off again.",
+)

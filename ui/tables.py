@@ -18,8 +18,13 @@ SEVERITY_LABEL = {"error": "⛔ error", "warning": "⚠️ warning", "info": "�
 KIND_LABELS = {**{k.id: k.label for k in KINDS.values()}, UNKNOWN: "Not recognised"}
 
 
-def mapping_editor(frame: pd.DataFrame, detected: TableMapping, key: str) -> TableMapping:
-    """Show the detected kind and role of every column; return the mapping as the user left it."""
+def mapping_editor(
+    frame: pd.DataFrame, detected: TableMapping, key: str, *, disabled: bool = False
+) -> TableMapping:
+    """Show the detected kind and role of every column; return the mapping as the user left it.
+
+    ``disabled`` shows the mapping without letting it be changed (a read-only workspace).
+    """
     kinds = list(KIND_LABELS)
     kind = st.selectbox(
         "Table kind",
@@ -28,6 +33,7 @@ def mapping_editor(frame: pd.DataFrame, detected: TableMapping, key: str) -> Tab
         format_func=KIND_LABELS.__getitem__,
         key=f"{key}_kind",
         help=f"Detected with {detected.kind_confidence:.0%} confidence. Change it if it is wrong.",
+        disabled=disabled,
     )
     if kind == UNKNOWN:
         st.info("Choose what this table holds to map its columns.", icon=":material/help:")
@@ -49,7 +55,7 @@ def mapping_editor(frame: pd.DataFrame, detected: TableMapping, key: str) -> Tab
         key=f"{key}_roles_{kind}",
         hide_index=True,
         width="stretch",
-        disabled=["Column", "Examples", "Confidence"],
+        disabled=True if disabled else ["Column", "Examples", "Confidence"],
         column_config={
             "Role": st.column_config.SelectboxColumn("Role", options=options, required=True, width="medium"),
             "Confidence": st.column_config.ProgressColumn(

@@ -1,0 +1,69 @@
+"""Read-only workspaces on the pages: toggled on the Workspaces page, editing widgets disabled on
+the Data and Workspaces pages, and every page's writes refused by the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bsc.store import Store
+from tests.app.conftest import open_app
+from tests.conftest import FIXTURES
+
+
+def the_workspace(data_dir: Path):
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    return store, workspace
+
+
+def test_the_toggle_marks_the_workspace_read_only_and_back(data_dir: Path):
+    store, workspace = the_workspace(data_dir)
+    at = open_app("pages/workspaces.py")
+    toggle = at.toggle(key=f"read_only_{workspace.id}")
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert store.get_workspace(workspace.id).read_only
+    assert "read-only" in at.sidebar.info[0].value
+    assert at.button(key="delete_workspace").disabled
+    assert at.text_input(key=f"rename_to_{workspace.id}").disabled
+    table = next(d.value for d in at.dataframe if "Workspace" in d.value.columns)
+    assert table["Read-only"].tolist() == ["Yes"]
+
+    at.toggle(key=f"read_only_{workspace.id}").set_value(False).run()
+    assert not store.get_workspace(workspace.id).read_only
+    assert not at.button(key="delete_workspace").disabled
+
+
+def test_the_toggle_follows_a_change_made_in_another_session(data_dir: Path):
+    store, workspace = the_workspace(data_dir)
+    at = open_app("pages/workspaces.py")
+    store.set_read_only(workspace.id, True)
+    at.run()
+    assert at.toggle(key=f"read_only_{workspace.id}").value is True
+
+
+def test_the_data_page_disables_its_editing_widgets(data_dir: Path):
+    store, workspace = the_workspace(data_dir)
+    store.set_read_only(workspace.id, True)
+    at = open_app("pages/data.py")
+    assert not at.exception
+    assert "read-only" in at.info[0].value
+    stored = [b for b in at.button if b.key.startswith("stored_")]
+    assert {b.label for b in stored} == {"Save mapping", "Delete this table…"}
+    assert all(b.disabled for b in stored)
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.endswith("_kind"))).disabled
+
+
+def test_a_save_after_the_workspace_became_read_only_stores_nothing(data_dir: Path):
+    # The page was drawn editable; the workspace became read-only before the click.
+    store, workspace = the_workspace(data_dir)
+    at = open_app("pages/data.py")
+    data = (FIXTURES / "cdnow_sample.txt").read_bytes()
+    at.file_uploader(key="upload").set_value(("CDNOW_sample.txt", data, "text/plain")).run()
+    store.set_read_only(workspace.id, True)
+    save = next(b for b in at.button if b.key.startswith("new_") and b.key.endswith("_save"))
+    save.click().run()
+    assert not at.exception
+    names = [d.name for d in store.list_datasets(workspace.id)]
+    assert "CDNOW_sample.txt" not in names

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
-from bsc.ingest import RawTable, read_tables
+from bsc.ingest import RawTable, read_path
 from bsc.mapping import TableMapping
 from bsc.prepare import prepare_table
 from bsc.store import Dataset, Store, Workspace
@@ -51,10 +51,9 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
     Returns the stored datasets and one message per table that could not be stored, so that a
     bad sheet never loses the good ones.
     """
-    path = Path(path)
     stored: list[Dataset] = []
     refused: list[str] = []
-    for table in read_tables(path.name, path.read_bytes()):
+    for table in read_path(path):
         mapping = detect_mapping(table.frame, table.name)
         try:
             stored.append(save_table(store, workspace_id, table, mapping))

@@ -1402,7 +1402,8 @@ class TargetBook:
         ------
         ConflictError
             When the KPI and segment already have a target and ``expected_version`` is None or
-            stale, or when the target was deleted meanwhile. The message shows the current value.
+            stale (also when another session created it between this one's check and its
+            insert), or when the target was deleted meanwhile. The message shows the current value.
         InputError
             For bad values; nothing is saved.
         """
@@ -1413,11 +1414,7 @@ class TargetBook:
                 f"The target for {_label_of(target)} was deleted in another session; nothing was saved."
             )
         if existing is not None and expected_version is None:
-            raise ConflictError(
-                f"{existing.label} already has a target, set by {existing.updated_by}: "
-                f"{existing.describe()} (version {existing.version}). Yours was not saved; edit that one "
-                "instead."
-            )
+            raise _already_set(existing)
         if existing is not None:
             proposed = replace(
                 target,
@@ -1428,8 +1425,16 @@ class TargetBook:
                 self._write_target(conn, existing, checked, expected_version, author)
             return self.get_target(existing.id)
         checked = self._checked_target(target, None)
-        with self.store.engine.begin() as conn:
-            target_id = self._insert_target(conn, checked, author)
+        try:
+            with self.store.engine.begin() as conn:
+                target_id = self._insert_target(conn, checked, author)
+        except ConflictError:
+            # Another session created the same KPI and segment between the check above and this
+            # insert: the database's unique constraint refused ours. Name what they saved.
+            raced = self.find_target(target.kpi, target.segment_by, target.segment)
+            if raced is None:
+                raise
+            raise _already_set(raced) from None
         return self.get_target(target_id)
 
     def update_target(
@@ -1939,6 +1944,15 @@ def _conflict(entity: str, current: Any) -> ConflictError:
     return ConflictError(
         f"{current.label} was changed by {current.updated_by} at {when}; it is now: {current.describe()} "
         f"(version {current.version}). Your change was not saved; the current value is shown."
+    )
+
+
+def _already_set(existing: Target) -> ConflictError:
+    """The error for creating a target the KPI and segment already have: shows the stored one."""
+    return ConflictError(
+        f"{existing.label} already has a target, set by {existing.updated_by}: "
+        f"{existing.describe()} (version {existing.version}). Yours was not saved; edit that one "
+        "instead."
     )
 
 

@@ -375,6 +375,39 @@ class TestTargetBook:
             second.set_target(Target("nps", 50.0, "2027-06"), author="Ben")
         other_store.engine.dispose()
 
+    def test_two_sessions_creating_one_target_at_once(self, store, workspace, monkeypatch):
+        # Both sessions check that NPS has no target yet; the second saves right after the first
+        # one's check, before its insert. The first is refused with what the second saved.
+        first = TargetBook(store, workspace.id, kpi_source=fake_source(), today=lambda: TODAY)
+        other_store = Store(store.data_dir)
+        second = TargetBook(other_store, workspace.id, kpi_source=fake_source(), today=lambda: TODAY)
+        check = first.find_target
+        raced = []
+
+        def check_then_the_other_session_saves(*args):
+            found = check(*args)
+            if not raced:
+                raced.append(second.set_target(Target("nps", 35.0, "2027-04"), author="Ben"))
+            return found
+
+        monkeypatch.setattr(first, "find_target", check_then_the_other_session_saves)
+        with pytest.raises(
+            ConflictError,
+            match=r"^Net Promoter Score · all customers already has a target, set by Ben: "
+            r"35 points by 2027-04 \(version 1\)\. Yours was not saved",
+        ):
+            first.set_target(Target("nps", 30.0, "2027-06"), author="Ana")
+        assert raced, "the other session's save did not run between the check and the insert"
+        [stored] = first.targets()
+        assert (stored.goal, stored.due_period, stored.updated_by, stored.version) == (
+            35.0,
+            "2027-04",
+            "Ben",
+            1,
+        )
+        assert set(first.audit_log()["who"]) == {"Ben"}
+        other_store.engine.dispose()
+
     def test_set_target_replaces_with_the_version_it_was_made_on(self, book):
         target = book.set_target(Target("nps", 30.0, "2027-04"), author="Ana")
         replaced = book.set_target(

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format bench demo clean
+.PHONY: run test lint format bench load demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ format: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# A crowded workshop: ten browser sessions on one server for 90 s (about three minutes in all).
+load: $(VENV)/.dev
+	$(BIN)/python bench/load_test.py
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m bsc demo --out data/demo

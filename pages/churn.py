@@ -26,7 +26,7 @@ from bsc.churn import (
 from bsc.engine import ASSIGNMENTS
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
-from ui.context import page_setup, show_input_error
+from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.model_charts import calibration_chart, gains_chart, importance_chart, net_value_chart, roc_chart
 from ui.text import literal
 
@@ -46,6 +46,11 @@ TYPE_LABELS = {
 MAX_LISTED = 1000
 
 ctx = page_setup("Churn lab")
+show_read_only_notice(
+    ctx,
+    "nothing on this page is saved in the workspace, so churn can be analysed and the list of customers "
+    "to call downloaded as usual.",
+)
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
 tables = {
     kind: paths for kind, paths in ctx.store.workspace_tables(ctx.workspace.id).items() if kind != ASSIGNMENTS

@@ -159,3 +159,17 @@ def _picked_workspace() -> None:
 
 def show_input_error(error: InputError) -> None:
     st.error(str(error), icon=":material/error:")
+
+
+def show_read_only_notice(ctx: PageContext, what_still_works: str) -> None:
+    """At the top of a page, when the workspace is read-only: what can still be done on it.
+
+    ``what_still_works`` finishes the sentence "This workspace is read-only: ...", e.g.
+    "customers can be segmented, but no segmentation can be saved."
+    """
+    if ctx.read_only:
+        st.info(
+            f"This workspace is read-only: {what_still_works} "
+            "It can be made editable again on the Workspaces page.",
+            icon=":material/lock:",
+        )

@@ -1,19 +1,32 @@
 """Read-only workspaces on the pages: toggled on the Workspaces page, editing widgets disabled on
-the Data and Workspaces pages, and every page's writes refused by the store."""
+the Data, Workspaces and Churn lab pages, and every page's writes refused by the store."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from streamlit.testing.v1 import AppTest
+
 from bsc.store import Store
 from tests.app.conftest import open_app
 from tests.conftest import FIXTURES
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
+    pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
+]
 
 
 def the_workspace(data_dir: Path):
     store = Store(data_dir)
     [workspace] = store.list_workspaces()
     return store, workspace
+
+
+def notice(at: AppTest) -> str:
+    """The read-only notice at the top of the page's main area."""
+    return at.main.info[0].value
 
 
 def test_the_toggle_marks_the_workspace_read_only_and_back(data_dir: Path):
@@ -67,3 +80,21 @@ def test_a_save_after_the_workspace_became_read_only_stores_nothing(data_dir: Pa
     assert not at.exception
     names = [d.name for d in store.list_datasets(workspace.id)]
     assert "CDNOW_sample.txt" not in names
+
+
+# --- Churn lab ---------------------------------------------------------------------------------
+
+
+def test_the_churn_lab_analyses_and_downloads_as_usual(data_dir: Path):
+    store, workspace = the_workspace(data_dir)
+    store.set_read_only(workspace.id, True)
+    fingerprint = store.workspace_fingerprint(workspace.id)
+    at = open_app("pages/churn.py")
+    assert not at.exception, at.exception
+    assert notice(at).startswith("This workspace is read-only: nothing on this page is saved")
+    assert "Churned = a churn date in the 365 days" in at.main.info[1].value
+    assert not at.button(key="churn_analyse").disabled
+    [download] = at.get("download_button")
+    assert download.proto.label == "Download the list (CSV)" and not download.proto.disabled
+    assert at.get("vega_lite_chart"), "the analysis ran"
+    assert store.workspace_fingerprint(workspace.id) == fingerprint

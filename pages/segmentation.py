@@ -25,7 +25,7 @@ from bsc.segmentation import (
     segment_kpis,
     segment_profiles,
 )
-from ui.context import page_setup, show_input_error
+from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.filters import sidebar_filters
 from ui.saved_segmentations import save_panel, saved_list
 from ui.segment_charts import (
@@ -49,6 +49,11 @@ RFM_RESET = "rfm_editor_generation"
 
 ctx = page_setup("Segmentation")
 filters = sidebar_filters(ctx.store, ctx.workspace)
+show_read_only_notice(
+    ctx,
+    "customers can be segmented, the segments checked and their assignments downloaded, but no "
+    "segmentation can be saved, renamed or deleted.",
+)
 all_tables = ctx.store.workspace_tables(ctx.workspace.id)
 tables = {kind: paths for kind, paths in all_tables.items() if kind != ASSIGNMENTS}
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)

@@ -18,7 +18,10 @@ _SAVED_FLASH = "segmentation_saved_message"
 def save_panel(
     store: Store, workspace: Workspace, segments: pd.Series, params: dict, *, key: str, default_name: str
 ) -> None:
-    """Name the segmentation, save it for the Scorecard, or download the assignments as CSV."""
+    """Name the segmentation, save it for the Scorecard, or download the assignments as CSV.
+
+    In a read-only workspace the save button is disabled; the download stays.
+    """
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     name = left.text_input(
         "Name of the segmentation",
@@ -27,7 +30,13 @@ def save_panel(
         help="It becomes a segment attribute: the Scorecard can be split by it and targets can be set per segment.",
     )
     attribute = clean_column_name(name) if name.strip() else ""
-    if right.button("Save to the scorecard", key=f"{key}_save", type="primary", icon=":material/save:"):
+    if right.button(
+        "Save to the scorecard",
+        key=f"{key}_save",
+        type="primary",
+        icon=":material/save:",
+        disabled=workspace.read_only,
+    ):
         try:
             saved = store.save_segmentation(
                 workspace.id, name=name, attribute=attribute, segments=segments, params=params
@@ -60,7 +69,7 @@ def save_panel(
 
 
 def saved_list(store: Store, workspace: Workspace) -> None:
-    """The workspace's saved segmentations, with rename and delete."""
+    """The workspace's saved segmentations, with rename and delete (disabled while read-only)."""
     saved = store.list_segmentations(workspace.id)
     if not saved:
         st.caption("No segmentation saved in this workspace yet.")
@@ -84,11 +93,19 @@ def saved_list(store: Store, workspace: Workspace) -> None:
         "Segmentation", list(by_id), format_func=lambda i: by_id[i].name, key="saved_segmentation_pick"
     )
     chosen = by_id[chosen_id]
+    read_only = workspace.read_only
     new_name = middle.text_input(
-        "New name", value=chosen.name, key=f"saved_rename_{chosen.id}_{chosen.version}"
+        "New name",
+        value=chosen.name,
+        key=f"saved_rename_{chosen.id}_{chosen.version}",
+        disabled=read_only,
     )
-    rename = rename_column.button("Rename", key="saved_rename", icon=":material/edit:", width="stretch")
-    delete = delete_column.button("Delete", key="saved_delete", icon=":material/delete:", width="stretch")
+    rename = rename_column.button(
+        "Rename", key="saved_rename", icon=":material/edit:", width="stretch", disabled=read_only
+    )
+    delete = delete_column.button(
+        "Delete", key="saved_delete", icon=":material/delete:", width="stretch", disabled=read_only
+    )
     if rename:
         try:
             store.rename_segmentation(
@@ -109,13 +126,15 @@ def saved_list(store: Store, workspace: Workspace) -> None:
             icon=":material/warning:",
         )
         yes, no = st.columns(2)
-        if yes.button("Yes, delete", key="saved_delete_yes", type="primary"):
+        if yes.button("Yes, delete", key="saved_delete_yes", type="primary", disabled=read_only):
             st.session_state.pop("saved_delete_pending", None)
             try:
                 store.delete_segmentation(chosen.id)
             except InputError as error:
+                # Shown where the question was; a rerun would wipe the message.
                 show_input_error(error)
-            st.rerun()
+            else:
+                st.rerun()
         if no.button("Keep it", key="saved_delete_no"):
             st.session_state.pop("saved_delete_pending", None)
             st.rerun()

@@ -1,21 +1,25 @@
 """Read-only workspaces on the pages: toggled on the Workspaces page, editing widgets disabled on
-the Data, Workspaces and Churn lab pages, and every page's writes refused by the store."""
+the Data, Workspaces, Segmentation and Churn lab pages, and every page's writes
+refused by the store with a message, also when the workspace turns read-only mid-session."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from bsc.store import Store
-from tests.app.conftest import open_app
+from tests.app.conftest import open_app, shown
 from tests.conftest import FIXTURES
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
     pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning"),
 ]
+
+REFUSED = "The workspace “Demo company” is read-only, so nothing was changed."
 
 
 def the_workspace(data_dir: Path):
@@ -24,9 +28,28 @@ def the_workspace(data_dir: Path):
     return store, workspace
 
 
+def read_only_before_each(
+    monkeypatch: pytest.MonkeyPatch, owner: type, method: str, store: Store, workspace_id: str
+) -> None:
+    """Someone marks the workspace read-only just before the page's write reaches ``owner.method``
+    (the page was drawn editable)."""
+    write = getattr(owner, method)
+
+    def flipped(*args: object, **kwargs: object) -> object:
+        store.set_read_only(workspace_id, True)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(owner, method, flipped)
+
+
 def notice(at: AppTest) -> str:
     """The read-only notice at the top of the page's main area."""
     return at.main.info[0].value
+
+
+def refused(at: AppTest) -> bool:
+    """Whether the page shows the store's refusal of a write into the read-only workspace."""
+    return any(REFUSED in shown(error.value) for error in at.error)
 
 
 def test_the_toggle_marks_the_workspace_read_only_and_back(data_dir: Path):
@@ -80,6 +103,64 @@ def test_a_save_after_the_workspace_became_read_only_stores_nothing(data_dir: Pa
     assert not at.exception
     names = [d.name for d in store.list_datasets(workspace.id)]
     assert "CDNOW_sample.txt" not in names
+
+
+# --- Segmentation ------------------------------------------------------------------------------
+
+
+SEGMENTATION = "pages/segmentation.py"
+PILOT = pd.Series(["A", "B"], index=["C000001", "C000002"])
+
+
+class TestSegmentationPage:
+    def test_saving_renaming_and_deleting_are_disabled(self, data_dir: Path):
+        store, workspace = the_workspace(data_dir)
+        saved = store.save_segmentation(workspace.id, name="Pilot", attribute="pilot", segments=PILOT)
+        store.set_read_only(workspace.id, True)
+
+        at = open_app(SEGMENTATION)
+        assert not at.exception, at.exception
+        assert notice(at).startswith("This workspace is read-only: customers can be segmented")
+        assert not at.button(key="FormSubmitter:segmentation_form-Segment customers").disabled
+        assert at.button(key="kmeans_save").disabled
+        [download] = at.get("download_button")
+        assert download.proto.label == "Download assignments (CSV)" and not download.proto.disabled
+        assert at.text_input(key=f"saved_rename_{saved.id}_1").disabled
+        assert at.button(key="saved_rename").disabled
+        assert at.button(key="saved_delete").disabled
+        assert store.list_segmentations(workspace.id) == [saved]
+
+    def test_writes_racing_the_switch_to_read_only_are_refused(
+        self, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ):
+        store, workspace = the_workspace(data_dir)
+        saved = store.save_segmentation(workspace.id, name="Pilot", attribute="pilot", segments=PILOT)
+        at = open_app(SEGMENTATION)
+        assert not at.exception, at.exception
+
+        read_only_before_each(monkeypatch, Store, "save_segmentation", store, workspace.id)
+        at.button(key="kmeans_save").click().run()
+        assert not at.exception, at.exception
+        assert refused(at)
+        assert store.list_segmentations(workspace.id) == [saved]
+
+        store.set_read_only(workspace.id, False)
+        at.run()
+        read_only_before_each(monkeypatch, Store, "rename_segmentation", store, workspace.id)
+        at.text_input(key=f"saved_rename_{saved.id}_1").set_value("Pilot groups")
+        at.button(key="saved_rename").click().run()
+        assert not at.exception, at.exception
+        assert refused(at)
+        assert store.list_segmentations(workspace.id) == [saved]
+
+        store.set_read_only(workspace.id, False)
+        at.run()
+        at.button(key="saved_delete").click().run()
+        read_only_before_each(monkeypatch, Store, "delete_segmentation", store, workspace.id)
+        at.button(key="saved_delete_yes").click().run()
+        assert not at.exception, at.exception
+        assert refused(at), "the message stays on screen"
+        assert store.list_segmentations(workspace.id) == [saved]
 
 
 # --- Churn lab ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from bsc.targets import (
     targets_to_xlsx,
 )
 from ui.author import author_name, current_author
-from ui.context import page_setup, show_input_error
+from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.status_chips import status_chip, status_text
 from ui.target_book import kpi_params, kpi_series, open_book, workspace_kpis, workspace_nps_link
@@ -55,6 +55,11 @@ UNIT_WORDS = {"%": "%", "points": "points", "hours": "hours", "money": "money", 
 
 ctx = page_setup("Objectives & targets")
 filters = sidebar_filters(ctx.store, ctx.workspace)
+show_read_only_notice(
+    ctx,
+    "its targets, objectives and initiatives can be viewed, checked with the assistant, tried in the "
+    "what-if and exported, but not changed.",
+)
 author = author_name()
 tables = ctx.store.workspace_tables(ctx.workspace.id)
 if not tables:
@@ -75,7 +80,7 @@ st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · targets are stored at once "
     "and shared with everyone who opens this workspace."
 )
-if not author:
+if not author and not ctx.read_only:
     st.warning(
         "Give your name in the sidebar first: every change is logged with it.", icon=":material/badge:"
     )
@@ -379,6 +384,7 @@ def target_assistant() -> None:
             type="primary",
             icon=":material/save:",
             on_click=_save_target,
+            disabled=ctx.read_only,
             args=(
                 what,
                 keys,
@@ -506,7 +512,7 @@ def trajectory_editor(target: Target) -> None:
                 frame,
                 key=key,
                 hide_index=True,
-                disabled=["Period"],
+                disabled=True if ctx.read_only else ["Period"],
                 column_config={"Target": st.column_config.NumberColumn(format="%.2f")},
                 width="stretch",
             )
@@ -515,6 +521,7 @@ def trajectory_editor(target: Target) -> None:
                 icon=":material/timeline:",
                 on_click=_save_trajectory,
                 args=(target.id, target.version, key, periods, ramp),
+                disabled=ctx.read_only,
             )
         if target.trajectory:
             st.button(
@@ -522,6 +529,7 @@ def trajectory_editor(target: Target) -> None:
                 on_click=_straight_ramp,
                 args=(target.id, target.version),
                 key=f"straight_{target.id}",
+                disabled=ctx.read_only,
             )
 
 
@@ -579,6 +587,7 @@ def targets_table() -> None:
         "targets",
         frame,
         edits["targets"],
+        read_only=ctx.read_only,
         num_rows="delete",
         disabled=["KPI", "Segment", "Baseline", "Latest", "Target now", "Status", "Set by"],
         column_order=shown,
@@ -643,6 +652,7 @@ def objectives_section() -> None:
         "objectives",
         frame,
         edits["objectives"],
+        read_only=ctx.read_only,
         num_rows="dynamic",
         disabled=["KPI status"],
         column_order=["Objective", "Owner", "Due", "KPI status", "KPIs", "Description"],
@@ -688,6 +698,7 @@ def objectives_section() -> None:
         "initiatives",
         frame,
         edits["initiatives"],
+        read_only=ctx.read_only,
         num_rows="dynamic",
         disabled=["Objective"] if not len(frame) else False,
         column_order=["Objective", "Initiative", "Owner", "Status", "Start", "End"],
@@ -871,5 +882,5 @@ with tab_files:
                 on_click=_import,
                 args=(rows,),
                 key="targets_import",
-                disabled=not parsed,
+                disabled=not parsed or ctx.read_only,
             )

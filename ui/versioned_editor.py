@@ -51,12 +51,21 @@ def apply_pending(name: str, apply: ApplyEdit) -> EditorOutcome:
 
 
 def versioned_editor(
-    name: str, frame: pd.DataFrame, outcome: EditorOutcome | None = None, **options: Any
+    name: str,
+    frame: pd.DataFrame,
+    outcome: EditorOutcome | None = None,
+    *,
+    read_only: bool = False,
+    **options: Any,
 ) -> None:
     """Show ``outcome``'s messages, then draw ``frame`` (with ``id`` and ``version`` columns).
 
-    ``options`` go to ``st.data_editor`` (column_config, disabled, num_rows...).
+    ``options`` go to ``st.data_editor`` (column_config, disabled, num_rows...). ``read_only``
+    (a read-only workspace) disables every cell and the adding and deleting of rows; an edit
+    forced through anyway is still applied by :func:`apply_pending`, and refused by the store.
     """
+    if read_only:
+        options = {**options, "disabled": True, "num_rows": "fixed"}
     show_outcome(outcome)
     generation = st.session_state.get(f"{name}_editor_generation", 0)
     versions = "|".join(

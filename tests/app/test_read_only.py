@@ -1,5 +1,5 @@
 """Read-only workspaces on the pages: toggled on the Workspaces page, editing widgets disabled on
-the Data, Workspaces, Segmentation and Churn lab pages, and every page's writes
+the Data, Workspaces, Objectives, Segmentation and Churn lab pages, and every page's writes
 refused by the store with a message, also when the workspace turns read-only mid-session."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bsc.store import Store
+from bsc.targets import Initiative, Objective, Target, TargetBook
 from tests.app.conftest import open_app, shown
 from tests.conftest import FIXTURES
 
@@ -103,6 +104,118 @@ def test_a_save_after_the_workspace_became_read_only_stores_nothing(data_dir: Pa
     assert not at.exception
     names = [d.name for d in store.list_datasets(workspace.id)]
     assert "CDNOW_sample.txt" not in names
+
+
+# --- Objectives & targets ----------------------------------------------------------------------
+
+
+OBJECTIVES = "pages/objectives.py"
+TARGETS_FILE = b"kpi,segment,period,target\nnps,,2027-06,40\n"
+
+
+def _book(store: Store, workspace_id: str) -> TargetBook:
+    return TargetBook(store, workspace_id)
+
+
+def _open_objectives_as(name: str) -> AppTest:
+    at = open_app(OBJECTIVES)
+    at.sidebar.text_input(key="author_input").input(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _editor(at: AppTest, name: str):
+    key = at.session_state[f"{name}_editor_state"]["key"]
+    return next(editor for editor in at.data_editor if editor.key == key)
+
+
+def _edit(at: AppTest, name: str, edits: dict) -> None:
+    key = at.session_state[f"{name}_editor_state"]["key"]
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edits}
+    at.run()
+
+
+def _button(at: AppTest, label: str):
+    return next(button for button in at.button if button.label == label)
+
+
+def _stored_book(book: TargetBook) -> tuple:
+    return book.targets(), book.objectives(), book.initiatives(), len(book.audit_log())
+
+
+class TestObjectivesPage:
+    def test_every_editing_widget_is_disabled(self, data_dir: Path):
+        store, workspace = the_workspace(data_dir)
+        book = _book(store, workspace.id)
+        target = book.set_target(Target("nps", 30.0, "2027-06"), author="Setup")
+        objective = book.add_objective(Objective("Keep customers", kpis=("nps",)), author="Setup")
+        book.add_initiative(Initiative(objective.id, "Call detractors"), author="Setup")
+        store.set_read_only(workspace.id, True)
+        before = _stored_book(book)
+
+        at = _open_objectives_as("Ana")
+        assert notice(at).startswith("This workspace is read-only: its targets, objectives and initiatives")
+        assert not any("Give your name" in w.value for w in at.warning), "no name is needed to look"
+        assert _button(at, "Save target").disabled
+        assert not _button(at, "Check the chance").disabled
+        for name in ("targets", "objectives", "initiatives"):
+            editor = _editor(at, name)
+            assert editor.proto.disabled, name
+            assert editor.editing_mode == "fixed", name  # no adding or deleting rows
+        trajectory = next(e for e in at.data_editor if e.key == f"trajectory_{target.id}_1")
+        assert trajectory.proto.disabled
+        assert _button(at, "Save per-period targets").disabled
+        downloads = at.get("download_button")
+        assert [d.proto.label for d in downloads] == [
+            "Targets (CSV)",
+            "Targets (Excel)",
+            "Scorecard workbook (Excel)",
+        ]
+        assert not any(d.proto.disabled for d in downloads)
+        # A targets file can be read and checked, not imported.
+        at.file_uploader(key="targets_upload").set_value(("targets.csv", TARGETS_FILE, "text/csv")).run()
+        assert not at.exception, at.exception
+        assert at.button(key="targets_import").disabled
+        assert _stored_book(book) == before
+
+    def test_edits_forced_into_the_tables_are_refused(self, data_dir: Path):
+        store, workspace = the_workspace(data_dir)
+        book = _book(store, workspace.id)
+        book.set_target(Target("nps", 30.0, "2027-06"), author="Setup")
+        store.set_read_only(workspace.id, True)
+        before = _stored_book(book)
+        at = _open_objectives_as("Ana")
+
+        _edit(at, "targets", {"edited_rows": {0: {"Target": 33.0}}})
+        assert not at.exception, at.exception
+        assert refused(at)
+        _edit(at, "targets", {"deleted_rows": [0]})
+        assert refused(at)
+        _edit(at, "objectives", {"added_rows": [{"Objective": "Grow"}]})
+        assert refused(at)
+        assert _stored_book(book) == before
+
+    def test_saves_racing_the_switch_to_read_only_are_refused(
+        self, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ):
+        store, workspace = the_workspace(data_dir)
+        book = _book(store, workspace.id)
+        at = _open_objectives_as("Ana")
+        assert not at.main.info or "read-only" not in notice(at)
+
+        read_only_before_each(monkeypatch, TargetBook, "set_target", store, workspace.id)
+        _button(at, "Save target").click().run()
+        assert not at.exception, at.exception
+        assert refused(at)
+        assert book.targets() == []
+
+        store.set_read_only(workspace.id, False)
+        read_only_before_each(monkeypatch, TargetBook, "import_targets", store, workspace.id)
+        at.file_uploader(key="targets_upload").set_value(("targets.csv", TARGETS_FILE, "text/csv")).run()
+        at.button(key="targets_import").click().run()
+        assert not at.exception, at.exception
+        assert refused(at)
+        assert book.targets() == [] and book.audit_log().empty
 
 
 # --- Segmentation ------------------------------------------------------------------------------

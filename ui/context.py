@@ -158,7 +158,8 @@ def _picked_workspace() -> None:
 
 
 def show_input_error(error: InputError) -> None:
-    st.error(str(error), icon=":material/error:")
+    """The message of a refused input; names in it come from data, so it is shown literally."""
+    st.error(literal(str(error)), icon=":material/error:")
 
 
 def show_read_only_notice(ctx: PageContext, what_still_works: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bsc.store import Store
-from tests.app.conftest import open_app
+from tests.app.conftest import open_app, shown
 
 PAGE = "pages/workspaces.py"
 
@@ -26,7 +26,7 @@ def test_duplicate_name_is_refused_with_a_message(data_dir: Path):
     at.text_input(key="new_workspace_name").input("Demo company")
     at.button[0].click().run()
     assert not at.exception
-    assert "already exists" in at.error[0].value
+    assert "already exists" in shown(at.error[0].value)
     assert len(Store(data_dir).list_workspaces()) == 1
 
 

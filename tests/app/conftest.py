@@ -13,6 +13,8 @@ from bsc.store import Store
 from bsc.workspace import ensure_demo_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
+# A guard against a hung page, not a speed test: model pages on a busy two-core machine need room.
+APP_TIMEOUT = 180
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +38,7 @@ def data_dir(seeded_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def open_app(page: str | None = None) -> AppTest:
     """Run app.py once (as a browser would), then switch to ``page`` if given."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
     if page is not None:
         at.switch_page(page).run()
     return at

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from bsc.churn import churn_data_from_workspace
 from bsc.store import Store
 from bsc.workspace import import_file
-from tests.app.conftest import ROOT, open_app
+from tests.app.conftest import APP_TIMEOUT, ROOT, open_app
 
 PAGE = "pages/churn.py"
 
@@ -71,7 +71,7 @@ def test_pure_noise_is_said_to_hold_no_signal(data_dir: Path, tmp_path: Path):
     assert stored and not refused
     store.engine.dispose()
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT)
     at.session_state["current_workspace_id"] = workspace.id
     at.run()
     at.switch_page(PAGE).run()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import ROOT, open_app
+from tests.app.conftest import APP_TIMEOUT, ROOT, open_app
 from ui.navigation import PAGES
 
 PAGE_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
@@ -26,6 +26,6 @@ def test_app_opens_on_the_default_page(data_dir: Path):
 @pytest.mark.parametrize("page", PAGE_FILES)
 def test_each_page_runs_when_opened_first(data_dir: Path, page: str):
     # A deep link right after a restart runs the page without app.py (legacy pages/ mode).
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / page), default_timeout=APP_TIMEOUT).run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="workspace_picker").value is not None

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from bsc.store import Store
 from bsc.targets import TargetBook
-from tests.app.conftest import ROOT, open_app
+from tests.app.conftest import APP_TIMEOUT, ROOT, open_app
 from ui.navigation import PAGES
 
 PAGE_FILES = [spec.path for spec in PAGES]
@@ -27,7 +27,7 @@ ANA = {"is_logged_in": True, "name": "Ana Lima", "email": "ana@example.com"}
 
 def run_page(page: str, secrets: dict, user: dict) -> AppTest:
     """Open a page first, as a deep link after a restart does."""
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / page), default_timeout=APP_TIMEOUT)
     at.secrets.update(secrets)
     at.user = user
     return at.run()
@@ -74,7 +74,7 @@ def test_the_audit_log_records_the_signed_in_user(data_dir: Path):
         if not book.objectives():
             book.add_objective(Objective("Delight customers"), author=author_name())
 
-    at = AppTest.from_function(add_an_objective, default_timeout=60)
+    at = AppTest.from_function(add_an_objective, default_timeout=APP_TIMEOUT)
     at.secrets.update(ONE_PROVIDER)
     at.user = ANA
     at.run()

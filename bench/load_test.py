@@ -356,26 +356,46 @@ async def train_churn_models(page: Page, session: Session, workshop: Workshop) -
 
 
 class MemorySampler(threading.Thread):
-    """The resident memory of a process and its descendants, sampled each second."""
+    """The server's resident memory and CPU time, and the browsers' CPU time, sampled each second.
+
+    The server is process ``pid`` (with any worker processes it starts); the browsers are the
+    other processes this script started (Playwright's driver and Chromium).
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.samples: list[tuple[float, float]] = []  # (server MB, server and workers MB)
-        self.cpu_seconds: list[tuple[float, float]] = []  # (wall clock, server CPU seconds)
+        # (wall clock, server CPU seconds, browsers' CPU seconds so far)
+        self.cpu_seconds: list[tuple[float, float, float]] = []
+        self._browsers: dict[int, float] = {}
+        self._browser_total = 0.0
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(1.0):
-            self.samples.append((_rss_mb(self.pid), sum(_rss_mb(p) for p in _family(self.pid))))
-            self.cpu_seconds.append((time.monotonic(), _cpu_seconds(self.pid)))
+            server = _family(self.pid)
+            self.samples.append((_rss_mb(self.pid), sum(_rss_mb(p) for p in server)))
+            self.cpu_seconds.append(
+                (time.monotonic(), _cpu_seconds(self.pid), self._browser_cpu(set(server)))
+            )
 
-    def cpu_share(self, start: float, end: float) -> float:
-        """The server's CPU time per wall-clock second between two moments (2.0 = both cores)."""
-        inside = [(wall, cpu) for wall, cpu in self.cpu_seconds if start <= wall <= end]
+    def _browser_cpu(self, server: set[int]) -> float:
+        # Per process, the CPU time since the previous sample: renderers come and go with contexts.
+        now = {p: _cpu_seconds(p) for p in _family(os.getpid()) if p not in server and p != os.getpid()}
+        for pid, seconds in now.items():
+            if not math.isnan(seconds):
+                self._browser_total += seconds - self._browsers.get(pid, seconds)
+        self._browsers = now
+        return self._browser_total
+
+    def cpu_share(self, start: float, end: float) -> tuple[float, float]:
+        """CPU seconds per wall-clock second of the server and of the browsers (2.0 = both cores)."""
+        inside = [sample for sample in self.cpu_seconds if start <= sample[0] <= end]
         if len(inside) < 2:
-            return math.nan
-        return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+            return math.nan, math.nan
+        (wall_0, server_0, browsers_0), (wall_1, server_1, browsers_1) = inside[0], inside[-1]
+        return (server_1 - server_0) / (wall_1 - wall_0), (browsers_1 - browsers_0) / (wall_1 - wall_0)
 
     def stop(self) -> None:
         self._done.set()
@@ -567,9 +587,10 @@ def report(run: CrowdRun, memory: MemorySampler, duration: float) -> None:
             f"peak {max(server):.0f} MB, last {server[-1]:.0f} MB; with worker processes peak "
             f"{max(family):.0f} MB (limit {MEMORY_LIMIT_MB:,} MB)."
         )
+    server_cores, browser_cores = memory.cpu_share(run.started, run.ended)
     print(
-        f"Server CPU while the crowd worked: {memory.cpu_share(run.started, run.ended):.2f} cores of "
-        f"{os.cpu_count()}; machine load average {run.load[0]:.1f} at the start, {run.load[1]:.1f} at the end."
+        f"CPU while the crowd worked: server {server_cores:.2f} cores, browsers {browser_cores:.2f} cores, "
+        f"of {os.cpu_count()}; machine load average {run.load[0]:.1f} at the start, {run.load[1]:.1f} at the end."
     )
 
 

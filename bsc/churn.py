@@ -949,7 +949,9 @@ class ChurnModel:
         tasks = [(index, name) for index in range(folds) for name in names]
         steps = len(tasks) + 2
         parallel = self.n_jobs is not None and self.n_jobs > 1 and len(y) >= PARALLEL_ROWS
-        with _Runner(self.n_jobs if parallel else 1, self.n_jobs) as run:
+        # In this process, one thread: two OpenMP threads stall when other sessions share the
+        # cores (measured: 94 s against 10 s for the demo's analysis beside three busy processes).
+        with _Runner(self.n_jobs if parallel else 1, 1) as run:
             fitted = run(
                 (
                     _fit_fold,

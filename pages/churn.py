@@ -106,7 +106,7 @@ if not sources:
     st.stop()
 
 st.caption(
-    f"{ctx.workspace.name} · Learn who is likely to leave from the workspace's customers, see why, check how good "
+    f"{literal(ctx.workspace.name)} · Learn who is likely to leave from the workspace's customers, see why, check how good "
     "the prediction is, and decide whom to call."
 )
 

@@ -295,6 +295,7 @@ def _about(page: Page) -> None:
 
 
 def _churn(page: Page) -> None:
+    assert_no_maths(page)
     expect(page.get_by_role("heading", name="Customers to call")).to_be_visible()
 
 

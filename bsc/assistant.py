@@ -32,7 +32,8 @@ from scipy import stats as scipy_stats
 
 from bsc.errors import InputError
 from bsc.kpis import KPIS
-from bsc.targets import KPI_LIMITS, Period, format_value, parse_period
+from bsc.periods import Period, parse_period
+from bsc.targets import KPI_LIMITS, format_value
 
 __all__ = [
     "Assessment",

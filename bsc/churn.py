@@ -84,6 +84,7 @@ from bsc.detect import (
     profile_column,
 )
 from bsc.errors import InputError
+from bsc.periods import TYPICAL_DAYS, next_period
 
 __all__ = [
     "BALANCE_BELOW",
@@ -116,7 +117,6 @@ __all__ = [
     "find_label_columns",
     "gains_points",
     "label_sources",
-    "next_period",
     "plan_contacts",
     "plan_features",
     "predicted_churn_by_segment",
@@ -1865,7 +1865,6 @@ LABEL_SOURCES: dict[str, str] = {
 }
 # Features counted up to the end of the data: churners stopped adding to them when they left.
 _AFTER_CHURN = ("recency_days", "frequency", "monetary", "survey_responses", "tickets")
-_PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
 SOURCE_GROUPS: dict[str, str] = {
     "feedback": "Satisfaction (surveys)",
     "support": "Support experience (tickets)",
@@ -2126,23 +2125,6 @@ def _dated_labels(
     return cutoff_labels(orders, cutoff, horizon)
 
 
-def next_period(end: pd.Timestamp, period: str) -> tuple[str, int]:
-    """The label and length in days of the calendar period that starts at the end of the data.
-
-    ``end`` is the exclusive end (the first day without data). Returns e.g. ``("2026-11", 30)``
-    for a month, ``("2026-Q4", 92)`` for a quarter, ``("2027", 365)`` for a year.
-    """
-    if period not in _PERIOD_DAYS:
-        raise InputError(f"Unknown period {period!r}; choose month, quarter or year.")
-    code = {"month": "M", "quarter": "Q", "year": "Y"}[period]
-    span = pd.Period(end, freq=code)
-    days = int((span.end_time.normalize() - span.start_time.normalize()).days) + 1
-    label = {"month": f"{span.year}-{span.month:02d}", "quarter": f"{span.year}-Q{span.quarter}"}.get(
-        period, str(span.year)
-    )
-    return label, days
-
-
 def predicted_churn_by_segment(
     tables: Mapping[str, Sequence],
     *,
@@ -2196,8 +2178,9 @@ def predicted_churn_by_segment(
             "Predicting the next period's churn needs churn dates or a transaction log with order dates."
         )
     end = data_end(tables, backend=backend)
-    label, days = next_period(end, period)
-    horizon = max(DEFAULT_HORIZON_DAYS, _PERIOD_DAYS[period])
+    upcoming = next_period(end, period)
+    label, days = upcoming.label, upcoming.days
+    horizon = max(DEFAULT_HORIZON_DAYS, TYPICAL_DAYS[period])
     data = churn_data_from_workspace(tables, source=sources[0], horizon_days=horizon, backend=backend)
     if by is not None and by not in data.customers.columns:
         raise InputError(

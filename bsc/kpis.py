@@ -49,6 +49,15 @@ import pyarrow as pa
 from bsc import stats
 from bsc.engine import ASSIGNMENTS, Backend, default_backend, table_columns
 from bsc.errors import InputError
+from bsc.periods import (
+    ALL_TIME,
+    GRANULARITIES,
+    PANDAS_FREQ,
+    TRUNCATE_UNIT,
+    Granularity,
+    period_label,
+    period_start,
+)
 from bsc.schema import KINDS
 
 __all__ = [
@@ -68,8 +77,8 @@ __all__ = [
 
 Component = Literal["satisfaction", "retention", "acquisition", "loyalty", "service"]
 COMPONENTS: tuple[Component, ...] = ("satisfaction", "retention", "acquisition", "loyalty", "service")
-PeriodUnit = Literal["month", "quarter", "year", "all"]
-PERIODS: tuple[PeriodUnit, ...] = ("month", "quarter", "year", "all")
+# The periods a scorecard can be computed per (kept under this name for the pages and the CLI).
+PERIODS = GRANULARITIES
 ChurnMethod = Literal["auto", "churn_date", "churn_flag", "inactivity"]
 UNKNOWN_SEGMENT = "(unknown)"
 
@@ -77,9 +86,6 @@ Tables = Mapping[str, Sequence[Path | str]]
 
 # Internal markers, replaced before results leave this module.
 _TOTAL = "\x00all customers"
-_ALL_TIME = pd.Timestamp("1678-01-01")
-_TRUNCATE_UNIT = {"month": "M", "quarter": "Q", "year": "Y"}
-_PANDAS_FREQ = {"month": "MS", "quarter": "QS", "year": "YS"}
 _CHANNEL_ALIASES = ("acquisition_channel", "channel")
 _DEFAULT_CSI_WEIGHTS = (("ces", 1.0), ("csat", 1.0), ("nps", 1.0), ("rating", 1.0))
 
@@ -231,7 +237,7 @@ class KpiResult:
     unavailable: list[tuple[str, str]]
     not_split: list[tuple[str, str]]
     notes: dict[str, str]
-    period: PeriodUnit
+    period: Granularity
     by: str | None
     params: KpiParams
 
@@ -252,7 +258,7 @@ class _Unavailable(Exception):
 def compute_kpis(
     tables: Tables,
     *,
-    period: PeriodUnit = "month",
+    period: Granularity = "month",
     by: str | None = None,
     params: KpiParams | None = None,
     backend: Backend | None = None,
@@ -444,7 +450,7 @@ def cohort_retention(tables: Tables, *, backend: Backend | None = None) -> pd.Da
 class _Source:
     """Sums and counts of one source table per period and segment.
 
-    ``frame`` has columns ``period`` (period start, or ``_ALL_TIME``), ``segment`` (``_TOTAL``
+    ``frame`` has columns ``period`` (period start, or ``ALL_TIME``), ``segment`` (``_TOTAL``
     on the all-customers rows) and the measures; every period between the first and the last
     is present for every segment.
     """
@@ -461,7 +467,7 @@ class _Scorecard:
     """
 
     def __init__(
-        self, tables: Tables, *, period: PeriodUnit, by: str | None, params: KpiParams, backend: Backend
+        self, tables: Tables, *, period: Granularity, by: str | None, params: KpiParams, backend: Backend
     ) -> None:
         self.paths = {kind: list(paths) for kind, paths in tables.items() if kind in KINDS and paths}
         self.assignments = list(tables.get(ASSIGNMENTS, []))
@@ -522,12 +528,12 @@ class _Scorecard:
         """Start of the period of a date column, None for ``period="all"``."""
         if self.period == "all":
             return None
-        return column.truncate(_TRUNCATE_UNIT[self.period])
+        return column.truncate(TRUNCATE_UNIT[self.period])
 
     def lifetime_period_key(self, column: ir.TimestampValue) -> ir.TimestampValue:
         """Period start used for lifetimes; yearly when the scorecard is over all time."""
         unit = "year" if self.period == "all" else self.period
-        return column.truncate(_TRUNCATE_UNIT[unit])
+        return column.truncate(TRUNCATE_UNIT[unit])
 
     @functools.cached_property
     def customer_attributes(self) -> ir.Table | None:
@@ -607,7 +613,7 @@ class _Scorecard:
         expression = table.group_by(**groups).aggregate(**measures) if groups else table.aggregate(**measures)
         frame = self.backend.execute(expression)
         if "period" in keys and keys["period"] is None:
-            frame["period"] = _ALL_TIME
+            frame["period"] = ALL_TIME
         return frame
 
     @functools.cached_property
@@ -698,7 +704,7 @@ class _Scorecard:
             expression = period_sums(per_segment, per_segment["_segment"]).union(expression)
         frame = self.backend.execute(expression)
         if self.period == "all":
-            frame["period"] = _ALL_TIME
+            frame["period"] = ALL_TIME
         frame = _complete(
             frame, self.period, fill_zero=["active", "orders", "revenue", "repeaters", "members"]
         )
@@ -858,7 +864,7 @@ class _Scorecard:
             **measures,
         )
         if not dated:
-            frame["period"] = _ALL_TIME
+            frame["period"] = ALL_TIME
         if not mode:
             frame["segment"] = _TOTAL
         frame = _complete(frame, self.period if dated else "all", fill_zero=list(measures))
@@ -906,7 +912,7 @@ class _Scorecard:
             expression = grouped(support["_segment"]).union(expression)
         frame = self.backend.execute(expression)
         if period is None:
-            frame["period"] = _ALL_TIME
+            frame["period"] = ALL_TIME
         frame = _complete(frame, self.period, fill_zero=[f"{name}_n" for name in hours])
         return _Source(frame, split=mode is not None)
 
@@ -987,7 +993,7 @@ class _Scorecard:
             known = grid[grid["churned"].notna()]
             frame = known.assign(churned=known["customers"].where(known["churned"].astype(bool), 0))
             frame = frame.groupby("segment", as_index=False)[["customers", "churned"]].sum()
-            return frame.rename(columns={"customers": "at_start"}).assign(period=_ALL_TIME)
+            return frame.rename(columns={"customers": "at_start"}).assign(period=ALL_TIME)
         if method == "churn_date":
             grid = self.lifetimes.frame.rename(columns={"customers": "count"})
         else:
@@ -1018,9 +1024,9 @@ class _Scorecard:
         if first is None or last is None:
             return pd.DatetimeIndex([])
         return pd.date_range(
-            _period_start(first, self.period),
-            _period_start(last, self.period),
-            freq=_PANDAS_FREQ[self.period],
+            period_start(first, self.period),
+            period_start(last, self.period),
+            freq=PANDAS_FREQ[self.period],
         )
 
     def new_customers(self) -> pd.DataFrame:
@@ -1032,14 +1038,14 @@ class _Scorecard:
         grid = self.lifetimes.frame
         dated = grid[grid["start"].notna()]
         if self.period == "all":
-            counted = dated.groupby("segment", as_index=False)["customers"].sum().assign(period=_ALL_TIME)
+            counted = dated.groupby("segment", as_index=False)["customers"].sum().assign(period=ALL_TIME)
         else:
             counted = dated.groupby(["start", "segment"], as_index=False)["customers"].sum()
             counted = counted.rename(columns={"start": "period"})
         until = None
         if self.period != "all" and not self.has("customers", "signup_date"):
             last_order = self.data_end("transactions", "date")
-            until = None if last_order is None else _period_start(last_order, self.period)
+            until = None if last_order is None else period_start(last_order, self.period)
         counted = counted.rename(columns={"customers": "new_customers"})
         return _complete(counted, self.period, ["new_customers"], until=until)
 
@@ -1101,7 +1107,7 @@ def _churn_over_all_time(grid: pd.DataFrame, method: str) -> pd.DataFrame:
             churned = lapsed - (total - customers)
         else:
             customers, churned = total, lapsed
-        rows.append({"period": _ALL_TIME, "segment": segment, "at_start": customers, "churned": churned})
+        rows.append({"period": ALL_TIME, "segment": segment, "at_start": customers, "churned": churned})
     return pd.DataFrame(rows, columns=["period", "segment", "at_start", "churned"])
 
 
@@ -1212,9 +1218,7 @@ def _loyalty_engagement(card: _Scorecard) -> pd.DataFrame:
     current = current.assign(
         members=current["customers"].where(current["member"].fillna(False).astype(bool), 0)
     )
-    frame = (
-        current.groupby("segment", as_index=False)[["customers", "members"]].sum().assign(period=_ALL_TIME)
-    )
+    frame = current.groupby("segment", as_index=False)[["customers", "members"]].sum().assign(period=ALL_TIME)
     card.notes["loyalty_engagement"] = (
         "Loyalty members among current (not churned) customers; no orders to date it."
     )
@@ -1762,11 +1766,11 @@ def _complete(
     frame["period"] = pd.to_datetime(frame["period"])
     if frame.empty:
         return frame
-    if unit == "all" or (frame["period"] == _ALL_TIME).all():
-        periods = pd.DatetimeIndex([_ALL_TIME])
+    if unit == "all" or (frame["period"] == ALL_TIME).all():
+        periods = pd.DatetimeIndex([ALL_TIME])
     else:
         last = frame["period"].max() if until is None else max(frame["period"].max(), until)
-        periods = pd.date_range(frame["period"].min(), last, freq=_PANDAS_FREQ[unit])
+        periods = pd.date_range(frame["period"].min(), last, freq=PANDAS_FREQ[unit])
     segments = sorted(frame["segment"].astype(str).unique())
     grid = pd.MultiIndex.from_product([periods, segments], names=["period", "segment"])
     frame["segment"] = frame["segment"].astype(str)
@@ -1798,7 +1802,7 @@ def _order_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
     return backend.derive("orders", "transactions", paths, _orders_from_lines)
 
 
-def _customer_period_table(backend: Backend, paths: Sequence[Path | str], unit: PeriodUnit) -> ir.Table:
+def _customer_period_table(backend: Backend, paths: Sequence[Path | str], unit: Granularity) -> ir.Table:
     """Orders and revenue per customer and period with orders, kept by the backend.
 
     Columns ``customer_id``, ``period`` (its start; absent for ``"all"``), ``orders``, ``revenue``.
@@ -1813,7 +1817,7 @@ def _customer_period_table(backend: Backend, paths: Sequence[Path | str], unit: 
                 orders=orders.count(), revenue=orders.amount.sum()
             )
         months = _customer_period_table(backend, paths, "month")
-        keys = {} if unit == "all" else {"period": months.period.truncate(_TRUNCATE_UNIT[unit])}
+        keys = {} if unit == "all" else {"period": months.period.truncate(TRUNCATE_UNIT[unit])}
         return months.group_by("customer_id", **keys).aggregate(
             orders=months.orders.sum(), revenue=months.revenue.sum()
         )
@@ -1870,21 +1874,6 @@ def _hours_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.Float
     return (end.epoch_seconds() - start.epoch_seconds()).cast("float64") / 3600.0
 
 
-def _period_start(moment: pd.Timestamp, unit: str) -> pd.Timestamp:
-    """Start of the month, quarter or year holding ``moment``."""
-    return moment.to_period({"month": "M", "quarter": "Q", "year": "Y"}[unit]).start_time
-
-
-def _period_label(start: pd.Timestamp, unit: str) -> str:
-    if start == _ALL_TIME or unit == "all":
-        return "all"
-    if unit == "month":
-        return f"{start.year}-{start.month:02d}"
-    if unit == "quarter":
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    return f"{start.year}"
-
-
 def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
     columns = ["kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high"]
     if not frames:
@@ -1896,7 +1885,7 @@ def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
     values["_order"] = values["kpi"].map(order)
     values["_total"] = values["segment"] != _TOTAL
     values = values.sort_values(["_order", "period", "_total", "segment"], ignore_index=True)
-    labels = {start: _period_label(pd.Timestamp(start), unit) for start in values["period"].unique()}
+    labels = {start: period_label(pd.Timestamp(start), unit) for start in values["period"].unique()}
     values["period"] = values["period"].map(labels)
     values["segment"] = values["segment"].where(values["segment"] != _TOTAL, None)
     values = values[columns].astype({"kpi": "string", "period": "string", "segment": "string"})

@@ -53,7 +53,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -78,6 +78,7 @@ from sqlalchemy.engine import Connection
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes, safe_frame
 from bsc.kpis import COMPONENTS, KPIS, KpiResult, compute_kpis
+from bsc.periods import Period, PeriodUnit, frame_unit, parse_period, position
 from bsc.store import ConflictError, Store, metadata
 
 __all__ = [
@@ -90,13 +91,11 @@ __all__ = [
     "TARGET_COLUMNS",
     "Initiative",
     "Objective",
-    "Period",
     "Target",
     "TargetBook",
     "band_limits",
     "evaluate",
     "judge",
-    "parse_period",
     "read_targets_file",
     "rollup",
     "targets_from_frame",
@@ -106,7 +105,6 @@ __all__ = [
     "trajectories",
 ]
 
-PeriodUnit = Literal["month", "quarter", "year"]
 BandMode = Literal["absolute", "relative"]
 Status = Literal["green", "amber", "red", "noise", "no_target", "no_data"]
 
@@ -264,121 +262,6 @@ audit_table = Table(
 
 
 # --------------------------------------------------------------------------------------------
-# Periods
-# --------------------------------------------------------------------------------------------
-
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$|^Q([1-4])\s*[-/ ]?\s*(\d{4})$", re.IGNORECASE)
-_YEAR = re.compile(r"^(\d{4})(?:\.0+)?$")
-_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
-_MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month, quarter or year.
-
-    ``index`` counts periods of the unit: ``year * 12 + month - 1`` for months,
-    ``year * 4 + quarter - 1`` for quarters, the year for years.
-    """
-
-    unit: PeriodUnit
-    index: int
-
-    @property
-    def label(self) -> str:
-        """ "2026-12", "2026-Q4" or "2026", as in the KPI frames."""
-        if self.unit == "month":
-            return f"{self.index // 12}-{self.index % 12 + 1:02d}"
-        if self.unit == "quarter":
-            return f"{self.index // 4}-Q{self.index % 4 + 1}"
-        return str(self.index)
-
-    @property
-    def end_month(self) -> int:
-        """The period's last month as ``year * 12 + month``: its place on a common time line."""
-        if self.unit == "month":
-            return self.index + 1
-        if self.unit == "quarter":
-            return (self.index + 1) * 3
-        return (self.index + 1) * 12
-
-    @property
-    def start_date(self) -> date:
-        first = self.end_month - _MONTHS_PER[self.unit]
-        return date(first // 12, first % 12 + 1, 1)
-
-    @property
-    def end_date(self) -> date:
-        """The last day of the period."""
-        following = self.end_month
-        return (pd.Timestamp(date(following // 12, following % 12 + 1, 1)) - pd.Timedelta(days=1)).date()
-
-    def shift(self, periods: int) -> Period:
-        return Period(self.unit, self.index + periods)
-
-    def __str__(self) -> str:
-        return self.label
-
-
-def parse_period(value: object) -> Period:
-    """Read a period from a label, a date or a year number.
-
-    Accepts "2026-12" (month), "2026-Q4", "Q4 2026" (quarter), "2026" or 2026 (year); a date
-    (or "2026-12-31") stands for its month.
-
-    Raises
-    ------
-    InputError
-        For anything else.
-    """
-    if isinstance(value, Period):
-        return value
-    if isinstance(value, datetime | date | pd.Timestamp):
-        moment = pd.Timestamp(value)
-        return Period("month", moment.year * 12 + moment.month - 1)
-    is_number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if is_number and float(value).is_integer() and 1900 <= value <= 2999:
-        return Period("year", int(value))
-    text = str(value).strip() if value is not None else ""
-    if match := _MONTH.match(text):
-        year, month = int(match[1]), int(match[2])
-        if 1 <= month <= 12:
-            return Period("month", year * 12 + month - 1)
-    elif match := _QUARTER.match(text):
-        year = int(match[1] or match[4])
-        quarter = int(match[2] or match[3])
-        return Period("quarter", year * 4 + quarter - 1)
-    elif match := _YEAR.match(text):
-        return Period("year", int(match[1]))
-    elif match := _DAY.match(text):
-        year, month = int(match[1]), int(match[2])
-        if 1 <= month <= 12:
-            return Period("month", year * 12 + month - 1)
-    shown = text or "(empty)"
-    raise InputError(
-        f"“{shown}” is not a period: write a month as 2026-12, a quarter as 2026-Q4 or a year as 2026."
-    )
-
-
-def _position(label: str) -> float:
-    """Place of a KPI frame's period label on the month time line (NaN for "all")."""
-    try:
-        return float(parse_period(label).end_month)
-    except InputError:
-        return math.nan
-
-
-def _frame_unit(labels: Iterable[str]) -> PeriodUnit | None:
-    for label in labels:
-        try:
-            return parse_period(label).unit
-        except InputError:
-            continue
-    return None
-
-
-# --------------------------------------------------------------------------------------------
 # Records
 # --------------------------------------------------------------------------------------------
 
@@ -469,7 +352,7 @@ class Target:
         if has_baseline:
             # Periods that end within the baseline period (months of a baseline quarter) hold
             # the baseline; those that end before it starts have no target.
-            start = x[0] - _MONTHS_PER[parse_period(self.baseline_period).unit]
+            start = x[0] - parse_period(self.baseline_period).months
             values = np.where(positions <= start, np.nan, values)
         return np.where(np.isnan(positions), np.nan, values)
 
@@ -645,7 +528,7 @@ def trajectories(
         "status",
         "future",
     ]
-    unit = _frame_unit(kpi_values["period"].unique()) if len(kpi_values) else None
+    unit = frame_unit(kpi_values["period"].unique()) if len(kpi_values) else None
     frames = []
     for target in targets:
         if not _applies(target, by) or unit is None or not _comparable(target, unit):
@@ -665,7 +548,7 @@ def trajectories(
         path = pd.concat(
             [rows.assign(future=False), future_rows.assign(future=True)], ignore_index=True
         ).astype({"value": float, "ci_low": float, "ci_high": float})
-        positions = np.array([_position(p) for p in path["period"]], dtype=float)
+        positions = np.array([position(p) for p in path["period"]], dtype=float)
         path["target"] = target._interpolate(positions)
         path = path[path["target"].notna()].reset_index(drop=True)
         if path.empty:
@@ -727,7 +610,7 @@ def evaluate(targets: Sequence[Target], kpi_values: pd.DataFrame, *, by: str | N
         status_label, score`` (100/50/0, NaN when not judged), ``weight, direction,
         target_id, version, note``. ``status`` is "no_target" where there is no target.
     """
-    unit = _frame_unit(kpi_values["period"].unique()) if len(kpi_values) else None
+    unit = frame_unit(kpi_values["period"].unique()) if len(kpi_values) else None
     matched = {(target.kpi, target.segment): target for target in targets if _applies(target, by)}
     rows: list[dict[str, Any]] = []
     known = kpi_values[kpi_values["kpi"].isin(list(KPIS))]
@@ -782,7 +665,7 @@ _STATUS_COLUMNS = (
 def _latest_values(values: pd.DataFrame) -> pd.DataFrame:
     """Per (kpi, segment): the row of the latest dated period with a value ("all" if only that)."""
     frame = values.copy()
-    frame["_position"] = [_position(p) for p in frame["period"]]
+    frame["_position"] = [position(p) for p in frame["period"]]
     frame["_has_value"] = frame["value"].notna()
     frame["_segment"] = frame["segment"].astype(object).where(frame["segment"].notna(), "\x00")
     frame = frame.sort_values(["_has_value", "_position"], na_position="first", kind="stable")
@@ -1744,7 +1627,7 @@ class TargetBook:
             green=green,
             amber=amber,
             weight=weight,
-            trajectory=tuple(sorted(((p.label, v) for p, v in trajectory), key=lambda pv: _position(pv[0]))),
+            trajectory=tuple(sorted(((p.label, v) for p, v in trajectory), key=lambda pv: position(pv[0]))),
             baseline=baseline,
             baseline_period=baseline_period,
         )
@@ -1775,7 +1658,7 @@ class TargetBook:
         rows = rows[rows["value"].notna() & (rows["period"] != "all")]
         if rows.empty:
             return None, None
-        latest = rows.iloc[int(np.argmax([_position(p) for p in rows["period"]]))]
+        latest = rows.iloc[int(np.argmax([position(p) for p in rows["period"]]))]
         return float(latest["value"]), str(latest["period"])
 
     def _checked_objective(self, objective: Objective, current: Objective | None) -> Objective:

@@ -8,6 +8,7 @@ import streamlit as st
 from bsc.assistant import Levers, assess_target, chance_text, project_whatif, whatif_base
 from bsc.errors import InputError
 from bsc.kpis import KPIS
+from bsc.periods import Period, parse_period, upcoming_periods
 from bsc.report import scorecard_xlsx
 from bsc.store import ConflictError
 from bsc.targets import (
@@ -17,11 +18,9 @@ from bsc.targets import (
     STATUS_LABELS,
     Initiative,
     Objective,
-    Period,
     Target,
     evaluate,
     format_value,
-    parse_period,
     read_targets_file,
     rollup,
     targets_from_frame,
@@ -216,12 +215,7 @@ def _plain(value: float) -> str:
 
 
 def _upcoming(unit: str, after: Period | None) -> list[str]:
-    today = pd.Timestamp.now(tz="UTC").date()
-    now = parse_period(pd.Timestamp(today))
-    first = Period(unit, {"month": now.index, "quarter": now.index // 3, "year": now.index // 12}[unit])
-    if after is not None and after.index >= first.index:
-        first = after.shift(1)
-    return [first.shift(step).label for step in range(UPCOMING[unit])]
+    return upcoming_periods(unit, UPCOMING[unit], today=pd.Timestamp.now(tz="UTC").date(), after=after)
 
 
 def _save_target(what: dict, keys: dict, expected_version: int | None, trajectory: tuple) -> None:

@@ -33,7 +33,6 @@ from bsc.churn import (
     find_label_columns,
     gains_points,
     label_sources,
-    next_period,
     plan_contacts,
     plan_features,
     predicted_churn_by_segment,
@@ -639,21 +638,6 @@ class TestDemoCompany:
         data = churn_data_from_files(sorted((Path(__file__).parents[1] / "data" / "demo").glob("*.csv")))
         assert data.definition.source == "churn_date"
         assert data.current is not None and len(data.current) > 0
-
-
-class TestNextPeriod:
-    @pytest.mark.parametrize(
-        ("end", "period", "expected"),
-        [
-            ("2026-11-01", "month", ("2026-11", 30)),
-            ("2026-10-01", "quarter", ("2026-Q4", 92)),
-            ("2027-01-01", "year", ("2027", 365)),
-            ("2024-02-01", "month", ("2024-02", 29)),
-        ],
-        ids=["november", "fourth-quarter", "a-year", "leap-february"],
-    )
-    def test_label_and_length(self, end, period, expected):
-        assert next_period(pd.Timestamp(end), period) == expected
 
 
 def test_fingerprint_changes_with_the_data():

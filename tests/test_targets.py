@@ -22,7 +22,6 @@ from bsc.store import ConflictError, Store
 from bsc.targets import (
     Initiative,
     Objective,
-    Period,
     Target,
     TargetBook,
     audit_table,
@@ -30,7 +29,6 @@ from bsc.targets import (
     evaluate,
     judge,
     objectives_table,
-    parse_period,
     read_targets_file,
     rollup,
     targets_from_frame,
@@ -103,50 +101,6 @@ def book(store, workspace) -> TargetBook:
 # --------------------------------------------------------------------------------------------
 # Periods and trajectories
 # --------------------------------------------------------------------------------------------
-
-
-class TestPeriods:
-    @pytest.mark.parametrize(
-        ("text", "unit", "label", "end"),
-        [
-            ("2026-12", "month", "2026-12", date(2026, 12, 31)),
-            ("2026-2", "month", "2026-02", date(2026, 2, 28)),
-            ("2026-Q1", "quarter", "2026-Q1", date(2026, 3, 31)),
-            ("Q4 2026", "quarter", "2026-Q4", date(2026, 12, 31)),
-            ("2026q3", "quarter", "2026-Q3", date(2026, 9, 30)),
-            ("2028", "year", "2028", date(2028, 12, 31)),
-            (2027, "year", "2027", date(2027, 12, 31)),
-            ("2026-11-15", "month", "2026-11", date(2026, 11, 30)),
-            (pd.Timestamp("2024-02-10"), "month", "2024-02", date(2024, 2, 29)),
-        ],
-        ids=[
-            "month",
-            "month-one-digit",
-            "quarter",
-            "quarter-first",
-            "quarter-lower",
-            "year",
-            "year-number",
-            "day",
-            "timestamp",
-        ],
-    )
-    def test_parse(self, text, unit, label, end):
-        period = parse_period(text)
-        assert (period.unit, period.label, period.end_date) == (unit, label, end)
-
-    @pytest.mark.parametrize(
-        "text", ["", "2026-13", "soon", "2026-Q5", None], ids=["empty", "month-13", "word", "q5", "none"]
-    )
-    def test_bad_periods_are_refused(self, text):
-        with pytest.raises(InputError, match="is not a period"):
-            parse_period(text)
-
-    def test_time_line_places_periods_by_their_last_month(self):
-        # Dec 2026, 2026-Q4 and 2026 all end in month 2026 * 12 + 12 = 24324.
-        assert {parse_period(p).end_month for p in ("2026-12", "2026-Q4", "2026")} == {24324}
-        assert parse_period("2026-Q4").start_date == date(2026, 10, 1)
-        assert Period("month", 24323).shift(1).label == "2027-01"
 
 
 class TestTrajectory:

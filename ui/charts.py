@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from bsc.kpis import KpiDef
+from bsc.periods import label_starts
 from bsc.targets import STATUS_COLOURS
 
 ALL_CUSTOMERS = "All customers"
@@ -22,18 +23,6 @@ UNIT_LABEL = {
     "score": "score",
     "index": "index (0–100)",
 }
-
-
-def period_start(labels: pd.Series) -> pd.Series:
-    """'2024-01', '2024-Q1', '2024' -> the first day of the period."""
-    text = labels.astype(str)
-    quarters = text.str.extract(r"^(\d{4})-Q([1-4])$")
-    starts = pd.to_datetime(text.where(quarters[0].isna()), format="mixed", errors="coerce")
-    from_quarter = pd.to_datetime(
-        quarters[0] + "-" + ((quarters[1].astype(float) - 1) * 3 + 1).map("{:02.0f}".format) + "-01",
-        errors="coerce",
-    )
-    return starts.fillna(from_quarter)
 
 
 def trend_chart(
@@ -56,7 +45,7 @@ def trend_chart(
         data = data[data["segment"].isna() | (data["segment"] == segment)]
         if paths is not None:
             paths = paths[paths["segment"].isna() | (paths["segment"] == segment)]
-    data["start"] = period_start(data["period"])
+    data["start"] = label_starts(data["period"])
     data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
     data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n"]]
     y_title = f"{definition.name} ({UNIT_LABEL.get(definition.unit, definition.unit)})"
@@ -118,7 +107,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, *, max_months: int = 24) -> alt.Chart:
 def _target_layers(paths: pd.DataFrame) -> list[alt.Chart]:
     """Target lines (dashed) and their amber bands, one per target."""
     data = paths.copy()
-    data["start"] = period_start(data["period"])
+    data["start"] = label_starts(data["period"])
     data["who"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
     data = data[["start", "period", "who", "target", "green_limit", "amber_limit", "target_id"]]
     base = alt.Chart(data).encode(x="start:T")

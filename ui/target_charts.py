@@ -7,8 +7,9 @@ import pandas as pd
 
 from bsc.assistant import Assessment, WhatIfResult
 from bsc.kpis import KpiDef
+from bsc.periods import label_starts
 from bsc.targets import Target
-from ui.charts import UNIT_LABEL, period_start
+from ui.charts import UNIT_LABEL
 
 HISTORY = "#222222"
 PROJECTION = "#0072B2"
@@ -20,7 +21,7 @@ def assistant_chart(
 ) -> alt.Chart:
     """History, the trend projected to the due period with its prediction band, and the target path."""
     path = assessment.path.copy()
-    path["start"] = period_start(path["period"])
+    path["start"] = label_starts(path["period"])
     path["series"] = path["kind"].map({"history": "Actual", "projection": "Trend projection"})
     y_title = f"{definition.name} ({UNIT_LABEL.get(definition.unit, definition.unit)})"
     x = alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y"))
@@ -74,7 +75,7 @@ def target_steps(target: Target, path: pd.DataFrame) -> pd.DataFrame:
     values = [target.value_at(p) for p in periods]
     frame = pd.DataFrame({"period": periods.to_numpy(), "value": values, "series": "Target"})
     frame = frame[frame["value"].notna()]
-    frame["start"] = period_start(frame["period"])
+    frame["start"] = label_starts(frame["period"])
     return frame
 
 

@@ -19,17 +19,9 @@ import numpy as np
 import pandas as pd
 
 from bsc import schema
-from bsc.detect import (
-    blank_mask,
-    clean_text,
-    day_month_ambiguous,
-    describe_date_format,
-    detect_mapping,
-    parse_dates,
-    parse_flags,
-    parse_numbers,
-    regex_replace,
-)
+from bsc.detect import detect_mapping
+from bsc.detect.dates import day_month_ambiguous, describe_date_format, parse_dates
+from bsc.detect.values import blank_mask, clean_text, parse_flags, parse_numbers, regex_replace
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_tables
 from bsc.mapping import Problem, TableMapping

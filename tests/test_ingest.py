@@ -10,9 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from bsc import ingest
 from bsc.errors import InputError
-from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, read_path, read_tables
+from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, excel, read_path, read_tables
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEXT_FIXTURES = [
@@ -236,14 +235,14 @@ class TestWorkbooks:
             assert back.shape == table.frame.shape
 
     def test_a_broken_sheet_does_not_lose_the_others(self, workbook: bytes, monkeypatch: pytest.MonkeyPatch):
-        read_sheet = ingest._read_sheet
+        read_sheet = excel._read_sheet
 
         def failing_on_orders(name, sheet, budget):
             if sheet.title == "Orders":
                 raise ValueError("unreadable cell")
             return read_sheet(name, sheet, budget)
 
-        monkeypatch.setattr(ingest, "_read_sheet", failing_on_orders)
+        monkeypatch.setattr(excel, "_read_sheet", failing_on_orders)
         tables = read_tables("shop.xlsx", workbook)
         assert [t.sheet for t in tables] == ["Customers", "Notes"]
         warning = next(p for p in tables[0].problems if p.severity == "warning")

@@ -1,0 +1,162 @@
+"""Reading cell values written as text: blanks, numbers and yes/no flags, a column at a time.
+
+Raw tables keep text files' cells as text, so detection and :mod:`bsc.prepare` both read whole
+columns with these parsers: :func:`clean_text` and :func:`blank_mask` for what counts as filled,
+:func:`parse_numbers` for amounts written with currency signs, thousands separators or a decimal
+comma, and :func:`parse_flags` for yes/no words in several languages. Dates have their own
+module, :mod:`bsc.detect.dates`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "FALSE_WORDS",
+    "SAMPLE_SIZE",
+    "TRUE_WORDS",
+    "blank_mask",
+    "clean_text",
+    "parse_flags",
+    "parse_numbers",
+    "regex_replace",
+    "spread_sample",
+    "uses_decimal_comma",
+]
+
+# Cells a column is judged on: enough to tell its type, few enough to stay fast on long columns.
+SAMPLE_SIZE = 2000
+
+TRUE_WORDS = frozenset(
+    {"yes", "y", "true", "t", "1", "1.0", "churned", "churn", "exited", "left", "lost", "cancelled",
+     "canceled", "inactive", "attrited", "attrited customer", "member", "x", "ja", "oui", "si", "sí"}
+)  # fmt: skip
+FALSE_WORDS = frozenset(
+    {"no", "n", "false", "f", "0", "0.0", "stayed", "retained", "active", "existing",
+     "existing customer", "not churned", "non-member", "nonmember", "not member", "nein", "non"}
+)  # fmt: skip
+_FLAG_VALUES = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
+
+
+# Run by Arrow's regular expression engine (RE2) on whole columns.
+_CURRENCY = r"(?i)[\s$€£¥'%]|\b(?:EUR|USD|GBP|CHF)\b"
+_NUMBER_DOT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
+_NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")
+
+
+def blank_mask(values: pd.Series) -> pd.Series:
+    """True where a cell is missing or holds only spaces."""
+    if values.dtype.kind in "biufcmM":
+        return values.isna()
+    return values.isna() | (values.astype("string").str.strip() == "")
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text (pandas string dtype), blanks as NA; whole floats without '.0'."""
+    if values.dtype.kind == "f":
+        whole = values.notna() & (values % 1 == 0)
+        out = values.astype("string")
+        out[whole] = values[whole].astype("int64").astype("string")
+        return out
+    if values.dtype.kind in "M":
+        return values.dt.strftime("%Y-%m-%d %H:%M:%S").astype("string")
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def uses_decimal_comma(sample: pd.Series) -> bool:
+    """True when numbers in ``sample`` are written as ``1.234,56`` rather than ``1,234.56``.
+
+    Each cleaned value is matched against both conventions; the comma convention wins only when
+    more values fit it alone than fit the dot convention alone (so ``1,234`` stays one thousand
+    two hundred and thirty-four).
+    """
+    cleaned = _clean_number_text(clean_text(sample).dropna())
+    if cleaned.empty:
+        return False
+    dot = cleaned.str.fullmatch(_NUMBER_DOT).astype(bool)
+    comma = cleaned.str.fullmatch(_NUMBER_COMMA).astype(bool)
+    return int((comma & ~dot).sum()) > int((dot & ~comma).sum())
+
+
+def regex_replace(text: pd.Series, pattern: str, replacement: str = "") -> pd.Series:
+    """Replace every match of ``pattern`` (RE2 syntax, ``\\1`` for groups) in a text column at
+    once, in Arrow; missing cells stay missing. Returns a pandas ``string`` column."""
+    result = pc.replace_substring_regex(pa.array(text.astype("string")), pattern, replacement)
+    return pd.Series(result, index=text.index, dtype="string")
+
+
+def _clean_number_text(text: pd.Series) -> pd.Series:
+    negative = text.str.fullmatch(r"\(.*\)").astype(bool)
+    cleaned = regex_replace(text, _CURRENCY).str.strip("()")
+    return cleaned.mask(negative, "-" + cleaned)
+
+
+def parse_numbers(values: pd.Series, decimal_comma: bool | None = None) -> pd.Series:
+    """Parse a column to float64; blanks and unreadable cells become NaN.
+
+    Plain numbers are read directly. Cells that fail are cleaned (currency signs and codes,
+    spaces, apostrophes and percent signs removed; ``(12.50)`` read as -12.50; thousands
+    separators dropped) and read again. ``decimal_comma`` says whether ``,`` is the decimal mark;
+    None decides from the column (see :func:`uses_decimal_comma`).
+    Unreadable cells are those not blank in ``values`` but NaN in the result. Infinite values
+    (``inf``, ``1e400``) are unreadable too: no amount, score or count is infinite.
+    """
+    return _finite(_parse_numbers(values, decimal_comma))
+
+
+def _finite(numbers: pd.Series) -> pd.Series:
+    return numbers.mask(np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan)))
+
+
+def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
+    if values.dtype.kind in "biuf":
+        return values.astype("float64")
+    if values.dtype == "boolean" or values.dtype.kind == "M":
+        return pd.Series(np.nan, index=values.index, dtype="float64")
+    text = clean_text(values)
+    sample = spread_sample(text.dropna())
+    if decimal_comma is None:
+        decimal_comma = uses_decimal_comma(sample)
+    # Reading plain numbers directly is fast; failing cells are slow, so when the sample shows
+    # signs or separators, every cell is cleaned first.
+    plain = not decimal_comma and bool(pd.to_numeric(sample, errors="coerce").notna().all())
+    if plain:
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        retry = numbers.isna() & text.notna()
+    else:
+        numbers = pd.Series(np.nan, index=values.index, dtype="float64")
+        retry = text.notna()
+    if retry.any():
+        cleaned = _clean_number_text(text[retry])
+        if decimal_comma:
+            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            cleaned = cleaned.str.replace(",", "", regex=False)
+        numbers[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    return numbers
+
+
+def spread_sample(values: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
+    """Up to ``size`` cells spread evenly over the whole column (first and last included)."""
+    if len(values) <= size:
+        return values
+    return values.iloc[np.unique(np.linspace(0, len(values) - 1, size).astype(int))]
+
+
+def parse_flags(values: pd.Series) -> pd.Series:
+    """Parse yes/no style cells to a nullable boolean column; unknown words become NA.
+
+    True: yes, y, true, 1, churned, exited, left, cancelled, inactive, attrited customer, member, ...
+    False: no, n, false, 0, stayed, retained, active, existing customer, ... (see
+    :data:`TRUE_WORDS`, :data:`FALSE_WORDS`).
+    """
+    if values.dtype == "boolean" or values.dtype.kind == "b":
+        return values.astype("boolean")
+    words = clean_text(values).str.lower()
+    return words.map(_FLAG_VALUES).astype("boolean")

@@ -1,0 +1,210 @@
+"""What is checked before a file is parsed whole, so that memory stays bounded.
+
+- its extension and size (:func:`_check_extension`, :func:`_check_size`);
+- what it really is, from its first bytes (:func:`_identify`), with the message that says so
+  when it is not what its extension claims;
+- how far it would unpack: a workbook's zip directory (:func:`_check_workbook_parts`) and a
+  Parquet file's metadata (:func:`_check_expanded`), against :data:`MAX_EXPANDED_BYTES`;
+- its shape: columns and cells (:func:`_check_shape`) and the length of its lines
+  (:func:`_count_lines`).
+
+The limits live here as constants; the names starting with ``_`` are shared inside
+:mod:`bsc.ingest` only.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from bsc.errors import InputError
+from bsc.ingest.tables import _count
+
+__all__ = [
+    "MAX_CELLS",
+    "MAX_COLUMNS",
+    "MAX_EXPANDED_BYTES",
+    "MAX_LINE_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "MAX_WORKBOOK_PARTS",
+    "MB",
+    "SUPPORTED_EXTENSIONS",
+    "TEXT_EXTENSIONS",
+]
+
+MB = 1024 * 1024
+MAX_UPLOAD_BYTES = 200 * MB
+# How far a file may unpack: a workbook's parts together, a Parquet file's column data.
+MAX_EXPANDED_BYTES = 512 * MB
+MAX_COLUMNS = 1_000
+MAX_CELLS = 30_000_000
+MAX_LINE_BYTES = 1 * MB
+MAX_WORKBOOK_PARTS = 10_000
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+SUPPORTED_EXTENSIONS = (*TEXT_EXTENSIONS, ".xlsx", ".parquet")
+_BLOCK = 16 * MB  # bytes scanned at a time when counting lines
+
+# What a file really is, told by its first bytes: (signature, kind, description).
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"PK\x03\x04", "zip", "an Excel workbook or a zip archive"),
+    (b"PK\x05\x06", "zip", "an empty zip archive"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "ole",
+        "an Excel 97–2003 (.xls) workbook or a password-protected one",
+    ),
+    (b"PAR1", "parquet", "a Parquet file"),
+    (b"%PDF", "pdf", "a PDF document"),
+    (b"\x89PNG", "picture", "a PNG picture"),
+    (b"\xff\xd8\xff", "picture", "a JPEG picture"),
+    (b"GIF8", "picture", "a GIF picture"),
+    (b"\x1f\x8b", "archive", "a gzip-compressed file"),
+    (b"7z\xbc\xaf\x27\x1c", "archive", "a 7-Zip archive"),
+    (b"Rar!", "archive", "a RAR archive"),
+    *((b"\x80" + bytes([protocol]), "pickle", "a Python pickle") for protocol in range(2, 6)),
+)
+
+
+def _check_extension(name: str) -> str:
+    extension = Path(name).suffix.lower()
+    if extension == ".xls":
+        raise InputError(
+            f"{name} is an Excel 97–2003 workbook (.xls), which cannot be read; "
+            "open it in Excel and save it as .xlsx."
+        )
+    if extension not in SUPPORTED_EXTENSIONS:
+        shown = extension or "without an extension"
+        raise InputError(
+            f"{name}: files of type {shown} cannot be read; "
+            f"upload a {', '.join(SUPPORTED_EXTENSIONS[:-1])} or {SUPPORTED_EXTENSIONS[-1]} file."
+        )
+    return extension
+
+
+def _check_size(name: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise InputError(f"{name} is {size / MB:,.1f} MB, larger than the limit of {max_bytes // MB:,} MB.")
+
+
+def _identify(data: bytes) -> tuple[str, str] | None:
+    """``(kind, description)`` of a file recognised by its first bytes, else None."""
+    for signature, kind, description in _SIGNATURES:
+        if data.startswith(signature):
+            return kind, description
+    return None
+
+
+def _pickle_note(found: tuple[str, str] | None) -> str:
+    if found is not None and found[0] == "pickle":
+        return " Pickles are never opened here, because opening one can run any code."
+    return ""
+
+
+def _misnamed_text(name: str, kind: str, description: str) -> str:
+    advice = {
+        "zip": " If it is an Excel workbook, give it the .xlsx extension.",
+        "ole": " Open it in Excel and save it as .xlsx (without a password).",
+        "parquet": " Give it the .parquet extension.",
+        "archive": " Unpack it first and upload the table inside.",
+    }.get(kind, "")
+    return f"{name} is {description}, not a text table.{advice}{_pickle_note((kind, description))}"
+
+
+def _not_a_workbook(name: str, data: bytes, found: tuple[str, str] | None) -> str:
+    if found is not None and found[0] == "ole":
+        return (
+            f"{name} is {found[1]}. Open it in Excel and save it as .xlsx without a password, "
+            "then upload the new file."
+        )
+    if found is not None:
+        return f"{name} is {found[1]}, not an Excel workbook.{_pickle_note(found)}"
+    head = data[:4096]
+    if b"\x00" not in head and sum(byte < 32 and byte not in b"\t\r\n" for byte in head) == 0:
+        return (
+            f"{name} is not a readable Excel workbook: it holds text. "
+            "If it is a CSV file, give it the .csv extension."
+        )
+    return f"{name} is not a readable Excel workbook (.xlsx) and cannot be read."
+
+
+def _check_shape(name: str, rows: int, columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise InputError(
+            f"{name} has {columns:,} columns; at most {MAX_COLUMNS:,} can be read. "
+            "Keep the columns you need and upload it again."
+        )
+    if rows * columns > MAX_CELLS:
+        raise InputError(
+            f"{name} has about {_count(rows, 'row')} of {_count(columns, 'column')}, more than the "
+            f"{MAX_CELLS // 1_000_000:,} million cells that can be read at once. "
+            "Split it, or leave out the columns you do not need."
+        )
+
+
+def _count_lines(name: str, data: bytes) -> int:
+    """The number of lines, after checking that none is longer than :data:`MAX_LINE_BYTES`.
+
+    Lines end at ``\\n`` (``\\r`` in files without any ``\\n``, as old Macs wrote them). Done on the
+    bytes in blocks, so it costs no more memory than a block whatever the file holds.
+    """
+    newline = 10 if b"\n" in data else 13
+    view = np.frombuffer(data, dtype=np.uint8)
+    previous, lines = -1, 0
+    for start in range(0, len(view), _BLOCK):
+        breaks = np.flatnonzero(view[start : start + _BLOCK] == newline) + start
+        if breaks.size:
+            lengths = np.diff(breaks, prepend=previous) - 1
+            worst = int(lengths.argmax())
+            if lengths[worst] > MAX_LINE_BYTES:
+                raise _line_too_long(name, lines + worst + 1)
+            previous = int(breaks[-1])
+            lines += int(breaks.size)
+        if min(start + _BLOCK, len(view)) - previous - 1 > MAX_LINE_BYTES:
+            raise _line_too_long(name, lines + 1)
+    return lines + (1 if len(view) - previous - 1 > 0 else 0)
+
+
+def _line_too_long(name: str, line: int) -> InputError:
+    return InputError(
+        f"Line {line:,} of {name} is longer than {MAX_LINE_BYTES // MB} MB; the lines of a table are "
+        "shorter. The file may have lost its line breaks, or it may not be a table."
+    )
+
+
+def _damaged_workbook(name: str) -> str:
+    return (
+        f"{name} is not a readable Excel workbook: it is damaged or incomplete (perhaps cut off "
+        "during a download). Open it in Excel, save it again and upload the new file."
+    )
+
+
+def _check_workbook_parts(name: str, data: bytes) -> None:
+    """Refuse a workbook from its zip directory alone, before anything is inflated: too many
+    parts, parts that would unpack past :data:`MAX_EXPANDED_BYTES`, or a zip that is no workbook."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except Exception:  # a damaged directory can fail in many ways
+        raise InputError(_damaged_workbook(name)) from None
+    if len(parts) > MAX_WORKBOOK_PARTS:
+        raise InputError(f"{name} holds {len(parts):,} parts, far more than any workbook; it was not opened.")
+    expanded = sum(part.file_size for part in parts)
+    if expanded > MAX_EXPANDED_BYTES:
+        raise InputError(
+            f"{name} would unpack to {expanded / MB:,.0f} MB, more than the {MAX_EXPANDED_BYTES // MB:,} MB "
+            "a workbook may take; it was not opened. Save the sheets you need as CSV files and upload those."
+        )
+    names = {part.filename for part in parts}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise InputError(f"{name} is a zip archive, not an Excel workbook.")
+
+
+def _check_expanded(name: str, expanded: int) -> None:
+    if expanded > MAX_EXPANDED_BYTES:
+        raise InputError(
+            f"{name} would unpack to {expanded / MB:,.0f} MB, more than the {MAX_EXPANDED_BYTES // MB:,} MB "
+            "a file may take; it was not read. Split it, or leave out the columns you do not need."
+        )

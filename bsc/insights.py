@@ -118,19 +118,16 @@ def effect_size(kind: TestKind, before: float, after: float) -> float:
 
 
 def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> np.ndarray:
-    """Which hypotheses are rejected at false-discovery rate ``q`` (Benjamini–Hochberg step-up)."""
-    p = np.asarray(p_values, dtype=float)
-    m = len(p)
-    if m == 0:
+    """Which hypotheses are rejected at false-discovery rate ``q`` (Benjamini–Hochberg step-up).
+
+    A hypothesis is rejected when its BH-adjusted p-value (``scipy.stats.false_discovery_control``)
+    is at most ``q``. A comparison without a p-value (NaN) still counts among the tests made, so
+    that it makes the others no easier to pass, and is never rejected.
+    """
+    p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
+    if len(p) == 0:
         return np.zeros(0, dtype=bool)
-    order = np.argsort(p)
-    thresholds = q * np.arange(1, m + 1) / m
-    passed = p[order] <= thresholds
-    rejected = np.zeros(m, dtype=bool)
-    if passed.any():
-        last = np.max(np.nonzero(passed)[0])
-        rejected[order[: last + 1]] = True
-    return rejected
+    return scipy_stats.false_discovery_control(p, method="bh") <= q
 
 
 def find_shifts(

@@ -50,6 +50,13 @@ class TestFalseDiscovery:
         assert benjamini_hochberg([0.03, 0.04, 0.045]).tolist() == [True, True, True]
         assert benjamini_hochberg([0.2, 0.9]).tolist() == [False, False]
 
+    def test_a_comparison_without_a_p_value_counts_but_is_never_rejected(self):
+        # m = 2: .02 <= .025 passes at rank 1; NaN counts as a test and fails.
+        assert benjamini_hochberg([0.02, float("nan")]).tolist() == [True, False]
+        # With m = 2, .03 > .025 at rank 1 and NaN at rank 2: nothing passes (alone, .03 would).
+        assert benjamini_hochberg([0.03, float("nan")]).tolist() == [False, False]
+        assert benjamini_hochberg([]).tolist() == []
+
     def test_cohens_h(self):
         # 2 asin(sqrt .7) - 2 asin(sqrt .5) = 1.982313 - 1.570796 = 0.411517 (by hand).
         assert effect_size("proportion", 0.5, 0.7) == pytest.approx(0.411517, abs=1e-5)

@@ -26,6 +26,11 @@ class SampleSilhouette:
     :func:`sklearn.metrics.silhouette_score`). The Euclidean distances are computed once, in
     float32 (64 MB for 4,000 points), and each labelling then costs one matrix product, where
     scikit-learn recomputes them for every k.
+
+    Kept rather than ``silhouette_score(distances, labels, metric="precomputed")`` on a matrix
+    computed once, which is three to six times slower here: on one thread, for the
+    4,000-customer sample of a 100,000-customer demo company and k = 2–10, 0.20 s against
+    0.66–1.2 s (median of five runs), with values equal to within 1e-8.
     """
 
     def __init__(self, points: np.ndarray) -> None:

@@ -14,8 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
-from bsc import demo
 from bsc.demo import TABLE_NAMES, company_stories, generate_company, write_company
+from bsc.demo import files as demo_files
 from bsc.errors import InputError
 
 # 30 months ending in October 2026 are May 2024 .. October 2026 (8 + 12 + 10 months).
@@ -423,7 +423,7 @@ class TestWriteCompany:
         self, tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
     ) -> None:
         # 200 customers give about 2,000 order lines, over a limit lowered to 1,000 rows.
-        monkeypatch.setattr(demo, "XLSX_MAX_ROWS", 1000)
+        monkeypatch.setattr(demo_files, "XLSX_MAX_ROWS", 1000)
         with caplog.at_level(logging.WARNING, logger="bsc.demo"):
             written = write_company(tmp_path, customers=200, months=24, seed=5)
         assert [path.suffix for path in written] == [".csv"] * 5

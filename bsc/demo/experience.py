@@ -1,0 +1,168 @@
+"""What the demo company's customers say and ask: survey answers and support tickets.
+
+Survey answers (NPS, CSAT, CES, a short comment) follow each customer's hidden satisfaction,
+with North's story lift; tickets come more often from unhappy customers and are answered as
+fast as the customer's plan and hidden service level allow.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from bsc.demo.columns import id_column, id_width, label_column
+from bsc.demo.customers import REGIONS, People
+from bsc.demo.stories import NPS_STORY_LIFT, NPS_STORY_REGION, company_stories
+from bsc.demo.timeline import DAYS_PER_MONTH, Calendar, sample_days
+
+__all__ = ["surveys_table", "tickets_table"]
+
+SURVEYS_PER_CUSTOMER = 2.0
+NPS_MEAN, NPS_SPREAD, NPS_NOISE = 7.7, 1.8, 1.0
+COMMENT_SHARE = 0.5
+
+PROMOTER_COMMENTS = (
+    "Great service, thank you",
+    "Love the new range",
+    "Fast delivery",
+    "Easy to order",
+    "Always reliable",
+    "Friendly staff",
+)
+PASSIVE_COMMENTS = (
+    "Good, but a bit pricey",
+    "Delivery could be faster",
+    "Fine overall",
+    "Okay experience",
+    "Website is a bit slow",
+)
+DETRACTOR_COMMENTS = (
+    "Support took too long to answer",
+    "Too expensive for what you get",
+    "Order arrived late",
+    "Hard to reach anyone",
+    "Product broke quickly",
+    "Thinking of switching",
+)
+STORY_COMMENT = "The new local team is very helpful"
+
+TICKETS_PER_CUSTOMER_MONTH = 0.1
+TICKET_WEEKDAY = (1.1, 1.1, 1.0, 1.0, 1.0, 0.5, 0.4)
+# Hour of day a ticket is opened, midnight first.
+TICKET_HOURS = (1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 11, 12, 13, 13, 12, 10, 8, 7, 6, 4, 3, 2)
+PLAN_RESPONSE_HOURS = (5.0, 3.0, 1.5)
+RESOLUTION_HOURS_MEDIAN = 18.0
+ABANDONED_TICKET_SHARE = 0.02
+
+
+def surveys_table(rng: np.random.Generator, people: People, calendar: Calendar, end: date) -> pd.DataFrame:
+    count = len(people.signup_day)
+    first, last = people.active_from, people.active_to(calendar)
+    window = (last - first + 1).astype(float)
+    per_customer = rng.poisson(SURVEYS_PER_CUSTOMER * count * window / window.sum())
+    customer = np.repeat(np.arange(count), per_customer)
+    responses = len(customer)
+    day = first[customer] + np.floor(rng.random(responses) * window[customer]).astype(np.int64)
+
+    story_day = (np.datetime64(company_stories(end).nps_improves_from, "D") - calendar.start).astype(np.int64)
+    north = REGIONS.index(NPS_STORY_REGION)
+    lift = np.where((people.region[customer] == north) & (day >= story_day), NPS_STORY_LIFT, 0.0)
+    # Unhappy customers leave, so the customers still there grow happier over time. Answers are
+    # centred on the customers active that day to keep that drift out of the scores: apart
+    # from North's story, the company's NPS stays flat.
+    mood = people.satisfaction[customer] - _drift(people.satisfaction, first, last, calendar.days)[day]
+    slow = people.slow_service[customer] - _drift(people.slow_service, first, last, calendar.days)[day]
+    nps = np.clip(
+        np.rint(NPS_MEAN + NPS_SPREAD * mood + lift + NPS_NOISE * rng.standard_normal(responses)), 0, 10
+    )
+    csat = np.clip(np.rint(3.8 + 0.75 * mood + 0.4 * lift + 0.6 * rng.standard_normal(responses)), 1, 5)
+    ces = np.clip(
+        np.rint(5.0 + 0.5 * mood - 0.6 * slow + 0.3 * lift + 0.8 * rng.standard_normal(responses)),
+        1,
+        7,
+    )
+    comment = _comments(rng, nps, lift > 0)
+
+    order = np.lexsort((customer, day))
+    return pd.DataFrame(
+        {
+            "response_id": id_column("R", responses, id_width(responses)),
+            "customer_id": people.customer_id.take(customer[order]).reset_index(drop=True),
+            "response_date": calendar.dates(day[order]),
+            "nps": nps[order].astype(np.int64),
+            "csat": csat[order].astype(np.int64),
+            "ces": ces[order].astype(np.int64),
+            "comment": comment.take(order).reset_index(drop=True),
+        }
+    )
+
+
+def _drift(trait: np.ndarray, first: np.ndarray, last: np.ndarray, days: int) -> np.ndarray:
+    """Mean of ``trait`` over the customers active each day, minus its value on day 0."""
+    total = np.cumsum(
+        np.bincount(first, weights=trait, minlength=days + 1)
+        - np.bincount(last + 1, weights=trait, minlength=days + 1)
+    )[:days]
+    active = np.cumsum(np.bincount(first, minlength=days + 1) - np.bincount(last + 1, minlength=days + 1))[
+        :days
+    ]
+    mean = total / np.maximum(active, 1)
+    return mean - mean[0]
+
+
+def _comments(rng: np.random.Generator, nps: np.ndarray, lifted: np.ndarray) -> pd.Series:
+    """A short comment matching the score (promoter 9–10, passive 7–8, detractor 0–6), or blank."""
+    pool = (*DETRACTOR_COMMENTS, *PASSIVE_COMMENTS, *PROMOTER_COMMENTS, STORY_COMMENT, "")
+    sizes = np.array([len(DETRACTOR_COMMENTS), len(PASSIVE_COMMENTS), len(PROMOTER_COMMENTS)])
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    group = np.where(nps >= 9, 2, np.where(nps >= 7, 1, 0))
+    code = offsets[group] + np.floor(rng.random(len(nps)) * sizes[group]).astype(np.int64)
+    code = np.where(lifted & (group == 2) & (rng.random(len(nps)) < 0.3), len(pool) - 2, code)
+    code = np.where(rng.random(len(nps)) < COMMENT_SHARE, code, len(pool) - 1)
+    comments = label_column(code, pool)
+    return comments.where(comments != "")
+
+
+def tickets_table(rng: np.random.Generator, people: People, calendar: Calendar) -> pd.DataFrame:
+    count = len(people.signup_day)
+    first, last = people.active_from, people.active_to(calendar)
+    cumulative = calendar.cumulative(np.asarray(TICKET_WEEKDAY)[calendar.weekday])
+    # Unhappy customers contact support more often.
+    exposure = (last - first + 1) / DAYS_PER_MONTH * np.exp(-0.3 * people.satisfaction)
+    per_customer = rng.poisson(TICKETS_PER_CUSTOMER_MONTH * exposure)
+    customer = np.repeat(np.arange(count), per_customer)
+    tickets = len(customer)
+    day = sample_days(rng, cumulative, first[customer], last[customer])
+    hour_weights = np.asarray(TICKET_HOURS, dtype=float)
+    hour = rng.choice(24, size=tickets, p=hour_weights / hour_weights.sum())
+    opened_minute = day * 1440 + hour * 60 + rng.integers(0, 60, tickets)
+
+    response_hours = np.asarray(PLAN_RESPONSE_HOURS)[people.plan[customer]] * np.exp(
+        0.6 * people.slow_service[customer] + 0.5 * rng.standard_normal(tickets)
+    )
+    responded_minute = opened_minute + np.maximum(np.rint(response_hours * 60), 5).astype(np.int64)
+    resolution_hours = RESOLUTION_HOURS_MEDIAN * rng.lognormal(0.0, 1.0, tickets)
+    resolved_minute = responded_minute + np.maximum(np.rint(resolution_hours * 60), 5).astype(np.int64)
+
+    history_end = calendar.days * 1440
+    responded = responded_minute < history_end
+    resolved = responded & (resolved_minute < history_end) & (rng.random(tickets) >= ABANDONED_TICKET_SHARE)
+
+    order = np.lexsort((customer, opened_minute))
+    start = calendar.start.astype("datetime64[m]")
+    not_yet = np.datetime64("NaT", "m")
+    return pd.DataFrame(
+        {
+            "ticket_id": id_column("T", tickets, id_width(tickets)),
+            "customer_id": people.customer_id.take(customer[order]).reset_index(drop=True),
+            "opened_at": (start + opened_minute[order]).astype("datetime64[us]"),
+            "first_response_at": np.where(responded, start + responded_minute, not_yet)[order].astype(
+                "datetime64[us]"
+            ),
+            "resolved_at": np.where(resolved, start + resolved_minute, not_yet)[order].astype(
+                "datetime64[us]"
+            ),
+        }
+    )

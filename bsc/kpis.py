@@ -55,6 +55,7 @@ from bsc.schema import KINDS
 
 __all__ = [
     "COMPONENTS",
+    "COMPONENT_NAMES",
     "KPIS",
     "PERIODS",
     "UNKNOWN_SEGMENT",
@@ -71,6 +72,13 @@ __all__ = [
 
 Component = Literal["satisfaction", "retention", "acquisition", "loyalty", "service"]
 COMPONENTS: tuple[Component, ...] = ("satisfaction", "retention", "acquisition", "loyalty", "service")
+COMPONENT_NAMES: dict[Component, str] = {
+    "satisfaction": "Satisfaction",
+    "retention": "Retention",
+    "acquisition": "Acquisition",
+    "loyalty": "Loyalty and value",
+    "service": "Service",
+}
 PeriodUnit = Literal["month", "quarter", "year", "all"]
 PERIODS: tuple[PeriodUnit, ...] = ("month", "quarter", "year", "all")
 ChurnMethod = Literal["auto", "churn_date", "churn_flag", "inactivity"]

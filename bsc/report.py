@@ -32,9 +32,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bsc.exports import neutralise_cell
-from bsc.kpis import COMPONENTS, KPIS, KpiResult
+from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, KpiResult
 from bsc.targets import (
-    COMPONENT_NAMES,
     STATUS_LABELS,
     Target,
     evaluate,

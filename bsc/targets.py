@@ -77,6 +77,7 @@ from sqlalchemy.engine import Connection
 
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes, safe_frame
+from bsc.kpis import COMPONENT_NAMES as KPI_COMPONENT_NAMES
 from bsc.kpis import COMPONENTS, KPIS, KpiResult, compute_kpis, format_number
 from bsc.store import ConflictError, Store, metadata
 
@@ -131,14 +132,8 @@ STATUS_COLOURS: dict[str, str] = {
 STATUS_SCORES: dict[str, float] = {"green": 100.0, "amber": 50.0, "red": 0.0}
 GREEN_SCORE, AMBER_SCORE = 80.0, 50.0
 OVERALL = "overall"
-COMPONENT_NAMES: dict[str, str] = {
-    "satisfaction": "Satisfaction",
-    "retention": "Retention",
-    "acquisition": "Acquisition",
-    "loyalty": "Loyalty and value",
-    "service": "Service",
-    OVERALL: "Customer perspective",
-}
+# The components' names come from the KPI registry; the roll-up adds the perspective as a whole.
+COMPONENT_NAMES: dict[str, str] = {**KPI_COMPONENT_NAMES, OVERALL: "Customer perspective"}
 INITIATIVE_STATUSES: tuple[str, ...] = ("planned", "in progress", "done", "on hold")
 TARGET_COLUMNS: tuple[str, ...] = ("kpi", "segment", "period", "target", "green", "amber", "weight")
 DEFAULT_GREEN, DEFAULT_AMBER = 0.0, 10.0

@@ -7,11 +7,10 @@ import streamlit as st
 
 from bsc.assistant import Levers, assess_target, chance_text, project_whatif, whatif_base
 from bsc.errors import InputError
-from bsc.kpis import KPIS
+from bsc.kpis import COMPONENT_NAMES, KPIS
 from bsc.report import scorecard_xlsx
 from bsc.store import ConflictError
 from bsc.targets import (
-    COMPONENT_NAMES,
     INITIATIVE_STATUSES,
     STATUS_LABELS,
     Initiative,

@@ -19,6 +19,7 @@ import pytest
 from bsc.engine import Backend
 from bsc.errors import InputError
 from bsc.kpis import (
+    COMPONENT_NAMES,
     COMPONENTS,
     KPIS,
     UNKNOWN_SEGMENT,
@@ -288,6 +289,10 @@ class TestRecordFacts:
 
     def test_short_names_are_distinct(self):
         assert len({definition.short_name for definition in KPIS.values()}) == len(KPIS)
+
+    def test_component_names(self):
+        assert tuple(COMPONENT_NAMES) == COMPONENTS
+        assert COMPONENT_NAMES["loyalty"] == "Loyalty and value"
 
     def test_totals_and_rates_over_the_period(self):
         totals = {kpi for kpi, definition in KPIS.items() if definition.total}

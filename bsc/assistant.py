@@ -33,7 +33,6 @@ from scipy import stats as scipy_stats
 from bsc.errors import InputError
 from bsc.kpis import KPIS
 from bsc.periods import Period, parse_period
-from bsc.targets import KPI_LIMITS, format_value
 
 __all__ = [
     "Assessment",
@@ -54,9 +53,6 @@ STRETCH_BELOW = 0.5
 EASY_ABOVE = 0.95
 # Trend windows: two years of months, three of quarters, every year.
 TREND_WINDOW = {"month": 24, "quarter": 12, "year": 1000}
-# KPIs that are totals of the period: their "last three months" is a plain mean of the months;
-# other KPIs are ratios, pooled as a mean weighted by each month's n.
-PERIOD_TOTALS = frozenset({"responses", "active_customers", "new_customers", "revenue", "orders"})
 UNIT_WORDS = {"month": "months", "quarter": "quarters", "year": "years"}
 
 
@@ -235,9 +231,9 @@ def assess_target(
             probability = _probability(trend, proposed, sign)
             low_end, high_end = trend["interval"]
             reasons.append(
-                f"The trend projects {format_value(kpi, trend['projection'])} for {due.label} "
-                f"({confidence:.0%} prediction interval {format_value(kpi, low_end)} to "
-                f"{format_value(kpi, high_end)}); the chance of reaching {format_value(kpi, proposed)} "
+                f"The trend projects {definition.format_value(trend['projection'])} for {due.label} "
+                f"({confidence:.0%} prediction interval {definition.format_value(low_end)} to "
+                f"{definition.format_value(high_end)}); the chance of reaching {definition.format_value(proposed)} "
                 f"is {chance_text(probability)}."
             )
             if probability < IMPLAUSIBLE_BELOW:
@@ -258,7 +254,7 @@ def assess_target(
         if beyond_best:
             side = "above" if sign > 0 else "below"
             reasons.append(
-                f"No {due.unit} so far has been {side} {format_value(kpi, best_row['value'])} "
+                f"No {due.unit} so far has been {side} {definition.format_value(best_row['value'])} "
                 f"({best_row['period']})."
             )
         if beyond_history and beyond_best:
@@ -329,7 +325,9 @@ def _last_three_months(kpi: str, monthly: pd.DataFrame | None) -> tuple[tuple[st
     last = rows.sort_values("index").tail(3)
     values = last["value"].astype(float)
     weights = last["n"].astype(float) if "n" in last else pd.Series(np.nan, index=last.index)
-    if kpi in PERIOD_TOTALS or weights.isna().any() or weights.sum() <= 0:
+    # Totals of the period (KpiDef.total) pool as a plain mean of the months; ratios as a mean
+    # weighted by each month's n.
+    if KPIS[kpi].total or weights.isna().any() or weights.sum() <= 0:
         value = float(values.mean())
     else:
         value = float((values * weights).sum() / weights.sum())
@@ -357,7 +355,7 @@ def _trend(history: pd.DataFrame, due_index: int, confidence: float, kpi: str) -
         return fit, spread, t * spread
 
     projection, spread, margin = predict(float(due_index))
-    low, high = KPI_LIMITS.get(kpi, (-math.inf, math.inf))
+    low, high = KPIS[kpi].limits
     return {
         "slope": slope,
         "intercept": intercept,
@@ -458,17 +456,14 @@ def _without_history(
 
 
 def _check_limits(kpi: str, value: float) -> None:
-    low, high = KPI_LIMITS.get(kpi, (-math.inf, math.inf))
-    if not low <= value <= high:
-        span = f"between {low:g} and {high:g}" if math.isfinite(high) else f"at least {low:g}"
-        raise InputError(f"A target for {KPIS[kpi].name} must be {span}, not {value:g}.")
+    KPIS[kpi].check_limits(value, "A target")
 
 
 def _amount(kpi: str, change: float) -> str:
     unit = KPIS[kpi].unit
     if unit in ("%", "points"):
         return f"{change:.1f} points"
-    return format_value(kpi, change)
+    return KPIS[kpi].format_value(change)
 
 
 def _unit_word(unit: str, count: int) -> str:

@@ -95,8 +95,12 @@ def kpis_command(args: argparse.Namespace) -> int:
     print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
     for row in rows:
         definition = KPIS[row["kpi"]]
-        value = "—" if row["value"] is None else definition.format.format(row["value"])
-        interval = f"{row['ci_low']:.2f} to {row['ci_high']:.2f}" if row["ci_low"] is not None else ""
+        value = definition.format_value(row["value"])
+        interval = (
+            f"{definition.format_value(row['ci_low'])} to {definition.format_value(row['ci_high'])}"
+            if row["ci_low"] is not None
+            else ""
+        )
         n = "" if row["n"] is None else f"{row['n']:,}"
         print(
             f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}"

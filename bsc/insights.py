@@ -77,8 +77,8 @@ class Shift:
     def headline(self) -> str:
         definition = KPIS[self.kpi]
         change = "improved" if self.better else "worsened"
-        before = definition.format.format(self.before)
-        after = definition.format.format(self.after)
+        before = definition.format_value(self.before)
+        after = definition.format_value(self.after)
         return f"{definition.name} {change} for {self.who}: {before} → {after}"
 
 

@@ -1,7 +1,8 @@
 """The KPI registry and its computations: the customer perspective of the Balanced Scorecard.
 
 Each KPI is one :class:`KpiDef` record in :data:`KPIS` (its formula as shown to users, the
-roles it needs, unit, direction, parameters) plus a short function that turns a few small
+roles it needs, unit, direction, parameters, how its values are written, the values it can take,
+whether it is a total) plus a short function that turns a few small
 per-period tables of sums and counts into values. Those tables are computed by Ibis
 expressions over the workspace's canonical Parquet tables, a handful of queries in all (one
 per source table, whatever the number of KPIs), so the same definitions run unchanged on
@@ -35,6 +36,7 @@ Conventions
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +64,7 @@ from bsc.schema import KINDS
 
 __all__ = [
     "COMPONENTS",
+    "COMPONENT_NAMES",
     "KPIS",
     "PERIODS",
     "UNKNOWN_SEGMENT",
@@ -71,12 +74,20 @@ __all__ = [
     "cohort_retention",
     "compute_kpis",
     "date_range",
+    "format_number",
     "load_tables",
     "segment_attributes",
 ]
 
 Component = Literal["satisfaction", "retention", "acquisition", "loyalty", "service"]
 COMPONENTS: tuple[Component, ...] = ("satisfaction", "retention", "acquisition", "loyalty", "service")
+COMPONENT_NAMES: dict[Component, str] = {
+    "satisfaction": "Satisfaction",
+    "retention": "Retention",
+    "acquisition": "Acquisition",
+    "loyalty": "Loyalty and value",
+    "service": "Service",
+}
 # The periods a scorecard can be computed per (kept under this name for the pages and the CLI).
 PERIODS = GRANULARITIES
 ChurnMethod = Literal["auto", "churn_date", "churn_flag", "inactivity"]
@@ -171,40 +182,131 @@ class KpiParams:
         return dict(self.csi_weights).get(kpi, 0.0)
 
 
+# What follows a formatted value, by unit. Counts, money, scores and orders go bare: their unit
+# words belong in the label or column title, where they are said once for every value.
+_VALUE_SUFFIXES = {"%": "%", "points": " points", "hours": " h"}
+# Excel number formats of the workbook, by unit: the same suffixes as on screen.
+_EXCEL_FORMATS = {
+    "%": '0.0"%"',
+    "points": "0.0",
+    "score": "0.00",
+    "index": "0.0",
+    "count": "#,##0",
+    "money": "#,##0.00",
+    "orders": "0.00",
+    "hours": '0.0" h"',
+}
+
+
+def format_number(value: float | None, *, signed: bool = False) -> str:
+    """A number to about three significant digits: "35", "74.5", "2.46", "0.045", "12,346".
+
+    Decimals: none from 1,000 (with thousands separators), one from 10, two from 0.1, three
+    below; trailing zeros are dropped (35.0 -> "35"). A value that rounds to zero is "0", never
+    "-0". With ``signed``, values above zero get a "+". None and NaN are "—".
+    """
+    if value is None or pd.isna(value):
+        return "—"
+    value = float(value)
+    size = abs(value)
+    decimals = 0 if size >= 1000 else 1 if size >= 10 else 2 if size >= 0.1 else 3
+    if round(value, decimals) == 0:
+        value = 0.0  # -0.0004 would otherwise read "-0"
+    text = f"{value:{'+' if signed and value else ''},.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
 @dataclass(frozen=True)
 class KpiDef:
-    """One KPI of the registry.
+    """One KPI of the registry: every fact about it, and the function that computes it.
 
     Attributes
     ----------
+    short_name
+        The title of its tile, short enough to fit a fifth of a projector-wide page
+        (18 characters at most), so that no title is cut off.
     requires
         Alternatives of role sets, each role written ``kind.role``: the KPI is available when
         every role of at least one set is present.
     unit
         ``"%"``, ``"points"`` (NPS), ``"score"``, ``"index"`` (0–100), ``"count"``,
-        ``"money"``, ``"orders"`` or ``"hours"``.
-    format
-        A ``str.format`` template for one value, e.g. ``"{:.1f}%"``.
+        ``"money"``, ``"orders"`` or ``"hours"``; it decides the suffix of a formatted value.
+    unit_words
+        The unit as a reader says it, for axis titles and labels: "%", "points", "customers",
+        "money", "hours"...
+    step, input_format
+        Step of the +/− buttons of a number input for a target, and its ``printf`` format.
     split
         How the KPI splits by segment: ``"customer"`` (through the customer id), ``"channel"``
         (marketing channel only) or ``"none"`` (all customers only).
     description
         What the value means and its edge cases, for the definitions page.
+    limits
+        Lowest and highest value the KPI can take at all (a target outside is refused).
+    total
+        A sum or count over the period (revenue, orders, customers): it grows with the length
+        of the period, and several periods pool by a plain mean, not weighted by their n.
+    period_rate
+        A rate of what happens within the period (churn, repeat purchases, growth, orders or
+        revenue per customer): not a total, but like one, a quarter's value is not comparable
+        with a month's.
+    signed
+        Values are changes (customer growth): written with a sign, "+2.5%".
     """
 
     id: str
     name: str
+    short_name: str
     component: Component
     formula: str
     requires: tuple[tuple[str, ...], ...]
     unit: str
-    format: str
+    unit_words: str
+    step: float
+    input_format: str
     direction: Literal["higher", "lower"]
     compute: Callable[[_Scorecard], pd.DataFrame] = field(repr=False, compare=False)
     description: str = ""
     sample_statistic: bool = False
     parameters: tuple[str, ...] = ()
     split: Literal["customer", "channel", "none"] = "customer"
+    limits: tuple[float, float] = (-math.inf, math.inf)
+    total: bool = False
+    period_rate: bool = False
+    signed: bool = False
+
+    def format_value(self, value: float | None, *, unit: bool = True) -> str:
+        """A value as shown everywhere: "35 points", "74.5%", "2.46", "1,234", "12.5 h", "+2.5%".
+
+        The number as :func:`format_number` writes it, followed by the unit's suffix ("%",
+        " points", " h"; nothing for counts, money, scores and orders, nor when ``unit`` is
+        false). NPS is unsigned ("35 points", "-12 points"): a sign marks changes, such as the
+        tile's delta or customer growth. None and NaN are "—".
+        """
+        text = format_number(value, signed=self.signed)
+        if not unit or text == "—":
+            return text
+        return text + _VALUE_SUFFIXES.get(self.unit, "")
+
+    @property
+    def excel_format(self) -> str:
+        """The workbook's number format for values of this KPI."""
+        number = _EXCEL_FORMATS.get(self.unit, "General")
+        return f"+{number};-{number};{number}" if self.signed else number
+
+    @property
+    def depends_on_period_length(self) -> bool:
+        """Whether a value over a quarter differs from one over a month by the length alone."""
+        return self.total or self.period_rate
+
+    def check_limits(self, value: float, what: str) -> None:
+        """Refuse ``value`` outside :attr:`limits`: "{what} for {name} must be between ..."."""
+        low, high = self.limits
+        if not low <= value <= high:
+            span = f"between {low:g} and {high:g}" if math.isfinite(high) else f"at least {low:g}"
+            raise InputError(f"{what} for {self.name} must be {span}, not {value:g}.")
 
     def missing_roles(self, present: Mapping[str, Iterable[str]]) -> str | None:
         """Why the KPI cannot be computed from tables holding ``present`` roles (None if it can)."""
@@ -1371,55 +1473,70 @@ KPIS: dict[str, KpiDef] = _registry(
     KpiDef(
         id="nps",
         name="Net Promoter Score",
+        short_name="NPS",
         component="satisfaction",
         formula="% promoters (9–10) − % detractors (0–6) of NPS responses",
         requires=(("feedback.nps",),),
         unit="points",
-        format="{:+.0f}",
+        unit_words="points",
+        step=0.5,
+        input_format="%.1f",
         direction="higher",
         compute=_nps,
         description="From −100 (all detractors) to +100 (all promoters); NaN in a period without responses. "
         "The interval comes from the variance of the +1/0/−1 score.",
         sample_statistic=True,
         parameters=("confidence",),
+        limits=(-100.0, 100.0),
     ),
     KpiDef(
         id="csat",
         name="Customer satisfaction (CSAT)",
+        short_name="CSAT",
         component="satisfaction",
         formula="responses of 4 or 5 ÷ responses on the 1–5 scale × 100",
         requires=(("feedback.csat",),),
         unit="%",
-        format="{:.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_csat,
         description="Share of satisfied answers, with a Wilson interval; NaN without responses.",
         sample_statistic=True,
         parameters=("confidence",),
+        limits=(0.0, 100.0),
     ),
     KpiDef(
         id="ces",
         name="Customer effort score (CES)",
+        short_name="Effort (CES)",
         component="satisfaction",
         formula="mean answer to 'the company made it easy for me', 1 (strongly disagree) to 7 (strongly agree)",
         requires=(("feedback.ces",),),
         unit="score",
-        format="{:.2f}",
+        unit_words="score 1–7",
+        step=0.05,
+        input_format="%.2f",
         direction="higher",
         compute=_mean_score("ces"),
         description="The CES 2.0 scale: higher means less effort for the customer. Student t interval; none "
         "with fewer than two responses.",
         sample_statistic=True,
         parameters=("confidence",),
+        limits=(1.0, 7.0),
     ),
     KpiDef(
         id="rating",
         name="Average rating",
+        short_name="Rating",
         component="satisfaction",
         formula="mean rating",
         requires=(("feedback.rating",),),
         unit="score",
-        format="{:.2f}",
+        unit_words="score",
+        step=0.05,
+        input_format="%.2f",
         direction="higher",
         compute=_mean_score("rating"),
         description="Mean of the ratings given in the period, with a Student t interval.",
@@ -1429,51 +1546,68 @@ KPIS: dict[str, KpiDef] = _registry(
     KpiDef(
         id="csi",
         name="Customer satisfaction index (CSI)",
+        short_name="Satisfaction index",
         component="satisfaction",
         formula="Σ weight × KPI rescaled to 0–100 ÷ Σ weight, over the available NPS, CSAT, CES and rating",
         requires=_SCORES,
         unit="index",
-        format="{:.0f}",
+        unit_words="index 0–100",
+        step=0.5,
+        input_format="%.1f",
         direction="higher",
         compute=_csi,
         description="Rescaling: (NPS + 100) ÷ 2; CSAT as is; (CES − 1) ÷ 6 × 100; "
         "(rating − lowest) ÷ (highest − lowest) × 100. A KPI without responses in a period drops out "
         "of that period's weights.",
         parameters=("csi_weights", "rating_scale"),
+        limits=(0.0, 100.0),
     ),
     KpiDef(
         id="responses",
         name="Survey responses",
+        short_name="Responses",
         component="satisfaction",
         formula="survey responses with at least one score",
         requires=_SCORES,
         unit="count",
-        format="{:,.0f}",
+        unit_words="responses",
+        step=1.0,
+        input_format="%.0f",
         direction="higher",
         compute=_responses,
         description="How many answers the satisfaction KPIs rest on.",
+        limits=(0.0, math.inf),
+        total=True,
     ),
     # Retention
     KpiDef(
         id="active_customers",
         name="Active customers",
+        short_name="Active customers",
         component="retention",
         formula="distinct customers with an order in the period",
         requires=(_ORDERS,),
         unit="count",
-        format="{:,.0f}",
+        unit_words="customers",
+        step=1.0,
+        input_format="%.0f",
         direction="higher",
         compute=_order_count("active"),
         description="0 in a period without orders.",
+        limits=(0.0, math.inf),
+        total=True,
     ),
     KpiDef(
         id="churn_rate",
         name="Churn rate",
+        short_name="Churn rate",
         component="retention",
         formula="customers churned in the period ÷ customers active at its start × 100",
         requires=_CHURN,
         unit="%",
-        format="{:.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="lower",
         compute=_churn_rows(retained=False),
         description="From churn dates; else from a churn flag (share flagged, period 'all'); else, for a "
@@ -1482,237 +1616,320 @@ KPIS: dict[str, KpiDef] = _registry(
         "start, as in the first period of a transaction log. Periods run from the first order (or, without "
         "orders, the first churn date): before it, nobody's leaving is on record.",
         parameters=("churn_method", "inactivity_days"),
+        limits=(0.0, 100.0),
+        period_rate=True,
     ),
     KpiDef(
         id="retention_rate",
         name="Retention rate",
+        short_name="Retention rate",
         component="retention",
         formula="customers active at the period's start and still active at its end ÷ those active at its "
         "start × 100 (100 − churn rate)",
         requires=_CHURN,
         unit="%",
-        format="{:.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_churn_rows(retained=True),
         description="Same basis as the churn rate.",
         parameters=("churn_method", "inactivity_days"),
+        limits=(0.0, 100.0),
+        period_rate=True,
     ),
     KpiDef(
         id="repeat_purchase_rate",
         name="Repeat purchase rate",
+        short_name="Repeat purchase",
         component="retention",
         formula="customers with two or more orders in the period ÷ customers with an order × 100",
         requires=(_ORDERS,),
         unit="%",
-        format="{:.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_order_ratio("repeaters", "active", scale=100.0),
         description="NaN in a period without orders.",
+        limits=(0.0, 100.0),
+        period_rate=True,
     ),
     KpiDef(
         id="loyalty_engagement",
         name="Loyalty programme engagement",
+        short_name="Loyalty engagement",
         component="retention",
         formula="loyalty members among active customers ÷ active customers × 100",
         requires=(("customers.customer_id", "customers.loyalty_member"),),
         unit="%",
-        format="{:.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_loyalty_engagement,
         description="Active means ordering in the period; without transactions, current (not churned) "
         "customers, over all time.",
+        limits=(0.0, 100.0),
     ),
     # Acquisition
     KpiDef(
         id="new_customers",
         name="New customers",
+        short_name="New customers",
         component="acquisition",
         formula="customers whose signup (or, without signup dates, first order) falls in the period",
         requires=_ACQUISITION,
         unit="count",
-        format="{:,.0f}",
+        unit_words="customers",
+        step=1.0,
+        input_format="%.0f",
         direction="higher",
         compute=_new_customers,
         description="With signup dates, customers without one are not counted as new in any period.",
+        limits=(0.0, math.inf),
+        total=True,
     ),
     KpiDef(
         id="cpa",
         name="Cost per acquisition (CPA)",
+        short_name="CPA",
         component="acquisition",
         formula="marketing spend ÷ new customers",
         requires=tuple(("marketing.spend", *option) for option in _ACQUISITION),
         unit="money",
-        format="{:,.2f}",
+        unit_words="money",
+        step=1.0,
+        input_format="%.2f",
         direction="lower",
         compute=_cpa,
         description="NaN in a period without new customers; 0 with new customers but no spend. "
         "Split only by channel.",
         split="channel",
+        limits=(0.0, math.inf),
     ),
     KpiDef(
         id="conversion_rate",
         name="Conversion rate",
+        short_name="Conversion",
         component="acquisition",
         formula="conversions ÷ leads × 100",
         requires=(("marketing.leads", "marketing.conversions"),),
         unit="%",
-        format="{:.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_conversion_rate,
         description="NaN in a period without leads. Split only by channel.",
         split="channel",
+        limits=(0.0, 100.0),
     ),
     KpiDef(
         id="market_share",
         name="Market share",
+        short_name="Market share",
         component="acquisition",
         formula="our revenue (or active customers) ÷ market size × 100",
         requires=(("marketing.market_size", *_REVENUE),),
         unit="%",
-        format="{:.2f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_market_share,
         description="Periods are those of the market size figures; the market is not split by segment.",
         parameters=("market_size_unit",),
         split="none",
+        limits=(0.0, 100.0),
     ),
     KpiDef(
         id="customer_growth",
         name="Customer growth",
+        short_name="Customer growth",
         component="acquisition",
         formula="(customers this period − customers last period) ÷ customers last period × 100",
         requires=(_ORDERS, ("customers.customer_id", "customers.signup_date")),
         unit="%",
-        format="{:+.1f}%",
+        unit_words="%",
+        step=0.1,
+        input_format="%.1f",
         direction="higher",
         compute=_customer_growth,
         description="Active customers with a transaction log, else the customer base at the period's end. "
         "NaN for the first period; not defined for 'all'.",
+        limits=(-100.0, math.inf),
+        period_rate=True,
+        signed=True,
     ),
     # Loyalty and value
     KpiDef(
         id="revenue",
         name="Revenue",
+        short_name="Revenue",
         component="loyalty",
         formula="sum of order amounts in the period",
         requires=(_REVENUE,),
         unit="money",
-        format="{:,.0f}",
+        unit_words="money",
+        step=1.0,
+        input_format="%.2f",
         direction="higher",
         compute=_revenue,
         description="Returns (negative amounts) reduce it.",
+        limits=(0.0, math.inf),
+        total=True,
     ),
     KpiDef(
         id="orders",
         name="Orders",
+        short_name="Orders",
         component="loyalty",
         formula="distinct orders in the period (an order id, or a customer and day)",
         requires=(_ORDERS,),
         unit="count",
-        format="{:,.0f}",
+        unit_words="orders",
+        step=1.0,
+        input_format="%.0f",
         direction="higher",
         compute=_order_count("orders"),
         description="0 in a period without orders.",
+        limits=(0.0, math.inf),
+        total=True,
     ),
     KpiDef(
         id="average_order_value",
         name="Average order value",
+        short_name="Avg order value",
         component="loyalty",
         formula="revenue ÷ orders",
         requires=(_REVENUE,),
         unit="money",
-        format="{:,.2f}",
+        unit_words="money",
+        step=1.0,
+        input_format="%.2f",
         direction="higher",
         compute=_order_ratio("revenue", "orders"),
         description="NaN in a period without orders.",
+        limits=(0.0, math.inf),
     ),
     KpiDef(
         id="purchase_frequency",
         name="Purchase frequency",
+        short_name="Purchase frequency",
         component="loyalty",
         formula="orders ÷ customers with an order",
         requires=(_ORDERS,),
         unit="orders",
-        format="{:.2f}",
+        unit_words="orders per customer",
+        step=0.01,
+        input_format="%.2f",
         direction="higher",
         compute=_order_ratio("orders", "active"),
         description="Orders per ordering customer in the period; NaN without orders.",
+        limits=(0.0, math.inf),
+        period_rate=True,
     ),
     KpiDef(
         id="revenue_per_customer",
         name="Revenue per customer",
+        short_name="Revenue/customer",
         component="loyalty",
         formula="revenue ÷ customers with an order",
         requires=(_REVENUE,),
         unit="money",
-        format="{:,.2f}",
+        unit_words="money",
+        step=1.0,
+        input_format="%.2f",
         direction="higher",
         compute=_order_ratio("revenue", "active"),
         description="NaN in a period without orders.",
+        limits=(0.0, math.inf),
+        period_rate=True,
     ),
     KpiDef(
         id="clv",
         name="Customer lifetime value (CLV)",
+        short_name="CLV",
         component="loyalty",
         formula="revenue per customer in the period × margin ÷ churn rate of the period",
         requires=(_REVENUE,),
         unit="money",
-        format="{:,.0f}",
+        unit_words="money",
+        step=1.0,
+        input_format="%.2f",
         direction="higher",
         compute=_clv,
         description="The steady-state formula: value per period times the expected number of periods a "
         "customer stays (1 ÷ churn). NaN when no one churned in the period or no one was active at its "
         "start. Churn from churn dates, else from the inactivity window.",
         parameters=("margin", "churn_method", "inactivity_days"),
+        limits=(0.0, math.inf),
     ),
     # Service
     KpiDef(
         id="first_response_time",
         name="First response time (median)",
+        short_name="First response",
         component="service",
         formula="median hours from a ticket's opening to the first answer",
         requires=_FIRST_RESPONSE,
         unit="hours",
-        format="{:.1f} h",
+        unit_words="hours",
+        step=0.1,
+        input_format="%.1f",
         direction="lower",
         compute=_ticket_time("first_response", "median"),
         description="Tickets count in the period they were opened; negative durations are left out.",
+        limits=(0.0, math.inf),
     ),
     KpiDef(
         id="first_response_time_mean",
         name="First response time (mean)",
+        short_name="Avg first response",
         component="service",
         formula="mean hours from a ticket's opening to the first answer",
         requires=_FIRST_RESPONSE,
         unit="hours",
-        format="{:.1f} h",
+        unit_words="hours",
+        step=0.1,
+        input_format="%.1f",
         direction="lower",
         compute=_ticket_time("first_response", "mean"),
         description="Pulled up by a few slow tickets; compare with the median.",
+        limits=(0.0, math.inf),
     ),
     KpiDef(
         id="resolution_time",
         name="Resolution time (median)",
+        short_name="Resolution time",
         component="service",
         formula="median hours from a ticket's opening to its resolution",
         requires=_RESOLUTION,
         unit="hours",
-        format="{:.1f} h",
+        unit_words="hours",
+        step=0.1,
+        input_format="%.1f",
         direction="lower",
         compute=_ticket_time("resolution", "median"),
         description="Tickets count in the period they were opened; unresolved tickets are left out.",
+        limits=(0.0, math.inf),
     ),
     KpiDef(
         id="resolution_time_mean",
         name="Resolution time (mean)",
+        short_name="Avg resolution",
         component="service",
         formula="mean hours from a ticket's opening to its resolution",
         requires=_RESOLUTION,
         unit="hours",
-        format="{:.1f} h",
+        unit_words="hours",
+        step=0.1,
+        input_format="%.1f",
         direction="lower",
         compute=_ticket_time("resolution", "mean"),
         description="Pulled up by a few long tickets; compare with the median.",
+        limits=(0.0, math.inf),
     ),
 )
 

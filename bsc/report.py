@@ -32,9 +32,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bsc.exports import neutralise_cell
-from bsc.kpis import COMPONENTS, KPIS, KpiResult
+from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, KpiResult
 from bsc.targets import (
-    COMPONENT_NAMES,
     STATUS_LABELS,
     Target,
     evaluate,
@@ -53,16 +52,6 @@ STATUS_FILLS: dict[str, str] = {
     "noise": "E2E2E2",
     "no_target": "F2F2F2",
     "no_data": "F2F2F2",
-}
-NUMBER_FORMATS: dict[str, str] = {
-    "%": '0.0"%"',
-    "points": "+0.0;-0.0;0.0",
-    "score": "0.00",
-    "index": "0.0",
-    "count": "#,##0",
-    "money": "#,##0.00",
-    "orders": "0.00",
-    "hours": '0.0" h"',
 }
 ALL_CUSTOMERS = "All customers"
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -205,7 +194,7 @@ def _summary_sheet(
                 row.note,
             ]
         )
-        formats.setdefault(len(kpi_rows) - 1, []).append(NUMBER_FORMATS.get(KPIS[row.kpi].unit, "General"))
+        formats.setdefault(len(kpi_rows) - 1, []).append(KPIS[row.kpi].excel_format)
     _table(
         sheet,
         top + 1,
@@ -256,7 +245,7 @@ def _component_sheet(sheet: Worksheet, result: KpiResult, kpis: list[str], paths
     blocks: list[tuple[str, int, int]] = []
     for _, block in values.groupby("_order", sort=True):
         kpi_id = block["kpi"].iloc[0]
-        number_format = NUMBER_FORMATS.get(KPIS[kpi_id].unit, "General")
+        number_format = KPIS[kpi_id].excel_format
         first = len(rows)
         for row in block.itertuples():
             status = row.status if isinstance(row.status, str) else None
@@ -312,7 +301,7 @@ def _trend_chart(sheet: Worksheet, kpi_id: str, first_row: int, last_row: int, a
     definition = KPIS[kpi_id]
     chart = LineChart()
     chart.title = f"{definition.name}, all customers"
-    chart.y_axis.title = definition.unit
+    chart.y_axis.title = definition.unit_words
     chart.x_axis.title = "Period"
     chart.height, chart.width = 7.5, 16
     chart.add_data(Reference(sheet, min_col=4, min_row=first_row, max_row=last_row), titles_from_data=False)
@@ -339,7 +328,7 @@ def _definitions_sheet(sheet: Worksheet, result: KpiResult) -> None:
             definition.id,
             COMPONENT_NAMES[definition.component],
             definition.formula,
-            definition.unit,
+            definition.unit_words,
             f"{definition.direction} is better",
             definition.description,
             result.notes.get(definition.id, ""),

@@ -77,7 +77,8 @@ from sqlalchemy.engine import Connection
 
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes, safe_frame
-from bsc.kpis import COMPONENTS, KPIS, KpiResult, compute_kpis
+from bsc.kpis import COMPONENT_NAMES as KPI_COMPONENT_NAMES
+from bsc.kpis import COMPONENTS, KPIS, KpiResult, compute_kpis, format_number
 from bsc.periods import Period, PeriodUnit, frame_unit, parse_period, position
 from bsc.store import ConflictError, Store, metadata
 
@@ -129,45 +130,11 @@ STATUS_COLOURS: dict[str, str] = {
 STATUS_SCORES: dict[str, float] = {"green": 100.0, "amber": 50.0, "red": 0.0}
 GREEN_SCORE, AMBER_SCORE = 80.0, 50.0
 OVERALL = "overall"
-COMPONENT_NAMES: dict[str, str] = {
-    "satisfaction": "Satisfaction",
-    "retention": "Retention",
-    "acquisition": "Acquisition",
-    "loyalty": "Loyalty and value",
-    "service": "Service",
-    OVERALL: "Customer perspective",
-}
+# The components' names come from the KPI registry; the roll-up adds the perspective as a whole.
+COMPONENT_NAMES: dict[str, str] = {**KPI_COMPONENT_NAMES, OVERALL: "Customer perspective"}
 INITIATIVE_STATUSES: tuple[str, ...] = ("planned", "in progress", "done", "on hold")
 TARGET_COLUMNS: tuple[str, ...] = ("kpi", "segment", "period", "target", "green", "amber", "weight")
 DEFAULT_GREEN, DEFAULT_AMBER = 0.0, 10.0
-
-# KPIs whose value grows with the length of the period (totals, or rates over the period):
-# a target set per quarter is not compared with monthly values of these.
-PERIOD_LENGTH_DEPENDENT = frozenset(
-    {
-        "responses",
-        "active_customers",
-        "churn_rate",
-        "retention_rate",
-        "repeat_purchase_rate",
-        "new_customers",
-        "customer_growth",
-        "revenue",
-        "orders",
-        "purchase_frequency",
-        "revenue_per_customer",
-    }
-)
-# Values a KPI can take at all; a goal outside is refused.
-_PERCENT_LIMITS = (0.0, 100.0)
-KPI_LIMITS: dict[str, tuple[float, float]] = {
-    "nps": (-100.0, 100.0),
-    "ces": (1.0, 7.0),
-    "csi": (0.0, 100.0),
-    "customer_growth": (-100.0, math.inf),
-    **{kpi.id: _PERCENT_LIMITS for kpi in KPIS.values() if kpi.unit == "%" and kpi.id != "customer_growth"},
-    **{kpi.id: (0.0, math.inf) for kpi in KPIS.values() if kpi.unit in ("count", "money", "orders", "hours")},
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,8 +299,10 @@ class Target:
         return f"{KPIS[self.kpi].name} · {who}"
 
     def describe(self) -> str:
-        """ "+35 points by 2026-12", as shown in messages."""
-        return f"{format_value(self.kpi, self.goal)} by {self.due_period}"
+        """ "35 points by 2026-12", as shown in messages."""
+        definition = KPIS.get(self.kpi)
+        goal = definition.format_value(self.goal) if definition else format_number(self.goal)
+        return f"{goal} by {self.due_period}"
 
     def value_at(self, period: str | Period) -> float:
         """The target value in ``period`` (any unit), following the trajectory; NaN before it starts."""
@@ -410,22 +379,6 @@ class Initiative:
 _STORED = ("id", "version", "created_at", "updated_at", "updated_by")
 
 
-def format_value(kpi: str, value: float | None) -> str:
-    """A KPI value in its unit, to about three significant digits: "35 points", "74.5%", "2.5 h".
-
-    Trailing zeros are dropped (35.0 -> "35"); values of 1,000 and more are whole numbers.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    unit = KPIS[kpi].unit if kpi in KPIS else ""
-    size = abs(value)
-    decimals = 0 if size >= 1000 else 1 if size >= 10 else 2 if size >= 0.1 else 3
-    text = f"{value:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text + {"%": "%", "points": " points", "hours": " h"}.get(unit, "")
-
-
 # --------------------------------------------------------------------------------------------
 # Statuses, trajectories and the roll-up (pure functions)
 # --------------------------------------------------------------------------------------------
@@ -483,7 +436,11 @@ def _applies(target: Target, by: str | None) -> bool:
 
 
 def _comparable(target: Target, unit: PeriodUnit | None) -> bool:
-    return unit is None or target.unit == unit or target.kpi not in PERIOD_LENGTH_DEPENDENT
+    # A total or a rate over the period is only compared in the target's own kind of period.
+    definition = KPIS.get(target.kpi)
+    return (
+        unit is None or target.unit == unit or definition is None or not definition.depends_on_period_length
+    )
 
 
 def _segment_key(segment: object) -> str | None:
@@ -903,10 +860,7 @@ def _text(value: object, what: str, *, required: bool = False, limit: int = 200)
 
 
 def _check_goal(kpi: str, value: float, what: str) -> None:
-    low, high = KPI_LIMITS.get(kpi, (-math.inf, math.inf))
-    if not low <= value <= high:
-        span = f"between {low:g} and {high:g}" if math.isfinite(high) else f"at least {low:g}"
-        raise InputError(f"{what} for {KPIS[kpi].name} must be {span}, not {value:g}.")
+    KPIS[kpi].check_limits(value, what)
 
 
 def _bands(green: object, amber: object, band_mode: object = None) -> tuple[str, float, float]:

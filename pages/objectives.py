@@ -7,20 +7,17 @@ import streamlit as st
 
 from bsc.assistant import Levers, assess_target, chance_text, project_whatif, whatif_base
 from bsc.errors import InputError
-from bsc.kpis import KPIS
+from bsc.kpis import COMPONENT_NAMES, KPIS
 from bsc.periods import Period, parse_period, upcoming_periods
 from bsc.report import scorecard_xlsx
 from bsc.store import ConflictError
 from bsc.targets import (
-    COMPONENT_NAMES,
     INITIATIVE_STATUSES,
-    KPI_LIMITS,
     STATUS_LABELS,
     Initiative,
     Objective,
     Target,
     evaluate,
-    format_value,
     read_targets_file,
     rollup,
     targets_from_frame,
@@ -34,23 +31,11 @@ from ui.status_chips import status_chip, status_text
 from ui.target_book import kpi_params, kpi_series, open_book, workspace_kpis, workspace_nps_link
 from ui.target_charts import assistant_chart, whatif_chart
 from ui.text import literal
-from ui.tiles import SHORT_NAMES
 from ui.versioned_editor import apply_pending, show_outcome, versioned_editor
 
 UPCOMING = {"month": 12, "quarter": 8, "year": 3}
 DEFAULT_AHEAD = {"month": 5, "quarter": 1, "year": 0}
-INPUT_STYLE = {  # step and format of the target input by KPI unit
-    "%": (0.1, "%.1f"),
-    "points": (0.5, "%.1f"),
-    "score": (0.05, "%.2f"),
-    "index": (0.5, "%.1f"),
-    "count": (1.0, "%.0f"),
-    "money": (1.0, "%.2f"),
-    "orders": (0.01, "%.2f"),
-    "hours": (0.1, "%.1f"),
-}
 MESSAGE = "objectives_message"
-UNIT_WORDS = {"%": "%", "points": "points", "hours": "hours", "money": "money", "index": "0–100"}
 
 ctx = page_setup("Objectives & targets")
 filters = sidebar_filters(ctx.store, ctx.workspace)
@@ -207,13 +192,6 @@ tab_set, tab_targets, tab_objectives, tab_whatif, tab_log, tab_files = st.tabs(
 # --------------------------------------------------------------------------------------------
 
 
-def _plain(value: float) -> str:
-    """A number for a metric tile, its unit being in the label: "27.2", "1,234"."""
-    if value is None or math.isnan(value):
-        return "—"
-    return format_value("", value)
-
-
 def _upcoming(unit: str, after: Period | None) -> list[str]:
     return upcoming_periods(unit, UPCOMING[unit], today=pd.Timestamp.now(tz="UTC").date(), after=after)
 
@@ -322,8 +300,8 @@ def target_assistant() -> None:
         goal_default = first_look.last_value
     else:
         goal_default = 0.0
-    step, number_format = INPUT_STYLE.get(definition.unit, (0.1, "%.2f"))
-    low, high = KPI_LIMITS.get(kpi, (-math.inf, math.inf))
+    step, number_format = definition.step, definition.input_format
+    low, high = definition.limits
     goal_default = round(min(max(goal_default, low), high) / step) * step
     draft = f"{kpi}|{by}|{segment}|{version}"
     keys = {name: f"target_{name}_{draft}" for name in ("due", "goal", "weight", "mode", "green", "amber")}
@@ -354,7 +332,7 @@ def target_assistant() -> None:
                 "Tolerances",
                 ["relative", "absolute"],
                 index=0 if not existing or existing.band_mode == "relative" else 1,
-                format_func=lambda m: "% of the target" if m == "relative" else f"in {definition.unit}",
+                format_func=lambda m: "% of the target" if m == "relative" else f"in {definition.unit_words}",
                 key=keys["mode"],
             )
             green_column.number_input(
@@ -402,35 +380,40 @@ def target_assistant() -> None:
     else:
         st.info(" ".join(assessment.reasons), icon=":material/info:")
 
-    unit_word = UNIT_WORDS.get(definition.unit, "")
+    unit_word = definition.unit_words
     suffix = f" ({unit_word})" if unit_word else ""
+
+    def bare(value: float) -> str:
+        """The number alone: its unit is said once, in the label."""
+        return definition.format_value(value, unit=False)
+
     first_row = st.columns(3)
-    first_row[0].metric(f"Latest, {assessment.last_period or '—'}{suffix}", _plain(assessment.last_value))
+    first_row[0].metric(f"Latest, {assessment.last_period or '—'}{suffix}", bare(assessment.last_value))
     first_row[1].metric(
         f"Last three months{suffix}",
-        _plain(assessment.last_three_months),
+        bare(assessment.last_three_months),
         help=f"{', '.join(assessment.three_months)}; ratios pooled over their responses or customers.",
     )
     first_row[2].metric(
         f"Range so far{suffix}",
-        f"{_plain(assessment.low)} to {_plain(assessment.high)}" if assessment.periods else "—",
+        f"{bare(assessment.low)} to {bare(assessment.high)}" if assessment.periods else "—",
         help=f"Lowest in {assessment.low_period}, highest in {assessment.high_period}.",
     )
     second_row = st.columns(3)
     second_row[0].metric(
         f"Trend for {due}{suffix}",
-        _plain(assessment.projection),
+        bare(assessment.projection),
         help=f"A straight line over the last {min(assessment.periods, 24)} {unit}s with data.",
     )
     second_row[1].metric(
         f"95% prediction interval{suffix}",
-        f"{_plain(assessment.interval[0])} to {_plain(assessment.interval[1])}"
+        f"{bare(assessment.interval[0])} to {bare(assessment.interval[1])}"
         if not math.isnan(assessment.projection)
         else "—",
         help="Where the KPI should land in the due period if the trend and its ups and downs go on.",
     )
     second_row[2].metric(
-        f"Chance of reaching {format_value(kpi, goal)}",
+        f"Chance of reaching {definition.format_value(goal)}",
         "—" if assessment.probability is None else chance_text(assessment.probability).replace("about ", ""),
     )
     draft_target = Target(
@@ -546,7 +529,7 @@ def targets_table() -> None:
             {
                 "id": target.id,
                 "version": target.version,
-                "KPI": SHORT_NAMES.get(target.kpi, KPIS[target.kpi].name),
+                "KPI": KPIS[target.kpi].short_name,
                 "Segment": ALL_CUSTOMERS
                 if target.segment is None
                 else f"{target.segment_by}: {target.segment}",
@@ -558,9 +541,9 @@ def targets_table() -> None:
                 "Weight": target.weight,
                 "Baseline": "—"
                 if target.baseline is None
-                else f"{format_value(target.kpi, target.baseline)} ({target.baseline_period})",
-                "Latest": "—" if status is None else format_value(target.kpi, status["value"]),
-                "Target now": "—" if status is None else format_value(target.kpi, status["target"]),
+                else f"{KPIS[target.kpi].format_value(target.baseline)} ({target.baseline_period})",
+                "Latest": "—" if status is None else KPIS[target.kpi].format_value(status["value"]),
+                "Target now": "—" if status is None else KPIS[target.kpi].format_value(status["target"]),
                 "Status": f"split by {target.segment_by} to see it"
                 if status is None
                 else status_text(status["status"]),

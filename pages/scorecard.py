@@ -7,7 +7,7 @@ import streamlit as st
 
 from bsc.errors import InputError
 from bsc.insights import Shift, find_shifts
-from bsc.kpis import COMPONENTS, KPIS, cohort_retention
+from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, cohort_retention
 from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, trend_chart
@@ -19,14 +19,8 @@ from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, shift_line
 
-COMPONENT_TITLES = {
-    "satisfaction": "Satisfaction",
-    "retention": "Retention",
-    "acquisition": "Acquisition",
-    "loyalty": "Loyalty and value",
-    "service": "Service",
-}
-CHIP_TITLES = {**COMPONENT_TITLES, "loyalty": "Loyalty", OVERALL: "Overall"}
+# Chips sit side by side in one row: the shortest names that still read.
+CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
 # Shown in the definitions, not as tiles of their own: the means beside the medians.
 SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
 TILES_PER_ROW = 5
@@ -107,7 +101,7 @@ for component in COMPONENTS:
     definitions = [k for k in available if k.component == component]
     if not definitions:
         continue
-    st.subheader(COMPONENT_TITLES[component], anchor=False)
+    st.subheader(COMPONENT_NAMES[component], anchor=False)
     for start in range(0, len(definitions), TILES_PER_ROW):
         columns = st.columns(TILES_PER_ROW)
         for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
@@ -139,7 +133,7 @@ chosen = st.selectbox(
     index=trend_ids.index(st.session_state.get("trend_kpi_kept", default_trend))
     if st.session_state.get("trend_kpi_kept") in trend_ids
     else trend_ids.index(default_trend),
-    format_func=lambda k: f"{KPIS[k].name} ({COMPONENT_TITLES[KPIS[k].component]})",
+    format_func=lambda k: f"{KPIS[k].name} ({COMPONENT_NAMES[KPIS[k].component]})",
     key="trend_kpi",
 )
 st.session_state["trend_kpi_kept"] = chosen
@@ -180,7 +174,7 @@ with st.expander("Every KPI: formula, direction and data"):
         pd.DataFrame(
             {
                 "KPI": [k.name for k in KPIS.values()],
-                "Component": [COMPONENT_TITLES[k.component] for k in KPIS.values()],
+                "Component": [COMPONENT_NAMES[k.component] for k in KPIS.values()],
                 "Formula": [k.formula for k in KPIS.values()],
                 "Better when": [k.direction for k in KPIS.values()],
                 "Fed by": ["; ".join(kpi_sources(k.requires, datasets)) for k in KPIS.values()],

@@ -38,7 +38,6 @@ from ui.segment_charts import (
 )
 from ui.shared_results import shared_results
 from ui.text import literal
-from ui.tiles import SHORT_NAMES, format_value
 
 METHODS = {"kmeans": "k-means clustering", "rfm": "RFM scores"}
 K_CHOICES = ["auto", *range(2, 11)]
@@ -139,8 +138,8 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
         )
         for kpi in result.values.columns:
             definition = KPIS[kpi]
-            title = f"{SHORT_NAMES.get(kpi, definition.name)} ({result.periods[kpi]})"
-            shown[title] = [format_value(definition, v) for v in result.values[kpi].reindex(shown.index)]
+            title = f"{definition.short_name} ({result.periods[kpi]})"
+            shown[title] = [definition.format_value(v) for v in result.values[kpi].reindex(shown.index)]
         counts = segments.value_counts()
         shown["Customers"] = [
             f"{len(segments):,}"

@@ -13,16 +13,6 @@ from bsc.periods import label_starts
 from bsc.targets import STATUS_COLOURS
 
 ALL_CUSTOMERS = "All customers"
-UNIT_LABEL = {
-    "%": "%",
-    "points": "points",
-    "money": "money",
-    "count": "customers",
-    "orders": "orders",
-    "hours": "hours",
-    "score": "score",
-    "index": "index (0–100)",
-}
 
 
 def trend_chart(
@@ -48,7 +38,7 @@ def trend_chart(
     data["start"] = label_starts(data["period"])
     data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
     data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n"]]
-    y_title = f"{definition.name} ({UNIT_LABEL.get(definition.unit, definition.unit)})"
+    y_title = f"{definition.name} ({definition.unit_words})"
     segments = [ALL_CUSTOMERS, *sorted(s for s in data["segment"].unique() if s != ALL_CUSTOMERS)]
     palette = ["#222222", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
     colour = alt.Color(

@@ -9,7 +9,6 @@ from bsc.assistant import Assessment, WhatIfResult
 from bsc.kpis import KpiDef
 from bsc.periods import label_starts
 from bsc.targets import Target
-from ui.charts import UNIT_LABEL
 
 HISTORY = "#222222"
 PROJECTION = "#0072B2"
@@ -23,7 +22,7 @@ def assistant_chart(
     path = assessment.path.copy()
     path["start"] = label_starts(path["period"])
     path["series"] = path["kind"].map({"history": "Actual", "projection": "Trend projection"})
-    y_title = f"{definition.name} ({UNIT_LABEL.get(definition.unit, definition.unit)})"
+    y_title = f"{definition.name} ({definition.unit_words})"
     x = alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y"))
     colour = alt.Color(
         "series:N",

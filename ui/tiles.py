@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,24 +20,6 @@ SPARKLINE_PERIODS = 12
 
 # Status marks on tiles: a shape and a colour (Streamlit's Markdown colours), never colour alone.
 MARK_COLOURS = {"green": "green", "amber": "orange", "red": "red", "noise": "gray", "no_data": "gray"}
-# Tile labels must fit a fifth of a projector-wide page.
-SHORT_NAMES = {
-    "nps": "NPS",
-    "csat": "CSAT",
-    "ces": "Effort (CES)",
-    "rating": "Rating",
-    "csi": "Satisfaction index",
-    "responses": "Responses",
-    "loyalty_engagement": "Loyalty engagement",
-    "cpa": "CPA",
-    "conversion_rate": "Conversion",
-    "repeat_purchase_rate": "Repeat purchase",
-    "average_order_value": "Avg order value",
-    "revenue_per_customer": "Revenue/customer",
-    "clv": "CLV",
-    "first_response_time": "First response",
-    "resolution_time": "Resolution time",
-}
 
 
 @dataclass(frozen=True)
@@ -52,14 +33,6 @@ class TileFacts:
     help: str
     small_sample: bool
     sparkline: list[float]
-
-
-def format_value(definition: KpiDef, value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if definition.unit == "money":
-        return _money(value)
-    return definition.format.format(value)
 
 
 def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
@@ -77,8 +50,8 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     ]
     if pd.notna(latest.get("ci_low")) and pd.notna(latest.get("ci_high")):
         lines.append(
-            f"95% interval: {format_value(definition, latest['ci_low'])} to "
-            f"{format_value(definition, latest['ci_high'])}."
+            f"95% interval: {definition.format_value(latest['ci_low'])} to "
+            f"{definition.format_value(latest['ci_high'])}."
         )
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
@@ -97,7 +70,7 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
         else:
             color = "normal" if definition.direction == "higher" else "inverse"
     return TileFacts(
-        value=format_value(definition, latest["value"]),
+        value=definition.format_value(latest["value"]),
         delta=delta,
         delta_color=color,
         within_noise=bool(within_noise),
@@ -110,14 +83,14 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
 def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> None:
     """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown."""
     facts = tile_facts(definition, series)
-    label = SHORT_NAMES.get(definition.id, definition.name)
+    label = definition.short_name
     help_text = facts.help
     if status is not None and status.status != "no_target":
         label = f":{MARK_COLOURS[status.status]}[{TABLE_MARKS[status.status]}] {label}"
-        target = format_value(definition, status.target) if pd.notna(status.target) else "—"
+        target = definition.format_value(status.target)
         help_text += (
             f"  \nTarget for {status.period}: {target} — {STATUS_LABELS[status.status]}. "
-            f"Goal {format_value(definition, status.goal)} by {status.due_period}."
+            f"Goal {definition.format_value(status.goal)} by {status.due_period}."
         )
         if status.note:
             help_text += f" {status.note}"
@@ -155,7 +128,7 @@ def shift_line(shift: Shift) -> str:
     verdict = "better" if shift.better else "worse"
     return (
         f":{colour}[{arrow} **{literal(definition.name)}**, {literal(who)}:] "
-        f"{literal(format_value(definition, shift.before))} → {literal(format_value(definition, shift.after))} "
+        f"{literal(definition.format_value(shift.before))} → {literal(definition.format_value(shift.after))} "
         f"({verdict})"
     )
 
@@ -169,14 +142,3 @@ def _delta_text(definition: KpiDef, change: float, previous: float) -> str:
     if previous:
         return f"{change / abs(previous):+.1%}"
     return f"{change:+,.0f}"
-
-
-def _money(value: float) -> str:
-    size = abs(value)
-    if size >= 1e6:
-        return f"{value / 1e6:,.2f} M"
-    if size >= 1e4:
-        return f"{value / 1e3:,.1f} k"
-    if size >= 1e3:
-        return f"{value / 1e3:,.2f} k"
-    return f"{value:,.2f}"

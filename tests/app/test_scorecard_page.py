@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bsc.kpis import compute_kpis
+from bsc.kpis import KPIS, compute_kpis
 from bsc.store import Store
 from tests.app.conftest import open_app, shown
 
@@ -28,7 +28,8 @@ def test_tiles_show_the_latest_values_of_the_engine(data_dir: Path):
     [workspace] = store.list_workspaces()
     values = compute_kpis(store.workspace_tables(workspace.id), period="month").values
     nps = values[(values["kpi"] == "nps") & values["segment"].isna()].dropna(subset=["value"]).iloc[-1]
-    assert metrics["NPS"] == f"{nps['value']:+.0f}"
+    assert metrics["NPS"] == KPIS["nps"].format_value(nps["value"])  # e.g. "35 points"
+    assert metrics["NPS"].endswith(" points")
     active = values[(values["kpi"] == "active_customers") & values["segment"].isna()].iloc[-1]
     assert metrics["Active customers"] == f"{active['value']:,.0f}"
 

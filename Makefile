@@ -24,6 +24,7 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	bash .ci/system-packages chromium java
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
@@ -39,6 +40,7 @@ bench: $(VENV)/.dev
 
 # A crowded workshop: ten browser sessions on one server for 90 s (about three minutes in all).
 load: $(VENV)/.dev
+	bash .ci/system-packages chromium
 	$(BIN)/python bench/load_test.py
 
 demo: $(VENV)/.runtime

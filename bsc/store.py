@@ -40,85 +40,16 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    false,
-    inspect,
-    select,
-    text,
-)
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
+from bsc.database import create_tables, datasets, segmentations, workspaces
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
 
 DEFAULT_DATA_DIR = "workspace-data"
-
-metadata = MetaData()
-
-workspaces = Table(
-    "workspaces",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("created_at", DateTime, nullable=False),
-    Column("version", Integer, nullable=False, default=1),
-    Column("read_only", Boolean, nullable=False, default=False, server_default=false()),
-)
-
-datasets = Table(
-    "datasets",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(300), nullable=False),
-    Column("source", String(300), nullable=False),
-    Column("sheet", String(300)),
-    Column("kind", String(40), nullable=False),
-    Column("mapping", Text, nullable=False),
-    Column("problems", Text, nullable=False, default="[]"),
-    Column("rows", Integer, nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Column("version", Integer, nullable=False, default=1),
-    # File names under tables/ of the current canonical form and of the one before it (kept
-    # until the next save for readers that found it just before). NULL: <id>.parquet.
-    Column("canonical_file", String(100)),
-    Column("previous_file", String(100)),
-)
-
-
-segmentations = Table(
-    "segmentations",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("attribute", String(200), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("params", Text, nullable=False, default="{}"),
-    Column("version", Integer, nullable=False, default=1),
-)
-
-# Columns added to tables after their first release, added to older databases when a store opens.
-_ADDED_COLUMNS: dict[tuple[str, str], str] = {
-    ("workspaces", "read_only"): "BOOLEAN NOT NULL DEFAULT FALSE",
-    ("datasets", "canonical_file"): "VARCHAR(100)",
-    ("datasets", "previous_file"): "VARCHAR(100)",
-}
 
 # The key of saved segmentations in Store.workspace_tables: not a table kind, a customer attribute.
 ASSIGNMENTS = "assignments"
@@ -227,8 +158,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "before_execute", _refuse_writes_to_read_only_workspaces)
         event.listen(self.engine, "handle_error", _explain_integrity_error)
-        metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        create_tables(self.engine)
 
     # -- workspaces -------------------------------------------------------------------------
 
@@ -681,20 +611,6 @@ def _explain_integrity_error(context) -> InputError | None:
     if "foreign key" in reason:
         return InputError("What this change belongs to was deleted in another session; nothing was saved.")
     return None
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Bring a database made by an earlier release up to date (see ``_ADDED_COLUMNS``)."""
-    for (table, column), ddl in _ADDED_COLUMNS.items():
-        if column in {c["name"] for c in inspect(engine).get_columns(table)}:
-            continue
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
-        except DBAPIError:
-            # Another process may have added it at the same moment.
-            if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
-                raise
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

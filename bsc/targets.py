@@ -1,6 +1,6 @@
 """Objectives, initiatives and targets of a workspace: stored, version-checked, audited, evaluated.
 
-Everything a workshop sets lives in the workspace database (the store's SQLAlchemy metadata),
+Everything a workshop sets lives in the workspace database (the tables of `bsc.database`),
 written at once in a transaction. Every row carries a ``version``: an edit names the version
 it was made on, and a save on a stale version is refused with :class:`bsc.store.ConflictError`
 whose message shows the current value, so two people editing the same target never silently
@@ -60,27 +60,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    Column,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    select,
-)
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
+from bsc.database import audit_table, initiatives_table, objectives_table, targets_table
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes, safe_frame
 from bsc.kpis import COMPONENT_NAMES as KPI_COMPONENT_NAMES
 from bsc.kpis import COMPONENTS, KPIS, KpiResult, compute_kpis, format_number
 from bsc.periods import Period, PeriodUnit, frame_unit, parse_period, position
-from bsc.store import ConflictError, Store, metadata
+from bsc.store import ConflictError, Store
 
 __all__ = [
     "COMPONENT_NAMES",
@@ -135,97 +124,6 @@ COMPONENT_NAMES: dict[str, str] = {**KPI_COMPONENT_NAMES, OVERALL: "Customer per
 INITIATIVE_STATUSES: tuple[str, ...] = ("planned", "in progress", "done", "on hold")
 TARGET_COLUMNS: tuple[str, ...] = ("kpi", "segment", "period", "target", "green", "amber", "weight")
 DEFAULT_GREEN, DEFAULT_AMBER = 0.0, 10.0
-
-
-# --------------------------------------------------------------------------------------------
-# Tables
-# --------------------------------------------------------------------------------------------
-
-objectives_table = Table(
-    "objectives",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column(
-        "workspace_id",
-        String(32),
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("name", String(200), nullable=False),
-    Column("description", Text, nullable=False, default=""),
-    Column("owner", String(200), nullable=False, default=""),
-    Column("due_date", Date),
-    Column("kpis", Text, nullable=False, default="[]"),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Column("updated_by", String(200), nullable=False),
-    Column("version", Integer, nullable=False),
-    UniqueConstraint("workspace_id", "name", name="uq_objective_name"),
-)
-
-initiatives_table = Table(
-    "initiatives",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
-    Column(
-        "objective_id",
-        String(32),
-        ForeignKey("objectives.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("name", String(200), nullable=False),
-    Column("owner", String(200), nullable=False, default=""),
-    Column("status", String(20), nullable=False),
-    Column("start_date", Date),
-    Column("end_date", Date),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Column("updated_by", String(200), nullable=False),
-    Column("version", Integer, nullable=False),
-)
-
-targets_table = Table(
-    "targets",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
-    Column("kpi", String(60), nullable=False),
-    # Empty strings, not NULL, for "all customers": NULLs never collide in a unique constraint.
-    Column("segment_by", String(200), nullable=False, default=""),
-    Column("segment", String(200), nullable=False, default=""),
-    Column("due_period", String(10), nullable=False),
-    Column("goal", Float, nullable=False),
-    Column("baseline", Float),
-    Column("baseline_period", String(10)),
-    Column("trajectory", Text, nullable=False, default="[]"),
-    Column("band_mode", String(10), nullable=False),
-    Column("green", Float, nullable=False),
-    Column("amber", Float, nullable=False),
-    Column("weight", Float, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Column("updated_by", String(200), nullable=False),
-    Column("version", Integer, nullable=False),
-    UniqueConstraint("workspace_id", "kpi", "segment_by", "segment", name="uq_target_kpi_segment"),
-)
-
-audit_table = Table(
-    "audit_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
-    Column("at", DateTime, nullable=False, index=True),
-    Column("who", String(200), nullable=False),
-    Column("entity", String(20), nullable=False),
-    Column("entity_id", String(32), nullable=False),
-    Column("label", String(400), nullable=False),
-    Column("field", String(60), nullable=False),
-    Column("old", Text, nullable=False, default=""),
-    Column("new", Text, nullable=False, default=""),
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1125,7 +1023,6 @@ class TargetBook:
     ) -> None:
         self.store = store
         self.workspace_id = workspace_id
-        metadata.create_all(store.engine)
         store.get_workspace(workspace_id)
         self._kpi_source = kpi_source or self._compute
         self._today = today or _today

@@ -27,6 +27,7 @@ from bsc.engine import ASSIGNMENTS
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
 from ui.context import page_setup, show_input_error, show_read_only_notice
+from ui.empty_workspace import stop_if_no_tables
 from ui.model_charts import calibration_chart, gains_chart, importance_chart, net_value_chart, roc_chart
 from ui.text import literal
 
@@ -86,10 +87,7 @@ def _at_risk(analysis_key: str, top: int, _analysis: ChurnAnalysis) -> pd.DataFr
     return at_risk_customers(_analysis, top=top)
 
 
-if not tables:
-    st.info("This workspace has no tables yet: add some on the Data page.", icon=":material/info:")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+stop_if_no_tables(tables)
 
 try:
     sources = label_sources(tables)

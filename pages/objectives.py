@@ -26,6 +26,7 @@ from bsc.targets import (
 )
 from ui.author import author_name, current_author
 from ui.context import page_setup, show_input_error, show_read_only_notice
+from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.status_chips import status_chip, status_text
 from ui.target_book import kpi_params, kpi_series, open_book, workspace_kpis, workspace_nps_link
@@ -46,10 +47,7 @@ show_read_only_notice(
 )
 author = author_name()
 tables = ctx.store.workspace_tables(ctx.workspace.id)
-if not tables:
-    st.info("This workspace has no tables yet: add some on the Data page.", icon=":material/info:")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+stop_if_no_tables(tables)
 
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
 params = kpi_params(ctx)

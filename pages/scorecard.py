@@ -13,6 +13,7 @@ from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, trend_chart
 from ui.churn_forecast import predicted_churn_panel
 from ui.context import page_setup, show_input_error
+from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, workspace_kpis
@@ -43,10 +44,7 @@ def _cohorts(fingerprint: str, tables: dict) -> pd.DataFrame:
     return cohort_retention(tables)
 
 
-if not tables:
-    st.info("This workspace has no tables yet: add some on the Data page.", icon=":material/info:")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+stop_if_no_tables(tables)
 
 try:
     with st.spinner("Computing the scorecard…"):

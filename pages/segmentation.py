@@ -26,6 +26,7 @@ from bsc.segmentation import (
     segment_profiles,
 )
 from ui.context import page_setup, show_input_error, show_read_only_notice
+from ui.empty_workspace import stop_if_no_tables
 from ui.filters import sidebar_filters
 from ui.saved_segmentations import save_panel, saved_list
 from ui.segment_charts import (
@@ -78,10 +79,7 @@ def _segments_key(segments: pd.Series) -> str:
     return digest.hexdigest()
 
 
-if not tables:
-    st.info("This workspace has no tables yet: add some on the Data page.", icon=":material/info:")
-    st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+stop_if_no_tables(tables)
 
 try:
     with st.spinner("Computing per-customer features…"):

@@ -21,6 +21,7 @@ from bsc.errors import InputError
 from bsc.features import FEATURES, customer_features, rfm_features
 from bsc.ingest import read_path
 from bsc.prepare import prepare_table
+from tests.conftest import write_tables
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
@@ -86,16 +87,6 @@ def corner_shop() -> dict[str, pd.DataFrame]:
         }
     )
     return {"customers": customers, "transactions": transactions, "feedback": feedback, "support": support}
-
-
-def write_tables(folder: Path, frames: dict[str, pd.DataFrame]) -> dict[str, list[Path]]:
-    folder.mkdir(parents=True, exist_ok=True)
-    tables = {}
-    for kind, frame in frames.items():
-        path = folder / f"{kind}.parquet"
-        frame.to_parquet(path, index=False)
-        tables[kind] = [path]
-    return tables
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from bsc.kpis import (
     segment_attributes,
 )
 from bsc.schema import KINDS
+from tests.conftest import write_tables
 
 # Ibis reads a pandas option that pandas 3 deprecates; nothing to act on here.
 pytestmark = [
@@ -157,16 +158,6 @@ def spell_log() -> dict[str, pd.DataFrame]:
         }
     )
     return {"transactions": transactions}
-
-
-def write_tables(folder: Path, frames: dict[str, pd.DataFrame]) -> dict[str, list[Path]]:
-    folder.mkdir(parents=True, exist_ok=True)
-    tables = {}
-    for kind, frame in frames.items():
-        path = folder / f"{kind}.parquet"
-        frame.to_parquet(path, index=False)
-        tables[kind] = [path]
-    return tables
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 
 from bsc.engine import Backend
 from bsc.kpis import KpiParams, KpiResult, cohort_retention, compute_kpis
+from tests.conftest import write_tables
 
 pytestmark = [
     pytest.mark.spark,
@@ -106,16 +107,6 @@ def small_company(customers: int = 300, seed: int = 11) -> dict[str, pd.DataFram
         "support": support,
         "marketing": marketing,
     }
-
-
-def write_tables(folder: Path, frames: dict[str, pd.DataFrame]) -> dict[str, list[Path]]:
-    folder.mkdir(parents=True, exist_ok=True)
-    tables = {}
-    for kind, frame in frames.items():
-        path = folder / f"{kind}.parquet"
-        frame.to_parquet(path, index=False)
-        tables[kind] = [path]
-    return tables
 
 
 @pytest.fixture(scope="session")

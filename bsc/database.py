@@ -1,0 +1,196 @@
+"""The workspace database: every SQL table on one ``MetaData``, and :func:`create_tables`.
+
+The store's tables (workspaces, their datasets and saved segmentations) and those of targets
+and objectives (objectives, initiatives, targets, the audit log) live in one database, so they
+are declared here together and created together whenever a :class:`bsc.store.Store` opens.
+The rows of every other table carry a ``workspace_id`` and are deleted with their workspace
+(``ON DELETE CASCADE``).
+
+These are SQL tables of the app's own records; the customer data tables a workshop uploads are
+Parquet files, and their kinds and roles are in :mod:`bsc.schema`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+metadata = MetaData()
+
+# Workspaces and what bsc.store keeps in them.
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("read_only", Boolean, nullable=False, default=False, server_default=false()),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("sheet", String(300)),
+    Column("kind", String(40), nullable=False),
+    Column("mapping", Text, nullable=False),
+    Column("problems", Text, nullable=False, default="[]"),
+    Column("rows", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    # File names under tables/ of the current canonical form and of the one before it (kept
+    # until the next save for readers that found it just before). NULL: <id>.parquet.
+    Column("canonical_file", String(100)),
+    Column("previous_file", String(100)),
+)
+
+segmentations = Table(
+    "segmentations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("attribute", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("params", Text, nullable=False, default="{}"),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+# Objectives, initiatives, targets and their audit log, kept by bsc.targets.
+
+objectives_table = Table(
+    "objectives",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "workspace_id",
+        String(32),
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("due_date", Date),
+    Column("kpis", Text, nullable=False, default="[]"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("workspace_id", "name", name="uq_objective_name"),
+)
+
+initiatives_table = Table(
+    "initiatives",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "objective_id",
+        String(32),
+        ForeignKey("objectives.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(200), nullable=False),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+targets_table = Table(
+    "targets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("kpi", String(60), nullable=False),
+    # Empty strings, not NULL, for "all customers": NULLs never collide in a unique constraint.
+    Column("segment_by", String(200), nullable=False, default=""),
+    Column("segment", String(200), nullable=False, default=""),
+    Column("due_period", String(10), nullable=False),
+    Column("goal", Float, nullable=False),
+    Column("baseline", Float),
+    Column("baseline_period", String(10)),
+    Column("trajectory", Text, nullable=False, default="[]"),
+    Column("band_mode", String(10), nullable=False),
+    Column("green", Float, nullable=False),
+    Column("amber", Float, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("workspace_id", "kpi", "segment_by", "segment", name="uq_target_kpi_segment"),
+)
+
+audit_table = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("who", String(200), nullable=False),
+    Column("entity", String(20), nullable=False),
+    Column("entity_id", String(32), nullable=False),
+    Column("label", String(400), nullable=False),
+    Column("field", String(60), nullable=False),
+    Column("old", Text, nullable=False, default=""),
+    Column("new", Text, nullable=False, default=""),
+)
+
+# Columns added to tables after their first release, added to older databases when a store opens.
+_ADDED_COLUMNS: dict[tuple[str, str], str] = {
+    ("workspaces", "read_only"): "BOOLEAN NOT NULL DEFAULT FALSE",
+    ("datasets", "canonical_file"): "VARCHAR(100)",
+    ("datasets", "previous_file"): "VARCHAR(100)",
+}
+
+
+def create_tables(engine: Engine) -> None:
+    """Create every table missing from the database, then add the columns older releases lacked."""
+    metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a database made by an earlier release up to date (see ``_ADDED_COLUMNS``)."""
+    for (table, column), ddl in _ADDED_COLUMNS.items():
+        if column in {c["name"] for c in inspect(engine).get_columns(table)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        except DBAPIError:
+            # Another process may have added it at the same moment.
+            if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                raise

@@ -38,7 +38,7 @@ import pandas as pd
 
 from bsc.engine import Backend, default_backend, table_columns
 from bsc.errors import InputError
-from bsc.kpis import _orders_from_lines
+from bsc.kpis.tables import orders_from_lines
 from bsc.schema import KINDS
 
 __all__ = [
@@ -395,10 +395,10 @@ def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timesta
     """Per customer: orders, revenue, first and last order date."""
     if cutoff is None:
         # The same derived order table as the KPIs: loaded once, shared.
-        orders = backend.derive("orders", "transactions", files, _orders_from_lines)
+        orders = backend.derive("orders", "transactions", files, orders_from_lines)
     else:
         lines = backend.read("transactions", files)
-        orders = _orders_from_lines(lines.filter(lines.date < cutoff))
+        orders = orders_from_lines(lines.filter(lines.date < cutoff))
     summary = orders.group_by("customer_id").aggregate(
         frequency=orders.count(),
         monetary=orders.amount.sum(),

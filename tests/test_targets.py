@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from bsc.database import audit_table, objectives_table, targets_table
 from bsc.errors import InputError
 from bsc.kpis import KpiParams, KpiResult
 from bsc.mapping import TableMapping
@@ -24,15 +25,12 @@ from bsc.targets import (
     Objective,
     Target,
     TargetBook,
-    audit_table,
     band_limits,
     evaluate,
     judge,
-    objectives_table,
     read_targets_file,
     rollup,
     targets_from_frame,
-    targets_table,
     targets_to_csv,
     targets_to_frame,
     targets_to_xlsx,

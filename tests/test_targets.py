@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from datetime import date
 
 import pandas as pd
@@ -612,6 +613,38 @@ class TestImportExport:
             "row 5: “soon”",
         ):
             assert expected in message
+
+    def test_numbers_as_people_type_them(self):
+        # A lone comma is a decimal comma; beside a point it separates thousands; "%" is relative.
+        text = "kpi;segment;period;target;green;amber;weight\nrevenue;;2027-03;1,234.5;1;2,5;\nnps;;2027-03;32,5;5%;10%;\n"
+        revenue, nps = targets_from_frame(read_targets_file("t.csv", text.encode()))
+        assert (revenue.goal, revenue.band_mode, revenue.amber) == (1234.5, "absolute", 2.5)
+        assert (nps.goal, nps.band_mode, nps.green) == (32.5, "relative", 5.0)
+
+    @pytest.mark.parametrize(
+        ("cell", "message"),
+        [("", "must be a number, not “(empty)”"), ("inf", "must be a finite number, not “inf”")],
+        ids=["empty", "infinite"],
+    )
+    def test_unreadable_numbers_are_named(self, cell, message):
+        text = f"kpi,segment,period,target\nnps,,2027-03,{cell}\n"
+        with pytest.raises(InputError, match=re.escape(f"row 2: The target {message}")):
+            targets_from_frame(read_targets_file("t.csv", text.encode()))
+
+    def test_a_windows_file_is_read(self):
+        # Read by bsc.ingest like any data file: Windows-1252 text, semicolons.
+        text = "kpi;segment;period;target\nnps;région=Nord;2027-03;30\n"
+        [target] = targets_from_frame(read_targets_file("t.csv", text.encode("cp1252")))
+        assert (target.segment_by, target.segment) == ("région", "Nord")
+
+    def test_a_line_that_would_be_left_out_is_refused(self):
+        text = "kpi,segment,period,target\nnps,,2027-03,30\nnps,,2027-04,1,234,5\n"
+        with pytest.raises(InputError, match=r"could not be read as a targets file.*more fields"):
+            read_targets_file("t.csv", text.encode())
+
+    def test_only_csv_and_excel_files(self):
+        with pytest.raises(InputError, match=r"targets can be read from \.csv or \.xlsx files"):
+            read_targets_file("t.tsv", b"kpi\tsegment\tperiod\ttarget\nnps\t\t2027-03\t30\n")
 
     def test_missing_columns(self):
         with pytest.raises(InputError, match="missing: target"):

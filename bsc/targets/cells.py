@@ -1,7 +1,8 @@
 """Reading the values people type into a target table or a targets file.
 
 A cell may hold a number, text as typed ("45", "45%", "32,5", "1,234.5"), a date or nothing.
-A comma alone is a decimal comma ("32,5"); beside a point it separates thousands ("1,234.5"). Each
+Numbers go through :func:`bsc.detect.parse_numbers`, the same reader the data files use; a comma
+alone is a decimal comma ("32,5") and beside a point it separates thousands ("1,234.5"). Each
 reader here raises :class:`bsc.errors.InputError` naming the field (``what``) for a value it
 cannot use. The names starting with ``_`` are shared inside :mod:`bsc.targets` only.
 """
@@ -9,11 +10,13 @@ cannot use. The names starting with ``_`` are shared inside :mod:`bsc.targets` o
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
+from bsc.detect import parse_numbers
 from bsc.errors import InputError
 from bsc.kpis import KPIS
 from bsc.targets.model import DEFAULT_AMBER, DEFAULT_GREEN
@@ -21,34 +24,65 @@ from bsc.targets.model import DEFAULT_AMBER, DEFAULT_GREEN
 __all__: list[str] = []
 
 
-def _number(value: object, what: str, *, allow_percent: bool = False) -> tuple[float, bool | None]:
+def _number(
+    value: object, what: str, *, allow_percent: bool = False, known: Mapping[str, float] | None = None
+) -> tuple[float, bool | None]:
     """A finite number from a cell, and whether text was written with a trailing "%".
 
-    The flag is None for a cell that holds a number rather than text.
+    The flag is None for a cell that holds a number rather than text. ``known`` holds texts
+    already read by :func:`_read_number_cells` (a whole file at once).
     """
     if isinstance(value, bool):
         raise InputError(f"{what} must be a number, not “{value}”.")
     if isinstance(value, int | float | np.integer | np.floating):
         number, percent = float(value), None
     else:
-        text = "" if value is None else str(value).strip().replace("\u2212", "-").replace(" ", "")
+        text = _number_text(value)
         percent = text.endswith("%")
         if percent:
             if not allow_percent:
                 raise InputError(f"{what} must be a plain number, not “{value}”.")
             text = text[:-1]
-        if "," in text and "." in text:
-            text = text.replace(",", "")
-        elif "," in text:
-            text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            shown = str(value).strip() or "(empty)"
-            raise InputError(f"{what} must be a number, not “{shown}”.") from None
+        number = known[text] if known is not None and text in known else _read_numbers([text])[text]
+        if math.isnan(number):
+            raise InputError(_unreadable(value, text, what))
     if not math.isfinite(number):
         raise InputError(f"{what} must be a finite number, not “{value}”.")
     return number, percent
+
+
+def _number_text(value: object) -> str:
+    return "" if value is None else str(value).strip().replace("\u2212", "-").replace(" ", "")
+
+
+def _read_numbers(texts: Iterable[str]) -> dict[str, float]:
+    """Each text read as a number (NaN when unreadable), one :func:`parse_numbers` call per
+    decimal mark."""
+    unique = list(dict.fromkeys(texts))
+    read: dict[str, float] = {}
+    for decimal_comma in (False, True):
+        group = [text for text in unique if ("," in text and "." not in text) == decimal_comma]
+        if group:
+            numbers = parse_numbers(pd.Series(group, dtype="string"), decimal_comma=decimal_comma)
+            read.update(zip(group, numbers.tolist(), strict=True))
+    return read
+
+
+def _read_number_cells(cells: Iterable[object]) -> dict[str, float]:
+    """The text cells of a file's number columns read at once, for :func:`_number`'s ``known``:
+    one parse for the whole file rather than one per cell."""
+    return _read_numbers(_number_text(cell).removesuffix("%") for cell in cells if isinstance(cell, str))
+
+
+def _unreadable(value: object, text: str, what: str) -> str:
+    try:
+        finite = math.isfinite(float(text))
+    except ValueError:
+        finite = True
+    if not finite:  # "inf", "1e400", "nan": numbers, but no goal or tolerance is infinite
+        return f"{what} must be a finite number, not “{value}”."
+    shown = str(value).strip() or "(empty)"
+    return f"{what} must be a number, not “{shown}”."
 
 
 def _blank(value: object) -> bool:
@@ -123,13 +157,15 @@ def _check_goal(kpi: str, value: float, what: str) -> None:
     KPIS[kpi].check_limits(value, what)
 
 
-def _bands(green: object, amber: object, band_mode: object = None) -> tuple[str, float, float]:
+def _bands(
+    green: object, amber: object, band_mode: object = None, *, known: Mapping[str, float] | None = None
+) -> tuple[str, float, float]:
     """Band mode and tolerances from cells; a trailing "%" means relative to the target."""
     green_value, green_percent = (
-        (DEFAULT_GREEN, None) if _blank(green) else _number(green, "Green", allow_percent=True)
+        (DEFAULT_GREEN, None) if _blank(green) else _number(green, "Green", allow_percent=True, known=known)
     )
     amber_value, amber_percent = (
-        (DEFAULT_AMBER, None) if _blank(amber) else _number(amber, "Amber", allow_percent=True)
+        (DEFAULT_AMBER, None) if _blank(amber) else _number(amber, "Amber", allow_percent=True, known=known)
     )
     marks = {mark for mark in (green_percent, amber_percent) if mark is not None}
     if band_mode is not None and not _blank(band_mode):
@@ -153,10 +189,10 @@ def _bands(green: object, amber: object, band_mode: object = None) -> tuple[str,
     return mode, green_value, amber_value
 
 
-def _weight(value: object) -> float:
+def _weight(value: object, *, known: Mapping[str, float] | None = None) -> float:
     if _blank(value):
         return 1.0
-    weight, _ = _number(value, "Weight")
+    weight, _ = _number(value, "Weight", known=known)
     if weight < 0:
         raise InputError(f"A weight cannot be negative ({weight:g}).")
     return weight

@@ -2,19 +2,22 @@
 
 The layout is one row per target and period, with the columns :data:`TARGET_COLUMNS`
 (``kpi, segment, period, target, green, amber, weight``): the due period's row holds the goal,
-earlier rows of the same KPI and segment the per-period values. Exports are neutralised
-against formula injection (:mod:`bsc.exports`).
+earlier rows of the same KPI and segment the per-period values. Files are read through
+:func:`bsc.ingest.read_tables`, with its checks of size, type and encoding; exports are
+neutralised against formula injection (:mod:`bsc.exports`).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes, safe_frame
+from bsc.ingest import read_tables
 from bsc.kpis import KPIS
 from bsc.periods import Period, parse_period
 from bsc.targets.cells import (
@@ -23,6 +26,7 @@ from bsc.targets.cells import (
     _check_goal,
     _kpi_id,
     _number,
+    _read_number_cells,
     _segment,
     _weight,
 )
@@ -38,6 +42,10 @@ __all__ = [
 ]
 
 TARGET_COLUMNS: tuple[str, ...] = ("kpi", "segment", "period", "target", "green", "amber", "weight")
+# The number columns, read together so that a file's numbers take one parse.
+_NUMBER_COLUMNS = ("target", "green", "amber", "weight")
+_TEXT_EXTENSIONS = (".csv", ".txt")
+_WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm")
 
 
 def targets_to_frame(targets: Sequence[Target]) -> pd.DataFrame:
@@ -84,30 +92,32 @@ def targets_to_xlsx(targets: Sequence[Target]) -> bytes:
 def read_targets_file(name: str, data: bytes) -> pd.DataFrame:
     """The rows of a targets file (CSV, or an Excel workbook's "Targets" sheet or first sheet).
 
-    Cells are returned as read (text for CSV); :func:`targets_from_frame` makes targets of them.
+    The file is read by :func:`bsc.ingest.read_tables`. Cells are returned as read (text for
+    CSV, blank cells as empty text); :func:`targets_from_frame` makes targets of them.
 
     Raises
     ------
     InputError
-        For a file that cannot be read.
+        For a file that cannot be read, and for one whose lines or cells could not all be read
+        as written (a line with too many fields, a cell showing an Excel error...): a target
+        left out or read as blank would change the scorecard without anyone noticing.
     """
-    lowered = name.lower()
+    extension = Path(name).suffix.lower()
+    if extension not in (*_TEXT_EXTENSIONS, *_WORKBOOK_EXTENSIONS):
+        raise InputError(f"{name}: targets can be read from .csv or .xlsx files.")
+    # A macro-enabled workbook holds its cells as a plain one does; the reader knows it as .xlsx.
+    alias = str(Path(name).with_suffix(".xlsx")) if extension == ".xlsm" else name
     try:
-        if lowered.endswith((".xlsx", ".xlsm")):
-            with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as workbook:
-                names = workbook.sheet_names
-            sheet = next((s for s in names if str(s).strip().lower() == "targets"), names[0])
-            return pd.read_excel(io.BytesIO(data), sheet_name=sheet, dtype=object, engine="openpyxl")
-        if lowered.endswith((".csv", ".txt")):
-            text = data.decode("utf-8-sig")
-            first = text.splitlines()[0] if text else ""
-            separator = ";" if first.count(";") > first.count(",") else ","
-            return pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
-    except UnicodeDecodeError:
-        raise InputError(f"{name} is not UTF-8 text; save it as CSV UTF-8 and try again.") from None
-    except (ValueError, KeyError, OSError) as error:
-        raise InputError(f"{name} could not be read as a targets file ({error}).") from None
-    raise InputError(f"{name}: targets can be read from .csv or .xlsx files.")
+        tables = read_tables(alias, data)
+    except InputError as error:
+        raise InputError(str(error).replace(alias, name)) from None
+    table = next((t for t in tables if str(t.sheet).strip().lower() == "targets"), tables[0])
+    lost = [problem.message for problem in table.problems if problem.severity == "warning" and problem.rows]
+    if lost:
+        raise InputError(f"{name} could not be read as a targets file ({' '.join(lost)}).")
+    if extension in _TEXT_EXTENSIONS:
+        return table.frame.astype(object).fillna("")
+    return table.frame
 
 
 def targets_from_frame(frame: pd.DataFrame) -> list[Target]:
@@ -131,6 +141,9 @@ def targets_from_frame(frame: pd.DataFrame) -> list[Target]:
             "A targets file needs the columns kpi, segment, period and target "
             f"(green, amber and weight are optional); missing: {', '.join(missing)}."
         )
+    known = _read_number_cells(
+        cell for name in _NUMBER_COLUMNS if name in columns for cell in frame[columns[name]]
+    )
     problems: list[str] = []
     groups: dict[tuple[str, str | None, str | None], list[tuple[Period, float, tuple, float, int]]] = {}
     for number, (_, row) in enumerate(frame.iterrows(), start=2):
@@ -141,10 +154,10 @@ def targets_from_frame(frame: pd.DataFrame) -> list[Target]:
             kpi = _kpi_id(cells["kpi"])
             segment_by, segment = _segment(cells["segment"])
             period = parse_period(cells["period"])
-            value, _ = _number(cells["target"], "The target")
+            value, _ = _number(cells["target"], "The target", known=known)
             _check_goal(kpi, value, "The target")
-            bands = _bands(cells["green"], cells["amber"])
-            weight = _weight(cells["weight"])
+            bands = _bands(cells["green"], cells["amber"], known=known)
+            weight = _weight(cells["weight"], known=known)
         except InputError as error:
             problems.append(f"row {number}: {error}")
             continue

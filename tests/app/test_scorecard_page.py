@@ -61,7 +61,8 @@ def test_quarterly_view(data_dir: Path):
 
 
 def test_targets_give_statuses_roll_up_and_target_lines(data_dir: Path):
-    from bsc.targets import Target, TargetBook, targets_table
+    from bsc.database import targets_table
+    from bsc.targets import Target, TargetBook
 
     store = Store(data_dir)
     [workspace] = store.list_workspaces()

@@ -203,19 +203,21 @@ def value(values: pd.DataFrame, kpi: str, period: str, segment: str | None = Non
 class TestSatisfaction:
     def test_nps_january(self, monthly: pd.DataFrame):
         # Jan answers 10, 6, 8: one promoter, one detractor, one passive -> 100 × (1 − 1) / 3 = 0.
-        # Margin: p_P = p_D = 1/3, variance = 1/3 + 1/3 − 0 = 2/3, 100 × 1.96 × √(2/3 / 3) = 92.38.
+        # Adjusted Wald (Rocks 2016): ñ = 3 + 3 = 6, p̃_P = p̃_D = 1.75/6, centre 0, variance
+        # 3.5/6 = 0.5833, margin 100 × 1.96 × √(0.5833 / 6) = 61.11.
         nps = row(monthly, "nps", "2024-01")
         assert (nps["value"], nps["numerator"], nps["denominator"], nps["n"]) == (0.0, 0.0, 3.0, 3)
-        margin = 100 * Z975 * math.sqrt((2 / 3) / 3)
+        margin = 100 * Z975 * math.sqrt((3.5 / 6) / 6)
         assert nps["ci_low"] == pytest.approx(-margin)
         assert nps["ci_high"] == pytest.approx(margin)
 
     def test_nps_march(self, monthly: pd.DataFrame):
-        # Mar answers 9 and 0: 100 × (1 − 1) / 2 = 0; variance 1/2 + 1/2 − 0 = 1,
-        # margin 100 × 1.96 × √(1/2) = 138.6, clipped to [−100, 100].
+        # Mar answers 9 and 0: 100 × (1 − 1) / 2 = 0. Adjusted Wald: ñ = 5, p̃_P = p̃_D = 1.75/5,
+        # variance 0.7, margin 100 × 1.96 × √(0.7 / 5) = 73.34 (the plain Wald margin, 138.6, was clipped).
         nps = row(monthly, "nps", "2024-03")
         assert nps["value"] == 0.0
-        assert (nps["ci_low"], nps["ci_high"]) == (-100.0, 100.0)
+        margin = 100 * Z975 * math.sqrt(0.7 / 5)
+        assert (nps["ci_low"], nps["ci_high"]) == pytest.approx((-margin, margin))
 
     def test_empty_period_has_no_value_and_zero_responses(self, monthly: pd.DataFrame):
         # No survey answers in February.
@@ -268,14 +270,18 @@ class TestSatisfaction:
             2,
         ]
 
-    def test_all_promoters_give_nps_100_without_spread(self, tmp_path: Path, backend: Backend):
+    def test_all_promoters_give_nps_100_and_an_interval(self, tmp_path: Path, backend: Backend):
         feedback = pd.DataFrame(
             {"date": _dates("2024-05-01", "2024-05-02", "2024-05-03"), "nps": [9.0, 10.0, 10.0]}
         )
         values = compute_kpis(write_tables(tmp_path, {"feedback": feedback}), backend=backend).values
         nps = row(values, "nps", "2024-05")
-        # 3 promoters of 3: NPS 100, variance 1 + 0 − 1 = 0, so the interval is the point itself.
-        assert (nps["value"], nps["ci_low"], nps["ci_high"]) == (100.0, 100.0, 100.0)
+        # 3 promoters of 3: NPS 100. The plain Wald interval was the point itself (variance 0);
+        # adjusted Wald: ñ = 6, p̃_P = 3.75/6, p̃_D = 0.75/6, centre 50, variance 0.75 − 0.5² = 0.5,
+        # margin 100 × 1.96 × √(0.5 / 6) = 56.58 -> [−6.58, 106.58], clipped to 100.
+        assert nps["value"] == 100.0
+        assert nps["ci_low"] == pytest.approx(50 - 100 * Z975 * math.sqrt(0.5 / 6))
+        assert nps["ci_high"] == 100.0
 
     def test_scores_outside_the_scale_are_left_out(self, tmp_path: Path, backend: Backend):
         feedback = pd.DataFrame(

@@ -99,7 +99,8 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         direction="higher",
         compute=_nps,
         description="From −100 (all detractors) to +100 (all promoters); NaN in a period without responses. "
-        "The interval comes from the variance of the +1/0/−1 score.",
+        "The interval is Rocks' adjusted Wald interval (3/4 of a promoter and of a detractor added to "
+        "the answers), which keeps a width when every answer is a promoter.",
         sample_statistic=True,
         parameters=("confidence",),
         limits=(-100.0, 100.0),

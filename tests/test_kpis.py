@@ -210,6 +210,9 @@ class TestSatisfaction:
         margin = 100 * Z975 * math.sqrt((3.5 / 6) / 6)
         assert nps["ci_low"] == pytest.approx(-margin)
         assert nps["ci_high"] == pytest.approx(margin)
+        # Standard error of the observed NPS for the change test: variance 1/3 + 1/3 − 0 = 2/3,
+        # 100 × √(2/3 / 3) = 47.14 points.
+        assert nps["std_error"] == pytest.approx(100 * math.sqrt((2 / 3) / 3))
 
     def test_nps_march(self, monthly: pd.DataFrame):
         # Mar answers 9 and 0: 100 × (1 − 1) / 2 = 0. Adjusted Wald: ñ = 5, p̃_P = p̃_D = 1.75/5,
@@ -245,6 +248,8 @@ class TestSatisfaction:
         half_width = T975_DF2 * math.sqrt((7 / 3) / 3)
         assert ces["ci_low"] == pytest.approx(10 / 3 - half_width)
         assert ces["ci_high"] == pytest.approx(10 / 3 + half_width)
+        # Its standard error for Welch's test: √(7/3 / 3) = 0.8819.
+        assert ces["std_error"] == pytest.approx(math.sqrt((7 / 3) / 3))
 
     def test_rating_ignores_missing_answers(self, monthly: pd.DataFrame):
         # Jan ratings 4, 2 (the third answer has none): mean 3, n 2; Mar 5, 1: mean 3.
@@ -651,6 +656,11 @@ class TestService:
         assert value(monthly, "resolution_time", "2024-01") == 15.0
         assert value(monthly, "resolution_time_mean", "2024-01") == 15.0
         assert value(monthly, "resolution_time", "2024-02") == 24.0
+        # Standard error of the mean for Welch's test: s² = (9² + 9²) / 1 = 162, √(162 / 2) = 9 h.
+        assert row(monthly, "resolution_time_mean", "2024-01")["std_error"] == pytest.approx(9.0)
+        # A median has none, nor has a single ticket (Feb).
+        assert math.isnan(row(monthly, "resolution_time", "2024-01")["std_error"])
+        assert math.isnan(row(monthly, "resolution_time_mean", "2024-02")["std_error"])
 
     def test_median_by_segment_is_not_a_sum(self, by_region):
         # Jan north: t1 (c1, 1 h), t3 (c3, 0.5 h) -> median 0.75; south: t2 (3 h).
@@ -758,6 +768,7 @@ class TestAvailability:
         assert result.values.empty
         assert list(result.values.columns) == [
             "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
+            "std_error",
         ]  # fmt: skip
         assert [kpi for kpi, _ in result.unavailable] == list(KPIS)
 
@@ -783,6 +794,7 @@ class TestResultFrame:
     def test_columns_and_types(self, monthly: pd.DataFrame):
         assert list(monthly.columns) == [
             "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
+            "std_error",
         ]  # fmt: skip
         assert str(monthly["n"].dtype) == "Int64"
         assert monthly["segment"].isna().all()
@@ -796,6 +808,15 @@ class TestResultFrame:
     def test_only_sample_statistics_have_intervals(self, monthly: pd.DataFrame):
         with_interval = set(monthly[monthly["ci_low"].notna()]["kpi"])
         assert with_interval == {"nps", "csat", "ces", "rating"}
+
+    def test_standard_errors_where_a_change_test_needs_them(self, monthly: pd.DataFrame):
+        with_error = set(monthly[monthly["std_error"].notna()]["kpi"])
+        needing = {kpi for kpi, definition in KPIS.items() if definition.change_test in ("nps", "mean")}
+        assert (
+            with_error
+            == needing
+            == {"nps", "ces", "rating", "first_response_time_mean", "resolution_time_mean"}
+        )
 
     def test_date_range(self, shop: dict[str, list[Path]], backend: Backend):
         # Earliest: the marketing figures of Jan 1; latest: c4's churn date, Mar 25.

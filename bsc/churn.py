@@ -64,7 +64,6 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy.special import expit, logit
-from scipy.stats import rankdata
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -72,7 +71,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+    TargetEncoder,
+)
 from threadpoolctl import threadpool_limits
 
 from bsc.detect import (
@@ -695,8 +700,15 @@ def single_column_auc(
     if min(positives, len(y) - positives) < MIN_CLASS_FOR_CV:
         return None
     if values.dtype == object or values.dtype == "string":
-        score = _out_of_fold_rates(values.astype(str).to_numpy(), y, folds, random_state)
-        return round(max(_rank_auc(score, y), 1 - _rank_auc(score, y)), 4)
+        splitter = StratifiedKFold(
+            n_splits=min(folds, positives, len(y) - positives), shuffle=True, random_state=random_state
+        )
+        # Out-of-fold rates: fit_transform encodes each fold by the other folds only. Small
+        # levels are shrunk towards the overall rate by 10 pseudo-customers.
+        encoder = TargetEncoder(target_type="binary", smooth=10.0, cv=splitter)
+        score = encoder.fit_transform(values.astype(str).to_numpy().reshape(-1, 1), y)[:, 0]
+        auc = roc_auc_score(y, score)
+        return round(max(auc, 1 - auc), 4)
     numbers = np.asarray(values, dtype="float64")
     missing = np.isnan(numbers)
     if missing.all():
@@ -704,31 +716,9 @@ def single_column_auc(
     low, high = np.nanmin(numbers), np.nanmax(numbers)
     best = 0.5
     for fill in (low - 1.0, high + 1.0):
-        auc = _rank_auc(np.where(missing, fill, numbers), y)
+        auc = roc_auc_score(y, np.where(missing, fill, numbers))
         best = max(best, auc, 1 - auc)
-    return round(best, 4)
-
-
-def _rank_auc(score: np.ndarray, y: np.ndarray) -> float:
-    """Mann–Whitney AUC: P(score of a churner > score of a stayer), ties counted half."""
-    ranks = rankdata(score)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def _out_of_fold_rates(levels: np.ndarray, y: np.ndarray, folds: int, random_state: int) -> np.ndarray:
-    splitter = StratifiedKFold(
-        n_splits=min(folds, int(y.sum()), int((~y).sum())), shuffle=True, random_state=random_state
-    )
-    score = np.empty(len(y), dtype="float64")
-    for train, test in splitter.split(levels, y):
-        rates = pd.Series(y[train]).groupby(levels[train]).agg(["sum", "count"])
-        prior = y[train].mean()
-        # Shrink small levels towards the overall rate (10 pseudo-customers).
-        smoothed = (rates["sum"] + 10 * prior) / (rates["count"] + 10)
-        score[test] = pd.Series(levels[test]).map(smoothed).fillna(prior).to_numpy()
-    return score
+    return round(float(best), 4)
 
 
 # --------------------------------------------------------------------------------------------

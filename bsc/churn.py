@@ -51,7 +51,6 @@ References
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -80,6 +79,7 @@ from sklearn.preprocessing import (
 )
 from threadpoolctl import threadpool_limits
 
+from bsc.cache_keys import cache_key
 from bsc.detect import (
     blank_mask,
     name_key,
@@ -1330,20 +1330,19 @@ class ChurnData:
         From :attr:`source_key` when set (stored files do not change without a new size or
         time), otherwise from the frames' values.
         """
-        digest = hashlib.sha256()
-        digest.update(repr((self.definition, self.id_column, self.label_columns)).encode())
-        digest.update(repr((self.reference_date, self.current_reference_date)).encode())
-        digest.update(repr((sorted(self.notes.items()), self.skewed, sorted(self.groups.items()))).encode())
+        settings = (
+            self.definition,
+            self.id_column,
+            self.label_columns,
+            self.reference_date,
+            self.current_reference_date,
+            sorted(self.notes.items()),
+            self.skewed,
+            sorted(self.groups.items()),
+        )
         if self.source_key is not None:
-            digest.update(self.source_key.encode())
-            return digest.hexdigest()
-        for frame in (self.customers, self.churned.to_frame(), self.current):
-            if frame is None:
-                digest.update(b"none")
-                continue
-            digest.update(repr(list(frame.columns)).encode())
-            digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        return digest.hexdigest()
+            return cache_key(*settings, self.source_key)
+        return cache_key(*settings, self.customers, self.churned, self.current)
 
 
 def churn_data_from_table(frame: pd.DataFrame, target: str | None = None) -> ChurnData:
@@ -1975,7 +1974,7 @@ def churn_data_from_workspace(
             notes=notes,
             **_feature_kinds(features, segments),
             left_out=int((~known).sum()),
-            source_key=_files_key(tables),
+            source_key=_source_key(tables),
         )
 
     if not isinstance(horizon_days, int | np.integer) or horizon_days < 1:
@@ -2017,25 +2016,20 @@ def churn_data_from_workspace(
         id_column="customer_id",
         current=current,
         **_feature_kinds(training, segments),
-        source_key=_files_key(tables),
+        source_key=_source_key(tables),
     )
 
 
-def _files_key(tables: Mapping[str, Sequence]) -> str:
-    """The stored files behind a workspace's tables, with their sizes and modification times.
+def _source_key(tables: Mapping[str, Sequence]) -> str:
+    """The stored files behind a workspace's tables (saved segmentations aside), as a cache key.
 
     Features aggregated in parallel can differ in the last bits of a sum from one run to the
     next, so the analysis of a workspace is cached by its files rather than by the values.
     """
+    from bsc.engine import files_key
     from bsc.schema import KINDS
 
-    signature = sorted(
-        (kind, str(path), Path(path).stat().st_size, Path(path).stat().st_mtime_ns)
-        for kind, paths in tables.items()
-        if kind in KINDS
-        for path in paths
-    )
-    return hashlib.sha256(repr(signature).encode()).hexdigest()
+    return files_key({kind: paths for kind, paths in tables.items() if kind in KINDS})
 
 
 def _customer_frame(features, segments: pd.DataFrame | None) -> pd.DataFrame:
@@ -2061,20 +2055,9 @@ def _feature_kinds(features, segments: pd.DataFrame | None) -> dict:
     return {"labels": _feature_labels(features), "groups": groups, "skewed": skewed}
 
 
-def _read_kind(tables: Mapping[str, Sequence], kind: str, columns: Sequence[str]) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    parts = []
-    for path in tables.get(kind, []):
-        present = [c for c in columns if c in pq.read_schema(path).names]
-        parts.append(pd.read_parquet(path, columns=present))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
-    return frame
-
-
 def _customer_segments(tables: Mapping[str, Sequence]) -> pd.DataFrame | None:
     """Categorical columns of the customers table: the acquisition channel and segment attributes."""
-    from bsc.engine import table_columns
+    from bsc.engine import read_columns, table_columns
     from bsc.schema import CUSTOMERS
 
     if not tables.get("customers"):
@@ -2086,13 +2069,15 @@ def _customer_segments(tables: Mapping[str, Sequence]) -> pd.DataFrame | None:
     ]
     if not wanted:
         return None
-    frame = _read_kind(tables, "customers", ["customer_id", *wanted])
+    frame = read_columns(tables, "customers", ["customer_id", *wanted])
     frame["customer_id"] = frame["customer_id"].astype("string")
     return frame.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
 
 
 def _churn_flags(tables: Mapping[str, Sequence]) -> pd.DataFrame:
-    frame = _read_kind(tables, "customers", ["customer_id", "churn", "churn_date"])
+    from bsc.engine import read_columns
+
+    frame = read_columns(tables, "customers", ["customer_id", "churn", "churn_date"])
     frame["customer_id"] = frame["customer_id"].astype("string")
     if "churn" in frame.columns:
         churned = frame["churn"].astype("boolean")
@@ -2105,13 +2090,15 @@ def _churn_flags(tables: Mapping[str, Sequence]) -> pd.DataFrame:
 def _dated_labels(
     tables: Mapping[str, Sequence], source: str, cutoff: pd.Timestamp, horizon: int
 ) -> pd.DataFrame:
+    from bsc.engine import read_columns
+
     if source == "churn_date":
-        customers = _read_kind(tables, "customers", ["customer_id", "signup_date", "churn_date"])
+        customers = read_columns(tables, "customers", ["customer_id", "signup_date", "churn_date"])
         customers = customers.dropna(subset=["customer_id"])
         return cutoff_labels(
             pd.DataFrame(columns=["customer_id", "date"]), cutoff, horizon, churn_dates=customers
         )
-    orders = _read_kind(tables, "transactions", ["customer_id", "date"]).dropna()
+    orders = read_columns(tables, "transactions", ["customer_id", "date"]).dropna()
     return cutoff_labels(orders, cutoff, horizon)
 
 

@@ -61,8 +61,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
+from bsc.cache_keys import cache_key
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
+from bsc.schema import ASSIGNMENTS
 
 DEFAULT_DATA_DIR = "workspace-data"
 
@@ -120,8 +122,6 @@ _ADDED_COLUMNS: dict[tuple[str, str], str] = {
     ("datasets", "previous_file"): "VARCHAR(100)",
 }
 
-# The key of saved segmentations in Store.workspace_tables: not a table kind, a customer attribute.
-ASSIGNMENTS = "assignments"
 _ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 
 
@@ -462,7 +462,7 @@ class Store:
         """Changes whenever any table or saved segmentation of the workspace changes: a cache key."""
         parts = [f"{d.id}:{d.version}:{d.content_hash}" for d in self.list_datasets(workspace_id)]
         parts += [f"{s.id}:{s.version}:{s.attribute}" for s in self.list_segmentations(workspace_id)]
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+        return cache_key(*parts)
 
     # -- saved segmentations ------------------------------------------------------------------
 

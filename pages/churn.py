@@ -23,9 +23,9 @@ from bsc.churn import (
     scored_customers,
     typical_customer_value,
 )
-from bsc.engine import ASSIGNMENTS
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
+from bsc.schema import ASSIGNMENTS
 from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.model_charts import calibration_chart, gains_chart, importance_chart, net_value_chart, roc_chart
 from ui.text import literal

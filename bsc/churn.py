@@ -19,14 +19,16 @@ explain it. It runs in five steps, each a public function.
    (on scaled numbers) and a histogram gradient boosting model on the same stratified folds,
    reports ROC AUC, PR AUC and the Brier score with their spread over folds, picks the better
    by cross-validated AUC, and measures permutation importance on held-out customers.
-   :func:`analyse_churn` runs steps 2 and 3, adds the guards (too few customers or churners,
-   no usable signal) and keeps recent results keyed by a hash of the data and the parameters.
+   :func:`analyse_churn` runs steps 2 and 3 and adds the guards (too few customers or
+   churners, no usable signal). It computes every time: the app keeps the analyses it shows,
+   keyed by :meth:`ChurnData.fingerprint` and the parameters.
 4. **Decisions.** :func:`plan_contacts` turns probabilities, an offer cost, the share of
    contacted churners who are saved and the customer value into the expected net value of
    contacting the riskiest customers; :func:`at_risk_customers` lists them with the reasons
    that raise each one's risk.
 5. **The scorecard.** :func:`predicted_churn_by_segment` predicts the churn rate of the next
-   period per segment, to stand beside the churn KPI.
+   period per segment, to stand beside the churn KPI; :func:`forecast_data` and
+   :func:`predicted_churn` are its two halves, for a caller that keeps the analysis between.
 
 Class imbalance
 ---------------
@@ -52,8 +54,6 @@ References
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -120,10 +120,12 @@ __all__ = [
     "cutoff_labels",
     "data_end",
     "find_label_columns",
+    "forecast_data",
     "gains_points",
     "label_sources",
     "plan_contacts",
     "plan_features",
+    "predicted_churn",
     "predicted_churn_by_segment",
     "prior_corrected",
     "roc_points",
@@ -1268,7 +1270,7 @@ def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# The lab: data, analysis and its cache
+# The lab: data and analysis
 # --------------------------------------------------------------------------------------------
 
 
@@ -1554,11 +1556,6 @@ class ChurnAnalysis:
         }
 
 
-_CACHE: OrderedDict[tuple, ChurnAnalysis] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 6
-
-
 def analyse_churn(
     data: ChurnData,
     *,
@@ -1569,12 +1566,11 @@ def analyse_churn(
     random_state: int = 0,
     n_jobs: int | None = 1,
     progress: Progress | None = None,
-    use_cache: bool = True,
 ) -> ChurnAnalysis:
     """Plan the features, cross-validate both models and fit the chosen one.
 
-    Results are kept (the last few) keyed by :meth:`ChurnData.fingerprint` and the parameters:
-    asking again for the same data and settings returns the kept analysis at once.
+    Every call computes: nothing is kept here. Equal :meth:`ChurnData.fingerprint` and
+    parameters give an equal analysis, so a caller may keep results under that key.
 
     Raises
     ------
@@ -1585,12 +1581,6 @@ def analyse_churn(
     if model not in ("auto", "logreg", "gbm"):
         raise InputError(f"Unknown model {model!r}; choose logreg, gbm or auto.")
     include, exclude = tuple(sorted(set(include))), tuple(sorted(set(exclude)))
-    key = (data.fingerprint(), model, include, exclude, folds, random_state) if use_cache else None
-    if key is not None:
-        with _CACHE_LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
     report = progress or (lambda fraction, message: None)
     report(0.0, "Reading the columns")
     unknown = [c for c in (*include, *exclude) if c not in data.customers.columns]
@@ -1621,13 +1611,7 @@ def analyse_churn(
         random_state=random_state,
         n_jobs=n_jobs,
     ).fit(X, y, progress=lambda f, m: report(0.05 + 0.95 * f, m))
-    analysis = ChurnAnalysis(data, plan, fitted, tuple(_warnings(data, y)))
-    if key is not None:
-        with _CACHE_LOCK:
-            _CACHE[key] = analysis
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return analysis
+    return ChurnAnalysis(data, plan, fitted, tuple(_warnings(data, y)))
 
 
 def _warnings(data: ChurnData, y: np.ndarray) -> list[str]:
@@ -2125,6 +2109,8 @@ def predicted_churn_by_segment(
     customers, on 0–100 like the churn-rate KPI (customers churned in the period ÷ customers
     active at its start).
 
+    This is :func:`forecast_data`, :func:`analyse_churn` and :func:`predicted_churn` in turn.
+
     Parameters
     ----------
     tables : mapping
@@ -2149,21 +2135,57 @@ def predicted_churn_by_segment(
         Without churn dates or a transaction log, with too few churners, or when ``by`` is not
         a categorical column of the customers table.
     """
+    data = forecast_data(tables, period=period, backend=backend)
+    _check_split(data, by)
+    analysis = analyse_churn(data, model=model, n_jobs=n_jobs)
+    return predicted_churn(analysis, by=by, period=period)
+
+
+def forecast_data(tables: Mapping[str, Sequence], *, period: str = "month", backend=None) -> ChurnData:
+    """The customers the next period's forecast learns from (see :func:`predicted_churn_by_segment`).
+
+    Churn dates, else no order, in a window of :data:`DEFAULT_HORIZON_DAYS` days (at least the
+    period's length) that ends where the data ends; ``current`` holds the customers active at
+    the end of the data.
+
+    Raises
+    ------
+    InputError
+        Without churn dates or a transaction log with order dates.
+    """
     sources = [s for s in label_sources(tables) if s != "column"]
     if not sources:
         raise InputError(
             "Predicting the next period's churn needs churn dates or a transaction log with order dates."
         )
-    end = data_end(tables, backend=backend)
-    upcoming = next_period(end, period)
-    label, days = upcoming.label, upcoming.days
     horizon = max(DEFAULT_HORIZON_DAYS, TYPICAL_DAYS[period])
-    data = churn_data_from_workspace(tables, source=sources[0], horizon_days=horizon, backend=backend)
-    if by is not None and by not in data.customers.columns:
+    return churn_data_from_workspace(tables, source=sources[0], horizon_days=horizon, backend=backend)
+
+
+def predicted_churn(analysis: ChurnAnalysis, *, by: str | None = None, period: str = "month") -> pd.DataFrame:
+    """The next period's predicted churn rate from an analysis of :func:`forecast_data`.
+
+    The analysis's churn window ends where the data ends, so the next period is the calendar
+    ``period`` starting the day after the window. Returns the frame of
+    :func:`predicted_churn_by_segment`.
+
+    Raises
+    ------
+    InputError
+        When the analysis has no dated definition, or ``by`` is not a categorical column of the
+        customers table.
+    """
+    data = analysis.data
+    definition = data.definition
+    if definition.cutoff is None or definition.horizon_days is None or data.current is None:
         raise InputError(
-            f"The predicted churn can be split by the customers' attributes only, not by {by!r}."
+            "Predicting the next period's churn needs churn dates or order dates after a cutoff, "
+            "not the churn flag as it is today."
         )
-    analysis = analyse_churn(data, model=model, n_jobs=n_jobs)
+    _check_split(data, by)
+    horizon = definition.horizon_days
+    upcoming = next_period(definition.cutoff + pd.Timedelta(days=horizon), period)
+    label, days = upcoming.label, upcoming.days
     customers, probability = scored_customers(analysis)
     per_period = 1 - (1 - probability) ** (days / horizon)
     rows = [
@@ -2190,9 +2212,16 @@ def predicted_churn_by_segment(
     frame["segment"] = frame["segment"].astype("string")
     frame["n"] = frame["n"].astype("int64")
     frame.attrs.update(
-        definition=data.definition.text, roc_auc=analysis.scores.roc_auc, signal=analysis.has_signal
+        definition=definition.text, roc_auc=analysis.scores.roc_auc, signal=analysis.has_signal
     )
     return frame
+
+
+def _check_split(data: ChurnData, by: str | None) -> None:
+    if by is not None and by not in data.customers.columns:
+        raise InputError(
+            f"The predicted churn can be split by the customers' attributes only, not by {by!r}."
+        )
 
 
 def churn_data_from_files(

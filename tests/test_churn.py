@@ -31,10 +31,12 @@ from bsc.churn import (
     churn_labels,
     cutoff_labels,
     find_label_columns,
+    forecast_data,
     gains_points,
     label_sources,
     plan_contacts,
     plan_features,
+    predicted_churn,
     predicted_churn_by_segment,
     prior_corrected,
     roc_points,
@@ -353,7 +355,7 @@ class TestLeaks:
 
     def test_planted_leaks_are_excluded_with_reasons(self):
         table, _ = self.planted()
-        analysis = analyse_churn(churn_data_from_table(table), use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(table))
         plan = analysis.plan
         score = plan.decision("account_score")
         assert score.leak and not score.used
@@ -392,7 +394,7 @@ class TestLeaks:
 
 class TestModels:
     def test_a_known_signal_is_learned(self):
-        analysis = analyse_churn(churn_data_from_table(signal_table()), n_jobs=1, use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(signal_table()), n_jobs=1)
         assert analysis.scores.roc_auc > 0.75
         assert analysis.has_signal
         assert analysis.model.importance_["column"].iloc[0] == "satisfaction"
@@ -402,7 +404,7 @@ class TestModels:
         assert "no usable signal" not in analysis.verdict
 
     def test_pure_noise_is_not_learned(self):
-        analysis = analyse_churn(churn_data_from_table(noise_table()), n_jobs=1, use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(noise_table()), n_jobs=1)
         for scores in analysis.model.scores_.values():
             assert abs(scores.roc_auc - 0.5) < 0.08
         assert not analysis.has_signal
@@ -414,7 +416,7 @@ class TestModels:
         x, y = rng.normal(size=800), rng.normal(size=800)
         churn = rng.random(800) < np.where(x * y > 0, 0.6, 0.1)
         table = pd.DataFrame({"x": x, "y": y, "churn": churn})
-        analysis = analyse_churn(churn_data_from_table(table), use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(table))
         scores = analysis.model.scores_
         assert analysis.model.chosen_ == "gbm"
         assert analysis.model.margin_ == pytest.approx(scores["gbm"].roc_auc - scores["logreg"].roc_auc)
@@ -422,7 +424,7 @@ class TestModels:
         assert "Gradient boosting is used" in analysis.choice
 
     def test_a_forced_model_is_used(self):
-        analysis = analyse_churn(churn_data_from_table(signal_table(300)), model="gbm", use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(signal_table(300)), model="gbm")
         assert analysis.model.chosen_ == "gbm"
         assert "as chosen" in analysis.choice
 
@@ -430,11 +432,11 @@ class TestModels:
         table = signal_table(100)
         table["Churn"] = ["Yes"] * 4 + ["No"] * 96
         with pytest.raises(InputError, match="Only 4 churners"):
-            analyse_churn(churn_data_from_table(table), use_cache=False)
+            analyse_churn(churn_data_from_table(table))
 
     def test_small_tables_get_a_warning_and_ranges(self):
         data = churn_data_from_table(read_path(FIXTURES / "telco_customers.csv")[0].frame)
-        analysis = analyse_churn(data, use_cache=False)
+        analysis = analyse_churn(data)
         # 40 customers, 10 churners (counted in the fixture): both guards fire.
         assert (analysis.n, analysis.positives) == (40, 10)
         assert analysis.small_sample
@@ -448,7 +450,7 @@ class TestModels:
         x = rng.normal(size=1500)
         churn = rng.random(1500) < 1 / (1 + np.exp(-(-2.8 + 1.0 * x)))
         table = pd.DataFrame({"x": x, "noise": rng.normal(size=1500), "churn": churn})
-        analysis = analyse_churn(churn_data_from_table(table), use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(table))
         assert analysis.model.class_weight_ == "balanced"
         # Out-of-fold probabilities average to about the churners' share.
         assert analysis.out_of_fold.mean() == pytest.approx(churn.mean(), abs=0.03)
@@ -457,18 +459,12 @@ class TestModels:
         # logit(0.5) = 0; + log(0.2 / 0.8) = log(0.25); expit(log 0.25) = 0.25 / 1.25 = 0.2.
         assert prior_corrected(np.array([0.5]), 0.2)[0] == pytest.approx(0.2)
 
-    def test_analyses_are_kept_by_data_and_parameters(self):
-        data = churn_data_from_table(signal_table(300))
-        first = analyse_churn(data)
-        assert analyse_churn(churn_data_from_table(signal_table(300))) is first
-        assert analyse_churn(data, exclude=["noise"]) is not first
-
     def test_worker_processes_give_the_same_results(self, monkeypatch):
         # Large tables are cross-validated in two worker processes; lower the bar to try it on a small one.
         data = churn_data_from_table(signal_table(300))
-        alone = analyse_churn(data, n_jobs=1, use_cache=False)
+        alone = analyse_churn(data, n_jobs=1)
         monkeypatch.setattr(churn, "PARALLEL_ROWS", 0)
-        together = analyse_churn(data, n_jobs=2, use_cache=False)
+        together = analyse_churn(data, n_jobs=2)
         for name in ("logreg", "gbm"):
             assert together.model.scores_[name] == alone.model.scores_[name]
         np.testing.assert_allclose(together.out_of_fold, alone.out_of_fold)
@@ -478,7 +474,6 @@ class TestModels:
         seen: list[tuple[float, str]] = []
         analyse_churn(
             churn_data_from_table(signal_table(200)),
-            use_cache=False,
             progress=lambda f, m: seen.append((f, m)),
         )
         assert seen[0][0] == 0.0 and seen[-1] == (1.0, "Done")
@@ -563,7 +558,7 @@ class TestPlanContacts:
 
 class TestAtRisk:
     def test_riskiest_stayers_with_their_reasons(self):
-        analysis = analyse_churn(churn_data_from_table(signal_table()), use_cache=False)
+        analysis = analyse_churn(churn_data_from_table(signal_table()))
         at_risk = at_risk_customers(analysis, top=20)
         assert len(at_risk) == 20
         assert at_risk["churn_probability"].is_monotonic_decreasing
@@ -625,6 +620,18 @@ class TestDemoCompany:
         assert 0.3 < overall["predicted_churn_rate"] < 3.0
         assert frame.attrs["signal"]
 
+    def test_the_forecast_learns_from_the_churn_labs_default_data(self, demo_tables):
+        # The app keeps analyses by fingerprint: the Scorecard's forecast and the churn lab's
+        # default settings share one analysis.
+        assert (
+            forecast_data(demo_tables).fingerprint() == churn_data_from_workspace(demo_tables).fingerprint()
+        )
+
+    def test_the_forecast_needs_a_dated_definition(self):
+        analysis = analyse_churn(churn_data_from_table(signal_table(300)))
+        with pytest.raises(InputError, match="not the churn flag"):
+            predicted_churn(analysis)
+
     def test_customer_value_is_the_median_yearly_clv(self, demo_tables):
         values = compute_kpis(demo_tables, period="year", kpis=["clv"]).values
         yearly = values.loc[values["segment"].isna(), "value"]
@@ -657,7 +664,7 @@ def test_a_hand_built_dataset_runs():
         definition=LabelDefinition("column", "Churn", text="hand-built"),
         id_column="customer_id",
     )
-    assert analyse_churn(data, use_cache=False).n == 200
+    assert analyse_churn(data).n == 200
 
 
 class TestCommandLine:

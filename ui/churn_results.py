@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bsc.cache_keys import cache_key
-from bsc.churn import ChurnAnalysis, ChurnData, ModelChoice, Progress, analyse_churn
+from bsc.churn import ChurnAnalysis, ChurnData, analyse_churn
+from bsc.churn.model import ModelChoice, Progress
 from ui.shared_results import shared_results
 
 # A fitted analysis holds two models and the out-of-fold scores of every customer: keep a few.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bsc.churn import churn_data_from_table
-from tests.test_churn import signal_table
+from tests.churn_tables import signal_table
 from ui import churn_results
 from ui.churn_results import analysis_key, churn_analysis
 

@@ -283,7 +283,7 @@ def churn_command(args: argparse.Namespace) -> int:
     from bsc.churn import MODEL_LABELS, analyse_churn, churn_data_from_files
 
     data = churn_data_from_files(args.files, target=args.target)
-    analysis = analyse_churn(data, model=args.model, use_cache=False)
+    analysis = analyse_churn(data, model=args.model)
     summary = analysis.summary()
     if args.json:
         print(json.dumps(summary, indent=2))

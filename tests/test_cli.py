@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import FIXTURES
@@ -166,6 +168,75 @@ class TestSegment:
         result = run_cli("segment", str(FIXTURES / "cdnow_sample.txt"), *args)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+class TestChurn:
+    def test_json_on_the_telco_table(self):
+        result = run_cli("churn", str(FIXTURES / "telco_customers.csv"), "--model", "logreg", "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert {"target", "n", "positives", "model", "roc_auc", "roc_auc_std", "pr_auc", "brier"} <= set(
+            summary
+        )
+        assert {"excluded", "top_features"} <= set(summary)
+        # 40 customers, 10 with Churn = Yes (counted in the fixture).
+        assert (summary["target"], summary["n"], summary["positives"], summary["model"]) == (
+            "Churn",
+            40,
+            10,
+            "logreg",
+        )
+        assert {
+            "column": "customerID",
+            "reason": "identifier: a different code for nearly every customer",
+        } in (summary["excluded"])
+        assert summary["warnings"]
+
+    def test_json_when_the_model_finds_a_signal(self, tmp_path):
+        # 600 customers whose churn follows their contract: the model finds a signal, and every
+        # figure in the JSON must still be a plain JSON value (no numpy booleans or integers).
+        rng = np.random.default_rng(3)
+        contract = rng.choice(["Month-to-month", "One year", "Two year"], size=600)
+        risk = np.select([contract == "Month-to-month", contract == "One year"], [0.5, 0.15], 0.03)
+        table = pd.DataFrame(
+            {
+                "customerID": [f"C{i:04d}" for i in range(600)],
+                "Contract": contract,
+                "tenure": rng.integers(1, 72, size=600),
+                "Churn": np.where(rng.random(600) < risk, "Yes", "No"),
+            }
+        )
+        path = tmp_path / "contracts.csv"
+        table.to_csv(path, index=False)
+        result = run_cli("churn", str(path), "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["signal"] is True
+        assert summary["roc_auc"] > 0.7
+        assert summary["top_features"][0] == "Contract"
+
+    def test_text_output(self):
+        result = run_cli("churn", str(FIXTURES / "telco_customers.csv"), "--target", "Churn")
+        assert result.returncode == 0, result.stderr
+        assert "40 customers, 10 churned (25.0%)" in result.stdout
+        assert "excluded: customerID" in result.stdout
+        assert "warning: Only 40 customers" in result.stderr
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            (str(FIXTURES / "telco_customers.csv"), "--target", "gender"),
+            (str(FIXTURES / "blank_numbers.csv"),),
+            (str(FIXTURES / "garbage.csv"),),
+        ],
+        ids=["not-a-churn-column", "no-churn-at-all", "unreadable"],
+    )
+    def test_bad_input_exits_2_with_one_line(self, args):
+        result = run_cli("churn", *args)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("error: ")
 
 
 def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):

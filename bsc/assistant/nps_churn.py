@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+
+from bsc.engine import read_columns
 
 __all__ = ["NpsChurnLink", "nps_churn_link"]
 
@@ -54,8 +55,8 @@ def nps_churn_link(tables: Mapping[str, Sequence[Path | str]]) -> NpsChurnLink:
     feedback table's customer ids, dates and NPS and the customers table's churn dates;
     without them the link is 0, and the note says so.
     """
-    feedback = _read_columns(tables.get("feedback", ()), ["customer_id", "date", "nps"])
-    customers = _read_columns(tables.get("customers", ()), ["customer_id", "churn_date"])
+    feedback = _recorded(tables, "feedback", ["customer_id", "date", "nps"])
+    customers = _recorded(tables, "customers", ["customer_id", "churn_date"])
     missing = None
     if feedback is None:
         missing = "survey answers with customer ids, dates and NPS scores"
@@ -118,13 +119,11 @@ def nps_churn_link(tables: Mapping[str, Sequence[Path | str]]) -> NpsChurnLink:
     return NpsChurnLink(detractor, passive, promoter, churned, answered, effect, note)
 
 
-def _read_columns(paths: Sequence[Path | str], columns: list[str]) -> pd.DataFrame | None:
-    frames = []
-    for path in paths:
-        names = pq.read_schema(path).names
-        if all(column in names for column in columns):
-            frames.append(pd.read_parquet(path, columns=columns))
-    if not frames:
+def _recorded(
+    tables: Mapping[str, Sequence[Path | str]], kind: str, columns: list[str]
+) -> pd.DataFrame | None:
+    """The columns of a table kind, or None when the workspace does not record all of them or has no rows."""
+    frame = read_columns(tables, kind, columns)
+    if not all(column in frame.columns for column in columns) or frame.empty:
         return None
-    frame = pd.concat(frames, ignore_index=True)
-    return frame if len(frame) else None
+    return frame

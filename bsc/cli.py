@@ -283,7 +283,7 @@ def churn_command(args: argparse.Namespace) -> int:
     from bsc.churn import MODEL_LABELS, analyse_churn, churn_data_from_files
 
     data = churn_data_from_files(args.files, target=args.target)
-    analysis = analyse_churn(data, model=args.model)
+    analysis = analyse_churn(data, model=args.model, include=args.include or (), exclude=args.exclude or ())
     summary = analysis.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -298,12 +298,22 @@ def churn_command(args: argparse.Namespace) -> int:
     print(
         f"{MODEL_LABELS[summary['model']]}: ROC AUC {scores.roc_auc:.3f} ± {scores.roc_auc_std:.3f}, "
         f"PR AUC {scores.pr_auc:.3f} ± {scores.pr_auc_std:.3f}, Brier {scores.brier:.3f} ± {scores.brier_std:.3f}"
+        " (cross-validated; ROC AUC 0.5 = coin toss, 1 = perfect)"
     )
-    print("top features: " + (", ".join(summary["top_features"]) or "none"))
+    noise = summary["features_within_noise"]
+    print(
+        "top features: "
+        + (", ".join(summary["top_features"]) or "none")
+        + (
+            f" ({len(noise)} more column(s) within noise, their importance interval includes 0: {', '.join(noise)})"
+            if noise
+            else ""
+        )
+    )
     for item in summary["excluded"]:
         print(f"excluded: {item['column']}: {item['reason']}")
     for warning in summary["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {warning['message']}", file=sys.stderr)
     return 0
 
 
@@ -367,6 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     churn.add_argument("files", nargs="+", type=Path)
     churn.add_argument("--target", metavar="COLUMN", help="the churn column (default: detected)")
     churn.add_argument("--model", choices=("logreg", "gbm", "auto"), default="auto", help="default: auto")
+    churn.add_argument(
+        "--include",
+        action="append",
+        metavar="COLUMN",
+        help="use this column whatever the checks say (repeatable)",
+    )
+    churn.add_argument(
+        "--exclude", action="append", metavar="COLUMN", help="leave this column out (repeatable)"
+    )
     churn.add_argument("--json", action="store_true", help="print JSON")
     churn.set_defaults(run=churn_command)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
-from bsc.churn import analyse_churn, churn_data_from_table, plan_features, single_column_auc
+from bsc.churn import LEAK_AUC, analyse_churn, churn_data_from_table, plan_features, single_column_auc
+from bsc.churn.feature_plan import identifier_like
 from bsc.ingest import read_path
 from tests.churn_tables import signal_table
 from tests.conftest import FIXTURES
@@ -135,7 +137,91 @@ class TestLeaks:
         values = pd.Series([1.0, 3.0, 2.0, 4.0] * 3)
         assert single_column_auc(values, churned) == pytest.approx(0.75)
 
+    def test_a_renamed_churn_score_is_caught_by_its_own_auc(self):
+        # The IBM telco table's "Churn Score", renamed: nothing in its name says churn.
+        frame = read_path(FIXTURES / "churn_ibm_status_sample.csv")[0].frame
+        data = churn_data_from_table(frame)
+        plan = plan_features(data.customers, data.churned, label_columns=data.label_columns)
+        score = plan.decision("Propensity Score")
+        # Independently: sklearn's AUC of the raw score against Churn Value (0.9445 on this file;
+        # 0.9417 on the public table's Churn Score).
+        expected = roc_auc_score(
+            pd.to_numeric(frame["Churn Value"]), pd.to_numeric(frame["Propensity Score"])
+        )
+        assert score.single_auc == pytest.approx(expected, abs=1e-4)
+        assert LEAK_AUC <= score.single_auc < 0.95
+        assert score.leak and not score.used
+        assert "predicts churn almost alone (AUC 0.94" in score.reason
+        assert "probably recorded after the customer left" in score.reason
+        # The satisfaction score predicts churn honestly (AUC 0.76), and stays.
+        assert plan.decision("Satisfaction Score").used
+        assert {"Customer Status", "Churn Label", "Churn Value"} <= set(data.label_columns)
+
+    def test_a_score_that_falls_as_churn_rises_is_caught_too(self):
+        # AUC ≤ 1 - LEAK_AUC counts as much as AUC ≥ LEAK_AUC: the column is read the other way.
+        frame = read_path(FIXTURES / "churn_ibm_status_sample.csv")[0].frame
+        frame["Loyalty Index"] = 100 - pd.to_numeric(frame.pop("Propensity Score"))
+        data = churn_data_from_table(frame)
+        plan = plan_features(data.customers, data.churned, label_columns=data.label_columns)
+        assert plan.decision("Loyalty Index").leak
+
     def test_filled_only_for_churners_scores_one(self):
         churned = np.array([True] * 6 + [False] * 6)
         values = pd.Series([5.0, 1.0, 3.0, 2.0, 8.0, 4.0] + [np.nan] * 6)
         assert single_column_auc(values, churned) == 1.0
+
+
+class TestIdentifiers:
+    @pytest.mark.parametrize(
+        ("distinct", "rows", "identifier"),
+        [
+            (2932, 10_000, True),  # Surname in the bank churn table (counted in the public file)
+            (1129, 7043, True),  # City in the IBM telco table (counted in the public file)
+            (3, 10_000, False),  # Geography in the bank churn table
+            (3, 7043, False),  # Contract in the telco table
+            (50, 7043, False),  # a US state: 141 customers per value
+            (31, 400, True),  # just past the 30 levels a model keeps, 12.9 customers per value
+            (30, 60, False),  # at most 30 values: a category however small the table
+        ],
+        ids=["surname", "city", "geography", "contract", "us-state", "31-of-400", "30-of-60"],
+    )
+    def test_identifier_like(self, distinct, rows, identifier):
+        assert identifier_like(distinct, rows) is identifier
+
+    def test_a_surname_is_an_identifier_and_a_country_a_category(self):
+        # 10,000 customers as in the bank churn table: 2,932 surnames, 3 countries, 3 contracts.
+        rng = np.random.default_rng(7)
+        rows = 10_000
+        names = np.array([f"Name{i:04d}" for i in range(2932)])
+        surnames = np.concatenate([names, rng.choice(names, rows - len(names))])
+        frame = pd.DataFrame(
+            {
+                "Surname": rng.permutation(surnames),
+                "Geography": rng.choice(["France", "Germany", "Spain"], rows),
+                "Contract": rng.choice(["Month-to-month", "One year", "Two year"], rows),
+            }
+        )
+        plan = plan_features(frame, pd.Series(rng.random(rows) < 0.2))
+        surname = plan.decision("Surname")
+        assert surname.type == "id" and not surname.used
+        assert "2,932 different values among 10,000 customers (3.4 per value)" in surname.reason
+        assert plan.decision("Geography").type == "category" and plan.decision("Geography").used
+        assert plan.decision("Contract").type == "category" and plan.decision("Contract").used
+
+    def test_the_bank_samples_surname_is_left_out(self):
+        frame = read_path(FIXTURES / "churn_bank_sample.csv")[0].frame
+        data = churn_data_from_table(frame)
+        plan = plan_features(data.customers, data.churned, label_columns=data.label_columns)
+        distinct = frame["Surname"].nunique()  # 191 invented names in 500 rows
+        assert plan.decision("Surname").type == "id" and not plan.decision("Surname").used
+        assert f"{distinct:,} different values among 500 customers" in plan.decision("Surname").reason
+        assert plan.decision("Geography").used and plan.decision("Geography").type == "category"
+
+    def test_long_free_text_is_left_out_as_text(self):
+        rng = np.random.default_rng(3)
+        words = ["late", "delivery", "great", "service", "price", "too", "high", "app", "crashed", "again"]
+        notes = [" ".join(rng.choice(words, 4)) for _ in range(300)]
+        frame = pd.DataFrame({"Comment": notes})
+        decision = plan_features(frame, pd.Series(rng.random(300) < 0.3)).decision("Comment")
+        assert decision.type == "text" and not decision.used
+        assert decision.reason.startswith("free text:")

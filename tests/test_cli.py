@@ -222,6 +222,29 @@ class TestChurn:
         assert "excluded: customerID" in result.stdout
         assert "warning: Only 40 customers" in result.stderr
 
+    def test_a_churn_score_under_another_name(self):
+        # tests/fixtures/churn_ibm_status_sample.csv: the IBM telco status table's layout with its
+        # Churn Score renamed "Propensity Score" (alone: AUC 0.94).
+        path = str(FIXTURES / "churn_ibm_status_sample.csv")
+        result = run_cli("churn", path, "--include", "Propensity Score", "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["roc_auc"] > 0.95
+        too_good = [w for w in summary["warnings"] if w["kind"] == "too_good"]
+        assert len(too_good) == 1 and too_good[0]["feature"] == "Propensity Score"
+        assert too_good[0]["message"].startswith("Too good to be true")
+        result = run_cli("churn", path)
+        assert result.returncode == 0, result.stderr
+        assert "excluded: Propensity Score: leak: it predicts churn almost alone (AUC 0.94" in result.stdout
+        assert "Too good to be true" not in result.stderr
+
+    def test_text_names_only_real_drivers(self):
+        # tests/fixtures/churn_bank_sample.csv: churn drawn from Age, IsActiveMember and Germany.
+        result = run_cli("churn", str(FIXTURES / "churn_bank_sample.csv"))
+        assert result.returncode == 0, result.stderr
+        assert "top features: Age, IsActiveMember (8 more column(s) within noise" in result.stdout
+        assert "excluded: Surname: identifier: a name or code with 191 different values" in result.stdout
+
     @pytest.mark.parametrize(
         "args",
         [

@@ -18,7 +18,8 @@ explain it. It runs in five steps, each a public function, each in its own modul
    histogram gradient boosting model on the same stratified folds, picks the better by
    cross-validated AUC, and measures permutation importance on held-out customers.
    :func:`analyse_churn` runs steps 2 and 3 and adds the guards (too few customers or
-   churners, no usable signal). It computes every time: the app keeps the analyses it shows,
+   churners, no usable signal, a model too good to be true naming the column that carries it,
+   drivers within the noise). It computes every time: the app keeps the analyses it shows,
    keyed by :meth:`ChurnData.fingerprint` and the parameters.
 4. **Decisions** (:mod:`bsc.churn.decisions`). :func:`plan_contacts` turns probabilities, an
    offer cost, the share of contacted churners who are saved and the customer value into the
@@ -34,7 +35,7 @@ The names below are the lab's public interface, importable from ``bsc.churn``.
 
 from __future__ import annotations
 
-from bsc.churn.analysis import SMALL_SAMPLE, ChurnAnalysis, analyse_churn
+from bsc.churn.analysis import SMALL_SAMPLE, TOO_GOOD_AUC, ChurnAnalysis, ChurnWarning, analyse_churn
 from bsc.churn.decisions import (
     ContactPlan,
     at_risk_customers,
@@ -85,9 +86,11 @@ __all__ = [
     "MIN_CLASS_FOR_CV",
     "MODEL_LABELS",
     "SMALL_SAMPLE",
+    "TOO_GOOD_AUC",
     "ChurnAnalysis",
     "ChurnData",
     "ChurnModel",
+    "ChurnWarning",
     "ColumnDecision",
     "ContactPlan",
     "FeaturePlan",

@@ -190,7 +190,8 @@ analysis_id = analysis_key(data, settings["model"], overrides["include"], overri
 # --------------------------------------------------------------------------------------------
 
 for warning in analysis.warnings:
-    st.warning(literal(warning), icon=":material/warning:")
+    if warning.kind != "too_good":
+        st.warning(literal(warning.message), icon=":material/warning:")
 if not analysis.has_signal:
     st.error(literal(analysis.verdict), icon=":material/block:")
 elif analysis.small_sample:
@@ -221,7 +222,7 @@ else:
     tiles[2].metric(
         "ROC AUC",
         f"{scores.roc_auc:.2f}",
-        f"± {scores.roc_auc_std:.2f} over folds",
+        "too good to be true" if analysis.too_good else f"± {scores.roc_auc_std:.2f} over folds",
         help="Cross-validated: the chance that a random churner is ranked above a random stayer (0.5 = coin "
         "toss, 1 = perfect). ± the standard deviation over the folds.",
         **spread,
@@ -241,6 +242,9 @@ else:
         f"{share * (1 - share):.3f}).",
         **spread,
     )
+if analysis.too_good:
+    # Beside the AUC: a model this good usually learns from a record of the outcome.
+    st.warning(literal(analysis.too_good.message), icon=":material/gpp_maybe:")
 st.caption(literal(analysis.choice))
 
 # --------------------------------------------------------------------------------------------
@@ -248,21 +252,38 @@ st.caption(literal(analysis.choice))
 # --------------------------------------------------------------------------------------------
 
 st.header("What drives churn", divider="gray")
-importance = analysis.model.importance_.assign(name=lambda f: f["column"].map(analysis.plan.label))
-groups = analysis.model.group_importance_
-if len(groups) > 1:
+drivers = analysis.drivers.assign(name=lambda f: f["column"].map(analysis.plan.label))
+noise = [analysis.plan.label(column) for column in analysis.within_noise]
+group_drivers = analysis.group_drivers
+
+
+def _drivers_chart(place, frame: pd.DataFrame, name: str, title: str, nothing: str) -> None:
+    if frame.empty:
+        place.info(nothing, icon=":material/info:")
+    else:
+        place.altair_chart(importance_chart(frame, name, title), width="stretch")
+
+
+no_column = "No column drives churn beyond the noise: shuffling any of them changes the model's ROC AUC by less than its fold-to-fold spread."
+if len(analysis.model.group_importance_) > 1:
     left, right = st.columns(2)
-    left.altair_chart(
-        importance_chart(groups, "group", "Where the signal comes from"),
-        width="stretch",
+    _drivers_chart(
+        left, group_drivers, "group", "Where the signal comes from", "No source stands out from the noise."
     )
-    right.altair_chart(importance_chart(importance, "name", "Columns that matter most"), width="stretch")
+    _drivers_chart(right, drivers, "name", "Columns that drive churn", no_column)
 else:
-    st.altair_chart(importance_chart(importance, "name", "Columns that matter most"), width="stretch")
+    _drivers_chart(st, drivers, "name", "Columns that drive churn", no_column)
 st.caption(
     "Permutation importance on customers each model had not seen: how much the ROC AUC drops when a column's "
-    "values are shuffled between customers. Bars near zero mean the model does without that column."
-    + ("" if analysis.has_signal else " The model found no usable signal, so these bars are noise too.")
+    "values are shuffled between customers; the whisker is its 95 % interval over the folds. Only columns whose "
+    "interval lies above 0 are shown as drivers."
+    + (
+        f" {len(noise)} more column{'s' if len(noise) != 1 else ''} the model saw {'are' if len(noise) != 1 else 'is'} "
+        f"within the noise (the interval includes 0): {', '.join(noise)}."
+        if noise
+        else ""
+    )
+    + ("" if analysis.has_signal else " The model found no usable signal, so even these bars may be noise.")
 )
 with st.expander("Logistic regression coefficients"):
     coefficients = analysis.model.coefficients_.copy()
@@ -443,15 +464,17 @@ edited = st.data_editor(
         "Use": st.column_config.CheckboxColumn(help="Tick to include a column, untick to leave it out."),
         "Alone (AUC)": st.column_config.NumberColumn(
             format="%.2f",
-            help="How well the column alone separates "
-            "churners from stayers (0.5 = not at all, 1 = perfectly).",
+            help="How well the column alone separates churners from stayers (0.5 = not at all, 1 = perfectly). "
+            "At 0.90 or more it is left out as a leak: it predicts churn almost alone.",
         ),
     },
     key=f"churn_columns_editor_{source}_{generation}",
 )
 st.caption(
-    "Leaks (a churn date or reason, a status derived from the label, anything that alone separates churners "
-    "almost perfectly) and identifiers are left out automatically; tick or untick to decide yourself."
+    "Leaks (a churn date or reason, a status or score derived from the label, anything that predicts churn almost "
+    "alone: AUC 0.90 or more on its own, whatever its name) and identifiers (codes, and names such as a surname "
+    "with too few customers per value to learn from) are left out automatically; tick or untick to decide "
+    "yourself."
 )
 changed = edited["Use"].to_numpy() != table["Use"].to_numpy()
 if changed.any():

@@ -17,21 +17,27 @@ MARK = "#D55E00"
 
 
 def importance_chart(importance: pd.DataFrame, name: str, title: str, *, top: int = 15) -> alt.LayerChart:
-    """Horizontal bars: the drop in ROC AUC when a column (or group) is shuffled, ± its spread.
+    """Horizontal bars: the drop in ROC AUC when a column (or group) is shuffled, with its interval.
 
     ``importance`` has a ``name`` column (the label shown), ``importance`` and
-    ``importance_std``; the ``top`` largest are shown, largest first.
+    ``importance_std``, and the 95 % interval ``importance_low`` – ``importance_high`` when
+    measured (else ± the spread); the ``top`` largest are shown, largest first.
     """
     data = importance.head(top).copy()
-    data["low"] = data["importance"] - data["importance_std"].fillna(0)
-    data["high"] = data["importance"] + data["importance_std"].fillna(0)
+    if {"importance_low", "importance_high"} <= set(data.columns):
+        data["low"] = data["importance_low"].fillna(data["importance"])
+        data["high"] = data["importance_high"].fillna(data["importance"])
+    else:
+        data["low"] = data["importance"] - data["importance_std"].fillna(0)
+        data["high"] = data["importance"] + data["importance_std"].fillna(0)
     order = data[name].tolist()
     base = alt.Chart(data).encode(
         y=alt.Y(f"{name}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
         tooltip=[
             alt.Tooltip(f"{name}:N", title="Column" if name != "group" else "Group"),
             alt.Tooltip("importance:Q", title="Drop in ROC AUC", format=".3f"),
-            alt.Tooltip("importance_std:Q", title="Spread over folds", format=".3f"),
+            alt.Tooltip("low:Q", title="95 % interval from", format=".3f"),
+            alt.Tooltip("high:Q", title="to", format=".3f"),
         ],
     )
     bars = base.mark_bar(color=NEUTRAL).encode(x=alt.X("importance:Q", title="Drop in ROC AUC when shuffled"))

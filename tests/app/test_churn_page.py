@@ -112,3 +112,58 @@ def test_model_choice_is_applied(data_dir: Path):
     at.button(key="churn_analyse").click().run()
     assert not at.exception, at.exception
     assert any("Gradient boosting is used, as chosen" in caption.value for caption in at.caption)
+
+
+def _workspace_with(data_dir: Path, fixture: str, name: str) -> tuple[AppTest, str]:
+    """A workspace holding one of the invented churn fixtures, opened on the Churn lab."""
+    store = Store(data_dir)
+    workspace = store.create_workspace(name)
+    stored, refused = import_file(store, workspace.id, ROOT / "tests" / "fixtures" / fixture)
+    assert stored and not refused
+    store.engine.dispose()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT)
+    at.session_state["current_workspace_id"] = workspace.id
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at, workspace.id
+
+
+def test_a_renamed_churn_score_is_left_out_and_too_good_when_included(data_dir: Path):
+    # The IBM telco status layout with its Churn Score renamed "Propensity Score" (alone: AUC 0.94).
+    at, workspace_id = _workspace_with(data_dir, "churn_ibm_status_sample.csv", "IBM-like")
+    columns = _table_with(at, "Use").set_index("column")
+    assert not columns.loc["propensity_score", "Use"]
+    assert (
+        "predicts churn almost alone (AUC 0.94"
+        in columns.loc["propensity_score", "How it is read, or why it is left out"]
+    )
+    assert not any("Too good to be true" in w.value for w in at.warning)
+
+    store = Store(data_dir)
+    data = churn_data_from_workspace(store.workspace_tables(workspace_id))
+    store.engine.dispose()
+    at.session_state["churn_columns_editor_column_0"] = {
+        "edited_rows": {data.customers.columns.get_loc("propensity_score"): {"Use": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception, at.exception
+    [warning] = [w.value for w in at.warning if "Too good to be true" in w.value]
+    assert "“Propensity score” carries it" in warning
+    [auc] = [m for m in at.metric if m.label == "ROC AUC"]
+    assert float(auc.value) > 0.95
+    assert auc.proto.delta == "too good to be true"
+
+
+def test_drivers_within_noise_are_not_listed(data_dir: Path):
+    # The bank churn layout: churn drawn from Age, IsActiveMember and Geography only.
+    at, _ = _workspace_with(data_dir, "churn_bank_sample.csv", "Bank-like")
+    [caption] = [c.value for c in at.caption if "within the noise" in c.value]
+    assert "Only columns whose interval lies above 0 are shown as drivers" in caption
+    noise = caption.split("(the interval includes 0): ")[1].rstrip(".").split(", ")
+    assert f"{len(noise)} more columns the model saw are within the noise" in caption
+    # Age is the strongest effect drawn; the columns drawn independently of churn are noise.
+    assert "Age" not in noise
+    assert {"Creditscore", "Tenure", "Balance", "Estimatedsalary", "Hascrcard"} <= set(noise)

@@ -136,7 +136,7 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
         )
         for kpi in result.values.columns:
             definition = KPIS[kpi]
-            title = f"{definition.short_name} ({result.periods[kpi]})"
+            title = f"{definition.short_name} (year {result.periods[kpi]})"
             shown[title] = [definition.format_value(v) for v in result.values[kpi].reindex(shown.index)]
         counts = segments.value_counts()
         shown["Customers"] = [
@@ -147,9 +147,15 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
         ]
         shown.index.name = "Segment"
         st.dataframe(shown, width="stretch")
+        yearly_churn = (
+            f" Churn rate here is a yearly rate: customers who churned during {result.periods['churn_rate']} ÷ "
+            "customers active at its start — not the Scorecard's monthly tile (1 % a month is about 11 % a year)."
+            if "churn_rate" in result.periods
+            else ""
+        )
         st.caption(
-            "Each KPI as the Scorecard computes it, for its latest year in the data (the year may be incomplete). "
-            "(unknown): customers of the fact tables that have no segment."
+            "Each KPI as the Scorecard computes it, per year, for its latest year in the data (the year may be "
+            f"incomplete).{yearly_churn} (unknown): customers of the fact tables that have no segment."
         )
     for kpi, reason in result.unavailable.items():
         st.caption(f"{KPIS[kpi].name}: not available — {literal(reason)}.")

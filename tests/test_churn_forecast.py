@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from bsc.churn import (
@@ -13,6 +15,7 @@ from bsc.churn import (
     forecast_data,
     predicted_churn,
     predicted_churn_by_segment,
+    scored_customers,
 )
 from bsc.errors import InputError
 from tests.churn_tables import demo_workspace_tables, signal_table
@@ -43,6 +46,23 @@ class TestNextPeriod:
         # A monthly churn hazard of about 1 % (the demo's story) puts the month's rate near 1 %.
         assert 0.3 < overall["predicted_churn_rate"] < 3.0
         assert frame.attrs["signal"]
+
+    def test_the_month_is_the_tiles_monthly_rate_of_the_same_definition(self, demo_tables):
+        analysis = analyse_churn(forecast_data(demo_tables))
+        frame = predicted_churn(analysis, period="month")
+        attrs = frame.attrs
+        # The demo has churn dates: the KPI and the forecast both count churn dates in the period
+        # among the customers active at its start.
+        assert attrs["same_definition"] and attrs["source"] == "churn_date"
+        assert (attrs["period_unit"], attrs["period_days"], attrs["window_days"]) == ("month", 30, 365)
+        # The training window is the 365 days up to the end of the data (2026-10-31).
+        assert attrs["window_start"] == pd.Timestamp("2025-11-01")
+        # By hand: each 365-day probability p becomes 1 - (1 - p)^(30/365) for November's 30 days.
+        _, probability = scored_customers(analysis)
+        monthly = 1 - (1 - np.asarray(probability)) ** (30 / 365)
+        overall = frame[frame["segment"].isna()].iloc[0]
+        assert overall["predicted_churn_rate"] == pytest.approx(100 * monthly.mean())
+        assert overall["n"] == len(probability)
 
     def test_the_forecast_learns_from_the_churn_labs_default_data(self, demo_tables):
         # The app keeps analyses by fingerprint: the Scorecard's forecast and the churn lab's

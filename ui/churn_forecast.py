@@ -57,19 +57,42 @@ def predicted_churn_panel(
             ),
             None,
         )
-        line = f"**Predicted churn, {row['period']}:** {row['predicted_churn_rate']:.2f}% of the {row['n']:,} customers not yet churned"
+        unit = prediction.attrs.get("period_unit", period)
+        line = (
+            f"**Predicted churn for {row['period']} ({unit}): {row['predicted_churn_rate']:.2f}%** of the "
+            f"{row['n']:,} customers active at its start"
+        )
         if target is not None:
             goal = target.value_at(row["period"])
             if not math.isnan(goal):
                 verdict = "at or below" if row["predicted_churn_rate"] <= goal else "above"
                 line += f" — {verdict} the target of {goal:.2f}%"
         st.markdown(line)
+        if prediction.attrs.get("same_definition", False):
+            meaning = (
+                f"Same definition as the Churn rate tile: customers expected to churn during {row['period']} "
+                f"÷ customers active at its start, per {unit}."
+            )
+        else:
+            meaning = (
+                f"Not quite the tile's definition: the tile counts a customer as churned after its own inactivity "
+                f"window (see Assumptions); this figure is the chance of no order in the model's window, brought "
+                f"to one {unit}. Compare the two with care."
+            )
+        st.caption(meaning)
         if not signal:
             st.warning(
                 "The churn model found no usable signal in this data: read the prediction as the base rate.",
                 icon=":material/warning:",
             )
-        caption = f"From the churn lab's model (cross-validated ROC AUC {auc:.2f}): {prediction.attrs.get('definition', '')}"
+        attrs = prediction.attrs
+        caption = (
+            f"How: the churn lab's model (cross-validated ROC AUC {auc:.2f}) learned from churn in the "
+            f"{attrs['window_days']} days from {attrs['window_start']:%d %b %Y} (the training window, not the "
+            f"forecast's); each customer's {attrs['window_days']}-day probability p becomes a probability for the "
+            f"{attrs['period_days']} days of {row['period']}, 1 − (1 − p)^({attrs['period_days']}/{attrs['window_days']}), "
+            f"assuming a steady risk over the window. Training label: {attrs['definition']}"
+        )
         st.caption(literal(caption))
         if by is not None and segment is None and len(prediction) > 1:
             split = prediction[prediction["segment"].notna()]

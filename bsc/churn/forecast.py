@@ -63,8 +63,12 @@ def predicted_churn_by_segment(
         Columns ``segment`` (NA on the all-customers row, which comes first; "(unknown)" for
         customers without a value), ``period`` (e.g. "2026-11"), ``predicted_churn_rate``
         (%), ``n`` (active customers scored). ``attrs`` holds ``definition`` (the training
-        label in words), ``roc_auc`` of the model and ``signal`` (False when the model found no
-        usable signal: show the numbers with care, or not at all).
+        label in words), ``roc_auc`` of the model, ``signal`` (False when the model found no
+        usable signal: show the numbers with care, or not at all), and what the figure means
+        beside the KPI: ``period_unit`` (month, quarter or year) and ``period_days``, ``window_start`` and
+        ``window_days`` (the training window), ``source`` and ``same_definition`` (True when the
+        churn-rate KPI counts churn the same way, from churn dates; a transaction log's KPI
+        counts an inactivity window of its own instead).
 
     Raises
     ------
@@ -149,7 +153,18 @@ def predicted_churn(analysis: ChurnAnalysis, *, by: str | None = None, period: s
     frame["segment"] = frame["segment"].astype("string")
     frame["n"] = frame["n"].astype("int64")
     frame.attrs.update(
-        definition=definition.text, roc_auc=analysis.scores.roc_auc, signal=analysis.has_signal
+        definition=definition.text,
+        roc_auc=analysis.scores.roc_auc,
+        signal=analysis.has_signal,
+        period_unit=period,
+        period_days=days,
+        window_start=definition.cutoff,
+        window_days=horizon,
+        source=definition.source,
+        # The churn-rate KPI prefers churn dates too (bsc.kpis' churn method "auto"): with them,
+        # both count customers whose churn date falls in the period among those active at its
+        # start. Without them the KPI counts its own inactivity window.
+        same_definition=definition.source == "churn_date",
     )
     return frame
 

@@ -118,10 +118,21 @@ def test_predicted_churn_stands_beside_the_churn_kpi_and_its_target(data_dir: Pa
     )
     at = open_app(PAGE)
     assert not at.exception
-    [line] = [m.value for m in at.markdown if m.value.startswith("**Predicted churn, 2026-11:**")]
+    [line] = [m.value for m in at.markdown if m.value.startswith("**Predicted churn for 2026-11 (month):")]
     # The demo's data end on 2026-10-31, so the next month is 2026-11; a target ramps from the
     # October baseline towards 0.5% and the prediction is read against its November value.
     assert "the target of" in line
+    # The figure says its window and that it is the tile's monthly rate; the model's 365-day
+    # training window is named apart from it.
+    captions = [c.value for c in at.caption]
+    assert any(
+        c.startswith("Same definition as the Churn rate tile: customers expected to churn during 2026-11")
+        for c in captions
+    )
+    [how] = [shown(c) for c in captions if shown(c).startswith("How: the churn lab's model")]
+    assert "learned from churn in the 365 days from" in how
+    assert "(the training window, not the forecast's)" in how
+    assert "the 30 days of 2026-11, 1 − (1 − p)^(30/365)" in how
     at.sidebar.selectbox(key="split_picker").set_value("plan").run()
     assert not at.exception
     split = next(d.value for d in at.dataframe if "Predicted churn (%)" in d.value.columns)

@@ -60,6 +60,18 @@ def test_automatic_segments_with_their_evidence(data_dir: Path):
         "Customer KPIs per segment",
         "Save",
     ]
+    # Churn per segment says its window: the demo's latest year, 2026 (its data end on 2026-10-31).
+    kpis = next(
+        d.value
+        for d in at.dataframe
+        if "Customers" in d.value.columns and "NPS (year 2026)" in d.value.columns
+    )
+    assert "Churn rate (year 2026)" in kpis.columns
+    assert any(
+        "Churn rate here is a yearly rate: customers who churned during 2026 ÷ customers active at its start"
+        in c.value
+        for c in at.caption
+    )
 
 
 def test_a_fixed_k_from_the_form(data_dir: Path):

@@ -194,7 +194,7 @@ for warning in analysis.warnings:
         st.warning(literal(warning.message), icon=":material/warning:")
 if not analysis.has_signal:
     st.error(literal(analysis.verdict), icon=":material/block:")
-elif analysis.small_sample:
+elif analysis.small_sample or analysis.too_good:
     st.warning(literal(analysis.verdict), icon=":material/warning:")
 else:
     st.success(literal(analysis.verdict), icon=":material/check_circle:")
@@ -222,7 +222,7 @@ else:
     tiles[2].metric(
         "ROC AUC",
         f"{scores.roc_auc:.2f}",
-        "too good to be true" if analysis.too_good else f"± {scores.roc_auc_std:.2f} over folds",
+        "likely a leak" if analysis.too_good else f"± {scores.roc_auc_std:.2f} over folds",
         help="Cross-validated: the chance that a random churner is ranked above a random stayer (0.5 = coin "
         "toss, 1 = perfect). ± the standard deviation over the folds.",
         **spread,

@@ -132,10 +132,15 @@ class ChurnAnalysis:
                 f"its ROC AUC can only be placed roughly between {low:.2f} and {high:.2f}. Treat what follows "
                 "as a first look, not a basis for decisions."
             )
+        suspect = (
+            f" That is too good to be true: “{self.plan.label(self.too_good.feature)}” probably records the outcome."
+            if self.too_good and self.too_good.feature
+            else ""
+        )
         return (
             f"{name} ranks a random churner above a random stayer {scores.roc_auc:.0%} of the time "
             f"(cross-validated ROC AUC {scores.roc_auc:.2f} ± {scores.roc_auc_std:.2f} over folds; 0.5 is a "
-            "coin toss)."
+            f"coin toss).{suspect}"
         )
 
     @property

@@ -154,7 +154,9 @@ def test_a_renamed_churn_score_is_left_out_and_too_good_when_included(data_dir: 
     assert "“Propensity score” carries it" in warning
     [auc] = [m for m in at.metric if m.label == "ROC AUC"]
     assert float(auc.value) > 0.95
-    assert auc.proto.delta == "too good to be true"
+    assert auc.proto.delta == "likely a leak"
+    # The verdict is not a green success beside a model too good to be true.
+    assert not at.success
 
 
 def test_drivers_within_noise_are_not_listed(data_dir: Path):

@@ -60,7 +60,7 @@ def predicted_churn_panel(
         unit = prediction.attrs.get("period_unit", period)
         line = (
             f"**Predicted churn for {row['period']} ({unit}): {row['predicted_churn_rate']:.2f}%** of the "
-            f"{row['n']:,} customers active at its start"
+            f"{row['n']:,} customers not yet churned"
         )
         if target is not None:
             goal = target.value_at(row["period"])
@@ -71,7 +71,7 @@ def predicted_churn_panel(
         if prediction.attrs.get("same_definition", False):
             meaning = (
                 f"Same definition as the Churn rate tile: customers expected to churn during {row['period']} "
-                f"÷ customers active at its start, per {unit}."
+                f"÷ customers not yet churned at its start, for one {unit}."
             )
         else:
             meaning = (
@@ -86,13 +86,15 @@ def predicted_churn_panel(
                 icon=":material/warning:",
             )
         attrs = prediction.attrs
+        window, days = attrs["window_days"], attrs["period_days"]
         caption = (
-            f"How: the churn lab's model (cross-validated ROC AUC {auc:.2f}) learned from churn in the "
-            f"{attrs['window_days']} days from {attrs['window_start']:%d %b %Y} (the training window, not the "
-            f"forecast's); each customer's {attrs['window_days']}-day probability p becomes a probability for the "
-            f"{attrs['period_days']} days of {row['period']}, 1 − (1 − p)^({attrs['period_days']}/{attrs['window_days']}), "
-            f"assuming a steady risk over the window. Training label: {attrs['definition']}"
+            f"How: the churn lab's model (cross-validated ROC AUC {auc:.2f}) learned from churn in the {window} days "
+            f"from {attrs['window_start']:%d %b %Y} (its training window, not the forecast's); a customer's "
+            f"{window}-day probability p becomes 1 − (1 − p)^({days}/{window}) for the {days} days of {row['period']}, "
+            "assuming a steady risk."
         )
+        if not attrs["same_definition"]:
+            caption += f" Training label: {attrs['definition']}"
         st.caption(literal(caption))
         if by is not None and segment is None and len(prediction) > 1:
             split = prediction[prediction["segment"].notna()]

@@ -131,8 +131,8 @@ def test_predicted_churn_stands_beside_the_churn_kpi_and_its_target(data_dir: Pa
     )
     [how] = [shown(c) for c in captions if shown(c).startswith("How: the churn lab's model")]
     assert "learned from churn in the 365 days from" in how
-    assert "(the training window, not the forecast's)" in how
-    assert "the 30 days of 2026-11, 1 − (1 − p)^(30/365)" in how
+    assert "(its training window, not the forecast's)" in how
+    assert "1 − (1 − p)^(30/365) for the 30 days of 2026-11" in how
     at.sidebar.selectbox(key="split_picker").set_value("plan").run()
     assert not at.exception
     split = next(d.value for d in at.dataframe if "Predicted churn (%)" in d.value.columns)

@@ -1,15 +1,24 @@
-"""KPI tiles: the latest value, its change against the previous period, a sparkline, honest flags."""
+"""KPI tiles: the latest value, its change against the previous period, a sparkline, honest flags.
+
+A latest period the data covers only in part reads "to date" ("June 2026 to date, 10 of 30
+days") and gets no change against a whole period; for the order KPIs it is set against the same
+days of the period before (1–10 June against 1–10 May). A value the data cannot know reads "—",
+"not enough history", with the reason in the help.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from bsc.errors import InputError
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef
+from bsc.periods import Period, parse_period
 from bsc.targets import STATUS_LABELS
 from ui.status_chips import TABLE_MARKS
 from ui.text import literal
@@ -33,11 +42,27 @@ class TileFacts:
     help: str
     small_sample: bool
     sparkline: list[float]
+    period_note: str | None = None
 
 
-def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
-    """Facts for the tile of ``definition`` from its rows (``period`` order, one segment)."""
-    series = series[series["value"].notna()]
+def tile_facts(
+    definition: KpiDef,
+    series: pd.DataFrame,
+    *,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    same_days: pd.DataFrame | None = None,
+) -> TileFacts:
+    """Facts for the tile of ``definition`` from its rows (``period`` order, one segment).
+
+    ``coverage`` is the first and last date of the KPI's data (for "10 of 30 days"),
+    ``same_days`` the KPI's rows of :attr:`bsc.kpis.KpiResult.same_days` for the segment.
+    """
+    if len(series) and "complete" in series and not bool(series["complete"].iloc[-1]):
+        return _to_date_facts(definition, series, coverage, same_days)
+    if len(series) and "reason" in series and pd.notna(series["reason"].iloc[-1]):
+        return _unknown_facts(definition, series)
+    # Only whole, known periods are compared (a partial first period is no baseline).
+    series = series[series["value"].notna() & _whole(series)]
     if series.empty:
         return TileFacts("—", None, "off", False, "No data in any period.", False, [])
     latest = series.iloc[-1]
@@ -76,15 +101,115 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
         within_noise=bool(within_noise),
         help="  \n".join(lines),
         small_sample=small,
-        sparkline=[float(v) for v in series["value"].tail(SPARKLINE_PERIODS)],
+        sparkline=_sparkline(series),
     )
 
 
-def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> None:
-    """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown."""
-    facts = tile_facts(definition, series)
+def _whole(series: pd.DataFrame) -> pd.Series:
+    return series["complete"].astype(bool) if "complete" in series else pd.Series(True, index=series.index)
+
+
+def _period(label: object) -> Period | None:
+    try:
+        return parse_period(label)
+    except InputError:
+        return None
+
+
+def _sparkline(series: pd.DataFrame) -> list[float]:
+    known = series[series["value"].notna() & _whole(series)]
+    return [float(v) for v in known["value"].tail(SPARKLINE_PERIODS)]
+
+
+def _to_date_facts(
+    definition: KpiDef,
+    series: pd.DataFrame,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None,
+    same_days: pd.DataFrame | None,
+) -> TileFacts:
+    """A latest period the data covers only in part: "to date", compared like with like or not at all."""
+    latest = series.iloc[-1]
+    period = _period(latest["period"])
+    title = period.title if period is not None else str(latest["period"])
+    days = None
+    if period is not None and coverage is not None:
+        days = (pd.Timestamp(coverage[1]).date() - period.start_date).days + 1
+        if not 0 < days < period.days:
+            days = None
+    note = f"{title} to date" + (f", {days} of {period.days} days" if days and period else "")
+    lines = [
+        f"{definition.formula}.",
+        f"{note}: the data end inside the period, so the value covers part of it.",
+    ]
+    delta = None
+    match = same_days.iloc[0] if same_days is not None and len(same_days) else None
+    value = latest["value"]
+    if pd.notna(latest.get("reason")):
+        lines.append(f"No value: {latest['reason']}.")
+        value = None
+    elif match is not None and pd.notna(match["previous_value"]) and period is not None:
+        previous = parse_period(match["previous_period"])
+        shown = int(match["days"])
+        ours, theirs = _day_span(period, shown), _day_span(previous, min(shown, previous.days))
+        delta = _delta_text(definition, value - match["previous_value"], match["previous_value"])
+        note = f"{ours} vs {theirs}"
+        lines.append(
+            f"Like with like: {ours} against {theirs} ({definition.format_value(match['previous_value'])}); "
+            "no colour, as a part of a period is no whole period."
+        )
+    else:
+        lines.append("No change shown: a part of a period is not comparable with a whole one.")
+    n = int(latest["n"]) if pd.notna(latest["n"]) else None
+    small = value is not None and n is not None and n < SMALL_SAMPLE
+    if small:
+        lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
+    return TileFacts(
+        value=definition.format_value(value),
+        delta=delta,
+        delta_color="off",
+        within_noise=False,
+        help="  \n".join(lines),
+        small_sample=small,
+        sparkline=_sparkline(series),
+        period_note=note,
+    )
+
+
+def _unknown_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
+    """A latest value the data cannot know: "—" and the reason."""
+    latest = series.iloc[-1]
+    reason = str(latest["reason"])
+    note = "not enough history" if reason.startswith("not enough history") else "no value"
+    lines = [f"{definition.formula}.", f"Period {latest['period']}: no value — {reason}."]
+    return TileFacts("—", None, "off", False, "  \n".join(lines), False, _sparkline(series), note)
+
+
+def _day_span(period: Period, days: int) -> str:
+    """ "1–10 June", "1 Apr – 10 May 2026", or the period's name when the span is all of it."""
+    if days >= period.days:
+        return period.title
+    first = period.start_date
+    last = first + timedelta(days=days - 1)
+    if period.unit == "month":
+        return f"1–{days} {first:%B}"
+    return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+
+
+def kpi_tile(
+    definition: KpiDef,
+    series: pd.DataFrame,
+    status: Any = None,
+    *,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    same_days: pd.DataFrame | None = None,
+    assumptions: str | None = None,
+) -> None:
+    """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown;
+    ``coverage`` and ``same_days`` as for :func:`tile_facts`; ``assumptions`` (the CLV's margin,
+    churn base, discounting) are added to the help."""
+    facts = tile_facts(definition, series, coverage=coverage, same_days=same_days)
     label = definition.short_name
-    help_text = facts.help
+    help_text = facts.help + (f"  \nAssumptions: {assumptions}" if assumptions else "")
     if status is not None and status.status != "no_target":
         label = f":{MARK_COLOURS[status.status]}[{TABLE_MARKS[status.status]}] {label}"
         target = definition.format_value(status.target)
@@ -95,6 +220,8 @@ def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> No
         if status.note:
             help_text += f" {status.note}"
     notes = [note for note, flag in (("noise", facts.within_noise), ("small n", facts.small_sample)) if flag]
+    if facts.period_note:
+        notes.insert(0, facts.period_note)
     st.metric(
         label,
         facts.value,

@@ -18,7 +18,7 @@ from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.text import literal
-from ui.tiles import kpi_tile, shift_line
+from ui.tiles import kpi_tile, shift_line, to_date_caption
 
 # Chips sit side by side in one row: the shortest names that still read.
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
@@ -64,6 +64,9 @@ span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
 st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · {literal(who)} · {span}"
 )
+to_date = to_date_caption(focus, result.coverage, result.same_days)
+if to_date:
+    st.caption(literal(to_date))
 
 targets = open_book(ctx).targets()
 statuses = evaluate(targets, values, by=filters.by)

@@ -42,7 +42,10 @@ class TileFacts:
     help: str
     small_sample: bool
     sparkline: list[float]
+    # A short caption beside the delta ("10/30 days", "to date"), and whether the
+    # delta is a change (an arrow) or a word ("to date", "not enough history").
     period_note: str | None = None
+    delta_arrow: str = "auto"
 
 
 def tile_facts(
@@ -136,23 +139,26 @@ def _to_date_facts(
         days = (pd.Timestamp(coverage[1]).date() - period.start_date).days + 1
         if not 0 < days < period.days:
             days = None
-    note = f"{title} to date" + (f", {days} of {period.days} days" if days and period else "")
+    span = f"{days} of {period.days} days" if days and period else None
+    # Tiles are narrow: the caption beside the delta holds about ten characters.
+    short_span = f"{days}/{period.days} days" if days and period else None
     lines = [
         f"{definition.formula}.",
-        f"{note}: the data end inside the period, so the value covers part of it.",
+        f"{title} to date" + (f", {span}" if span else "") + ": the data end inside the period, so the "
+        "value covers part of it.",
     ]
-    delta = None
+    delta, arrow, note = "to date", "off", short_span
     match = same_days.iloc[0] if same_days is not None and len(same_days) else None
     value = latest["value"]
     if pd.notna(latest.get("reason")):
         lines.append(f"No value: {latest['reason']}.")
-        value = None
+        value, note = None, "no value"
     elif match is not None and pd.notna(match["previous_value"]) and period is not None:
         previous = parse_period(match["previous_period"])
         shown = int(match["days"])
         ours, theirs = _day_span(period, shown), _day_span(previous, min(shown, previous.days))
         delta = _delta_text(definition, value - match["previous_value"], match["previous_value"])
-        note = f"{ours} vs {theirs}"
+        arrow, note = "auto", "to date"
         lines.append(
             f"Like with like: {ours} against {theirs} ({definition.format_value(match['previous_value'])}); "
             "no colour, as a part of a period is no whole period."
@@ -172,6 +178,7 @@ def _to_date_facts(
         small_sample=small,
         sparkline=_sparkline(series),
         period_note=note,
+        delta_arrow=arrow,
     )
 
 
@@ -179,9 +186,43 @@ def _unknown_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     """A latest value the data cannot know: "—" and the reason."""
     latest = series.iloc[-1]
     reason = str(latest["reason"])
-    note = "not enough history" if reason.startswith("not enough history") else "no value"
+    word = "not enough history" if reason.startswith("not enough history") else "no value"
     lines = [f"{definition.formula}.", f"Period {latest['period']}: no value — {reason}."]
-    return TileFacts("—", None, "off", False, "  \n".join(lines), False, _sparkline(series), note)
+    return TileFacts("—", word, "off", False, "  \n".join(lines), False, _sparkline(series), None, "off")
+
+
+def to_date_caption(
+    rows: pd.DataFrame,
+    coverage: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+    same_days: pd.DataFrame,
+) -> str | None:
+    """One line for the page when the latest period is covered only in part, None otherwise.
+
+    "June 2026 is covered to 10 June (10 of 30 days): tiles marked "to date" show it; order
+    figures are set against 1–10 May, the others against nothing."
+    """
+    dated = rows[rows["period"] != "all"]
+    if dated.empty or "complete" not in dated:
+        return None
+    latest = max(dated["period"], key=lambda label: parse_period(label).end_month)
+    partial = dated[(dated["period"] == latest) & ~dated["complete"].astype(bool)]
+    lasts = [coverage[kpi][1] for kpi in partial["kpi"].unique() if kpi in coverage]
+    period = _period(latest)
+    if partial.empty or period is None or not lasts:
+        return None
+    last = max(pd.Timestamp(day) for day in lasts)
+    days = (last.date() - period.start_date).days + 1
+    if not 0 < days < period.days:
+        return None
+    text = (
+        f"{period.title} is covered to {last.day} {last:%B} ({days} of {period.days} days): tiles marked "
+        "“to date” show that part, with no change against a whole period"
+    )
+    if len(same_days):
+        previous = parse_period(same_days["previous_period"].iloc[0])
+        span = _day_span(previous, min(int(same_days["days"].iloc[0]), previous.days))
+        text += f"; order figures are set against the same days before ({span})"
+    return text + "."
 
 
 def _day_span(period: Period, days: int) -> str:
@@ -227,6 +268,7 @@ def kpi_tile(
         facts.value,
         delta=facts.delta,
         delta_color=facts.delta_color,
+        delta_arrow=facts.delta_arrow,
         delta_description=" · ".join(notes) or None,
         help=help_text,
         border=True,

@@ -49,8 +49,10 @@ class TestTileFacts:
             KPIS["nps"], _series([30.0, 31.0, 32.0, 20.0], [True, True, True, False]), coverage=COVERAGE
         )
         assert facts.value == "20 points"
-        assert (facts.delta, facts.delta_color) == (None, "off")
-        assert facts.period_note == "June 2026 to date, 10 of 30 days"
+        # A word, not a change: no arrow, no colour.
+        assert (facts.delta, facts.delta_arrow, facts.delta_color) == ("to date", "off", "off")
+        assert facts.period_note == "10/30 days"
+        assert "June 2026 to date, 10 of 30 days" in facts.help
         assert "not comparable with a whole one" in facts.help
         # The sparkline holds the whole months only.
         assert facts.sparkline == [30.0, 31.0, 32.0]
@@ -71,7 +73,8 @@ class TestTileFacts:
         facts = tile_facts(KPIS["revenue"], series, coverage=COVERAGE, same_days=same_days)
         # 42,000 against 40,000 over 1–10 May: +5 %, not −65 % against the whole of May; no colour.
         assert (facts.value, facts.delta, facts.delta_color) == ("42,000", "+5.0%", "off")
-        assert facts.period_note == "1–10 June vs 1–10 May"
+        assert facts.period_note == "to date"
+        assert "1–10 June against 1–10 May (40,000)" in facts.help
 
     def test_a_value_the_data_cannot_know(self):
         reason = (
@@ -79,7 +82,7 @@ class TestTileFacts:
         )
         series = _series([None, None], [True, True], [reason, reason])
         facts = tile_facts(KPIS["churn_rate"], series)
-        assert (facts.value, facts.delta, facts.period_note) == ("—", None, "not enough history")
+        assert (facts.value, facts.delta, facts.delta_arrow) == ("—", "not enough history", "off")
         assert reason in facts.help
 
     def test_a_partial_first_period_is_no_baseline(self):
@@ -123,10 +126,15 @@ def test_the_page_on_a_log_ending_mid_month(steady_data_dir):
     at.switch_page(PAGE).run()
     assert not at.exception
     revenue = next(m for m in at.metric if m.label == "Revenue")
-    assert revenue.proto.delta_description == "1–10 June vs 1–10 May"
+    # Independently: revenue of 1–10 June against 1–10 May in the simulated log.
+    log = stationary.stationary_company(seed=7)["transactions"]
+    june = log.loc[(log["date"] >= "2026-06-01") & (log["date"] < "2026-06-11"), "amount"].sum()
+    may = log.loc[(log["date"] >= "2026-05-01") & (log["date"] < "2026-05-11"), "amount"].sum()
+    assert (revenue.proto.delta_description, revenue.delta) == ("to date", f"{june / may - 1:+.1%}")
     nps = next(m for m in at.metric if m.label == "NPS")
-    assert nps.proto.delta_description == "June 2026 to date, 10 of 30 days"
-    assert nps.delta in (None, "")
+    assert (nps.delta, nps.proto.delta_description) == ("to date", "10/30 days")
+    # One line says what "to date" means for the whole page.
+    assert "June 2026 is covered to 10 June (10 of 30 days)" in " ".join(shown(c.value) for c in at.caption)
     # Nothing changed in this company: no What changed box.
     assert not any("What changed" in m.value for m in at.markdown)
     at.selectbox(key="trend_kpi").set_value("churn_rate").run()

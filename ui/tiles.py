@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from bsc.change_tests import judge_change
 from bsc.errors import InputError
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef
@@ -39,6 +40,7 @@ class TileFacts:
     delta: str | None
     delta_color: str
     within_noise: bool
+    untested: bool
     help: str
     small_sample: bool
     sparkline: list[float]
@@ -67,7 +69,7 @@ def tile_facts(
     # Only whole, known periods are compared (a partial first period is no baseline).
     series = series[series["value"].notna() & _whole(series)]
     if series.empty:
-        return TileFacts("—", None, "off", False, "No data in any period.", False, [])
+        return TileFacts("—", None, "off", False, False, "No data in any period.", False, [])
     latest = series.iloc[-1]
     previous = series.iloc[-2] if len(series) > 1 else None
     n = int(latest["n"]) if pd.notna(latest["n"]) else None
@@ -84,24 +86,25 @@ def tile_facts(
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
 
-    delta, color, within_noise = None, "off", False
+    delta, color, within_noise, untested = None, "off", False, False
     if previous is not None:
         change = latest["value"] - previous["value"]
         delta = _delta_text(definition, change, previous["value"])
-        within_noise = (
-            pd.notna(latest.get("ci_low"))
-            and pd.notna(latest.get("ci_high"))
-            and latest["ci_low"] <= previous["value"] <= latest["ci_high"]
-        )
-        if within_noise:
-            lines.append(f"The change since {previous['period']} lies inside the interval: within noise.")
-        else:
+        # Coloured only when the KPI's two-sample test rejects "no change" at 5%.
+        verdict = judge_change(definition.change_test, previous, latest)
+        lines.append(f"Change since {previous['period']} — {verdict.explanation}")
+        if verdict.real:
             color = "normal" if definition.direction == "higher" else "inverse"
+        elif verdict.tested:
+            within_noise = True
+        else:
+            untested = True
     return TileFacts(
         value=definition.format_value(latest["value"]),
         delta=delta,
         delta_color=color,
-        within_noise=bool(within_noise),
+        within_noise=within_noise,
+        untested=untested,
         help="  \n".join(lines),
         small_sample=small,
         sparkline=_sparkline(series),
@@ -174,6 +177,7 @@ def _to_date_facts(
         delta=delta,
         delta_color="off",
         within_noise=False,
+        untested=False,
         help="  \n".join(lines),
         small_sample=small,
         sparkline=_sparkline(series),
@@ -188,7 +192,9 @@ def _unknown_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     reason = str(latest["reason"])
     word = "not enough history" if reason.startswith("not enough history") else "no value"
     lines = [f"{definition.formula}.", f"Period {latest['period']}: no value — {reason}."]
-    return TileFacts("—", word, "off", False, "  \n".join(lines), False, _sparkline(series), None, "off")
+    return TileFacts(
+        "—", word, "off", False, False, "  \n".join(lines), False, _sparkline(series), None, "off"
+    )
 
 
 def to_date_caption(
@@ -260,7 +266,14 @@ def kpi_tile(
         )
         if status.note:
             help_text += f" {status.note}"
-    notes = [note for note, flag in (("noise", facts.within_noise), ("small n", facts.small_sample)) if flag]
+    # Short notes: a tile is a fifth of a projector-wide page, and "within noise" would be cut off
+    # beside the delta. The help says it in full.
+    flags = (
+        ("noise", facts.within_noise),
+        ("no test", facts.untested),
+        ("small n", facts.small_sample),
+    )
+    notes = [note for note, flag in flags if flag]
     if facts.period_note:
         notes.insert(0, facts.period_note)
     st.metric(

@@ -124,6 +124,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         "after the log's first order: customers who bought before the log began would count as new.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
     KpiDef(
         id="cpa",
@@ -142,6 +143,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         "Split only by channel.",
         split="channel",
         limits=(0.0, math.inf),
+        change_test="cost_per_count",
     ),
     KpiDef(
         id="conversion_rate",
@@ -159,6 +161,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="NaN in a period without leads. Split only by channel.",
         split="channel",
         limits=(0.0, 100.0),
+        change_test="proportion",
     ),
     KpiDef(
         id="market_share",
@@ -177,6 +180,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         parameters=("market_size_unit",),
         split="none",
         limits=(0.0, 100.0),
+        change_test=None,
     ),
     KpiDef(
         id="customer_growth",
@@ -197,5 +201,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         limits=(-100.0, math.inf),
         period_rate=True,
         signed=True,
+        change_test=None,
     ),
 )

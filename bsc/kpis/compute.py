@@ -34,11 +34,13 @@ class KpiResult:
     ----------
     values
         Columns ``kpi, period, segment, value, numerator, denominator, n, ci_low, ci_high,
-        complete, reason``; ``segment`` is NA on the all-customers rows; ``ci_low``/``ci_high``
-        are set for sample statistics only. ``complete`` is false for a period the KPI's data
-        covers only in part (cut short by the end or the start of the data: a value "to date");
-        ``reason`` says why a value cannot be known from the data (then every number of the row
-        is NA), e.g. churn in the first months of a transaction log.
+        std_error, complete, reason``; ``segment`` is NA on the all-customers rows;
+        ``ci_low``/``ci_high`` are set for sample statistics only; ``std_error`` (the value's
+        standard error, in its unit) for the KPIs whose change test needs it (NPS and means).
+        ``complete`` is false for a period the KPI's data covers only in part (cut short by the
+        end or the start of the data: a value "to date"); ``reason`` says why a value cannot be
+        known from the data (then every number of the row is NA), e.g. churn in the first months
+        of a transaction log.
     unavailable
         ``(kpi, reason)`` for each KPI that could not be computed at all.
     not_split
@@ -243,6 +245,7 @@ def cohort_retention(tables: Tables, *, backend: Backend | None = None) -> pd.Da
 def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
     columns = [
         *("kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high"),
+        "std_error",
         *("complete", "reason"),
     ]
     if not frames:

@@ -5,8 +5,8 @@ and ``segment`` (:data:`TOTAL` on the all-customers rows). Here: completing a fr
 period and segment, joining two frames, adding the all-customers rows, and writing a KPI's
 result rows. Every KPI function turns the shared
 sources into rows of ``period, segment, value, numerator, denominator, n, ci_low, ci_high,
-complete, reason`` (:func:`kpi_rows`); the two row makers at the end serve the order-based KPIs
-of several components (retention, loyalty and value).
+std_error, complete, reason`` (:func:`kpi_rows`); the two row makers at the end serve the
+order-based KPIs of several components (retention, loyalty and value).
 
 Two honesty columns travel from the sources to the KPI rows:
 
@@ -55,8 +55,12 @@ def kpi_rows(
     denominator: pd.Series | float,
     n: pd.Series | float,
     interval: tuple[np.ndarray | pd.Series, np.ndarray | pd.Series] | None = None,
+    std_error: np.ndarray | pd.Series | float = np.nan,
 ) -> pd.DataFrame:
     """The result rows of one KPI, one per row of ``frame`` (its period and segment).
+
+    ``std_error`` is the standard error of the value, in its unit, where a two-sample test of
+    the KPI needs it (NPS and means, see :mod:`bsc.change_tests`); NaN elsewhere.
 
     ``complete`` and ``reason`` come from ``frame`` (all complete and known when it has no such
     column). Where a reason says the value cannot be known, every number of the row is blanked:
@@ -65,7 +69,7 @@ def kpi_rows(
     size = len(frame)
     low, high = interval if interval is not None else (np.nan, np.nan)
     columns = {"value": value, "numerator": numerator, "denominator": denominator, "n": n}
-    columns |= {"ci_low": low, "ci_high": high}
+    columns |= {"ci_low": low, "ci_high": high, "std_error": std_error}
     reason = (
         frame["reason"].astype(object).where(frame["reason"].notna(), None).to_numpy()
         if "reason" in frame

@@ -83,6 +83,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Returns (negative amounts) reduce it.",
         limits=(0.0, math.inf),
         total=True,
+        change_test=None,
     ),
     KpiDef(
         id="orders",
@@ -100,6 +101,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="0 in a period without orders.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
     KpiDef(
         id="average_order_value",
@@ -116,6 +118,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         compute=order_ratio("revenue", "orders"),
         description="NaN in a period without orders.",
         limits=(0.0, math.inf),
+        change_test=None,
     ),
     KpiDef(
         id="purchase_frequency",
@@ -133,6 +136,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Orders per ordering customer in the period; NaN without orders.",
         limits=(0.0, math.inf),
         period_rate=True,
+        change_test=None,
     ),
     KpiDef(
         id="revenue_per_customer",
@@ -150,6 +154,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="NaN in a period without orders.",
         limits=(0.0, math.inf),
         period_rate=True,
+        change_test=None,
     ),
     KpiDef(
         id="clv",
@@ -173,5 +178,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         "from the inactivity window (a customer who returns after the window starts a new lifetime).",
         parameters=("margin", "churn_method", "inactivity_days"),
         limits=(0.0, math.inf),
+        change_test=None,
     ),
 )

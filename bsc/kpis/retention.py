@@ -85,6 +85,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="0 in a period without orders.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
     KpiDef(
         id="churn_rate",
@@ -108,6 +109,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         parameters=("churn_method", "inactivity_days"),
         limits=(0.0, 100.0),
         period_rate=True,
+        change_test="proportion",
     ),
     KpiDef(
         id="retention_rate",
@@ -127,6 +129,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         parameters=("churn_method", "inactivity_days"),
         limits=(0.0, 100.0),
         period_rate=True,
+        change_test="proportion",
     ),
     KpiDef(
         id="repeat_purchase_rate",
@@ -144,6 +147,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="NaN in a period without orders.",
         limits=(0.0, 100.0),
         period_rate=True,
+        change_test="proportion",
     ),
     KpiDef(
         id="loyalty_engagement",
@@ -161,5 +165,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Active means ordering in the period; without transactions, current (not churned) "
         "customers, over all time.",
         limits=(0.0, 100.0),
+        change_test="proportion",
     ),
 )

@@ -47,7 +47,15 @@ Conventions
   (e.g. promoters − detractors and responses for the NPS).
 """
 
-from bsc.kpis.compute import PERIODS, KpiResult, cohort_retention, compute_kpis, date_range
+from bsc.kpis.compute import (
+    PERIODS,
+    KpiResult,
+    cohort_retention,
+    compute_kpis,
+    date_range,
+    latest_basis,
+    whole_known,
+)
 from bsc.kpis.frames import UNKNOWN_SEGMENT
 from bsc.kpis.record import COMPONENT_NAMES, COMPONENTS, KpiDef, KpiParams, format_number
 from bsc.kpis.registry import KPIS
@@ -66,6 +74,8 @@ __all__ = [
     "compute_kpis",
     "date_range",
     "format_number",
+    "latest_basis",
     "load_tables",
     "segment_attributes",
+    "whole_known",
 ]

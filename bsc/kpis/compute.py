@@ -173,6 +173,26 @@ def _kpi_coverage(scorecard: Scorecard, definition: KpiDef) -> Bounds:
     return max(bound[0] for bound in bounds), min(bound[1] for bound in bounds)
 
 
+def whole_known(values: pd.DataFrame) -> pd.Series:
+    """Which rows of a KPI frame hold a value of a whole period: known (a value) and complete.
+
+    A frame without a ``complete`` column (made by hand, or by an older release) counts every
+    period as whole. Targets, their baselines and the assistant's trend read only these rows:
+    a period "to date" is not compared with whole ones.
+    """
+    known = values["value"].notna()
+    if "complete" not in values:
+        return known
+    return known & values["complete"].fillna(True).astype(bool)
+
+
+def latest_basis(values: pd.DataFrame) -> pd.Series:
+    """The rows a target or trend reads: those of whole periods with a value, or, when no period
+    with a value is whole (data covering a few weeks), every row with a value."""
+    whole = whole_known(values)
+    return whole if whole.any() else values["value"].notna()
+
+
 def date_range(tables: Tables, *, backend: Backend | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """First and last date over every date role of every table, or None without dates."""
     backend = backend or default_backend()

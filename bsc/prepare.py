@@ -388,8 +388,7 @@ def _report_blank_numbers(
     problems.append(
         Problem(
             "warning",
-            f"Column {source!r}: {rows} blank, so those customers have no value; segmentation and the churn "
-            "lab fill in the column's median.",
+            f"Column {source!r}: {rows} blank: value unknown.",
             rows=count,
             examples=_row_examples(blank, ids),
             column=source,

@@ -93,7 +93,13 @@ def show_problems(problems: Sequence[Problem]) -> None:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Problem": st.column_config.TextColumn(width="large")},
+        # The message carries the most; examples (rows and customer ids) come next.
+        column_config={
+            "Severity": st.column_config.TextColumn(width="small"),
+            "Problem": st.column_config.TextColumn(width="large"),
+            "Rows": st.column_config.NumberColumn(width="small"),
+            "Examples": st.column_config.TextColumn(width="medium"),
+        },
     )
 
 

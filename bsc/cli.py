@@ -138,6 +138,66 @@ def _number(value: object) -> float | None:
     return None if pd_isna(value) else round(float(value), 6)
 
 
+def changes_command(args: argparse.Namespace) -> int:
+    """Print the significant KPI shifts What changed shows, for the files' tables.
+
+    The last nine months against the nine before, in every segment; only shifts that pass a 5 %
+    false-discovery-rate check over all the comparisons are listed (see :mod:`bsc.insights`).
+    """
+    from bsc.insights import find_shifts
+    from bsc.kpis import KPIS
+    from bsc.workspace import files_workspace
+
+    with files_workspace(args.files) as (tables, refused):
+        for message in refused:
+            print(f"warning: {message}", file=sys.stderr)
+        if not tables:
+            raise InputError("None of the files holds a table that can be used.")
+        shifts, comparisons = find_shifts(tables)
+    changes = [
+        {
+            "kpi": shift.kpi,
+            "segment_by": shift.attribute,
+            "segment": shift.segment,
+            "before": _number(shift.before),
+            "after": _number(shift.after),
+            "unit": KPIS[shift.kpi].unit_words,
+            "better": shift.better,
+            "before_periods": shift.before_periods,
+            "after_periods": shift.after_periods,
+            "p_value": _number(shift.p_value),
+        }
+        for shift in shifts
+    ]
+    if args.json:
+        print(
+            json.dumps({"comparisons": comparisons, "method": CHANGES_METHOD, "changes": changes}, indent=2)
+        )
+        return 0
+    if comparisons == 0:
+        print(
+            "Nothing to compare: What changed needs 18 months of data (the last nine months against "
+            "the nine before) and KPIs it can test."
+        )
+        return 0
+    for shift in shifts:
+        print(
+            f"{shift.headline} (months {shift.after_periods} against {shift.before_periods}; "
+            f"p = {shift.p_value:.2g})"
+        )
+    if not shifts:
+        print("No KPI changed beyond noise in any segment.")
+    print(f"{comparisons:,} segment × KPI comparisons; {CHANGES_METHOD}")
+    return 0
+
+
+CHANGES_METHOD = (
+    "a change is listed when it passes a 5% false-discovery-rate check (Benjamini–Hochberg) over "
+    "all the comparisons; before and after are pooled over nine months each, on the KPI's scale "
+    "(% for shares, points for the NPS, money for the CPA)."
+)
+
+
 def report_command(args: argparse.Namespace) -> int:
     """Write the scorecard workbook: KPIs from the files, statuses from the targets file."""
     from bsc.kpis import compute_kpis
@@ -246,7 +306,7 @@ def churn_command(args: argparse.Namespace) -> int:
     from bsc.churn import MODEL_LABELS, analyse_churn, churn_data_from_files
 
     data = churn_data_from_files(args.files, target=args.target)
-    analysis = analyse_churn(data, model=args.model, use_cache=False)
+    analysis = analyse_churn(data, model=args.model)
     summary = analysis.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -303,6 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
     kpis.add_argument("--json", action="store_true", help="print JSON")
     kpis.set_defaults(run=kpis_command)
+
+    changes = commands.add_parser("changes", help="list the KPI shifts What changed finds in files")
+    changes.add_argument("files", nargs="+", type=Path)
+    changes.add_argument("--json", action="store_true", help="print JSON")
+    changes.set_defaults(run=changes_command)
 
     report = commands.add_parser("report", help="write the scorecard as a formatted Excel workbook")
     report.add_argument("files", nargs="+", type=Path)

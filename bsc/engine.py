@@ -17,6 +17,13 @@ With a cluster, the executors read the Parquet files themselves: the workspace's
 must be visible at the same path on every Spark node (a shared or network file system).
 The cluster's Spark version must match the installed ``pyspark`` (4.0.x), and Java 17 must be
 on the machine running the app.
+
+Reading stored tables without a backend
+---------------------------------------
+Work done in pandas rather than in Ibis (the churn lab's labels, the sidebar's segment values)
+reads the same files through :func:`table_columns` (names and types, from the file footers),
+:func:`read_columns` (some columns of every file of a kind) and :func:`files_key` (a cache key
+of the files).
 """
 
 from __future__ import annotations
@@ -34,21 +41,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bsc.cache_keys import cache_key
 from bsc.errors import InputError
-from bsc.schema import KINDS
+from bsc.schema import ASSIGNMENTS, KINDS
 
 __all__ = [
     "ASSIGNMENTS",
     "SPARK_MASTER_ENV",
     "Backend",
     "default_backend",
+    "files_key",
     "loaded_tables",
+    "read_columns",
     "table_columns",
 ]
 
 SPARK_MASTER_ENV = "BSC_SPARK_MASTER"
-# Saved segmentations, beside the table kinds: each file holds customer_id and one segment column.
-ASSIGNMENTS = "assignments"
 
 # Loaded tables kept per backend; a workspace has a handful of kinds, a session a few workspaces.
 _LOADED_TABLES_KEPT = 32
@@ -222,6 +230,66 @@ def table_columns(paths: Sequence[Path | str]) -> dict[str, pa.DataType]:
         for field in schema:
             columns.setdefault(field.name, field.type)
     return columns
+
+
+def read_columns(
+    tables: Mapping[str, Sequence[Path | str]], kind: str, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The given columns of every stored file of one table kind, as one pandas frame.
+
+    Only the columns are read, not whole files. A file lacking some of the columns leaves them
+    blank (NaN) in its rows; a file holding none of them adds no rows; a column no file holds
+    is left out, so ``column in frame.columns`` says whether the workspace records it. Rows
+    come file after file, in the order of ``tables[kind]``, with a fresh index.
+
+    Parameters
+    ----------
+    tables
+        Table kind -> canonical Parquet files (:meth:`bsc.store.Store.workspace_tables`).
+    kind
+        A table kind of :data:`bsc.schema.KINDS`, or :data:`ASSIGNMENTS` (saved segmentations).
+    columns
+        The columns wanted, in the order they should come.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With no file of the kind, or none holding any of the columns: an empty frame with all
+        of ``columns``.
+
+    Raises
+    ------
+    InputError
+        If ``kind`` is unknown, or a file is missing or is not Parquet.
+    """
+    if kind not in KINDS and kind != ASSIGNMENTS:
+        raise InputError(f"Unknown table kind {kind!r}; expected one of {', '.join(KINDS)}.")
+    parts = []
+    for path in tables.get(kind, []):
+        stored = table_columns([path])
+        present = [column for column in columns if column in stored]
+        if present:
+            parts.append(pd.read_parquet(path, columns=present))
+    if not parts:
+        return pd.DataFrame(columns=list(columns))
+    return pd.concat(parts, ignore_index=True)
+
+
+def files_key(tables: Mapping[str, Sequence[Path | str]]) -> str:
+    """A cache key of stored tables: every file's kind, path, size and modification time.
+
+    Cheap (no file is opened). A stored file is never rewritten without a new size or time, so
+    equal keys mean equal contents; results computed from files are kept by this key rather
+    than by their values when recomputing them could differ in the last bits (sums aggregated
+    in parallel).
+    """
+    return cache_key(
+        *sorted(
+            (kind, *entry)
+            for kind, paths in tables.items()
+            for entry in _signature([Path(path) for path in paths])
+        )
+    )
 
 
 def _signature(files: list[Path]) -> tuple[tuple[str, int, int], ...]:

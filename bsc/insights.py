@@ -8,7 +8,9 @@ rate over *all* the comparisons made, so scanning many segments does not manufac
 The shifts that pass are ranked by effect size, not by z, so that a large change in a segment
 comes before a small change that is significant only because the whole base is large.
 
-Tests per KPI kind (two-sided, normal approximation):
+Tests per KPI kind (two-sided, normal approximation); a KPI's kind is its record's
+:attr:`~bsc.kpis.KpiDef.change_test`, and the KPIs of the kinds below are tested (retention,
+the mirror of churn, excepted):
 
 - proportion (CSAT, churn, conversion, ...): two-proportion z-test with unpooled variance,
   :math:`z = (p_2 - p_1) / \sqrt{p_1(1-p_1)/n_1 + p_2(1-p_2)/n_2}`.
@@ -30,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -42,14 +44,16 @@ from bsc.kpis import KPIS, compute_kpis, segment_attributes
 __all__ = ["TESTS", "Shift", "benjamini_hochberg", "effect_size", "find_shifts", "shift_z"]
 
 TestKind = Literal["proportion", "nps", "cost_per_count"]
+# The change tests What changed knows how to pool over a window of periods.
+_KINDS: tuple[TestKind, ...] = get_args(TestKind)
+# Retention is 100 − churn on the same customers: testing both would count one story twice.
+_MIRRORS = {"retention_rate": "churn_rate"}
+# Which KPIs What changed tests, and how: each KPI's own change test (its record), where it is a
+# kind above and the KPI does not mirror another.
 TESTS: dict[str, TestKind] = {
-    "nps": "nps",
-    "csat": "proportion",
-    "churn_rate": "proportion",
-    "repeat_purchase_rate": "proportion",
-    "conversion_rate": "proportion",
-    "loyalty_engagement": "proportion",
-    "cpa": "cost_per_count",
+    kpi: cast(TestKind, definition.change_test)
+    for kpi, definition in KPIS.items()
+    if definition.change_test in _KINDS and kpi not in _MIRRORS
 }
 
 

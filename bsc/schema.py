@@ -128,6 +128,9 @@ MARKETING = TableKind(
 
 KINDS: dict[str, TableKind] = {k.id: k for k in (CUSTOMERS, TRANSACTIONS, FEEDBACK, SUPPORT, MARKETING)}
 UNKNOWN = "unknown"
+# Saved segmentations, beside the table kinds in a workspace's tables: not a table kind but a
+# customer attribute; each file holds customer_id and one segment column.
+ASSIGNMENTS = "assignments"
 
 
 def kind(kind_id: str) -> TableKind:

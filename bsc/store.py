@@ -45,15 +45,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
+from bsc.cache_keys import cache_key
 from bsc.database import create_tables, datasets, segmentations, workspaces
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
-from bsc.schema import CUSTOMER_SURVEY_ROLES
+from bsc.schema import ASSIGNMENTS, CUSTOMER_SURVEY_ROLES
 
 DEFAULT_DATA_DIR = "workspace-data"
 
-# The key of saved segmentations in Store.workspace_tables: not a table kind, a customer attribute.
-ASSIGNMENTS = "assignments"
 _ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 
 
@@ -404,7 +403,7 @@ class Store:
         """Changes whenever any table or saved segmentation of the workspace changes: a cache key."""
         parts = [f"{d.id}:{d.version}:{d.content_hash}" for d in self.list_datasets(workspace_id)]
         parts += [f"{s.id}:{s.version}:{s.attribute}" for s in self.list_segmentations(workspace_id)]
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+        return cache_key(*parts)
 
     # -- saved segmentations ------------------------------------------------------------------
 

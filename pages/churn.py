@@ -11,7 +11,6 @@ from bsc.churn import (
     MODEL_LABELS,
     ChurnAnalysis,
     ChurnData,
-    analyse_churn,
     at_risk_customers,
     calibration_points,
     churn_data_from_workspace,
@@ -23,9 +22,10 @@ from bsc.churn import (
     scored_customers,
     typical_customer_value,
 )
-from bsc.engine import ASSIGNMENTS
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
+from bsc.schema import ASSIGNMENTS
+from ui.churn_results import analysis_key, churn_analysis
 from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.empty_workspace import stop_if_no_tables
 from ui.model_charts import calibration_chart, gains_chart, importance_chart, net_value_chart, roc_chart
@@ -83,7 +83,7 @@ def _customer_value(fingerprint: str, _tables: dict) -> float | None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _at_risk(analysis_key: str, top: int, _analysis: ChurnAnalysis) -> pd.DataFrame:
+def _at_risk(analysis_id: str, top: int, _analysis: ChurnAnalysis) -> pd.DataFrame:
     return at_risk_customers(_analysis, top=top)
 
 
@@ -170,7 +170,7 @@ st.info(f"**Definition in use.** {literal(data.definition.text)}", icon=":materi
 
 bar = st.progress(0.0, text="Analysing…")
 try:
-    analysis = analyse_churn(
+    analysis = churn_analysis(
         data,
         model=settings["model"],
         include=overrides["include"],
@@ -183,7 +183,7 @@ except InputError as error:
     show_input_error(error)
     st.stop()
 bar.empty()
-analysis_key = repr((data.fingerprint(), settings["model"], overrides))
+analysis_id = analysis_key(data, settings["model"], overrides["include"], overrides["exclude"])
 
 # --------------------------------------------------------------------------------------------
 # The answer
@@ -381,7 +381,7 @@ def contact_section() -> None:
     facts[3].metric("Customers expected to stay", f"{plan.expected_saved:,.1f}", border=True)
     st.altair_chart(net_value_chart(plan.curve, plan.contacted), width="stretch")
     listed = min(MAX_LISTED, max(plan.contacted, 20))
-    at_risk = _at_risk(analysis_key, listed, analysis)
+    at_risk = _at_risk(analysis_id, listed, analysis)
     shown = at_risk.rename(
         columns={
             "customer": "Customer",

@@ -1,10 +1,9 @@
 """Data: upload files, check the detected table kinds and column roles, and keep them in the workspace."""
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
+from bsc.cache_keys import cache_key
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, read_tables
@@ -54,7 +53,7 @@ def _upload_section() -> None:
     if upload is None or ctx.read_only:
         return
     data = upload.getvalue()
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash = cache_key(data)
     try:
         with st.spinner("Reading the file…"):
             tables = _read_upload(content_hash, upload.name, data)

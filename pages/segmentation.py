@@ -5,10 +5,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from bsc.engine import ASSIGNMENTS
+from bsc.cache_keys import cache_key
 from bsc.errors import InputError
 from bsc.features import CustomerFeatures, customer_features
 from bsc.kpis import KPIS
+from bsc.schema import ASSIGNMENTS
 from bsc.segmentation import (
     DEFAULT_FEATURES,
     SCALINGS,
@@ -75,8 +76,7 @@ def _segment_kpis(fingerprint: str, segments_key: str, _tables: dict, _segments:
 
 
 def _segments_key(segments: pd.Series) -> str:
-    digest = hashlib.sha256(pd.util.hash_pandas_object(segments, index=True).to_numpy().tobytes())
-    return digest.hexdigest()
+    return cache_key(segments)
 
 
 stop_if_no_tables(tables)

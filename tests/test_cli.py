@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import FIXTURES
@@ -171,6 +175,75 @@ class TestSegment:
         assert result.stderr.count("\n") == 1 and message in result.stderr
 
 
+class TestChurn:
+    def test_json_on_the_telco_table(self):
+        result = run_cli("churn", str(FIXTURES / "telco_customers.csv"), "--model", "logreg", "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert {"target", "n", "positives", "model", "roc_auc", "roc_auc_std", "pr_auc", "brier"} <= set(
+            summary
+        )
+        assert {"excluded", "top_features"} <= set(summary)
+        # 40 customers, 10 with Churn = Yes (counted in the fixture).
+        assert (summary["target"], summary["n"], summary["positives"], summary["model"]) == (
+            "Churn",
+            40,
+            10,
+            "logreg",
+        )
+        assert {
+            "column": "customerID",
+            "reason": "identifier: a different code for nearly every customer",
+        } in (summary["excluded"])
+        assert summary["warnings"]
+
+    def test_json_when_the_model_finds_a_signal(self, tmp_path):
+        # 600 customers whose churn follows their contract: the model finds a signal, and every
+        # figure in the JSON must still be a plain JSON value (no numpy booleans or integers).
+        rng = np.random.default_rng(3)
+        contract = rng.choice(["Month-to-month", "One year", "Two year"], size=600)
+        risk = np.select([contract == "Month-to-month", contract == "One year"], [0.5, 0.15], 0.03)
+        table = pd.DataFrame(
+            {
+                "customerID": [f"C{i:04d}" for i in range(600)],
+                "Contract": contract,
+                "tenure": rng.integers(1, 72, size=600),
+                "Churn": np.where(rng.random(600) < risk, "Yes", "No"),
+            }
+        )
+        path = tmp_path / "contracts.csv"
+        table.to_csv(path, index=False)
+        result = run_cli("churn", str(path), "--json")
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["signal"] is True
+        assert summary["roc_auc"] > 0.7
+        assert summary["top_features"][0] == "Contract"
+
+    def test_text_output(self):
+        result = run_cli("churn", str(FIXTURES / "telco_customers.csv"), "--target", "Churn")
+        assert result.returncode == 0, result.stderr
+        assert "40 customers, 10 churned (25.0%)" in result.stdout
+        assert "excluded: customerID" in result.stdout
+        assert "warning: Only 40 customers" in result.stderr
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            (str(FIXTURES / "telco_customers.csv"), "--target", "gender"),
+            (str(FIXTURES / "blank_numbers.csv"),),
+            (str(FIXTURES / "garbage.csv"),),
+        ],
+        ids=["not-a-churn-column", "no-churn-at-all", "unreadable"],
+    )
+    def test_bad_input_exits_2_with_one_line(self, args):
+        result = run_cli("churn", *args)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("error: ")
+
+
 def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):
     import bsc.detect
     from bsc.cli import main
@@ -223,3 +296,119 @@ class TestColumnNames:
         [table] = json.loads(result.stdout)["tables"]
         assert table["outcomes"] == ["Customer Status", "Churn Value", "Churn Category", "Churn Reason"]
         assert table["roles"]["csat"] == "Satisfaction Score"
+
+
+DEMO_FILES = sorted(str(path) for path in (ROOT / "data" / "demo").glob("*.csv"))
+BEFORE_MONTHS = [f"2025-{m:02d}" for m in range(5, 13)] + ["2026-01"]
+AFTER_MONTHS = [f"2026-{m:02d}" for m in range(2, 11)]
+
+
+def _in_process(*args: str) -> tuple[int, str, str]:
+    from bsc.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo_changes() -> dict:
+    code, out, err = _in_process("changes", *DEMO_FILES, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _demo_table(name: str):
+    import pandas as pd
+
+    return pd.read_csv(ROOT / "data" / "demo" / f"{name}.csv")
+
+
+def _change(report: dict, kpi: str, segment_by: str, segment: str) -> dict:
+    [change] = [
+        c
+        for c in report["changes"]
+        if (c["kpi"], c["segment_by"], c["segment"]) == (kpi, segment_by, segment)
+    ]
+    return change
+
+
+class TestChanges:
+    def test_json_lists_the_shifts_with_their_windows_and_p_values(self, demo_changes: dict):
+        assert demo_changes["comparisons"] > 50
+        assert 0 < len(demo_changes["changes"]) <= 6
+        for change in demo_changes["changes"]:
+            assert {
+                "kpi", "segment_by", "segment", "before", "after", "before_periods", "after_periods", "p_value",
+            } <= set(change)  # fmt: skip
+            assert change["before_periods"] == "2025-05 to 2026-01"
+            assert change["after_periods"] == "2026-02 to 2026-10"
+            assert 0 <= change["p_value"] < 0.05
+        assert "false-discovery-rate" in demo_changes["method"]
+
+    def test_north_nps_matches_an_independent_computation(self, demo_changes: dict):
+        # data/README.md, story 2: North's NPS rises from January 2026. Independently, from the
+        # raw files: NPS = 100 × (promoters − detractors) ÷ answers of North's customers per window.
+        surveys, customers = _demo_table("surveys"), _demo_table("customers")
+        north = surveys[
+            surveys["customer_id"].isin(customers.loc[customers["region"] == "North", "customer_id"])
+        ]
+        north = north[north["nps"].between(0, 10)]
+        month = north["response_date"].str[:7]
+
+        def nps(months: list[str]) -> float:
+            answers = north.loc[month.isin(months), "nps"]
+            return 100 * ((answers >= 9).sum() - (answers <= 6).sum()) / len(answers)
+
+        change = _change(demo_changes, "nps", "region", "North")
+        assert change["before"] == pytest.approx(nps(BEFORE_MONTHS), abs=1e-5)  # 22.6
+        assert change["after"] == pytest.approx(nps(AFTER_MONTHS), abs=1e-5)  # 40.2
+        assert change["better"] is True
+
+    def test_social_cpa_matches_an_independent_computation(self, demo_changes: dict):
+        # data/README.md, story 1: Social's CPA worsens from November 2025. Independently: Social's
+        # marketing spend ÷ customers acquired through Social (by signup month) per window.
+        marketing, customers = _demo_table("marketing"), _demo_table("customers")
+        spend = marketing[marketing["channel"] == "Social"].assign(month=lambda f: f["month"].str[:7])
+        social = customers[customers["channel"] == "Social"].assign(month=lambda f: f["signup_date"].str[:7])
+
+        def cpa(months: list[str]) -> float:
+            return spend.loc[spend["month"].isin(months), "spend"].sum() / social["month"].isin(months).sum()
+
+        change = _change(demo_changes, "cpa", "acquisition_channel", "Social")
+        assert change["before"] == pytest.approx(cpa(BEFORE_MONTHS), abs=1e-5)  # 66.4
+        assert change["after"] == pytest.approx(cpa(AFTER_MONTHS), abs=1e-5)  # 133.2
+        assert change["better"] is False
+
+    def test_text_output_in_plain_words(self, demo_changes: dict):
+        result = run_cli("changes", *DEMO_FILES)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.strip().splitlines()
+        assert len(lines) == len(demo_changes["changes"]) + 1
+        north = _change(demo_changes, "nps", "region", "North")
+        assert any(
+            line.startswith(f"Net Promoter Score improved for region = North: {north['before']:.1f} points")
+            for line in lines
+        )
+        assert any(
+            "Cost per acquisition (CPA) worsened for acquisition_channel = Social" in line for line in lines
+        )
+        assert lines[-1].startswith(
+            f"{demo_changes['comparisons']} segment × KPI comparisons; a change is listed"
+        )
+
+    def test_too_little_history_is_said_not_failed(self):
+        # The telco table has no dates at all: no months to compare.
+        code, out, _ = _in_process("changes", str(FIXTURES / "telco_customers.csv"))
+        assert code == 0
+        assert out.startswith("Nothing to compare: What changed needs 18 months of data")
+        code, out, _ = _in_process("changes", str(FIXTURES / "telco_customers.csv"), "--json")
+        assert json.loads(out)["comparisons"] == 0 and json.loads(out)["changes"] == []
+
+    @pytest.mark.parametrize("name", ["garbage.csv", "missing.csv"])
+    def test_bad_input_exits_2_with_one_line(self, name: str):
+        code, out, err = _in_process("changes", str(FIXTURES / name), "--json")
+        assert code == 2
+        assert out == ""
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")

@@ -11,7 +11,16 @@ import pyarrow as pa
 import pytest
 
 from bsc import engine
-from bsc.engine import SPARK_MASTER_ENV, Backend, default_backend, loaded_tables, table_columns
+from bsc.engine import (
+    ASSIGNMENTS,
+    SPARK_MASTER_ENV,
+    Backend,
+    default_backend,
+    files_key,
+    loaded_tables,
+    read_columns,
+    table_columns,
+)
 from bsc.errors import InputError
 
 pytestmark = [
@@ -140,6 +149,51 @@ class TestTableColumns:
         columns = table_columns([first, second])
         assert list(columns) == ["customer_id", "date", "amount", "region"]
         assert pa.types.is_large_string(columns["region"]) or pa.types.is_string(columns["region"])
+
+
+class TestReadColumns:
+    def test_reads_the_columns_of_every_file_of_a_kind(self, tmp_path: Path):
+        first = write(tmp_path / "a.parquet", orders(["a"], [1.0], region=pd.Series(["x"], dtype="string")))
+        second = write(tmp_path / "b.parquet", orders(["b", "c"], [2.0, 3.0]))
+        tables = {"transactions": [first, second], "customers": []}
+        frame = read_columns(tables, "transactions", ["customer_id", "region", "nope"])
+        # "nope" is in no file: left out. "region" is only in the first: blank in the others' rows.
+        assert list(frame.columns) == ["customer_id", "region"]
+        assert frame["customer_id"].tolist() == ["a", "b", "c"]
+        assert frame["region"].isna().tolist() == [False, True, True]
+        assert frame.index.tolist() == [0, 1, 2]
+
+    def test_a_file_without_any_of_the_columns_adds_no_rows(self, tmp_path: Path):
+        first = write(tmp_path / "a.parquet", orders(["a"], [1.0], region=pd.Series(["x"], dtype="string")))
+        second = write(tmp_path / "b.parquet", orders(["b", "c"], [2.0, 3.0]))
+        frame = read_columns({"transactions": [first, second]}, "transactions", ["region"])
+        assert frame["region"].tolist() == ["x"]
+
+    @pytest.mark.parametrize("tables", [{}, {"customers": []}], ids=["kind-absent", "kind-without-files"])
+    def test_no_file_gives_an_empty_frame_with_the_columns(self, tables: dict):
+        frame = read_columns(tables, "customers", ["customer_id", "churn"])
+        assert frame.empty and list(frame.columns) == ["customer_id", "churn"]
+
+    def test_saved_segmentations_can_be_read(self, tmp_path: Path):
+        path = write(tmp_path / "s.parquet", pd.DataFrame({"customer_id": ["a"], "tier": ["Gold"]}))
+        assert read_columns({ASSIGNMENTS: [path]}, ASSIGNMENTS, ["tier"])["tier"].tolist() == ["Gold"]
+
+    def test_bad_input(self, tmp_path: Path):
+        with pytest.raises(InputError, match="Unknown table kind"):
+            read_columns({}, "orders", ["customer_id"])
+        with pytest.raises(InputError, match="missing"):
+            read_columns({"customers": [tmp_path / "gone.parquet"]}, "customers", ["customer_id"])
+
+
+class TestFilesKey:
+    def test_changes_with_a_file_and_not_with_the_order_of_kinds(self, tmp_path: Path):
+        first = write(tmp_path / "a.parquet", orders(["a"], [1.0]))
+        second = write(tmp_path / "b.parquet", orders(["b"], [2.0]))
+        key = files_key({"transactions": [first], "customers": [second]})
+        assert key == files_key({"customers": [second], "transactions": [first]})
+        assert key != files_key({"transactions": [first], "feedback": [second]})
+        write(first, orders(["a", "b"], [1.0, 2.0]))
+        assert key != files_key({"transactions": [first], "customers": [second]})
 
 
 class TestDefaultBackend:

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from bsc.insights import benjamini_hochberg, effect_size, find_shifts, shift_z
+from bsc.insights import TESTS, benjamini_hochberg, effect_size, find_shifts, shift_z
+from bsc.kpis import KPIS
 from bsc.store import Store
 from bsc.workspace import ensure_demo_workspace
 
@@ -38,6 +39,26 @@ class TestShiftZ:
     )
     def test_undefined_tests_give_nan(self, kind, before, after):
         assert math.isnan(shift_z(kind, before, after))
+
+
+class TestKinds:
+    def test_what_changed_tests_the_same_kpis_read_from_their_records(self):
+        # The KPIs and kinds What changed tested before the kinds moved onto the KPI records.
+        assert TESTS == {
+            "nps": "nps",
+            "csat": "proportion",
+            "churn_rate": "proportion",
+            "repeat_purchase_rate": "proportion",
+            "conversion_rate": "proportion",
+            "loyalty_engagement": "proportion",
+            "cpa": "cost_per_count",
+        }
+        assert all(KPIS[kpi].change_test == kind for kpi, kind in TESTS.items())
+
+    def test_retention_is_left_to_churn(self):
+        # Same test kind as churn, but 100 − churn on the same customers: one story, not two.
+        assert KPIS["retention_rate"].change_test == "proportion"
+        assert "retention_rate" not in TESTS
 
 
 class TestFalseDiscovery:

@@ -203,19 +203,24 @@ def value(values: pd.DataFrame, kpi: str, period: str, segment: str | None = Non
 class TestSatisfaction:
     def test_nps_january(self, monthly: pd.DataFrame):
         # Jan answers 10, 6, 8: one promoter, one detractor, one passive -> 100 × (1 − 1) / 3 = 0.
-        # Margin: p_P = p_D = 1/3, variance = 1/3 + 1/3 − 0 = 2/3, 100 × 1.96 × √(2/3 / 3) = 92.38.
+        # Adjusted Wald (Rocks 2016): ñ = 3 + 3 = 6, p̃_P = p̃_D = 1.75/6, centre 0, variance
+        # 3.5/6 = 0.5833, margin 100 × 1.96 × √(0.5833 / 6) = 61.11.
         nps = row(monthly, "nps", "2024-01")
         assert (nps["value"], nps["numerator"], nps["denominator"], nps["n"]) == (0.0, 0.0, 3.0, 3)
-        margin = 100 * Z975 * math.sqrt((2 / 3) / 3)
+        margin = 100 * Z975 * math.sqrt((3.5 / 6) / 6)
         assert nps["ci_low"] == pytest.approx(-margin)
         assert nps["ci_high"] == pytest.approx(margin)
+        # Standard error of the observed NPS for the change test: variance 1/3 + 1/3 − 0 = 2/3,
+        # 100 × √(2/3 / 3) = 47.14 points.
+        assert nps["std_error"] == pytest.approx(100 * math.sqrt((2 / 3) / 3))
 
     def test_nps_march(self, monthly: pd.DataFrame):
-        # Mar answers 9 and 0: 100 × (1 − 1) / 2 = 0; variance 1/2 + 1/2 − 0 = 1,
-        # margin 100 × 1.96 × √(1/2) = 138.6, clipped to [−100, 100].
+        # Mar answers 9 and 0: 100 × (1 − 1) / 2 = 0. Adjusted Wald: ñ = 5, p̃_P = p̃_D = 1.75/5,
+        # variance 0.7, margin 100 × 1.96 × √(0.7 / 5) = 73.34 (the plain Wald margin, 138.6, was clipped).
         nps = row(monthly, "nps", "2024-03")
         assert nps["value"] == 0.0
-        assert (nps["ci_low"], nps["ci_high"]) == (-100.0, 100.0)
+        margin = 100 * Z975 * math.sqrt(0.7 / 5)
+        assert (nps["ci_low"], nps["ci_high"]) == pytest.approx((-margin, margin))
 
     def test_empty_period_has_no_value_and_zero_responses(self, monthly: pd.DataFrame):
         # No survey answers in February.
@@ -243,6 +248,8 @@ class TestSatisfaction:
         half_width = T975_DF2 * math.sqrt((7 / 3) / 3)
         assert ces["ci_low"] == pytest.approx(10 / 3 - half_width)
         assert ces["ci_high"] == pytest.approx(10 / 3 + half_width)
+        # Its standard error for Welch's test: √(7/3 / 3) = 0.8819.
+        assert ces["std_error"] == pytest.approx(math.sqrt((7 / 3) / 3))
 
     def test_rating_ignores_missing_answers(self, monthly: pd.DataFrame):
         # Jan ratings 4, 2 (the third answer has none): mean 3, n 2; Mar 5, 1: mean 3.
@@ -268,14 +275,18 @@ class TestSatisfaction:
             2,
         ]
 
-    def test_all_promoters_give_nps_100_without_spread(self, tmp_path: Path, backend: Backend):
+    def test_all_promoters_give_nps_100_and_an_interval(self, tmp_path: Path, backend: Backend):
         feedback = pd.DataFrame(
             {"date": _dates("2024-05-01", "2024-05-02", "2024-05-03"), "nps": [9.0, 10.0, 10.0]}
         )
         values = compute_kpis(write_tables(tmp_path, {"feedback": feedback}), backend=backend).values
         nps = row(values, "nps", "2024-05")
-        # 3 promoters of 3: NPS 100, variance 1 + 0 − 1 = 0, so the interval is the point itself.
-        assert (nps["value"], nps["ci_low"], nps["ci_high"]) == (100.0, 100.0, 100.0)
+        # 3 promoters of 3: NPS 100. The plain Wald interval was the point itself (variance 0);
+        # adjusted Wald: ñ = 6, p̃_P = 3.75/6, p̃_D = 0.75/6, centre 50, variance 0.75 − 0.5² = 0.5,
+        # margin 100 × 1.96 × √(0.5 / 6) = 56.58 -> [−6.58, 106.58], clipped to 100.
+        assert nps["value"] == 100.0
+        assert nps["ci_low"] == pytest.approx(50 - 100 * Z975 * math.sqrt(0.5 / 6))
+        assert nps["ci_high"] == 100.0
 
     def test_scores_outside_the_scale_are_left_out(self, tmp_path: Path, backend: Backend):
         feedback = pd.DataFrame(
@@ -645,6 +656,11 @@ class TestService:
         assert value(monthly, "resolution_time", "2024-01") == 15.0
         assert value(monthly, "resolution_time_mean", "2024-01") == 15.0
         assert value(monthly, "resolution_time", "2024-02") == 24.0
+        # Standard error of the mean for Welch's test: s² = (9² + 9²) / 1 = 162, √(162 / 2) = 9 h.
+        assert row(monthly, "resolution_time_mean", "2024-01")["std_error"] == pytest.approx(9.0)
+        # A median has none, nor has a single ticket (Feb).
+        assert math.isnan(row(monthly, "resolution_time", "2024-01")["std_error"])
+        assert math.isnan(row(monthly, "resolution_time_mean", "2024-02")["std_error"])
 
     def test_median_by_segment_is_not_a_sum(self, by_region):
         # Jan north: t1 (c1, 1 h), t3 (c3, 0.5 h) -> median 0.75; south: t2 (3 h).
@@ -752,6 +768,7 @@ class TestAvailability:
         assert result.values.empty
         assert list(result.values.columns) == [
             "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
+            "std_error",
         ]  # fmt: skip
         assert [kpi for kpi, _ in result.unavailable] == list(KPIS)
 
@@ -777,6 +794,7 @@ class TestResultFrame:
     def test_columns_and_types(self, monthly: pd.DataFrame):
         assert list(monthly.columns) == [
             "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
+            "std_error",
         ]  # fmt: skip
         assert str(monthly["n"].dtype) == "Int64"
         assert monthly["segment"].isna().all()
@@ -790,6 +808,15 @@ class TestResultFrame:
     def test_only_sample_statistics_have_intervals(self, monthly: pd.DataFrame):
         with_interval = set(monthly[monthly["ci_low"].notna()]["kpi"])
         assert with_interval == {"nps", "csat", "ces", "rating"}
+
+    def test_standard_errors_where_a_change_test_needs_them(self, monthly: pd.DataFrame):
+        with_error = set(monthly[monthly["std_error"].notna()]["kpi"])
+        needing = {kpi for kpi, definition in KPIS.items() if definition.change_test in ("nps", "mean")}
+        assert (
+            with_error
+            == needing
+            == {"nps", "ces", "rating", "first_response_time_mean", "resolution_time_mean"}
+        )
 
     def test_date_range(self, shop: dict[str, list[Path]], backend: Backend):
         # Earliest: the marketing figures of Jan 1; latest: c4's churn date, Mar 25.

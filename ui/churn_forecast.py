@@ -8,15 +8,18 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from bsc.churn import predicted_churn_by_segment
+from bsc.churn import forecast_data, predicted_churn
 from bsc.errors import InputError
 from bsc.targets import Target
+from ui.churn_results import churn_analysis
 from ui.text import literal
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _prediction(fingerprint: str, tables: dict, by: str | None, period: str) -> pd.DataFrame:
-    return predicted_churn_by_segment(tables, by=by, period=period)
+    # The analysis is the churn lab's default one, shared with that page.
+    analysis = churn_analysis(forecast_data(tables, period=period))
+    return predicted_churn(analysis, by=by, period=period)
 
 
 def predicted_churn_panel(

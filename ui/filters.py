@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-import pyarrow.parquet as pq
 import streamlit as st
 
+from bsc.engine import read_columns
 from bsc.errors import InputError
 from bsc.kpis.tables import resolve_segment_attribute, segment_labels
+from bsc.schema import ASSIGNMENTS
 from bsc.store import Store, Workspace
 
 PERIOD_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
@@ -106,12 +106,9 @@ def segment_values(fingerprint: str, tables: dict, by: str) -> list[str]:
     """The distinct values of a segment attribute across the workspace's tables, sorted."""
     values: set[str] = set()
     # Saved segmentations first: their attribute lives only there.
-    for kind in ("assignments", "customers", "transactions", "feedback", "support", "marketing"):
-        for path in tables.get(kind, []):
-            if by not in pq.read_schema(path).names:
-                continue
-            column = pd.read_parquet(path, columns=[by])[by]
-            values |= set(column.dropna().astype(str).unique())
-        if values and kind in ("assignments", "customers"):
+    for kind in (ASSIGNMENTS, "customers", "transactions", "feedback", "support", "marketing"):
+        frame = read_columns(tables, kind, [by])
+        values |= set(frame[by].dropna().astype(str).unique())
+        if values and kind in (ASSIGNMENTS, "customers"):
             break
     return sorted(values)

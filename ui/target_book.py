@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bsc.assistant import NpsChurnLink, nps_churn_link
+from bsc.assistant.nps_churn import NpsChurnLink, nps_churn_link
 from bsc.kpis import KpiParams, KpiResult, compute_kpis
 from bsc.targets import TargetBook
 from ui.context import PageContext

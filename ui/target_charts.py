@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from bsc.assistant import Assessment, WhatIfResult
+from bsc.assistant.assessment import Assessment
+from bsc.assistant.whatif import WhatIfResult
 from bsc.kpis import KpiDef
 from bsc.periods import label_starts
 from bsc.targets import Target

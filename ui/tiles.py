@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from bsc.change_tests import judge_change
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef
 from bsc.targets import STATUS_LABELS
@@ -30,6 +31,7 @@ class TileFacts:
     delta: str | None
     delta_color: str
     within_noise: bool
+    untested: bool
     help: str
     small_sample: bool
     sparkline: list[float]
@@ -39,7 +41,7 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     """Facts for the tile of ``definition`` from its rows (``period`` order, one segment)."""
     series = series[series["value"].notna()]
     if series.empty:
-        return TileFacts("—", None, "off", False, "No data in any period.", False, [])
+        return TileFacts("—", None, "off", False, False, "No data in any period.", False, [])
     latest = series.iloc[-1]
     previous = series.iloc[-2] if len(series) > 1 else None
     n = int(latest["n"]) if pd.notna(latest["n"]) else None
@@ -56,24 +58,25 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
 
-    delta, color, within_noise = None, "off", False
+    delta, color, within_noise, untested = None, "off", False, False
     if previous is not None:
         change = latest["value"] - previous["value"]
         delta = _delta_text(definition, change, previous["value"])
-        within_noise = (
-            pd.notna(latest.get("ci_low"))
-            and pd.notna(latest.get("ci_high"))
-            and latest["ci_low"] <= previous["value"] <= latest["ci_high"]
-        )
-        if within_noise:
-            lines.append(f"The change since {previous['period']} lies inside the interval: within noise.")
-        else:
+        # Coloured only when the KPI's two-sample test rejects "no change" at 5%.
+        verdict = judge_change(definition.change_test, previous, latest)
+        lines.append(f"Change since {previous['period']} — {verdict.explanation}")
+        if verdict.real:
             color = "normal" if definition.direction == "higher" else "inverse"
+        elif verdict.tested:
+            within_noise = True
+        else:
+            untested = True
     return TileFacts(
         value=definition.format_value(latest["value"]),
         delta=delta,
         delta_color=color,
-        within_noise=bool(within_noise),
+        within_noise=within_noise,
+        untested=untested,
         help="  \n".join(lines),
         small_sample=small,
         sparkline=[float(v) for v in series["value"].tail(SPARKLINE_PERIODS)],
@@ -94,7 +97,14 @@ def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> No
         )
         if status.note:
             help_text += f" {status.note}"
-    notes = [note for note, flag in (("noise", facts.within_noise), ("small n", facts.small_sample)) if flag]
+    # Short notes: a tile is a fifth of a projector-wide page, and "within noise" would be cut off
+    # beside the delta. The help says it in full.
+    flags = (
+        ("noise", facts.within_noise),
+        ("no test", facts.untested),
+        ("small n", facts.small_sample),
+    )
+    notes = [note for note, flag in flags if flag]
     st.metric(
         label,
         facts.value,

@@ -107,6 +107,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="With signup dates, customers without one are not counted as new in any period.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
     KpiDef(
         id="cpa",
@@ -125,6 +126,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         "Split only by channel.",
         split="channel",
         limits=(0.0, math.inf),
+        change_test="cost_per_count",
     ),
     KpiDef(
         id="conversion_rate",
@@ -142,6 +144,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="NaN in a period without leads. Split only by channel.",
         split="channel",
         limits=(0.0, 100.0),
+        change_test="proportion",
     ),
     KpiDef(
         id="market_share",
@@ -160,6 +163,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         parameters=("market_size_unit",),
         split="none",
         limits=(0.0, 100.0),
+        change_test=None,
     ),
     KpiDef(
         id="customer_growth",
@@ -179,5 +183,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         limits=(-100.0, math.inf),
         period_rate=True,
         signed=True,
+        change_test=None,
     ),
 )

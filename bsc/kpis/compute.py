@@ -31,9 +31,10 @@ class KpiResult:
     Attributes
     ----------
     values
-        Columns ``kpi, period, segment, value, numerator, denominator, n, ci_low, ci_high``;
-        ``segment`` is NA on the all-customers rows; ``ci_low``/``ci_high`` are set for sample
-        statistics only.
+        Columns ``kpi, period, segment, value, numerator, denominator, n, ci_low, ci_high,
+        std_error``; ``segment`` is NA on the all-customers rows; ``ci_low``/``ci_high`` are set
+        for sample statistics only; ``std_error`` (the value's standard error, in its unit) for
+        the KPIs whose change test needs it (NPS and means).
     unavailable
         ``(kpi, reason)`` for each KPI that could not be computed at all.
     not_split
@@ -200,7 +201,10 @@ def cohort_retention(tables: Tables, *, backend: Backend | None = None) -> pd.Da
 
 
 def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
-    columns = ["kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high"]
+    columns = [
+        *("kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high"),
+        "std_error",
+    ]
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns}).astype(
             {"kpi": "string", "period": "string", "segment": "string", "n": "Int64"}

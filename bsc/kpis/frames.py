@@ -4,7 +4,7 @@ A source's frame and a KPI's rows are keyed by ``period`` (the period's start, o
 and ``segment`` (:data:`TOTAL` on the all-customers rows). Here: completing a frame to every
 period and segment, joining two frames, adding the all-customers rows, and writing a KPI's
 result rows. Every KPI function turns the shared sources into rows of ``period, segment, value,
-numerator, denominator, n, ci_low, ci_high`` (:func:`kpi_rows`); the two row makers at the end
+numerator, denominator, n, ci_low, ci_high, std_error`` (:func:`kpi_rows`); the two row makers at the end
 serve the order-based KPIs of several components (retention, loyalty and value).
 """
 
@@ -47,12 +47,17 @@ def kpi_rows(
     denominator: pd.Series | float,
     n: pd.Series | float,
     interval: tuple[np.ndarray | pd.Series, np.ndarray | pd.Series] | None = None,
+    std_error: np.ndarray | pd.Series | float = np.nan,
 ) -> pd.DataFrame:
-    """The result rows of one KPI, one per row of ``frame`` (its period and segment)."""
+    """The result rows of one KPI, one per row of ``frame`` (its period and segment).
+
+    ``std_error`` is the standard error of the value, in its unit, where a two-sample test of
+    the KPI needs it (NPS and means, see :mod:`bsc.change_tests`); NaN elsewhere.
+    """
     size = len(frame)
     low, high = interval if interval is not None else (np.nan, np.nan)
     columns = {"value": value, "numerator": numerator, "denominator": denominator, "n": n}
-    columns |= {"ci_low": low, "ci_high": high}
+    columns |= {"ci_low": low, "ci_high": high, "std_error": std_error}
     return pd.DataFrame(
         {
             "period": frame["period"].to_numpy(),

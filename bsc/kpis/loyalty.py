@@ -61,6 +61,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Returns (negative amounts) reduce it.",
         limits=(0.0, math.inf),
         total=True,
+        change_test=None,
     ),
     KpiDef(
         id="orders",
@@ -78,6 +79,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="0 in a period without orders.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
     KpiDef(
         id="average_order_value",
@@ -94,6 +96,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         compute=order_ratio("revenue", "orders"),
         description="NaN in a period without orders.",
         limits=(0.0, math.inf),
+        change_test=None,
     ),
     KpiDef(
         id="purchase_frequency",
@@ -111,6 +114,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Orders per ordering customer in the period; NaN without orders.",
         limits=(0.0, math.inf),
         period_rate=True,
+        change_test=None,
     ),
     KpiDef(
         id="revenue_per_customer",
@@ -128,6 +132,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="NaN in a period without orders.",
         limits=(0.0, math.inf),
         period_rate=True,
+        change_test=None,
     ),
     KpiDef(
         id="clv",
@@ -147,5 +152,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         "start. Churn from churn dates, else from the inactivity window.",
         parameters=("margin", "churn_method", "inactivity_days"),
         limits=(0.0, math.inf),
+        change_test=None,
     ),
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from bsc.change_tests import ChangeTest
 from bsc.errors import InputError
 from bsc.schema import KINDS
 
@@ -187,6 +188,11 @@ class KpiDef:
         with a month's.
     signed
         Values are changes (customer growth): written with a sign, "+2.5%".
+    change_test
+        The two-sample test that says whether a change between two periods is real (see
+        :mod:`bsc.change_tests`): ``"proportion"``, ``"nps"``, ``"mean"``, ``"count"``,
+        ``"cost_per_count"``, or None when no honest test applies (its tile shows the change
+        without colour). What changed tests the KPIs of the kinds it knows by the same field.
     """
 
     id: str
@@ -209,6 +215,7 @@ class KpiDef:
     total: bool = False
     period_rate: bool = False
     signed: bool = False
+    change_test: ChangeTest | None = None
 
     def format_value(self, value: float | None, *, unit: bool = True) -> str:
         """A value as shown everywhere: "35 points", "74.5%", "2.46", "1,234", "12.5 h", "+2.5%".

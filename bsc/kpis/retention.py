@@ -85,6 +85,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="0 in a period without orders.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
     KpiDef(
         id="churn_rate",
@@ -107,6 +108,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         parameters=("churn_method", "inactivity_days"),
         limits=(0.0, 100.0),
         period_rate=True,
+        change_test="proportion",
     ),
     KpiDef(
         id="retention_rate",
@@ -126,6 +128,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         parameters=("churn_method", "inactivity_days"),
         limits=(0.0, 100.0),
         period_rate=True,
+        change_test="proportion",
     ),
     KpiDef(
         id="repeat_purchase_rate",
@@ -143,6 +146,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="NaN in a period without orders.",
         limits=(0.0, 100.0),
         period_rate=True,
+        change_test="proportion",
     ),
     KpiDef(
         id="loyalty_engagement",
@@ -160,5 +164,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Active means ordering in the period; without transactions, current (not churned) "
         "customers, over all time.",
         limits=(0.0, 100.0),
+        change_test="proportion",
     ),
 )

@@ -48,9 +48,9 @@ def _nps(card: Scorecard) -> pd.DataFrame:
         frame["promoters"], frame["detractors"], frame["nps_n"], card.params.confidence
     )
     net = frame["promoters"] - frame["detractors"]
-    return kpi_rows(
-        frame, 100.0 * ratio(net, frame["nps_n"]), net, frame["nps_n"], frame["nps_n"], (low, high)
-    )
+    error = stats.nps_standard_error(frame["promoters"], frame["detractors"], frame["nps_n"])
+    value = 100.0 * ratio(net, frame["nps_n"])
+    return kpi_rows(frame, value, net, frame["nps_n"], frame["nps_n"], (low, high), std_error=error)
 
 
 def _csat(card: Scorecard) -> pd.DataFrame:
@@ -68,7 +68,8 @@ def _mean_score(score: str) -> Callable[[Scorecard], pd.DataFrame]:
         frame = card.surveys.frame
         total, squares, n = frame[f"{score}_sum"], frame[f"{score}_squares"], frame[f"{score}_n"]
         low, high = stats.mean_interval(total, squares, n, card.params.confidence)
-        return kpi_rows(frame, ratio(total, n), total, n, n, (low, high))
+        error = stats.mean_standard_error(total, squares, n)
+        return kpi_rows(frame, ratio(total, n), total, n, n, (low, high), std_error=error)
 
     return compute
 
@@ -123,10 +124,12 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         direction="higher",
         compute=_nps,
         description="From −100 (all detractors) to +100 (all promoters); NaN in a period without responses. "
-        "The interval comes from the variance of the +1/0/−1 score.",
+        "The interval is Rocks' adjusted Wald interval (3/4 of a promoter and of a detractor added to "
+        "the answers), which keeps a width when every answer is a promoter.",
         sample_statistic=True,
         parameters=("confidence",),
         limits=(-100.0, 100.0),
+        change_test="nps",
     ),
     KpiDef(
         id="csat",
@@ -145,6 +148,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         sample_statistic=True,
         parameters=("confidence",),
         limits=(0.0, 100.0),
+        change_test="proportion",
     ),
     KpiDef(
         id="ces",
@@ -164,6 +168,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         sample_statistic=True,
         parameters=("confidence",),
         limits=(1.0, 7.0),
+        change_test="mean",
     ),
     KpiDef(
         id="rating",
@@ -181,6 +186,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="Mean of the ratings given in the period, with a Student t interval.",
         sample_statistic=True,
         parameters=("confidence",),
+        change_test="mean",
     ),
     KpiDef(
         id="csi",
@@ -200,6 +206,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         "of that period's weights.",
         parameters=("csi_weights", "rating_scale"),
         limits=(0.0, 100.0),
+        change_test=None,
     ),
     KpiDef(
         id="responses",
@@ -217,5 +224,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="How many answers the satisfaction KPIs rest on.",
         limits=(0.0, math.inf),
         total=True,
+        change_test="count",
     ),
 )

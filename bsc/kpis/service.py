@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from bsc import stats
 from bsc.kpis.frames import kpi_rows, ratio
 from bsc.kpis.record import KpiDef
 from bsc.kpis.sources import Scorecard
@@ -27,7 +28,8 @@ def _ticket_time(measure: str, statistic: Literal["median", "mean"]) -> Callable
         total, n = frame[f"{measure}_sum"], frame[f"{measure}_n"]
         if statistic == "median":
             return kpi_rows(frame, frame[f"{measure}_median"], np.nan, np.nan, n)
-        return kpi_rows(frame, ratio(total, n), total, n, n)
+        error = stats.mean_standard_error(total, frame[f"{measure}_squares"], n)
+        return kpi_rows(frame, ratio(total, n), total, n, n, std_error=error)
 
     return compute
 
@@ -49,6 +51,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         compute=_ticket_time("first_response", "median"),
         description="Tickets count in the period they were opened; negative durations are left out.",
         limits=(0.0, math.inf),
+        change_test=None,
     ),
     KpiDef(
         id="first_response_time_mean",
@@ -65,6 +68,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         compute=_ticket_time("first_response", "mean"),
         description="Pulled up by a few slow tickets; compare with the median.",
         limits=(0.0, math.inf),
+        change_test="mean",
     ),
     KpiDef(
         id="resolution_time",
@@ -81,6 +85,7 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         compute=_ticket_time("resolution", "median"),
         description="Tickets count in the period they were opened; unresolved tickets are left out.",
         limits=(0.0, math.inf),
+        change_test=None,
     ),
     KpiDef(
         id="resolution_time_mean",
@@ -97,5 +102,6 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         compute=_ticket_time("resolution", "mean"),
         description="Pulled up by a few long tickets; compare with the median.",
         limits=(0.0, math.inf),
+        change_test="mean",
     ),
 )

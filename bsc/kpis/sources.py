@@ -467,7 +467,7 @@ class Scorecard:
 
     @functools.cached_property
     def tickets(self) -> Source:
-        """Per period and segment: median, mean, sum and count of response and resolution hours.
+        """Per period and segment: median, sum, sum of squares and count of response and resolution hours.
 
         Durations below zero (a response before the ticket was opened) are left out.
         """
@@ -492,6 +492,7 @@ class Scorecard:
             measures |= {
                 f"{name}_median": column.median(),
                 f"{name}_sum": column.sum(),
+                f"{name}_squares": (column * column).sum(),
                 f"{name}_n": column.count(),
             }
         period = self.period_key(support.opened_at)

@@ -61,7 +61,8 @@ def test_quarterly_view(data_dir: Path):
 
 
 def test_targets_give_statuses_roll_up_and_target_lines(data_dir: Path):
-    from bsc.targets import Target, TargetBook, targets_table
+    from bsc.database import targets_table
+    from bsc.targets import Target, TargetBook
 
     store = Store(data_dir)
     [workspace] = store.list_workspaces()
@@ -144,3 +145,30 @@ def test_split_by_shows_the_files_headers_and_no_churn_outcomes(data_dir: Path):
     at.sidebar.selectbox(key="segment_picker").set_value("Month-to-month").run()
     assert not at.exception
     assert "Contract: Month-to-month" in shown(at.caption[0].value)
+
+
+def test_tiles_colour_a_change_only_when_its_two_sample_test_rejects(data_dir: Path):
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    from bsc.change_tests import judge_change
+
+    at = open_app(PAGE)
+    assert not at.exception
+    tiles = {m.label: m.proto for m in at.metric}
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    values = compute_kpis(store.workspace_tables(workspace.id), period="month").values
+    for kpi in ("nps", "csat", "churn_rate", "new_customers", "revenue", "cpa"):
+        definition = KPIS[kpi]
+        rows = values[(values["kpi"] == kpi) & values["segment"].isna()].dropna(subset=["value"])
+        # Independent of the page: the KPI's own test on the engine's last two periods.
+        verdict = judge_change(definition.change_test, rows.iloc[-2], rows.iloc[-1])
+        tile = tiles[definition.short_name]
+        notes = tile.delta_description.split(" · ")
+        assert ("noise" in notes) == (verdict.tested and not verdict.real), kpi
+        assert ("no test" in notes) == (not verdict.tested), kpi
+        if not verdict.real:
+            assert tile.color == MetricProto.MetricColor.GRAY, kpi
+        assert verdict.explanation in tile.help, kpi
+    # Revenue is a money total: no honest test, so its change is never coloured.
+    assert "no test" in tiles["Revenue"].delta_description.split(" · ")

@@ -1,22 +1,20 @@
-"""Targets, objectives and initiatives: periods, trajectories, statuses, roll-up and the stored book.
+"""The stored book of a workspace: targets, objectives, initiatives and the audit log (bsc.targets.book).
 
-Golden values are worked out by hand in the comments. The stored book runs against a real store
-in a temporary folder; the KPI values it checks targets against come from a hand-made
-``KpiResult`` (``fake_source``), except in :class:`TestRealKpis`, which computes them.
+The book runs against a real store in a temporary folder; the KPI values it checks targets
+against come from a hand-made ``KpiResult`` (``tests.target_examples.fake_source``), except in
+:class:`TestRealKpis`, which computes them.
 """
 
 from __future__ import annotations
 
-import io
-import math
 from datetime import date
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from bsc.database import audit_table, objectives_table, targets_table
 from bsc.errors import InputError
-from bsc.kpis import KpiParams, KpiResult
 from bsc.mapping import TableMapping
 from bsc.store import ConflictError, Store
 from bsc.targets import (
@@ -24,63 +22,13 @@ from bsc.targets import (
     Objective,
     Target,
     TargetBook,
-    audit_table,
-    band_limits,
-    evaluate,
-    judge,
-    objectives_table,
     read_targets_file,
-    rollup,
     targets_from_frame,
-    targets_table,
     targets_to_csv,
     targets_to_frame,
     targets_to_xlsx,
-    trajectories,
 )
-
-TODAY = date(2026, 11, 27)
-
-
-def kpi_values(rows: list[tuple]) -> pd.DataFrame:
-    """A ``compute_kpis(...).values`` frame from (kpi, period, segment, value, ci_low, ci_high)."""
-    frame = pd.DataFrame(rows, columns=["kpi", "period", "segment", "value", "ci_low", "ci_high"])
-    frame["numerator"] = frame["denominator"] = math.nan
-    frame["n"] = pd.array([100] * len(frame), dtype="Int64")
-    return frame.astype({"kpi": "string", "period": "string", "segment": "string"})
-
-
-MONTHLY = kpi_values(
-    [
-        ("nps", "2026-08", None, 20.0, 15.0, 25.0),
-        ("nps", "2026-09", None, 22.0, 17.0, 27.0),
-        ("nps", "2026-10", None, 24.0, 19.0, 29.0),
-        ("nps", "2026-08", "North", 30.0, 20.0, 40.0),
-        ("nps", "2026-09", "North", 33.0, 23.0, 43.0),
-        ("nps", "2026-10", "North", 36.0, 26.0, 46.0),
-        ("churn_rate", "2026-08", None, 2.0, math.nan, math.nan),
-        ("churn_rate", "2026-09", None, 1.9, math.nan, math.nan),
-        ("churn_rate", "2026-10", None, 1.8, math.nan, math.nan),
-        ("revenue", "2026-09", None, 900.0, math.nan, math.nan),
-        ("revenue", "2026-10", None, 1000.0, math.nan, math.nan),
-    ]
-)
-
-
-def fake_source(
-    values: pd.DataFrame = MONTHLY, unavailable=(("rating", "needs Rating (Feedback / surveys)"),)
-):
-    """A kpi_source for the book: the same hand-made values for every period unit and split."""
-    calls: list[tuple[str, str | None]] = []
-
-    def source(unit: str, by: str | None) -> KpiResult:
-        calls.append((unit, by))
-        frame = values if by is not None else values[values["segment"].isna()]
-        not_split = [("cpa", "marketing figures split only by channel")] if by else []
-        return KpiResult(frame, list(unavailable), not_split, {}, unit, by, KpiParams())  # type: ignore[arg-type]
-
-    source.calls = calls  # type: ignore[attr-defined]
-    return source
+from tests.target_examples import CSV, TODAY, fake_source
 
 
 @pytest.fixture
@@ -96,193 +44,6 @@ def workspace(store):
 @pytest.fixture
 def book(store, workspace) -> TargetBook:
     return TargetBook(store, workspace.id, kpi_source=fake_source(), today=lambda: TODAY)
-
-
-# --------------------------------------------------------------------------------------------
-# Periods and trajectories
-# --------------------------------------------------------------------------------------------
-
-
-class TestTrajectory:
-    def test_linear_ramp_from_the_baseline(self):
-        # 20 in 2026-10 to 32 in 2027-04: six months, +2 a month.
-        target = Target("nps", 32.0, "2027-04", baseline=20.0, baseline_period="2026-10")
-        assert target.value_at("2026-10") == pytest.approx(20.0)
-        assert target.value_at("2027-01") == pytest.approx(26.0)  # 20 + 3 × 2
-        assert target.value_at("2026-Q4") == pytest.approx(24.0)  # ends in December: 20 + 2 × 2
-        assert target.value_at("2027-12") == pytest.approx(32.0)  # the goal holds after the due period
-        assert math.isnan(target.value_at("2026-09"))  # no target before the baseline
-
-    def test_quarterly_target_read_in_months(self):
-        # 20 in 2026-Q4 (ends December) to 32 in 2027-Q2 (ends June): +2 a month from December.
-        target = Target("nps", 32.0, "2027-Q2", baseline=20.0, baseline_period="2026-Q4")
-        assert target.value_at("2026-10") == pytest.approx(20.0)  # within the baseline quarter
-        assert target.value_at("2027-02") == pytest.approx(24.0)  # 20 + 2 × 2
-        assert math.isnan(target.value_at("2026-09"))
-
-    def test_per_period_values(self):
-        # 20 (2026-10) → 30 (2026-12) → 30 (2027-02): 25 in November, 30 in January.
-        target = Target(
-            "nps", 30.0, "2027-02", trajectory=(("2026-12", 30.0),), baseline=20.0, baseline_period="2026-10"
-        )
-        assert target.value_at("2026-11") == pytest.approx(25.0)
-        assert target.value_at("2027-01") == pytest.approx(30.0)
-
-    def test_without_a_baseline_the_goal_holds_throughout(self):
-        target = Target("nps", 30.0, "2027-02")
-        assert target.value_at("2020-01") == target.value_at("2027-02") == 30.0
-
-
-# --------------------------------------------------------------------------------------------
-# Statuses and roll-up
-# --------------------------------------------------------------------------------------------
-
-
-class TestJudge:
-    @pytest.mark.parametrize(
-        ("value", "status"),
-        [(30.0, "green"), (31.0, "green"), (28.0, "amber"), (27.0, "amber"), (26.9, "red")],
-        ids=["on-target", "above", "amber", "amber-edge", "red"],
-    )
-    def test_higher_is_better_relative_bands(self, value, status):
-        # Target 30, amber tolerance 10% of 30 = 3: amber down to 27, red below.
-        assert judge(value, 30.0, direction="higher", band_mode="relative", green=0, amber=10) == status
-
-    @pytest.mark.parametrize(
-        ("value", "status"),
-        [(1.5, "green"), (2.1, "green"), (2.25, "amber"), (2.3, "amber"), (2.31, "red")],
-        ids=["below", "green-edge", "amber", "amber-edge", "red"],
-    )
-    def test_lower_is_better_absolute_bands(self, value, status):
-        # Churn target 2.0 %, green up to 2.1, amber up to 2.3.
-        assert judge(value, 2.0, direction="lower", band_mode="absolute", green=0.1, amber=0.3) == status
-
-    def test_band_limits(self):
-        assert band_limits(30.0, "higher", "relative", 5.0, 10.0) == pytest.approx((28.5, 27.0))
-        assert band_limits(2.0, "lower", "absolute", 0.1, 0.3) == pytest.approx((2.1, 2.3))
-
-    def test_target_inside_the_interval_is_within_noise(self):
-        assert judge(24.0, 30.0, direction="higher", ci_low=18.0, ci_high=30.5) == "noise"
-        assert judge(24.0, 30.0, direction="higher", ci_low=18.0, ci_high=29.0) == "red"
-
-    def test_missing_target_or_value(self):
-        assert judge(24.0, math.nan, direction="higher") == "no_target"
-        assert judge(math.nan, 30.0, direction="higher") == "no_data"
-
-
-class TestEvaluate:
-    TARGETS = (
-        # NPS all customers: ramp 16 (2026-09) → 19 (2026-12), +1 a month: 17 in 2026-10, where the
-        # value 24 (interval 19–29) beats it.
-        Target("nps", 19.0, "2026-12", baseline=16.0, baseline_period="2026-09", id="t1", version=3),
-        # North: 40 flat (no baseline); latest 36 with interval 26–46 holds 40: within noise.
-        Target("nps", 40.0, "2027-01", segment_by="region", segment="North", id="t2", version=1),
-        # Churn: 1.5 flat, absolute bands 0.1 / 0.2: 1.8 misses by 0.3 → red.
-        Target("churn_rate", 1.5, "2027-03", band_mode="absolute", green=0.1, amber=0.2, id="t3", version=1),
-        # CSAT has no values at all: no data.
-        Target("csat", 80.0, "2027-03", id="t4", version=1),
-        # Set for another split: left out.
-        Target("nps", 50.0, "2027-01", segment_by="plan", segment="Basic", id="t5", version=1),
-    )
-
-    def test_one_row_per_kpi_and_segment_with_status(self):
-        statuses = evaluate(self.TARGETS, MONTHLY, by="region")
-        table = {(r.kpi, None if pd.isna(r.segment) else r.segment): r for r in statuses.itertuples()}
-        assert set(table) == {
-            ("nps", None),
-            ("nps", "North"),
-            ("churn_rate", None),
-            ("revenue", None),
-            ("csat", None),
-        }
-        nps = table["nps", None]
-        assert (nps.period, nps.value, nps.target, nps.status, nps.score) == (
-            "2026-10",
-            24.0,
-            17.0,
-            "green",
-            100.0,
-        )
-        assert (nps.target_id, nps.version, nps.goal, nps.due_period) == ("t1", 3, 19.0, "2026-12")
-        assert table["nps", "North"].status == "noise"
-        assert table["nps", "North"].segment_by == "region"
-        churn = table["churn_rate", None]
-        assert (churn.status, churn.gap) == ("red", pytest.approx(0.3))
-        assert churn.green_limit == pytest.approx(1.6) and churn.amber_limit == pytest.approx(1.7)
-        assert table["revenue", None].status == "no_target"
-        assert table["csat", None].status == "no_data"
-
-    def test_without_a_split_segment_targets_are_left_out(self):
-        statuses = evaluate(self.TARGETS, MONTHLY[MONTHLY["segment"].isna()])
-        assert "North" not in set(statuses["segment"].dropna())
-        assert statuses["target_id"].dropna().tolist() == ["t1", "t3", "t4"]
-
-    def test_a_period_length_target_is_not_read_in_other_periods(self):
-        revenue = Target("revenue", 3000.0, "2027-Q1", id="r", version=1)
-        row = evaluate([revenue], MONTHLY).set_index("kpi").loc["revenue"]
-        assert row["status"] == "no_target" and "per quarter" in row["note"]
-
-    def test_trajectories_per_period_including_future_periods(self):
-        paths = trajectories(self.TARGETS[:1], MONTHLY)
-        # The ramp starts at the baseline (2026-09): 16, 17, then 18 and 19 in the future months.
-        assert paths["period"].tolist() == ["2026-09", "2026-10", "2026-11", "2026-12"]
-        assert paths["target"].tolist() == pytest.approx([16.0, 17.0, 18.0, 19.0])
-        assert paths["future"].tolist() == [False, False, True, True]
-        # 22 (interval 17–27) against 16: green; the future has no status.
-        assert paths["status"].tolist()[:2] == ["green", "green"]
-        assert paths["status"].iloc[2:].isna().all()
-        # Relative amber band 10%: 18 − 1.8 = 16.2 in November.
-        assert paths["amber_limit"].iloc[2] == pytest.approx(16.2)
-
-
-class TestRollup:
-    def test_weighted_scores_per_component_and_overall(self):
-        statuses = pd.DataFrame(
-            {
-                "component": ["satisfaction", "satisfaction", "retention", "acquisition", "loyalty"],
-                "status": ["green", "red", "amber", "noise", "no_target"],
-                "score": [100.0, 0.0, 50.0, math.nan, math.nan],
-                "weight": [2.0, 1.0, 1.0, 1.0, math.nan],
-            }
-        )
-        table = rollup(statuses).set_index("component")
-        # Satisfaction (2 × 100 + 1 × 0) ÷ 3 = 66.7 → amber (50 ≤ score < 80).
-        assert table.loc["satisfaction", "score"] == pytest.approx(200 / 3)
-        assert table.loc["satisfaction", "status"] == "amber"
-        assert table.loc["retention", ["score", "status"]].tolist() == [50.0, "amber"]
-        assert table.loc["acquisition", "status"] == "noise"
-        assert table.loc["loyalty", "status"] == "no_target"
-        assert table.loc["service", "targets"] == 0
-        # Overall (2 × 100 + 1 × 0 + 1 × 50) ÷ 4 = 62.5.
-        assert table.loc["overall", "score"] == pytest.approx(62.5)
-        assert table.loc[
-            "overall", ["targets", "on_track", "at_risk", "off_track", "within_noise"]
-        ].tolist() == [
-            4,
-            1,
-            1,
-            1,
-            1,
-        ]
-
-    def test_green_from_eighty(self):
-        statuses = pd.DataFrame(
-            {
-                "component": ["service"] * 5,
-                "status": ["green"] * 4 + ["red"],
-                "score": [100.0] * 4 + [0.0],
-                "weight": 1.0,
-            }
-        )
-        assert rollup(statuses).set_index("component").loc["service", ["score", "status"]].tolist() == [
-            80.0,
-            "green",
-        ]
-
-
-# --------------------------------------------------------------------------------------------
-# The stored book
-# --------------------------------------------------------------------------------------------
 
 
 class TestTargetBook:
@@ -577,48 +338,7 @@ class TestObjectivesAndInitiatives:
         assert [t.goal for t in other.targets()] == [25.0]
 
 
-# --------------------------------------------------------------------------------------------
-# Import and export
-# --------------------------------------------------------------------------------------------
-
-CSV = (
-    "KPI,Segment,Period,Target,Green,Amber,Weight\n"
-    "nps,,2026-12,26,,,\n"
-    "nps,,2027-03,30,0%,10%,2\n"
-    "Net Promoter Score,region=North,2027-03,40,1,3,\n"
-    "churn_rate,,2027-Q1,1.5,0.1,0.2,1\n"
-)
-
-
-class TestImportExport:
-    def test_rows_make_targets(self):
-        targets = targets_from_frame(read_targets_file("targets.csv", CSV.encode()))
-        assert [(t.kpi, t.segment_by, t.segment, t.due_period, t.goal) for t in targets] == [
-            ("nps", None, None, "2027-03", 30.0),
-            ("nps", "region", "North", "2027-03", 40.0),
-            ("churn_rate", None, None, "2027-Q1", 1.5),
-        ]
-        nps, north, _ = targets
-        assert nps.trajectory == (("2026-12", 26.0),) and nps.weight == 2.0 and nps.band_mode == "relative"
-        assert (north.band_mode, north.green, north.amber, north.weight) == ("absolute", 1.0, 3.0, 1.0)
-
-    def test_bad_rows_are_listed(self):
-        bad = "kpi,segment,period,target\nnps,,2027-03,lots\nspeed,,2027-03,1\nnps,North,2027-03,3\nnps,,soon,3\n"
-        with pytest.raises(InputError) as caught:
-            targets_from_frame(read_targets_file("t.csv", bad.encode()))
-        message = str(caught.value)
-        for expected in (
-            "row 2: The target must be a number",
-            "row 3: “speed” is not a KPI",
-            "row 4: Segment “North”",
-            "row 5: “soon”",
-        ):
-            assert expected in message
-
-    def test_missing_columns(self):
-        with pytest.raises(InputError, match="missing: target"):
-            targets_from_frame(pd.DataFrame({"kpi": ["nps"], "segment": [""], "period": ["2027-01"]}))
-
+class TestImportAndExport:
     def test_import_into_the_book_all_or_nothing(self, book):
         summary = book.import_targets(read_targets_file("targets.csv", CSV.encode()), author="Ana")
         assert (summary.created, summary.updated, summary.unchanged) == (3, 0, 0)
@@ -660,13 +380,6 @@ class TestImportExport:
             assert [tuple(getattr(t, k) for k in keep) for t in again] == [
                 tuple(getattr(t, k) for k in keep) for t in targets
             ]
-
-    def test_exports_are_neutralised(self):
-        target = Target("nps", 30.0, "2027-03", segment_by="=cmd", segment="x")
-        text = targets_to_csv([target]).decode("utf-8-sig")
-        assert "'=cmd=x" in text
-        workbook = pd.read_excel(io.BytesIO(targets_to_xlsx([target])), dtype=object)
-        assert workbook.loc[0, "segment"] == "'=cmd=x"
 
 
 class TestRealKpis:

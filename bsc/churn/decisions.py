@@ -1,0 +1,230 @@
+"""Decisions: whom to contact, what it is worth, and why each customer is at risk.
+
+:func:`plan_contacts` turns probabilities, an offer cost, the share of contacted churners who
+are saved and the customer value (:func:`typical_customer_value`) into the expected net value
+of contacting the riskiest customers; :func:`at_risk_customers` lists them
+(:func:`scored_customers`) with the reasons that raise each one's risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from bsc.churn.analysis import ChurnAnalysis
+from bsc.churn.evaluation import thin_positions
+from bsc.churn.feature_plan import FeaturePlan
+from bsc.errors import InputError
+
+__all__ = ["ContactPlan", "at_risk_customers", "plan_contacts", "scored_customers", "typical_customer_value"]
+
+
+@dataclass(frozen=True)
+class ContactPlan:
+    """The expected value of contacting customers from the riskiest down.
+
+    Attributes
+    ----------
+    curve : pandas.DataFrame
+        ``contacted`` (customers), ``threshold`` (probability of the last one contacted),
+        ``expected_net_value``; thinned to a few hundred rows.
+    contacted : int
+        How many to contact for the highest expected net value (0 when no contact pays).
+    threshold : float
+        Contact customers whose churn probability is at least this.
+    expected_net_value : float
+        At that number of contacts.
+    expected_saved : float
+        Customers expected to be kept by those contacts.
+    break_even : float
+        The probability above which one contact pays for itself:
+        offer cost ÷ (save rate × customer value) (with a single customer value).
+    """
+
+    curve: pd.DataFrame
+    contacted: int
+    threshold: float
+    expected_net_value: float
+    expected_saved: float
+    break_even: float
+
+
+def plan_contacts(
+    probability: np.ndarray | pd.Series,
+    *,
+    offer_cost: float,
+    save_rate: float,
+    customer_value: float | np.ndarray,
+    points: int = 300,
+) -> ContactPlan:
+    """How many customers to contact, and the expected net value.
+
+    Contacting customer :math:`i` (churn probability :math:`p_i`, value :math:`v_i`) costs the
+    offer :math:`c` and keeps them with probability :math:`p_i s`, where :math:`s` is the share
+    of contacted churners who are saved. Customers are contacted in decreasing order of
+    :math:`p_i v_i`; contacting the first :math:`k` is expected to be worth
+
+    .. math:: N(k) = \\sum_{i \\le k} (p_i\\, s\\, v_i - c)
+
+    which is largest where :math:`p_k s v_k` falls below :math:`c`. With one value for all,
+    the threshold is the break-even probability :math:`c / (s v)`.
+
+    Raises
+    ------
+    InputError
+        For a negative offer cost, a save rate outside (0, 1], or a value that is not positive.
+    """
+    p = np.asarray(probability, dtype="float64")
+    value = np.broadcast_to(np.asarray(customer_value, dtype="float64"), p.shape)
+    problems = []
+    if not np.isfinite(offer_cost) or offer_cost < 0:
+        problems.append(f"the offer cost must be 0 or more, not {offer_cost}")
+    if not 0 < save_rate <= 1:
+        problems.append(
+            f"the share of contacted churners who stay must be above 0 and at most 1, not {save_rate}"
+        )
+    if not (np.isfinite(value).all() and (value > 0).all()):
+        problems.append("the customer value must be above 0")
+    if problems:
+        raise InputError("Cannot plan contacts: " + "; ".join(problems) + ".")
+    order = np.argsort(-(p * value), kind="stable")
+    gain = p[order] * save_rate * value[order] - offer_cost
+    net = np.concatenate([[0.0], np.cumsum(gain)])
+    saved = np.concatenate([[0.0], np.cumsum(p[order] * save_rate)])
+    thresholds = np.concatenate([[1.0], p[order]])
+    best = int(np.argmax(net))
+    keep = np.union1d(thin_positions(len(net), points), [best])
+    curve = pd.DataFrame({"contacted": keep, "threshold": thresholds[keep], "expected_net_value": net[keep]})
+    mean_value = float(value.mean()) if len(value) else float(np.asarray(customer_value).mean())
+    return ContactPlan(
+        curve=curve,
+        contacted=best,
+        threshold=float(thresholds[best]),
+        expected_net_value=float(net[best]),
+        expected_saved=float(saved[best]),
+        break_even=float(offer_cost / (save_rate * mean_value)),
+    )
+
+
+def scored_customers(analysis: ChurnAnalysis) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customers to act on and their churn probabilities.
+
+    For a dated definition: the customers active at the end of the data, scored by the model
+    fitted on all labelled customers (probability of churning within the horizon). For a churn
+    column: the customers not (yet) churned, with their out-of-fold probabilities (each scored
+    by a model that did not see them).
+    """
+    data = analysis.data
+    if data.current is not None:
+        plan = replace(
+            analysis.plan, reference_date=data.current_reference_date or analysis.plan.reference_date
+        )
+        features = plan.features(data.current)
+        probability = analysis.model.predict_proba(features[plan.numbers + plan.categories])[:, 1]
+        return data.current.reset_index(drop=True), probability
+    stayers = ~data.churned.to_numpy(dtype=bool)
+    return data.customers[stayers].reset_index(drop=True), analysis.out_of_fold[stayers]
+
+
+def at_risk_customers(analysis: ChurnAnalysis, *, top: int = 500, reasons: int = 3) -> pd.DataFrame:
+    """The riskiest customers (see :func:`scored_customers`) with the reasons behind each one's risk.
+
+    A reason is a column whose value raises this customer's probability: the probability drops
+    by ``Δ`` when that value alone is replaced by the typical one (the median of numbers, the
+    most common category among all labelled customers). The ``reasons`` largest drops above
+    half a percentage point are listed as "Column: value (typical: t)".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer`` (the id, or the row number when the table has no id column),
+        ``churn_probability`` (0–1), ``reason_1`` ... ``reason_<reasons>`` (empty when fewer
+        reasons stand out), sorted by probability, highest first, at most ``top`` rows.
+    """
+    customers, probability = scored_customers(analysis)
+    plan = replace(
+        analysis.plan,
+        reference_date=analysis.data.current_reference_date
+        if analysis.data.current is not None
+        else analysis.plan.reference_date,
+    )
+    order = np.argsort(-probability, kind="stable")[:top]
+    chosen = customers.iloc[order].reset_index(drop=True)
+    features = plan.features(chosen)[plan.numbers + plan.categories]
+    base = probability[order]
+    id_column = analysis.data.id_column
+    frame = pd.DataFrame(
+        {
+            "customer": chosen[id_column].astype("string")
+            if id_column in chosen.columns
+            else (order + 1).astype(str),
+            "churn_probability": base,
+        }
+    )
+    reason_columns = [f"reason_{i + 1}" for i in range(reasons)]
+    if features.empty:
+        return frame.assign(**dict.fromkeys(reason_columns, ""))
+    training = analysis.plan.features(analysis.data.customers)
+    typical = {c: training[c].median() for c in plan.numbers} | {
+        c: training[c].mode().iloc[0] for c in plan.categories
+    }
+    columns = plan.numbers + plan.categories
+    variants = pd.concat([features.assign(**{c: typical[c]}) for c in columns], ignore_index=True)
+    moved = analysis.model.predict_proba(variants)[:, 1].reshape(len(columns), len(features)).T
+    # The model's own probability of the unchanged rows, so that Δ compares like with like.
+    own = analysis.model.predict_proba(features)[:, 1]
+    drops = own[:, None] - moved
+    texts: list[list[str]] = []
+    for row in range(len(features)):
+        ranked = np.argsort(-drops[row], kind="stable")[:reasons]
+        texts.append(
+            [
+                _reason(plan, columns[i], features.iloc[row][columns[i]], typical[columns[i]])
+                for i in ranked
+                if drops[row, i] > 0.005
+            ]
+        )
+    for i, column in enumerate(reason_columns):
+        frame[column] = [t[i] if i < len(t) else "" for t in texts]
+    return frame
+
+
+def _reason(plan: FeaturePlan, column: str, value: object, typical: object) -> str:
+    kind = plan.decision(column).type
+    return f"{plan.label(column)}: {_shown(value, kind)} (typical: {_shown(typical, kind)})"
+
+
+def _shown(value: object, kind: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "none"
+    if kind == "flag":
+        return "yes" if float(value) >= 0.5 else "no"
+    if kind == "date":
+        return f"{float(value):,.0f} days ago"
+    if isinstance(value, int | float | np.number):
+        number = float(value)
+        return f"{number:,.0f}" if abs(number) >= 100 or number == round(number) else f"{number:,.2f}"
+    return str(value)
+
+
+def typical_customer_value(tables: Mapping[str, Sequence], *, backend=None) -> float | None:
+    """A customer's value for planning contacts: the median yearly CLV of all customers.
+
+    The CLV is the KPI engine's (revenue per ordering customer × margin ÷ churn rate, per year;
+    see :data:`bsc.kpis.KPIS`). None when the workspace cannot compute it.
+    """
+    from bsc.kpis import compute_kpis
+
+    try:
+        result = compute_kpis(tables, period="year", kpis=["clv"], backend=backend)
+    except InputError:
+        return None
+    values = result.values
+    if values.empty:
+        return None
+    overall = values.loc[values["segment"].isna() & (values["kpi"] == "clv"), "value"].astype("float64")
+    overall = overall[np.isfinite(overall) & (overall > 0)]
+    return float(overall.median()) if len(overall) else None

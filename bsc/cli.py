@@ -76,7 +76,13 @@ def inspect_command(args: argparse.Namespace) -> int:
 
 
 def kpis_command(args: argparse.Namespace) -> int:
-    """Print every KPI per period (and segment) computed from the files."""
+    """Print every KPI per period (and segment) computed from the files.
+
+    Each row says whether the data covers its whole period (``complete``; the text output marks
+    a partial period "to date") and, where the data cannot know the value, has none (JSON
+    ``null``) and the ``reason``. The assumptions behind a KPI (the CLV's margin, churn base and
+    discounting) are listed with it.
+    """
     from bsc.kpis import KPIS, compute_kpis
     from bsc.workspace import files_workspace
 
@@ -96,12 +102,24 @@ def kpis_command(args: argparse.Namespace) -> int:
             "n": None if pd_isna(row.n) else int(row.n),
             "ci_low": _number(row.ci_low),
             "ci_high": _number(row.ci_high),
+            "complete": bool(row.complete),
+            "reason": None if pd_isna(row.reason) else str(row.reason),
         }
         for row in values.itertuples()
     ]
     unavailable = [{"kpi": kpi, "reason": reason} for kpi, reason in result.unavailable]
+    assumptions = {kpi: {**facts, "note": result.notes.get(kpi)} for kpi, facts in result.assumptions.items()}
     if args.json:
-        print(json.dumps({"kpis": rows, "unavailable": unavailable}, indent=2))
+        report = {
+            "kpis": rows,
+            "unavailable": unavailable,
+            "assumptions": assumptions,
+            "meaning": {
+                "complete": "false when the data covers the period only in part (a value to date)",
+                "reason": "why the data cannot know a value; the value is then null",
+            },
+        }
+        print(json.dumps(report, indent=2))
         return 0
     print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
     for row in rows:
@@ -113,9 +131,19 @@ def kpis_command(args: argparse.Namespace) -> int:
             else ""
         )
         n = "" if row["n"] is None else f"{row['n']:,}"
-        print(
-            f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}"
+        flags = ("  to date" if not row["complete"] else "") + (
+            f"  ({row['reason']})" if row["reason"] else ""
         )
+        print(
+            f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}{flags}"
+        )
+    if any(not row["complete"] for row in rows):
+        print("to date: the data covers that period only in part; do not compare it with whole periods.")
+    for kpi, facts in assumptions.items():
+        details = ", ".join(
+            f"{key.replace('_', ' ')}: {value}" for key, value in facts.items() if key != "note"
+        )
+        print(f"assumptions of {kpi}: {details}")
     for item in unavailable:
         print(f"unavailable: {item['kpi']}: {item['reason']}")
     return 0

@@ -23,6 +23,8 @@ Modules
 - :mod:`bsc.kpis.sources`: the Ibis queries per period and segment the KPI functions start from.
 - :mod:`bsc.kpis.lifetimes`: churn from lifetimes and activity spells.
 - :mod:`bsc.kpis.frames`: completing, joining and writing the per-period frames.
+- :mod:`bsc.kpis.coverage`: which periods the data cover in full, and which they are too young to judge.
+- :mod:`bsc.kpis.same_days`: the same days of the period before a partial last period.
 - :mod:`bsc.kpis.compute`: :func:`compute_kpis`, :class:`KpiResult`, the cohort retention.
 
 Conventions

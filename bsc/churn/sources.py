@@ -55,6 +55,8 @@ def _after_churn(columns) -> list[str]:
     if "support_tickets" in columns:
         names = [c for c in names if c != "tickets"] + ["support_tickets"]
     return names
+
+
 SOURCE_GROUPS: dict[str, str] = {
     "feedback": "Satisfaction (surveys)",
     "support": "Support experience (tickets)",

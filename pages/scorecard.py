@@ -59,7 +59,7 @@ focus = values[segment_rows]
 # The span of the activity (orders or responses), not of the oldest signup date.
 activity = focus[focus["kpi"].isin(["active_customers", "responses"]) & (focus["n"] > 0)]
 periods = sorted(p for p in (activity if len(activity) else focus)["period"].unique() if p != "all")
-who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by}: {filters.segment}"
+who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by_label}: {filters.segment}"
 span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
 st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · {literal(who)} · {span}"
@@ -176,7 +176,7 @@ if honesty:
     st.caption(literal(" ".join(honesty)))
 not_split = dict(result.not_split)
 if filters.by and chosen in not_split:
-    st.caption(f"Not split by {literal(filters.by)}: {literal(not_split[chosen])}.")
+    st.caption(f"Not split by {literal(filters.by_label)}: {literal(not_split[chosen])}.")
 with st.expander(f"How {definition.name} is computed"):
     sources = kpi_sources(definition.requires, ctx.store.list_datasets(ctx.workspace.id))
     st.markdown(f"**Formula:** {definition.formula}")

@@ -45,7 +45,12 @@ class TestInspect:
         assert "Contract" in table["segments"]
         assert "TotalCharges" in table["attributes"]
         for problem in table["problems"]:
-            assert set(problem) == {"severity", "message", "rows"}
+            assert set(problem) == {"severity", "message", "rows", "examples"}
+        # The blank TotalCharges are reported at upload, with the rows and customers they touch
+        # (awk -F, 'NR>1 && $12==" " {print NR-1, $1}' telco_customers.csv -> 7 9134-CFOMR, ...).
+        [blank] = [p for p in table["problems"] if "TotalCharges" in p["message"]]
+        assert blank["rows"] == 3
+        assert blank["examples"][0] == "row 7 (customer 9134-CFOMR)"
 
     def test_text_output_lists_roles(self):
         result = run_cli("inspect", str(FIXTURES / "telco_customers.csv"))
@@ -298,6 +303,46 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert main(["inspect", str(FIXTURES / "telco_customers.csv")]) == 1
     err = capsys.readouterr().err
     assert err.strip().splitlines() == ["error: unexpected RuntimeError: boom (set BSC_DEBUG=1 for details)"]
+
+
+class TestColumnNames:
+    """Columns are named as the user's file names them, in any case."""
+
+    def test_split_by_the_files_header(self):
+        by_header = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "Contract", "--json")
+        by_name = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "contract", "--json")
+        assert by_header.returncode == 0, by_header.stderr
+        assert json.loads(by_header.stdout) == json.loads(by_name.stdout)
+        churn = {
+            row["segment"]: row["value"]
+            for row in json.loads(by_header.stdout)["kpis"]
+            if row["kpi"] == "churn_rate" and row["segment"]
+        }
+        # awk -F, 'NR>1{n[$8]++; if($13=="Yes") c[$8]++} END{for(k in n) print k, c[k], n[k]}' telco_customers.csv
+        assert churn["Month-to-month"] == pytest.approx(100 * 6 / 9, abs=1e-6)
+
+    def test_a_column_that_restates_churn_is_refused_with_the_reason(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_status.csv"), "--by", "Churn Reason")
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "says who churned or why" in result.stderr
+
+    def test_a_users_tickets_column_keeps_its_name(self, tmp_path: Path):
+        path = tmp_path / "accounts.csv"
+        rows = ["Account ID,tickets,MonthlyCharges"] + [f"A{i:02d},{i % 5},{20 + 3 * i}" for i in range(30)]
+        path.write_text("\n".join(rows) + "\n")
+        result = run_cli("segment", str(path), "--k", "2", "--features", "tickets,monthlycharges", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["features"] == ["tickets", "monthlycharges"]
+        assert report["labels"] == {"tickets": "tickets", "monthlycharges": "MonthlyCharges"}
+        # Each segment's mean tickets lies within the column's range, 0 to 4.
+        assert all(0 <= profile["tickets"] <= 4 for profile in report["profiles"])
+
+    def test_inspect_lists_the_outcomes(self):
+        result = run_cli("inspect", str(FIXTURES / "telco_status.csv"), "--json")
+        [table] = json.loads(result.stdout)["tables"]
+        assert table["outcomes"] == ["Customer Status", "Churn Value", "Churn Category", "Churn Reason"]
+        assert table["roles"]["csat"] == "Satisfaction Score"
 
 
 DEMO_FILES = sorted(str(path) for path in (ROOT / "data" / "demo").glob("*.csv"))

@@ -128,6 +128,25 @@ def test_predicted_churn_stands_beside_the_churn_kpi_and_its_target(data_dir: Pa
     assert sorted(split["plan"]) == ["Basic", "Plus", "Premium"]
 
 
+def test_split_by_shows_the_files_headers_and_no_churn_outcomes(data_dir: Path):
+    from bsc.workspace import import_file
+    from tests.conftest import FIXTURES
+
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    import_file(store, workspace.id, FIXTURES / "telco_customers.csv")
+    import_file(store, workspace.id, FIXTURES / "telco_status.csv")
+    store.engine.dispose()
+    at = open_app(PAGE)
+    picker = at.sidebar.selectbox(key="split_picker")
+    assert {"Contract", "PaymentMethod", "SeniorCitizen"} <= set(picker.options)
+    assert not {"Churn Reason", "Customer Status", "Churn Category", "Churn Value"} & set(picker.options)
+    picker.set_value("contract").run()
+    at.sidebar.selectbox(key="segment_picker").set_value("Month-to-month").run()
+    assert not at.exception
+    assert "Contract: Month-to-month" in shown(at.caption[0].value)
+
+
 def test_tiles_colour_a_change_only_when_its_two_sample_test_rejects(data_dir: Path):
     from streamlit.proto.Metric_pb2 import Metric as MetricProto
 

@@ -24,7 +24,8 @@ from ui.tiles import kpi_tile, shift_line, to_date_caption
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
 # Shown in the definitions, not as tiles of their own: the means beside the medians.
 SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
-TILES_PER_ROW = 5
+# Four tiles a row: at 1280 px every title and value reads in full on a projector.
+TILES_PER_ROW = 4
 
 ctx = page_setup("Scorecard")
 filters = sidebar_filters(ctx.store, ctx.workspace)
@@ -90,7 +91,7 @@ shifts, comparisons = _shifts(fingerprint, tables)
 if shifts:
     with st.container(border=True):
         st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
-        st.markdown("  \n".join(shift_line(shift) for shift in shifts[:5]))
+        st.markdown("  \n".join(shift_line(shift, filters.labels) for shift in shifts[:5]))
         st.caption(
             f"Only shifts that pass a 5% false-discovery-rate check over all {comparisons} segment × KPI "
             "comparisons are listed, largest first. Only whole months whose values the data can know "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -20,12 +20,14 @@ _KEEP = {"period": "filter_period", "by": "filter_by", "segment": "filter_segmen
 
 @dataclass(frozen=True)
 class Filters:
-    """The sidebar's choices; ``by_label`` is the split attribute as the user's file names it."""
+    """The sidebar's choices; ``by_label`` is the split attribute as the user's file names it,
+    ``labels`` every segment attribute's name for people (the header in the user's file)."""
 
     period: str
     by: str | None
     segment: str | None
     by_label: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _remembered(name: str, default: str | None) -> str | None:
@@ -86,7 +88,9 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
     _remember("period", period)
     _remember("by", by)
     _remember("segment", segment)
-    return Filters(period=period, by=by, segment=segment, by_label=None if by is None else labels[by])
+    return Filters(
+        period=period, by=by, segment=segment, by_label=None if by is None else labels[by], labels=labels
+    )
 
 
 def _known_attribute(tables: dict, remembered: str | None, attributes: list[str]) -> str | None:

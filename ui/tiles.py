@@ -8,6 +8,7 @@ days of the period before (1–10 June against 1–10 May). A value the data can
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -89,7 +90,7 @@ def tile_facts(
     delta, color, within_noise, untested = None, "off", False, False
     if previous is not None:
         change = latest["value"] - previous["value"]
-        delta = _delta_text(definition, change, previous["value"])
+        delta = definition.format_change(change, previous["value"])
         # Coloured only when the KPI's two-sample test rejects "no change" at 5%.
         verdict = judge_change(definition.change_test, previous, latest)
         lines.append(f"Change since {previous['period']} — {verdict.explanation}")
@@ -100,7 +101,7 @@ def tile_facts(
         else:
             untested = True
     return TileFacts(
-        value=definition.format_value(latest["value"]),
+        value=definition.format_value(latest["value"], compact=True),
         delta=delta,
         delta_color=color,
         within_noise=within_noise,
@@ -108,6 +109,8 @@ def tile_facts(
         help="  \n".join(lines),
         small_sample=small,
         sparkline=_sparkline(series),
+        # A change that rounds to zero has no sign, and no arrow.
+        delta_arrow="auto" if delta and delta[0] in "+-" else "off",
     )
 
 
@@ -160,7 +163,7 @@ def _to_date_facts(
         previous = parse_period(match["previous_period"])
         shown = int(match["days"])
         ours, theirs = _day_span(period, shown), _day_span(previous, min(shown, previous.days))
-        delta = _delta_text(definition, value - match["previous_value"], match["previous_value"])
+        delta = definition.format_change(value - match["previous_value"], match["previous_value"])
         arrow, note = "auto", "to date"
         lines.append(
             f"Like with like: {ours} against {theirs} ({definition.format_value(match['previous_value'])}); "
@@ -173,7 +176,7 @@ def _to_date_facts(
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
     return TileFacts(
-        value=definition.format_value(value),
+        value=definition.format_value(value, compact=True),
         delta=delta,
         delta_color="off",
         within_noise=False,
@@ -295,7 +298,7 @@ def attribute_label(attribute: str | None) -> str:
     return "" if attribute is None else attribute.replace("_", " ").capitalize()
 
 
-def shift_line(shift: Shift) -> str:
+def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:
     """One Markdown line for a significant shift: green when it is good news, red when bad."""
     definition = KPIS[shift.kpi]
     colour, arrow = (
@@ -306,21 +309,11 @@ def shift_line(shift: Shift) -> str:
             "▲" if shift.after > shift.before else "▼",
         )
     )
-    who = "all customers" if shift.segment is None else f"{attribute_label(shift.attribute)} {shift.segment}"
+    attribute = (labels or {}).get(shift.attribute or "") or attribute_label(shift.attribute)
+    who = "all customers" if shift.segment is None else f"{attribute} {shift.segment}"
     verdict = "better" if shift.better else "worse"
     return (
         f":{colour}[{arrow} **{literal(definition.name)}**, {literal(who)}:] "
         f"{literal(definition.format_value(shift.before))} → {literal(definition.format_value(shift.after))} "
         f"({verdict})"
     )
-
-
-def _delta_text(definition: KpiDef, change: float, previous: float) -> str:
-    if definition.unit in ("%", "points"):
-        return f"{change:+.1f} pts"
-    if definition.unit in ("score", "index", "hours"):
-        suffix = " h" if definition.unit == "hours" else ""
-        return f"{change:+.2f}{suffix}"
-    if previous:
-        return f"{change / abs(previous):+.1%}"
-    return f"{change:+,.0f}"

@@ -48,7 +48,7 @@ class TestTileFacts:
         facts = tile_facts(
             KPIS["nps"], _series([30.0, 31.0, 32.0, 20.0], [True, True, True, False]), coverage=COVERAGE
         )
-        assert facts.value == "20 points"
+        assert facts.value == "20 pts"  # tiles write the unit short
         # A word, not a change: no arrow, no colour.
         assert (facts.delta, facts.delta_arrow, facts.delta_color) == ("to date", "off", "off")
         assert facts.period_note == "10/30 days"

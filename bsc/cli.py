@@ -19,7 +19,10 @@ EXIT_BUG = 1
 
 
 def inspect_command(args: argparse.Namespace) -> int:
-    """Print each table found in the files: kind, rows, detected roles and problems."""
+    """Print each table found in the files: kind, rows, detected roles and problems.
+
+    ``outcomes`` are the columns that say who churned or why: never segments.
+    """
     from bsc.detect import detect_mapping
     from bsc.ingest import read_path
     from bsc.prepare import prepare_table
@@ -41,9 +44,16 @@ def inspect_command(args: argparse.Namespace) -> int:
                     "roles": dict(mapping.roles),
                     "segments": list(mapping.segments),
                     "attributes": list(mapping.attributes),
+                    "outcomes": list(mapping.outcomes),
                     "confidence": {role: round(c, 2) for role, c in mapping.confidence.items()},
                     "problems": [
-                        {"severity": p.severity, "message": p.message, "rows": p.rows} for p in problems
+                        {
+                            "severity": p.severity,
+                            "message": p.message,
+                            "rows": p.rows,
+                            "examples": list(p.examples),
+                        }
+                        for p in problems
                     ],
                 }
             )
@@ -56,16 +66,23 @@ def inspect_command(args: argparse.Namespace) -> int:
             confidence = table["confidence"].get(role)
             suffix = f" ({confidence:.0%})" if confidence is not None else ""
             print(f"  {role:<20} <- {column}{suffix}")
-        for label in ("segments", "attributes"):
+        for label in ("segments", "attributes", "outcomes"):
             if table[label]:
                 print(f"  {label:<20} <- {', '.join(table[label])}")
         for problem in table["problems"]:
-            print(f"  [{problem['severity']}] {problem['message']} ({problem['rows']} rows)")
+            examples = f"; e.g. {', '.join(problem['examples'])}" if problem["examples"] else ""
+            print(f"  [{problem['severity']}] {problem['message']} ({problem['rows']} rows{examples})")
     return 0
 
 
 def kpis_command(args: argparse.Namespace) -> int:
-    """Print every KPI per period (and segment) computed from the files."""
+    """Print every KPI per period (and segment) computed from the files.
+
+    Each row says whether the data covers its whole period (``complete``; the text output marks
+    a partial period "to date") and, where the data cannot know the value, has none (JSON
+    ``null``) and the ``reason``. The assumptions behind a KPI (the CLV's margin, churn base and
+    discounting) are listed with it.
+    """
     from bsc.kpis import KPIS, compute_kpis
     from bsc.workspace import files_workspace
 
@@ -74,7 +91,7 @@ def kpis_command(args: argparse.Namespace) -> int:
             print(f"warning: {message}", file=sys.stderr)
         if not tables:
             raise InputError("None of the files holds a table that can be used.")
-        result = compute_kpis(tables, period=args.period, by=args.by)
+        result = compute_kpis(tables, period=args.period, by=_segment_attribute(tables, args.by))
     values = result.values
     rows = [
         {
@@ -85,12 +102,24 @@ def kpis_command(args: argparse.Namespace) -> int:
             "n": None if pd_isna(row.n) else int(row.n),
             "ci_low": _number(row.ci_low),
             "ci_high": _number(row.ci_high),
+            "complete": bool(row.complete),
+            "reason": None if pd_isna(row.reason) else str(row.reason),
         }
         for row in values.itertuples()
     ]
     unavailable = [{"kpi": kpi, "reason": reason} for kpi, reason in result.unavailable]
+    assumptions = {kpi: {**facts, "note": result.notes.get(kpi)} for kpi, facts in result.assumptions.items()}
     if args.json:
-        print(json.dumps({"kpis": rows, "unavailable": unavailable}, indent=2))
+        report = {
+            "kpis": rows,
+            "unavailable": unavailable,
+            "assumptions": assumptions,
+            "meaning": {
+                "complete": "false when the data covers the period only in part (a value to date)",
+                "reason": "why the data cannot know a value; the value is then null",
+            },
+        }
+        print(json.dumps(report, indent=2))
         return 0
     print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
     for row in rows:
@@ -102,12 +131,29 @@ def kpis_command(args: argparse.Namespace) -> int:
             else ""
         )
         n = "" if row["n"] is None else f"{row['n']:,}"
-        print(
-            f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}"
+        flags = ("  to date" if not row["complete"] else "") + (
+            f"  ({row['reason']})" if row["reason"] else ""
         )
+        print(
+            f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}{flags}"
+        )
+    if any(not row["complete"] for row in rows):
+        print("to date: the data covers that period only in part; do not compare it with whole periods.")
+    for kpi, facts in assumptions.items():
+        details = ", ".join(
+            f"{key.replace('_', ' ')}: {value}" for key, value in facts.items() if key != "note"
+        )
+        print(f"assumptions of {kpi}: {details}")
     for item in unavailable:
         print(f"unavailable: {item['kpi']}: {item['reason']}")
     return 0
+
+
+def _segment_attribute(tables: dict, typed: str | None) -> str | None:
+    """The segment attribute that ``--by`` names, as the file's header or in any case (``Contract``)."""
+    from bsc.kpis.tables import resolve_segment_attribute
+
+    return None if typed is None else resolve_segment_attribute(tables, typed)
 
 
 def pd_isna(value: object) -> bool:
@@ -199,7 +245,7 @@ def report_command(args: argparse.Namespace) -> int:
             print(f"warning: {message}", file=sys.stderr)
         if not tables:
             raise InputError("None of the files holds a table that can be used.")
-        result = compute_kpis(tables, period=args.period, by=by)
+        result = compute_kpis(tables, period=args.period, by=_segment_attribute(tables, by))
     names = ", ".join(path.name for path in args.files)
     written = write_scorecard(args.out, result, targets, workspace=names)
     print(written)
@@ -207,7 +253,10 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def segment_command(args: argparse.Namespace) -> int:
-    """Segment the customers of the files with k-means and print each segment's profile."""
+    """Segment the customers of the files with k-means and print each segment's profile.
+
+    ``--features`` takes feature ids or labels (a customers column's header), in any case.
+    """
     from bsc.features import customer_features
     from bsc.segmentation import DEFAULT_FEATURES, CustomerSegmentation
     from bsc.workspace import files_workspace
@@ -220,7 +269,7 @@ def segment_command(args: argparse.Namespace) -> int:
             raise InputError("None of the files holds a table that can be used.")
         features = customer_features(tables)
     if args.features:
-        chosen = [name.strip() for name in args.features.split(",") if name.strip()]
+        chosen = features.resolve([name.strip() for name in args.features.split(",") if name.strip()])
     else:
         chosen = [name for name in DEFAULT_FEATURES if name in features.frame.columns]
         chosen = chosen or list(features.frame.columns)
@@ -231,6 +280,7 @@ def segment_command(args: argparse.Namespace) -> int:
         "k": model.k_,
         "silhouette": _number(model.silhouette_),
         "features": chosen,
+        "labels": {name: features.definitions[name].label for name in chosen},
         "sizes": [int(size) for size in profiles.sizes],
         "profiles": [
             {
@@ -249,6 +299,7 @@ def segment_command(args: argparse.Namespace) -> int:
         return 0
     customers = sum(report["sizes"])
     print(f"{customers:,} customers in {model.k_} segments. {model.k_reason_}")
+    print("Features: " + ", ".join(f"{label} ({name})" for name, label in report["labels"].items()))
     print(
         f"Silhouette {model.silhouette_:.2f}; stability (adjusted Rand index over refits) {model.stability_ari_:.2f}"
     )
@@ -256,7 +307,7 @@ def segment_command(args: argparse.Namespace) -> int:
         print("warning: the segments change between refits; treat them with care", file=sys.stderr)
     print(
         f"{'segment':<8} {'name':<26} {'customers':>10} {'share':>6}  "
-        + "  ".join(f"{n:>14}" for n in chosen)
+        + "  ".join(f"{report['labels'][n][:14]:>14}" for n in chosen)
     )
     for row in report["profiles"]:
         means = "  ".join("—".rjust(14) if row[n] is None else f"{row[n]:>14,.2f}" for n in chosen)

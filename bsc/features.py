@@ -22,10 +22,15 @@ Conventions
 - Missing values are kept as NaN, never dropped: a customer without orders has recency NaN,
   frequency 0 and monetary value 0; without survey responses NaN means; without tickets 0
   tickets and a NaN response time. :meth:`CustomerFeatures.missing` counts them.
+- A numeric attribute of the customers table keeps its column name and is shown by its header
+  in the user's file (``TotalCharges``). Should it meet the id of a computed feature (a column
+  named ``tickets``), the computed one gives way and takes an internal id
+  (``support_tickets``), still shown as "Support tickets".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from bsc.columns import resolve_name, stored_columns
 from bsc.engine import Backend, default_backend, table_columns
 from bsc.errors import InputError
 from bsc.kpis.tables import orders_from_lines
@@ -204,6 +210,9 @@ _RFM = ("recency_days", "frequency", "monetary", "average_order_value")
 # Numeric attributes travel under this prefix until the frame is assembled, so that a name
 # such as "tickets" in the customers table cannot clash with a computed feature.
 _ATTRIBUTE_PREFIX = "attribute:"
+# The id a computed feature takes when a customers column already has its own id; any other
+# computed feature takes "computed_<id>".
+_INTERNAL_IDS = {"tickets": "support_tickets"}
 _SURVEY_SCORES = ("nps", "csat", "ces", "rating")
 
 
@@ -250,6 +259,33 @@ class CustomerFeatures:
                 f"{', '.join(self.frame.columns)}."
             )
         return self.frame[list(features)]
+
+    def resolve(self, typed: Sequence[str]) -> list[str]:
+        """The feature ids that names typed by a user stand for: an id, or a label (the header
+        of a customers column in the user's file), in any case (``TotalCharges``,
+        ``totalcharges``, ``Support tickets``).
+
+        Raises
+        ------
+        InputError
+            When a name fits no feature (the message lists the features) or fits two.
+        """
+        labels = {name: definition.label for name, definition in self.definitions.items()}
+        resolved: list[str] = []
+        unknown: list[str] = []
+        for name in typed:
+            try:
+                resolved.append(resolve_name(name, labels, "feature"))
+            except InputError as error:
+                if "could be any of" in str(error):
+                    raise
+                unknown.append(name)
+        if unknown:
+            offered = ", ".join(
+                f"{name} ({label})" if label != name else name for name, label in labels.items()
+            )
+            raise InputError(f"Unknown feature(s) {', '.join(unknown)}; this workspace offers {offered}.")
+        return resolved
 
 
 def customer_features(
@@ -315,30 +351,50 @@ def customer_features(
         raise InputError(f"No customer has any data{before}: there is nothing to compute features from.")
     orders = frame if "frequency" in frame.columns else None
     data_end = cutoff if cutoff is not None else _data_end(orders)
-    features: dict[str, pd.Series] = {}
+    attributes = _attribute_columns(frame)
+    computed: dict[str, pd.Series] = {}
     if orders is not None:
-        features.update(_rfm_columns(frame, data_end))
+        computed.update(_rfm_columns(frame, data_end))
     tenure = _tenure(frame, data_end)
     if tenure is not None:
-        features["tenure_days"] = tenure
+        computed["tenure_days"] = tenure
     for role in ("acquisition_cost", "loyalty_member"):
         if role in frame.columns:
-            features[role] = frame[role]
-    features.update({feature: frame[column] for column, feature in _attribute_columns(frame).items()})
+            computed[role] = frame[role]
+    later: dict[str, pd.Series] = {}
     for score in _SURVEY_SCORES:
         if f"{score}_mean" in frame.columns:
-            features[f"{score}_mean"] = frame[f"{score}_mean"]
+            later[f"{score}_mean"] = frame[f"{score}_mean"]
     if "survey_responses" in frame.columns:
-        features["survey_responses"] = frame["survey_responses"].fillna(0.0)
+        later["survey_responses"] = frame["survey_responses"].fillna(0.0)
     if "tickets" in frame.columns:
-        features["tickets"] = frame["tickets"].fillna(0.0)
-        features["first_response_hours"] = frame["first_response_hours"]
+        later["tickets"] = frame["tickets"].fillna(0.0)
+    if "first_response_hours" in frame.columns:
+        later["first_response_hours"] = frame["first_response_hours"]
+
+    # The customers' own columns keep their names; a computed feature meeting one gives way.
+    taken = set(attributes.values())
+    definitions: dict[str, FeatureDef] = {}
+    features: dict[str, pd.Series] = {}
+    for feature, values in computed.items():
+        definitions[_give_way(feature, taken)] = FEATURES[feature]
+        features[_give_way(feature, taken)] = values
+    headers = stored_columns(paths["customers"]).headers if "customers" in paths else {}
+    for column, name in attributes.items():
+        definitions[name] = _attribute_definition(name, headers.get(name))
+        features[name] = frame[column]
+    for feature, values in later.items():
+        definitions[_give_way(feature, taken)] = FEATURES[feature]
+        features[_give_way(feature, taken)] = values
 
     result = pd.DataFrame(
         {name: values.astype("float64") for name, values in features.items()}, index=frame.index
     )
     result.index.name = "customer_id"
-    definitions = {name: FEATURES.get(name) or _attribute_definition(name) for name in result.columns}
+    definitions = {
+        name: definition if definition.id == name else dataclasses.replace(definition, id=name)
+        for name, definition in definitions.items()
+    }
     return CustomerFeatures(frame=result, definitions=definitions, data_end=data_end, cutoff=cutoff)
 
 
@@ -450,7 +506,8 @@ def _survey_means(backend: Backend, files: list[Path | str], cutoff: pd.Timestam
 def _support_figures(
     backend: Backend, files: list[Path | str], cutoff: pd.Timestamp | None
 ) -> ir.Table | None:
-    """Per customer: tickets opened and mean hours to the first response."""
+    """Per customer: tickets opened and mean hours to the first response (when the tickets say
+    when support first answered)."""
     table = backend.read("support", files)
     table = table.filter(table.customer_id.notnull())
     if "opened_at" in table.columns:
@@ -461,7 +518,7 @@ def _support_figures(
         if cutoff is not None:
             return None
         opened = None
-    hours = ibis.null("float64")
+    hours: ir.FloatingValue | None = None
     if "first_response_at" in table.columns and opened is not None:
         hours = (table.first_response_at.epoch_seconds() - opened.epoch_seconds()).cast("float64") / 3600.0
         responded = table.first_response_at
@@ -470,9 +527,13 @@ def _support_figures(
         responded = None if opened is None else opened + table.response_minutes.cast("int64").as_interval("m")
     else:
         responded = None
-    if cutoff is not None and responded is not None:
+    if cutoff is not None and responded is not None and hours is not None:
         hours = ibis.ifelse(responded < cutoff, hours, ibis.null("float64"))
-    return table.group_by("customer_id").aggregate(tickets=table.count(), first_response_hours=hours.mean())
+    measures: dict[str, ir.Value] = {"tickets": table.count()}
+    # Tickets with opening dates alone say nothing about response times: no such feature then.
+    if hours is not None:
+        measures["first_response_hours"] = hours.mean()
+    return table.group_by("customer_id").aggregate(**measures)
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,16 +572,22 @@ def _as_numbers(table: ir.Table) -> ir.Table:
 
 
 def _attribute_columns(frame: pd.DataFrame) -> dict[str, str]:
-    """Customer attribute columns of the joined frame -> feature id."""
+    """Customer attribute columns of the joined frame -> feature id (the column's own name)."""
     return {
-        column: _feature_id(column.removeprefix(_ATTRIBUTE_PREFIX))
+        column: column.removeprefix(_ATTRIBUTE_PREFIX)
         for column in frame.columns
         if column.startswith(_ATTRIBUTE_PREFIX)
     }
 
 
-def _feature_id(attribute: str) -> str:
-    return attribute if attribute not in FEATURES else f"{attribute}_attr"
+def _give_way(feature: str, taken: set[str]) -> str:
+    """A computed feature's id: its own, unless a customers column has it (see the module docstring)."""
+    if feature not in taken:
+        return feature
+    internal = _INTERNAL_IDS.get(feature, f"computed_{feature}")
+    while internal in taken:
+        internal = f"computed_{internal}"
+    return internal
 
 
 def _data_end(orders: pd.DataFrame | None) -> pd.Timestamp | None:
@@ -557,10 +624,10 @@ def _tenure(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> pd.Series | N
     return _whole_days(data_end, frame[starts].min(axis=1))
 
 
-def _attribute_definition(name: str) -> FeatureDef:
+def _attribute_definition(name: str, header: str | None) -> FeatureDef:
     return FeatureDef(
         id=name,
-        label=name.replace("_", " ").capitalize(),
+        label=header or name.replace("_", " ").capitalize(),
         unit="",
         source="customers",
         description="A numeric attribute of the customers table (the greatest value when listed twice).",

@@ -1,9 +1,12 @@
 r"""What changed: significant shifts of key KPIs in any segment, found without configuration.
 
 For every segment attribute of the workspace (and for all customers), each KPI below is
-compared between the last ``window`` periods and the ``window`` periods before them, pooled
-from the KPI's numerator and denominator (so a month with many responses weighs more than a
-quiet one). A shift is listed only when it survives the Benjamini–Hochberg false-discovery
+compared between its last ``window`` usable months and the ``window`` usable months before
+them, pooled from the KPI's numerator and denominator (so a month with many responses weighs
+more than a quiet one). A usable month is one the data covers in full and in which every value
+of the KPI can be known: a month cut short by the end (or start) of the data, and a month whose
+value the data cannot know (churn in the first months of a transaction log), are never used, so
+that neither a partial month nor a 0 % "by construction" reads as a change. A shift is listed only when it survives the Benjamini–Hochberg false-discovery
 rate over *all* the comparisons made, so scanning many segments does not manufacture stories.
 The shifts that pass are ranked by effect size, not by z, so that a large change in a segment
 comes before a small change that is significant only because the whole base is large.
@@ -41,7 +44,7 @@ from scipy import stats as scipy_stats
 from bsc.engine import Backend
 from bsc.kpis import KPIS, compute_kpis, segment_attributes
 
-__all__ = ["TESTS", "Shift", "benjamini_hochberg", "effect_size", "find_shifts", "shift_z"]
+__all__ = ["TESTS", "Shift", "benjamini_hochberg", "effect_size", "find_shifts", "shift_z", "usable_periods"]
 
 TestKind = Literal["proportion", "nps", "cost_per_count"]
 # The change tests What changed knows how to pool over a window of periods.
@@ -181,14 +184,27 @@ def find_shifts(
     return shifts, len(frame)
 
 
+def usable_periods(values: pd.DataFrame) -> dict[str, list[str]]:
+    """Per KPI, its periods that are complete and known in every row (segment), in order."""
+    dated = values[values["period"] != "all"]
+    complete = dated["complete"] if "complete" in dated else pd.Series(True, index=dated.index)
+    known = dated["reason"].isna() if "reason" in dated else pd.Series(True, index=dated.index)
+    usable = (complete.astype(bool) & known).groupby([dated["kpi"], dated["period"]]).all()
+    return {
+        str(kpi): sorted(str(period) for period, ok in periods.droplevel(0).items() if ok)
+        for kpi, periods in usable.groupby(level=0)
+    }
+
+
 def _compare_windows(values: pd.DataFrame, attribute: str | None, window: int) -> list[dict]:
     dated = values[values["period"] != "all"]
-    periods = sorted(dated["period"].unique())
-    if len(periods) < 2 * window:
-        return []
-    after_periods, before_periods = periods[-window:], periods[-2 * window : -window]
+    usable = usable_periods(dated)
     rows = []
     for (kpi, segment), series in dated.groupby(["kpi", dated["segment"].astype(object)], dropna=False):
+        periods = usable.get(str(kpi), [])
+        if len(periods) < 2 * window:
+            continue
+        after_periods, before_periods = periods[-window:], periods[-2 * window : -window]
         before = series[series["period"].isin(before_periods)][["numerator", "denominator"]].sum()
         after = series[series["period"].isin(after_periods)][["numerator", "denominator"]].sum()
         z = shift_z(

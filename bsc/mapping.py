@@ -15,8 +15,11 @@ class TableMapping:
 
     ``roles`` maps a role id of the kind (see :mod:`bsc.schema`) to a source column name.
     ``segments`` are categorical source columns used as segment attributes, ``attributes``
-    numeric source columns kept for segmentation and models. ``confidence`` holds the
-    detector's confidence (0–1) per role, ``kind_confidence`` the confidence in ``kind``.
+    numeric source columns kept for segmentation and models. ``outcomes`` are categorical
+    source columns that restate churn (churn reason, customer status "Churned"...): kept as text
+    for the churn lab, never offered as segments, since split by them churn is 0% or 100% by
+    construction. ``confidence`` holds the detector's confidence (0–1) per role,
+    ``kind_confidence`` the confidence in ``kind``.
     """
 
     kind: str
@@ -25,6 +28,7 @@ class TableMapping:
     attributes: list[str] = field(default_factory=list)
     confidence: dict[str, float] = field(default_factory=dict)
     kind_confidence: float = 0.0
+    outcomes: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

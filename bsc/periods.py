@@ -108,6 +108,15 @@ class Period:
         return str(self.index)
 
     @property
+    def title(self) -> str:
+        """The period as a reader names it: "June 2026", "Q2 2026", "2026"."""
+        if self.unit == "month":
+            return self.pandas.start_time.strftime("%B %Y")
+        if self.unit == "quarter":
+            return f"Q{self.index % 4 + 1} {self.index // 4}"
+        return str(self.index)
+
+    @property
     def end_month(self) -> int:
         """The period's last month as ``year * 12 + month``: its place on a common time line."""
         return (self.index + 1) * self.months

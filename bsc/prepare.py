@@ -1,9 +1,11 @@
 """Turning a raw table and its mapping into the canonical table, and reporting what is wrong.
 
-The canonical form (see ``canonical.md`` and :mod:`bsc.schema`): each mapped role column renamed
-to its role id and typed by the role (id and text as pandas ``string``, dates as naive
-``datetime64[us]``, numbers as ``float64``, flags as nullable ``boolean``); segment columns as
-``string`` and numeric attributes as ``float64``, named by :func:`clean_column_name`. Nothing else.
+The canonical form (see :mod:`bsc.schema`): each mapped role column renamed to its role id and
+typed by the role (id and text as pandas ``string``, dates as naive ``datetime64[us]``, numbers as
+``float64``, flags as nullable ``boolean``); segment and churn outcome columns as ``string`` and
+numeric attributes as ``float64``, named by :func:`~bsc.columns.clean_column_name`. Nothing else.
+The headers of the user's file and the outcome columns travel in the frame's ``attrs`` (see
+:mod:`bsc.columns`), which the store writes into the Parquet footer.
 
 Rows are kept wherever possible: an unreadable cell becomes missing and a :class:`Problem` says how
 many rows it touched, with up to five examples. The one exception is a customers table, where later
@@ -12,14 +14,14 @@ rows repeating a customer id are dropped (a customer counted twice would distort
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from bsc import schema
-from bsc.detect import detect_mapping
+from bsc.columns import TableColumns, clean_column_name, with_headers
+from bsc.detect import detect_mapping, restates_churn
 from bsc.detect.dates import day_month_ambiguous, describe_date_format, parse_dates
 from bsc.detect.values import blank_mask, clean_text, parse_flags, parse_numbers, regex_replace
 from bsc.errors import InputError
@@ -41,6 +43,8 @@ SCORE_RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("feedback", "nps"): (0, 10),
     ("feedback", "csat"): (1, 5),
     ("feedback", "ces"): (1, 7),
+    ("customers", "nps"): (0, 10),
+    ("customers", "csat"): (1, 5),
 }
 # Negative values here are legitimate (returns, refunds) and reported for information only.
 NEGATIVE_ALLOWED = {("transactions", "amount"), ("transactions", "quantity")}
@@ -78,15 +82,6 @@ class InspectedTable:
     error: str | None = None
 
 
-def clean_column_name(name: object) -> str:
-    """A source column name as used in canonical tables: lowercase, each run of characters other
-    than letters and digits replaced by ``_``, leading and trailing ``_`` removed
-    (``"Payment Method"`` -> ``payment_method``, ``"MonthlyCharges"`` -> ``monthlycharges``).
-    A name with no letters or digits becomes ``column``."""
-    cleaned = re.sub(r"[\W_]+", "_", str(name).lower()).strip("_")
-    return cleaned or "column"
-
-
 def inspect_file(name: str, data: bytes) -> list[InspectedTable]:
     """Read a file, detect each table's mapping and prepare it.
 
@@ -119,6 +114,12 @@ def prepare_table(frame: pd.DataFrame, mapping: TableMapping) -> PreparedTable:
     Derived roles: in transactions without an amount, ``amount = quantity × unit_price``; in
     customers without a churn flag, ``churn = churn_date is not empty``.
 
+    Attributes: blank cells of a numeric attribute are reported (count and example rows, with
+    the customer id where the table has one). A segment column that restates churn (churn
+    reason, a status "Churned"...) is kept as a churn outcome instead, and said so. The frame's
+    ``attrs`` carry each attribute's header in the file, the column behind each role and the
+    outcome columns (see :mod:`bsc.columns`).
+
     Raises
     ------
     InputError
@@ -134,11 +135,12 @@ def prepare_table(frame: pd.DataFrame, mapping: TableMapping) -> PreparedTable:
             source = mapping.roles[role_id]
             columns[role_id] = _convert_role(kind, kind.role(role_id), frame[source], source, problems)
     _derive_roles(kind, columns, problems)
-    _add_attributes(frame, mapping, columns, problems)
+    headers, outcomes = _add_attributes(frame, mapping, columns, problems)
     canonical = pd.DataFrame(columns, index=frame.index)
     if kind.id == "customers":
         canonical = _drop_repeated_customers(canonical, mapping.roles["customer_id"], problems)
-    return PreparedTable(canonical.reset_index(drop=True), problems)
+    facts = TableColumns(headers, dict(mapping.roles), tuple(outcomes))
+    return PreparedTable(with_headers(canonical.reset_index(drop=True), facts), problems)
 
 
 # --- checking the mapping ---------------------------------------------------------------------
@@ -152,7 +154,7 @@ def _check_mapping(frame: pd.DataFrame, mapping: TableMapping) -> schema.TableKi
     strangers = [role for role in mapping.roles if role not in kind.role_ids]
     if strangers:
         raise InputError(f"{', '.join(strangers)} is not a column role of a {kind.label} table.")
-    wanted = [*mapping.roles.values(), *mapping.segments, *mapping.attributes]
+    wanted = [*mapping.roles.values(), *mapping.segments, *mapping.attributes, *mapping.outcomes]
     absent = list(dict.fromkeys(column for column in wanted if column not in frame.columns))
     if absent:
         raise InputError(
@@ -174,6 +176,16 @@ def _examples(values: pd.Series, mask: pd.Series) -> tuple[str, ...]:
     """Up to five offending cells as ``row N: value`` (N counts data rows from 1)."""
     positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))[:MAX_EXAMPLES]
     return tuple(f"row {i + 1}: {_shown(values.iloc[i])}" for i in positions)
+
+
+def _row_examples(mask: pd.Series, ids: pd.Series | None) -> tuple[str, ...]:
+    """Up to five marked rows as ``row N`` or ``row N (customer ID)`` (N counts data rows from 1)."""
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))[:MAX_EXAMPLES]
+    if ids is None:
+        return tuple(f"row {i + 1}" for i in positions)
+    return tuple(
+        f"row {i + 1}" if pd.isna(ids.iloc[i]) else f"row {i + 1} (customer {ids.iloc[i]})" for i in positions
+    )
 
 
 def _shown(cell: object) -> str:
@@ -329,19 +341,59 @@ def _derive_roles(kind: schema.TableKind, columns: dict[str, pd.Series], problem
 
 def _add_attributes(
     frame: pd.DataFrame, mapping: TableMapping, columns: dict[str, pd.Series], problems: list[Problem]
-) -> None:
-    """Segment columns as text, numeric attributes as float64, under cleaned unique names."""
+) -> tuple[dict[str, str], list[str]]:
+    """Segment and outcome columns as text, numeric attributes as float64, under cleaned unique
+    names; returns each added column's header in the file and the outcome columns."""
+    headers: dict[str, str] = {}
+    outcomes: list[str] = []
+    restating = [s for s in mapping.segments if restates_churn(frame, s)]
+    ids = columns.get("customer_id")
     for source, numeric in [
         *((s, False) for s in mapping.segments),
+        *((o, False) for o in mapping.outcomes),
         *((a, True) for a in mapping.attributes),
     ]:
         name = clean_column_name(source)
         while name in columns or name in schema.kind(mapping.kind).role_ids:
             name += "_attr"
+        headers[name] = str(source)
         if numeric:
             columns[name] = _parse_reported(frame[source], f"Column {source!r}", source, problems)
-        else:
-            columns[name] = clean_text(frame[source]).astype("string")
+            _report_blank_numbers(frame[source], source, ids, problems)
+            continue
+        columns[name] = clean_text(frame[source]).astype("string")
+        if source in mapping.outcomes or source in restating:
+            outcomes.append(name)
+    for source in [*mapping.outcomes, *restating]:
+        problems.append(
+            Problem(
+                "info",
+                f"Column {source!r} says who churned or why: it is kept for the churn lab but not offered as "
+                "a segment (split by it, churn would be 0% or 100% by construction).",
+                column=source,
+            )
+        )
+    return headers, outcomes
+
+
+def _report_blank_numbers(
+    values: pd.Series, source: str, ids: pd.Series | None, problems: list[Problem]
+) -> None:
+    """A warning for blank cells of a numeric attribute: they have no value, and models fill them in."""
+    blank = blank_mask(values)
+    count = int(blank.sum())
+    if not count:
+        return
+    rows = "1 row is" if count == 1 else f"{count:,} rows are"
+    problems.append(
+        Problem(
+            "warning",
+            f"Column {source!r}: {rows} blank: value unknown.",
+            rows=count,
+            examples=_row_examples(blank, ids),
+            column=source,
+        )
+    )
 
 
 def _drop_repeated_customers(canonical: pd.DataFrame, source: str, problems: list[Problem]) -> pd.DataFrame:

@@ -58,9 +58,16 @@ CUSTOMERS = TableKind(
         Role("acquisition_channel", "Acquisition channel", "category", "Channel that won the customer"),
         Role("acquisition_cost", "Acquisition cost", "number", "Cost of winning the customer"),
         Role("loyalty_member", "Loyalty member", "flag", "Member of the loyalty programme"),
+        # One survey answer per customer on the customer record: the KPIs read these columns as
+        # an undated survey (see CUSTOMER_SURVEY_ROLES).
+        Role("nps", "NPS score (0–10)", "number", "The customer's likelihood to recommend, 0–10"),
+        Role("csat", "CSAT (1–5)", "number", "The customer's satisfaction, 1–5"),
     ),
     required_any=(("customer_id",),),
 )
+# Survey roles a customers table may carry: a customers table with one of them also serves as a
+# feedback table without dates, one response per customer (see Store.workspace_tables).
+CUSTOMER_SURVEY_ROLES = ("nps", "csat")
 
 TRANSACTIONS = TableKind(
     id="transactions",

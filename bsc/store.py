@@ -49,7 +49,7 @@ from bsc.cache_keys import cache_key
 from bsc.database import create_tables, datasets, segmentations, workspaces
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
-from bsc.schema import ASSIGNMENTS
+from bsc.schema import ASSIGNMENTS, CUSTOMER_SURVEY_ROLES
 
 DEFAULT_DATA_DIR = "workspace-data"
 
@@ -379,10 +379,21 @@ class Store:
         return self.data_dir / "tables" / file_name
 
     def workspace_tables(self, workspace_id: str) -> dict[str, list[Path]]:
-        """Canonical Parquet files of a workspace by table kind, for the KPI engine."""
+        """Canonical Parquet files of a workspace by table kind, for the KPI engine.
+
+        In a workspace without a feedback table, a customers table holding survey scores (one
+        answer per customer, see :data:`bsc.schema.CUSTOMER_SURVEY_ROLES`) is also listed as the
+        feedback table: its ``customer_id``, ``nps`` and ``csat`` columns are a survey without
+        dates. A real survey, with its dates, takes precedence over it.
+        """
         tables: dict[str, list[Path]] = {}
+        scored: list[Path] = []
         for dataset in self.list_datasets(workspace_id):
             tables.setdefault(dataset.kind, []).append(self.canonical_path(dataset))
+            if dataset.kind == "customers" and set(CUSTOMER_SURVEY_ROLES) & set(dataset.mapping.roles):
+                scored.append(self.canonical_path(dataset))
+        if scored and "feedback" not in tables:
+            tables["feedback"] = scored
         # Saved segmentations: (customer_id, attribute) files, joined onto customers by the KPIs.
         for segmentation in self.list_segmentations(workspace_id):
             tables.setdefault(ASSIGNMENTS, []).append(self.segmentation_path(segmentation))

@@ -12,6 +12,7 @@ from bsc.errors import InputError
 from bsc.ingest import RawTable, read_path
 from bsc.mapping import TableMapping
 from bsc.prepare import prepare_table
+from bsc.schema import CUSTOMER_SURVEY_ROLES
 from bsc.store import Dataset, Store, Workspace
 
 DEMO_WORKSPACE = "Demo company"
@@ -103,16 +104,25 @@ def kpi_sources(requires: tuple[tuple[str, ...], ...], datasets: list[Dataset]) 
     """The source columns that feed a KPI, as ``table: column → role`` lines.
 
     ``requires`` holds the KPI's alternatives of ``kind.role`` sets; the first alternative the
-    workspace can satisfy is the one used.
+    workspace can satisfy is the one used. Without a feedback table, a customers table's survey
+    scores feed the satisfaction KPIs (as :meth:`bsc.store.Store.workspace_tables` serves them).
     """
-    present = {(d.kind, role) for d in datasets for role in d.mapping.roles}
+    served = [(d.kind, d) for d in datasets]
+    if not any(d.kind == "feedback" for d in datasets):
+        served += [
+            ("feedback", d)
+            for d in datasets
+            if d.kind == "customers" and set(CUSTOMER_SURVEY_ROLES) & set(d.mapping.roles)
+        ]
+    present = {(kind, role) for kind, d in served for role in d.mapping.roles}
     for option in requires:
         needed = [tuple(item.split(".", 1)) for item in option]
         if all(pair in present for pair in needed):
             return [
                 f"{d.name}: {d.mapping.roles[role]} → {role}"
+                + (" (one score per customer, undated)" if d.kind != kind else "")
                 for kind, role in needed
-                for d in datasets
-                if d.kind == kind and role in d.mapping.roles
+                for served_as, d in served
+                if served_as == kind and role in d.mapping.roles
             ]
     return []

@@ -18,13 +18,14 @@ from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.text import literal
-from ui.tiles import kpi_tile, shift_line
+from ui.tiles import kpi_tile, shift_line, to_date_caption
 
 # Chips sit side by side in one row: the shortest names that still read.
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
 # Shown in the definitions, not as tiles of their own: the means beside the medians.
 SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
-TILES_PER_ROW = 5
+# Four tiles a row: at 1280 px every title and value reads in full on a projector.
+TILES_PER_ROW = 4
 
 ctx = page_setup("Scorecard")
 filters = sidebar_filters(ctx.store, ctx.workspace)
@@ -59,11 +60,14 @@ focus = values[segment_rows]
 # The span of the activity (orders or responses), not of the oldest signup date.
 activity = focus[focus["kpi"].isin(["active_customers", "responses"]) & (focus["n"] > 0)]
 periods = sorted(p for p in (activity if len(activity) else focus)["period"].unique() if p != "all")
-who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by}: {filters.segment}"
+who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by_label}: {filters.segment}"
 span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
 st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · {literal(who)} · {span}"
 )
+to_date = to_date_caption(focus, result.coverage, result.same_days)
+if to_date:
+    st.caption(literal(to_date))
 
 targets = open_book(ctx).targets()
 statuses = evaluate(targets, values, by=filters.by)
@@ -87,10 +91,11 @@ shifts, comparisons = _shifts(fingerprint, tables)
 if shifts:
     with st.container(border=True):
         st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
-        st.markdown("  \n".join(shift_line(shift) for shift in shifts[:5]))
+        st.markdown("  \n".join(shift_line(shift, filters.labels) for shift in shifts[:5]))
         st.caption(
             f"Only shifts that pass a 5% false-discovery-rate check over all {comparisons} segment × KPI "
-            "comparisons are listed, largest first."
+            "comparisons are listed, largest first. Only whole months whose values the data can know "
+            "are compared."
         )
 
 available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
@@ -104,7 +109,22 @@ for component in COMPONENTS:
         columns = st.columns(TILES_PER_ROW)
         for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
             with column:
-                kpi_tile(definition, focus[focus["kpi"] == definition.id], status_by_kpi.get(definition.id))
+                same_days = result.same_days[result.same_days["kpi"] == definition.id]
+                same_days = same_days[
+                    same_days["segment"].isna()
+                    if filters.segment is None
+                    else same_days["segment"] == filters.segment
+                ]
+                kpi_tile(
+                    definition,
+                    focus[focus["kpi"] == definition.id],
+                    status_by_kpi.get(definition.id),
+                    coverage=result.coverage.get(definition.id),
+                    same_days=same_days,
+                    assumptions=result.notes.get(definition.id)
+                    if definition.id in result.assumptions
+                    else None,
+                )
     if component == "retention" and "churn_rate" in set(values["kpi"]):
         # Filled at the end of the script, so the model never holds up the rest of the page.
         forecast_slot = st.empty()
@@ -140,9 +160,24 @@ paths = trajectories(targets, values[values["kpi"] == chosen], by=filters.by)
 st.altair_chart(
     trend_chart(definition, values[values["kpi"] == chosen], paths, segment=filters.segment), width="stretch"
 )
+chosen_rows = focus[focus["kpi"] == chosen]
+honesty = []
+if not chosen_rows["complete"].all():
+    honesty.append(
+        "A hollow point is a period the data cover only in part (to date): not comparable with whole ones."
+    )
+unknown = chosen_rows[chosen_rows["reason"].notna()]
+if len(unknown):
+    honesty.append(
+        f"No value for {', '.join(unknown['period'])}: {unknown['reason'].iloc[0]}."
+        if len(unknown) <= 3
+        else f"No value for {unknown['period'].iloc[0]} to {unknown['period'].iloc[-1]}: {unknown['reason'].iloc[0]}."
+    )
+if honesty:
+    st.caption(literal(" ".join(honesty)))
 not_split = dict(result.not_split)
 if filters.by and chosen in not_split:
-    st.caption(f"Not split by {literal(filters.by)}: {literal(not_split[chosen])}.")
+    st.caption(f"Not split by {literal(filters.by_label)}: {literal(not_split[chosen])}.")
 with st.expander(f"How {definition.name} is computed"):
     sources = kpi_sources(definition.requires, ctx.store.list_datasets(ctx.workspace.id))
     st.markdown(f"**Formula:** {definition.formula}")

@@ -111,7 +111,10 @@ method = method or "kmeans"
 
 def _profile_section(profiles: Profiles, overall: pd.Series, used: list[str]) -> None:
     st.altair_chart(sizes_chart(profiles.sizes), width="stretch")
-    st.altair_chart(profile_heatmap(profiles.z_scores, profiles.means, overall, tuple(used)), width="stretch")
+    st.altair_chart(
+        profile_heatmap(profiles.z_scores, profiles.means, overall, tuple(used), features.definitions),
+        width="stretch",
+    )
     st.caption(
         "★ the segments were made from these features; the others are shown for comparison. Orange = above the "
         "mean of all customers, blue = below (in standard deviations); the number is the segment's mean."
@@ -161,6 +164,11 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
         st.caption(f"{KPIS[kpi].name}: not available — {literal(reason)}.")
 
 
+def _label(feature: str) -> str:
+    """A feature as people read it: a customers column by its header in the file."""
+    return feature_label(feature, features.definitions)
+
+
 def _overall_means() -> pd.Series:
     return frame.mean()
 
@@ -188,7 +196,7 @@ def _kmeans_settings() -> dict:
             "Features",
             available,
             default=settings["features"],
-            format_func=feature_label,
+            format_func=_label,
             help="Per-customer figures to group customers by. RFM and tenure are a good start.",
         )
         left, right = st.columns(2)
@@ -210,7 +218,7 @@ def _kmeans_settings() -> dict:
         table = pd.DataFrame(
             {
                 "feature": available,
-                "Feature": [feature_label(f) for f in available],
+                "Feature": [_label(f) for f in available],
                 "Transform": [settings["transforms"].get(f, suggested[f]) for f in available],
                 "Missing": [int(missing[f]) for f in available],
             }
@@ -298,7 +306,7 @@ def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key
     if len(model.k_scores_) > 1:
         st.altair_chart(k_choice_chart(model.k_scores_, model.k_, model.elbow_k_), width="stretch")
     if model.missing_.sum():
-        filled = ", ".join(f"{feature_label(f)} {n:,}" for f, n in model.missing_.items() if n)
+        filled = ", ".join(f"{_label(f)} {n:,}" for f, n in model.missing_.items() if n)
         st.caption(f"Missing values filled with the feature's median: {filled}.")
 
     st.subheader("Name the segments", anchor=False)

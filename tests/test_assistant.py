@@ -50,6 +50,16 @@ S0 = math.sqrt(2.1) * math.sqrt(3.7)
 
 
 class TestAssessTarget:
+    def test_a_period_to_date_is_left_out_of_the_trend(self):
+        # FOUR plus May "to date" at 3.0: the fit, the last value and the horizon are FOUR's.
+        partial = pd.concat(
+            [FOUR.assign(complete=True), series([3.0], start="2026-05").assign(complete=False)]
+        )
+        assessment = assess_target(partial, kpi="csat", due_period="2026-06")
+        assert assessment.slope == pytest.approx(1.4)
+        assert assessment.projection == pytest.approx(16.9)
+        assert (assessment.last_period, assessment.last_value, assessment.horizon) == ("2026-04", 15.0, 2)
+
     def test_trend_projection_and_prediction_interval(self):
         assessment = assess_target(FOUR, kpi="csat", due_period="2026-06")
         assert assessment.slope == pytest.approx(1.4)

@@ -103,3 +103,12 @@ class TestDemoCompany:
         data = churn_data_from_files(sorted((Path(__file__).parents[1] / "data" / "demo").glob("*.csv")))
         assert data.definition.source == "churn_date"
         assert data.current is not None and len(data.current) > 0
+
+
+def test_a_users_tickets_column_is_not_taken_for_the_computed_ticket_count():
+    from bsc.churn.sources import _after_churn
+
+    # Without a clash the computed count is "tickets"; with one, it is "support_tickets" and
+    # the user's own "tickets" column is not flagged as counted after churn.
+    assert _after_churn(["customer_id", "tickets", "frequency"]) == ["frequency", "tickets"]
+    assert _after_churn(["tickets", "support_tickets", "monetary"]) == ["monetary", "support_tickets"]

@@ -45,7 +45,12 @@ class TestInspect:
         assert "Contract" in table["segments"]
         assert "TotalCharges" in table["attributes"]
         for problem in table["problems"]:
-            assert set(problem) == {"severity", "message", "rows"}
+            assert set(problem) == {"severity", "message", "rows", "examples"}
+        # The blank TotalCharges are reported at upload, with the rows and customers they touch
+        # (awk -F, 'NR>1 && $12==" " {print NR-1, $1}' telco_customers.csv -> 7 9134-CFOMR, ...).
+        [blank] = [p for p in table["problems"] if "TotalCharges" in p["message"]]
+        assert blank["rows"] == 3
+        assert blank["examples"][0] == "row 7 (customer 9134-CFOMR)"
 
     def test_text_output_lists_roles(self):
         result = run_cli("inspect", str(FIXTURES / "telco_customers.csv"))
@@ -100,6 +105,8 @@ def _cdnow_log():
 
 class TestKpis:
     def test_cdnow_monthly_figures_match_an_independent_computation(self):
+        import pandas as pd
+
         result = run_cli("kpis", str(FIXTURES / "cdnow_sample.txt"), "--json")
         assert result.returncode == 0, result.stderr
         computed = json.loads(result.stdout)
@@ -120,9 +127,54 @@ class TestKpis:
             "new_customers": first_month.value_counts(),
             "repeat_purchase_rate": 100 * (per_month >= 2).groupby("month").mean(),
         }
+        # New customers by first order need 90 days of log before the month (the log starts on
+        # 1997-01-01): January to March 1997 are null, with the reason.
+        known_from = (log["date"].min() + pd.Timedelta(days=90)).strftime("%Y-%m")
+        assert known_from == "1997-04"
         for kpi, series in expected.items():
             for month, value in series.items():
+                if kpi == "new_customers" and month < known_from:
+                    assert month not in by_kpi[kpi]
+                    continue
                 assert by_kpi[kpi][month] == pytest.approx(value, rel=1e-9, abs=1e-6), (kpi, month)
+
+    def test_cdnow_json_marks_partial_periods_and_unknown_values(self):
+        import pandas as pd
+
+        result = run_cli("kpis", str(FIXTURES / "cdnow_sample.txt"), "--period", "year", "--json")
+        assert result.returncode == 0, result.stderr
+        computed = json.loads(result.stdout)
+        rows = {(row["kpi"], row["period"]): row for row in computed["kpis"] if row["segment"] is None}
+        assert all(isinstance(row["complete"], bool) and "reason" in row for row in computed["kpis"])
+        # The excerpt runs from 1997-01-01 to 1998-06-30 (independent reading): 1997 is whole, 1998
+        # is covered to 30 June only.
+        log = _cdnow_log()
+        assert (log["date"].min(), log["date"].max()) == (
+            pd.Timestamp("1997-01-01"),
+            pd.Timestamp("1998-06-30"),
+        )
+        assert rows["revenue", "1997"]["complete"] and not rows["revenue", "1998"]["complete"]
+        assert rows["revenue", "1998"]["value"] == pytest.approx(
+            log.loc[log["date"].dt.year == 1998, "dollars"].sum()
+        )
+        # Churn in 1997 would need the orders of the 90 days before 1 January 1997: unknown.
+        churn_1997 = rows["churn_rate", "1997"]
+        assert churn_1997["value"] is None
+        assert churn_1997["reason"].startswith("not enough history: churn by 90 days without an order")
+        assert rows["churn_rate", "1998"]["value"] is not None
+        clv = computed["assumptions"]["clv"]
+        assert (clv["margin"], clv["discounting"]) == (0.3, "none")
+        assert "active" in clv["churn_base"] and "margin 30%" in clv["note"]
+
+    def test_text_output_marks_partial_periods(self):
+        result = run_cli("kpis", str(FIXTURES / "cdnow_sample.txt"), "--period", "year")
+        assert result.returncode == 0, result.stderr
+        revenue_1998 = next(
+            line for line in result.stdout.splitlines() if line.startswith("revenue") and "1998" in line
+        )
+        assert revenue_1998.endswith("to date")
+        assert "(not enough history: churn by 90 days" in result.stdout
+        assert "assumptions of clv: margin: 0.3" in result.stdout and "discounting: none" in result.stdout
 
     def test_split_by_an_unknown_attribute_is_a_clear_error(self):
         result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "no_such_column")
@@ -274,6 +326,46 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert main(["inspect", str(FIXTURES / "telco_customers.csv")]) == 1
     err = capsys.readouterr().err
     assert err.strip().splitlines() == ["error: unexpected RuntimeError: boom (set BSC_DEBUG=1 for details)"]
+
+
+class TestColumnNames:
+    """Columns are named as the user's file names them, in any case."""
+
+    def test_split_by_the_files_header(self):
+        by_header = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "Contract", "--json")
+        by_name = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "contract", "--json")
+        assert by_header.returncode == 0, by_header.stderr
+        assert json.loads(by_header.stdout) == json.loads(by_name.stdout)
+        churn = {
+            row["segment"]: row["value"]
+            for row in json.loads(by_header.stdout)["kpis"]
+            if row["kpi"] == "churn_rate" and row["segment"]
+        }
+        # awk -F, 'NR>1{n[$8]++; if($13=="Yes") c[$8]++} END{for(k in n) print k, c[k], n[k]}' telco_customers.csv
+        assert churn["Month-to-month"] == pytest.approx(100 * 6 / 9, abs=1e-6)
+
+    def test_a_column_that_restates_churn_is_refused_with_the_reason(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_status.csv"), "--by", "Churn Reason")
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "says who churned or why" in result.stderr
+
+    def test_a_users_tickets_column_keeps_its_name(self, tmp_path: Path):
+        path = tmp_path / "accounts.csv"
+        rows = ["Account ID,tickets,MonthlyCharges"] + [f"A{i:02d},{i % 5},{20 + 3 * i}" for i in range(30)]
+        path.write_text("\n".join(rows) + "\n")
+        result = run_cli("segment", str(path), "--k", "2", "--features", "tickets,monthlycharges", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["features"] == ["tickets", "monthlycharges"]
+        assert report["labels"] == {"tickets": "tickets", "monthlycharges": "MonthlyCharges"}
+        # Each segment's mean tickets lies within the column's range, 0 to 4.
+        assert all(0 <= profile["tickets"] <= 4 for profile in report["profiles"])
+
+    def test_inspect_lists_the_outcomes(self):
+        result = run_cli("inspect", str(FIXTURES / "telco_status.csv"), "--json")
+        [table] = json.loads(result.stdout)["tables"]
+        assert table["outcomes"] == ["Customer Status", "Churn Value", "Churn Category", "Churn Reason"]
+        assert table["roles"]["csat"] == "Satisfaction Score"
 
 
 DEMO_FILES = sorted(str(path) for path in (ROOT / "data" / "demo").glob("*.csv"))

@@ -448,3 +448,116 @@ class TestDetectMapping:
         assert mapping.kind == "customers"
         assert mapping.roles == {"customer_id": "customer_id", "churn": "churn"}
         assert mapping.attributes == ["age"]
+
+
+class TestChurnOutcomes:
+    """Columns that say who churned or why are outcomes, never segments (split by them, churn is
+    0% or 100% by construction)."""
+
+    def test_ibm_telco_status_layout(self):
+        frame = read_path(FIXTURES / "telco_status.csv")[0].frame
+        mapping = detect_mapping(frame, "telco_status.csv")
+        assert mapping.kind == "customers"
+        # "Satisfaction Score" (1–5) is the customers' CSAT; "Churn Label" the churn flag.
+        assert mapping.roles == {
+            "customer_id": "Customer ID",
+            "csat": "Satisfaction Score",
+            "churn": "Churn Label",
+        }
+        assert mapping.outcomes == ["Customer Status", "Churn Value", "Churn Category", "Churn Reason"]
+        assert mapping.segments == []
+        # Count (always 1) and Quarter (always Q3) have one value: neither segment nor attribute.
+        assert mapping.attributes == ["Churn Score", "CLTV"]
+
+    def test_bank_churn_layout(self):
+        frame = read_path(FIXTURES / "bank_churn.csv")[0].frame
+        mapping = detect_mapping(frame, "bank_churn.csv")
+        assert mapping.kind == "customers"
+        assert mapping.roles == {"customer_id": "CustomerId", "churn": "Exited"}
+        assert mapping.segments == ["Geography", "Gender", "HasCrCard", "IsActiveMember"]
+        assert mapping.outcomes == []
+        # RowNumber is a row id; Surname has a value per customer: neither is a segment.
+        assert mapping.attributes == [
+            "CreditScore",
+            "Age",
+            "Tenure",
+            "Balance",
+            "NumOfProducts",
+            "EstimatedSalary",
+        ]
+
+    @pytest.mark.parametrize(
+        ("name", "values"),
+        [
+            ("Churn Reason", ["Price too high", "Moved", "Price too high", ""]),
+            ("Churn Category", ["Competitor", "Price", "Competitor", ""]),
+            ("Exited", ["1", "0", "0", "1"]),
+            (
+                "Attrition_Flag",
+                ["Existing Customer", "Attrited Customer", "Existing Customer", "Existing Customer"],
+            ),
+            ("Customer Status", ["Churned", "Stayed", "Joined", "Stayed"]),
+            ("account_status", ["open", "closed", "open", "open"]),
+            ("reason_for_churn", ["price", "service", "price", ""]),
+        ],
+    )
+    def test_outcomes_are_found_by_name_and_values(self, name: str, values: list[str]):
+        rows = 40
+        frame = pd.DataFrame(
+            {
+                "customer_id": [f"C{i:03d}" for i in range(rows)],
+                "churned": ["yes" if i % 4 == 1 else "no" for i in range(rows)],
+                name: [values[i % 4] for i in range(rows)],
+                "plan": [["Basic", "Plus"][i % 2] for i in range(rows)],
+            }
+        )
+        mapping = detect_mapping(frame, "customers.csv")
+        assert mapping.roles["churn"] == "churned"
+        assert mapping.outcomes == [name]
+        assert mapping.segments == ["plan"]
+
+    def test_a_status_without_churn_values_is_a_segment(self):
+        frame = pd.DataFrame(
+            {
+                "customer_id": [f"C{i:03d}" for i in range(40)],
+                "Customer Status": [["Gold", "Silver", "Bronze"][i % 3] for i in range(40)],
+            }
+        )
+        mapping = detect_mapping(frame, "customers.csv")
+        assert mapping.segments == ["Customer Status"]
+        assert mapping.outcomes == []
+
+
+class TestSurveyScoresOnCustomers:
+    def test_likelihood_to_recommend_is_nps(self):
+        frame = pd.DataFrame(
+            {
+                "Customer ID": [f"C{i:03d}" for i in range(30)],
+                "Likelihood to recommend": [str(i % 11) for i in range(30)],
+                "Plan": [["Basic", "Plus"][i % 2] for i in range(30)],
+            }
+        )
+        mapping = detect_mapping(frame, "customers.csv")
+        assert mapping.kind == "customers"
+        assert mapping.roles == {"customer_id": "Customer ID", "nps": "Likelihood to recommend"}
+
+    def test_a_score_outside_its_scale_is_an_attribute(self):
+        # A 0–100 "satisfaction" is not a 1–5 CSAT answer.
+        frame = pd.DataFrame(
+            {"customer_id": [f"C{i:03d}" for i in range(30)], "satisfaction": [str(3 * i) for i in range(30)]}
+        )
+        mapping = detect_mapping(frame, "customers.csv")
+        assert "csat" not in mapping.roles
+        assert mapping.attributes == ["satisfaction"]
+
+    def test_a_survey_with_one_answer_per_customer_stays_a_survey(self):
+        frame = pd.DataFrame(
+            {
+                "customer_id": [f"C{i:03d}" for i in range(30)],
+                "nps": [str(i % 11) for i in range(30)],
+                "csat": [str(1 + i % 5) for i in range(30)],
+                "comment": [f"Answer number {i} about the service" for i in range(30)],
+            }
+        )
+        mapping = detect_mapping(frame, "answers.csv")
+        assert mapping.kind == "feedback"

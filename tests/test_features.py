@@ -395,3 +395,63 @@ def test_cdnow_rfm_equals_plain_pandas(tmp_path, backend):
     pd.testing.assert_frame_equal(
         rfm[["recency_days", "frequency", "monetary"]], expected.loc[rfm.index], check_names=False
     )
+
+
+@pytest.fixture(scope="module")
+def named_features(tmp_path_factory: pytest.TempPathFactory):
+    """A customers column named like a computed feature (tickets), beside support tickets."""
+    raw = pd.DataFrame(
+        {
+            "Customer": ["c1", "c2", "c3"],
+            "tickets": ["7", "0", "2"],  # the user's own count, e.g. from their CRM
+            "TotalCharges": ["10.5", "20", "30"],
+        }
+    )
+    mapping = detect_mapping(raw, "customers.csv")
+    assert mapping.attributes == ["tickets", "TotalCharges"]
+    customers = prepare_table(raw, mapping).canonical
+    support = pd.DataFrame(
+        {
+            "customer_id": _ids("c1", "c1", "c3"),
+            "opened_at": _dates("2024-01-02", "2024-01-05", "2024-01-09"),
+        }
+    )
+    tables = write_tables(tmp_path_factory.mktemp("names"), {"customers": customers, "support": support})
+    return customer_features(tables)
+
+
+class TestUserColumnNames:
+    """A customers column keeps its name and header; a computed feature meeting it gives way."""
+
+    def test_the_users_column_keeps_its_name(self, named_features):
+        assert named_features.frame["tickets"].tolist() == [7.0, 0.0, 2.0]
+        assert named_features.definitions["tickets"].label == "tickets"
+        assert "tickets_attr" not in named_features.frame.columns
+
+    def test_the_computed_feature_gives_way(self, named_features):
+        # Support tickets opened: c1 two, c2 none, c3 one.
+        assert named_features.frame["support_tickets"].tolist() == [2.0, 0.0, 1.0]
+        assert named_features.definitions["support_tickets"].label == "Support tickets"
+        assert named_features.definitions["support_tickets"].id == "support_tickets"
+        # These tickets carry opening dates only: no response time to average.
+        assert "first_response_hours" not in named_features.frame.columns
+
+    def test_attributes_are_labelled_by_their_header(self, named_features):
+        assert named_features.definitions["totalcharges"].label == "TotalCharges"
+
+    @pytest.mark.parametrize(
+        ("typed", "name"),
+        [
+            ("tickets", "tickets"),
+            ("Tickets", "tickets"),
+            ("support tickets", "support_tickets"),
+            ("TotalCharges", "totalcharges"),
+            ("TOTALCHARGES", "totalcharges"),
+        ],
+    )
+    def test_names_are_resolved_in_any_case(self, named_features, typed, name):
+        assert named_features.resolve([typed]) == [name]
+
+    def test_an_unknown_name_is_an_input_error(self, named_features):
+        with pytest.raises(InputError, match=r"Unknown feature.*shoe_size.*TotalCharges"):
+            named_features.resolve(["shoe_size"])

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
-from bsc.insights import TESTS, benjamini_hochberg, effect_size, find_shifts, shift_z
-from bsc.kpis import KPIS
+from bsc.insights import TESTS, benjamini_hochberg, effect_size, find_shifts, shift_z, usable_periods
+from bsc.kpis import KPIS, compute_kpis
 from bsc.store import Store
 from bsc.workspace import ensure_demo_workspace
+from tests import stationary
+from tests.conftest import write_tables
 
 
 class TestShiftZ:
@@ -108,3 +111,49 @@ def test_nothing_is_found_without_enough_history(demo_tables: dict):
     # 2 × 40 months is more than the demo's whole history (signups go back to 2021-05).
     shifts, comparisons = find_shifts(demo_tables, window=40)
     assert shifts == [] and comparisons == 0
+
+
+# --------------------------------------------------------------------------------------------
+# A company in which nothing changes (tests/stationary.py), its log ending on 10 June 2026
+# --------------------------------------------------------------------------------------------
+
+
+def test_usable_periods_leave_out_partial_and_unknown_months():
+    values = pd.DataFrame(
+        {
+            "kpi": ["churn_rate"] * 4 + ["nps"] * 4,
+            "period": ["2026-03", "2026-04", "2026-05", "2026-06"] * 2,
+            "segment": [None] * 8,
+            "complete": [True, True, True, False, False, True, True, False],
+            "reason": ["not enough history", None, None, None, None, None, None, None],
+        }
+    )
+    # Churn: March unknown, June partial; NPS: March and June partial.
+    assert usable_periods(values) == {"churn_rate": ["2026-04", "2026-05"], "nps": ["2026-04", "2026-05"]}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_eighteen_stationary_months_show_no_change(tmp_path, seed: int):
+    # 1 December 2024 to 10 June 2026: 18 whole months and 10 days of June. Before partial months
+    # and unknown churn were left out, each of these companies showed 2 to 5 "changes" (churn
+    # worsened from the 0 % of the first months; repeat purchases fell in the ten days of June).
+    # With no change at all, the false-discovery control keeps the chance of any item at about
+    # 5 % per company; these four seeds show none.
+    frames = stationary.stationary_company(seed, start=pd.Timestamp("2024-12-01"))
+    shifts, comparisons = find_shifts(write_tables(tmp_path, frames))
+    assert shifts == []
+    # NPS, CSAT and repeat purchases for all customers and three stores; churn has only 15
+    # months it can know (from March 2025), fewer than the 18 two windows need.
+    assert comparisons == 12
+
+
+def test_a_longer_stationary_log_compares_churn_and_shows_no_change(tmp_path):
+    # 1 July 2024 to 10 June 2026: churn is known from October 2024, so it is compared too, over
+    # the last 18 whole months it can know (2024-12 to 2026-05), never June's ten days.
+    shifts, comparisons = find_shifts(write_tables(tmp_path, stationary.stationary_company(7)))
+    assert shifts == [] and comparisons == 16
+    values = compute_kpis(
+        write_tables(tmp_path / "again", stationary.stationary_company(7)), kpis=["churn_rate"]
+    ).values
+    usable = usable_periods(values)["churn_rate"]
+    assert usable[0] == "2024-10" and usable[-1] == "2026-05"

@@ -323,8 +323,10 @@ MONTHLY_ORDER_KPIS = [
     ("repeat_purchase_rate", [100 * 1 / 2, 0.0, 0.0]),
     # Members among ordering customers: c1 in Jan and Feb; c4 of c3, c4, c9 in Mar.
     ("loyalty_engagement", [100 * 1 / 2, 100 * 1 / 2, 100 * 1 / 3]),
-    # Active customers 2 -> 2 -> 3: growth 0 %, then +50 %.
-    ("customer_growth", [np.nan, 0.0, 50.0]),
+    # Active customers 2 -> 2 -> 3, but the log runs from Jan 5 to Mar 20: January and March are
+    # covered only in part, so no month has a growth against a whole previous month (the
+    # arithmetic, 0 % then +50 %, is checked on whole months in test_kpis_coverage.py).
+    ("customer_growth", [np.nan, np.nan, np.nan]),
 ]
 
 
@@ -428,24 +430,28 @@ class TestOrders:
         values = compute_kpis(write_tables(tmp_path, {"transactions": transactions}), backend=backend).values
         assert value(values, "revenue_per_customer", "2024-01") == 7.0
         assert value(values, "repeat_purchase_rate", "2024-01") == 0.0
-        assert value(values, "new_customers", "2024-01") == 1
+        # A log of one day cannot tell a new customer from one who bought before it began.
+        new = row(values, "new_customers", "2024-01")
+        assert math.isnan(new["value"]) and new["reason"].startswith("not enough history")
 
 
 class TestClv:
     def test_from_churn_dates(self, monthly: pd.DataFrame):
-        # Mar: revenue per customer 52 / 3 × margin 0.3 = 5.2; churn 1 of 3 -> 5.2 / (1/3) = 15.6.
+        # Mar: active at the start c1, c2, c3; at the end c1, c3 -> base (3 + 2) / 2 = 2.5. Lost in
+        # March: c2 (Mar 10) and c4 (Mar 15–25) -> 2. Revenue 52 × margin 0.3 / 2.5 = 6.24 per
+        # customer; lost share 2 / 2.5 = 0.8 -> 6.24 / 0.8 = 7.8 (= 0.3 × 52 / 2).
         clv = row(monthly, "clv", "2024-03")
-        assert clv["value"] == pytest.approx(15.6)
-        assert clv["numerator"] == pytest.approx(5.2)
-        assert clv["denominator"] == pytest.approx(1 / 3)
-        # Feb: nobody churned -> no finite lifetime; Jan: nobody active at the start.
+        assert clv["value"] == pytest.approx(7.8)
+        assert clv["numerator"] == pytest.approx(6.24)
+        assert clv["denominator"] == pytest.approx(0.8)
+        # Feb: nobody lost -> no finite lifetime; Jan: nobody lost either.
         assert math.isnan(value(monthly, "clv", "2024-02"))
         assert math.isnan(value(monthly, "clv", "2024-01"))
 
     def test_margin_is_a_parameter(self, shop: dict[str, list[Path]], backend: Backend):
         values = compute_kpis(shop, params=KpiParams(margin=0.6), backend=backend, kpis=["clv"]).values
-        # 52 / 3 × 0.6 / (1/3) = 31.2.
-        assert value(values, "clv", "2024-03") == pytest.approx(31.2)
+        # 0.6 × 52 / 2 = 15.6.
+        assert value(values, "clv", "2024-03") == pytest.approx(15.6)
 
     def test_assumptions_are_noted(self, shop: dict[str, list[Path]], backend: Backend):
         notes = compute_kpis(shop, backend=backend, kpis=["clv"]).notes
@@ -524,12 +530,20 @@ class TestChurn:
         # Apr: d (Mar 10) active and orders Apr 5 -> 0/1.
         # May: a (Apr 1), d (Apr 5) active; a lapses May 1 -> churned. d's last order (May 1) lapses
         # May 31, after the data ends (May 20), so it is not yet counted -> 1/2.
-        # Jan: nobody has an earlier order -> NaN.
+        # Jan and Feb: the log starts on Jan 10, so nobody can be known active on Jan 1 nor on Feb 1
+        # (which needs the orders of Jan 2–31) -> no value, with the reason. (Feb's arithmetic would
+        # give a, b, d active and a, b churned: 2/3, blind to any order of Jan 2–9.)
         got = [
             value(values, "churn_rate", month)
             for month in ("2024-01", "2024-02", "2024-03", "2024-04", "2024-05")
         ]
-        np.testing.assert_allclose(got, [np.nan, 200 / 3, 50.0, 0.0, 50.0])
+        np.testing.assert_allclose(got, [np.nan, np.nan, 50.0, 0.0, 50.0])
+        for month in ("2024-01", "2024-02"):
+            reason = row(values, "churn_rate", month)["reason"]
+            assert reason == (
+                "not enough history: churn by 30 days without an order needs 30 days of log before "
+                "the period (the log starts on 2024-01-10)"
+            )
         may = row(values, "churn_rate", "2024-05")
         assert (may["numerator"], may["denominator"]) == (1.0, 2.0)
 
@@ -547,15 +561,21 @@ class TestChurn:
         values = compute_kpis(
             spells, by="store", backend=backend, kpis=["churn_rate", "new_customers"]
         ).values
-        # 90 days. Apr: a, b, c, d all ordered in Jan 2–Mar 31, so are active at its start; only b
-        # has no order in Feb 1–Apr 30 (b lapses on Apr 14) -> 1 of 4.
-        # Stores: a, b east -> 1 of 2; c, d west -> 0 of 2.
-        assert value(values, "churn_rate", "2024-04") == 25.0
-        assert value(values, "churn_rate", "2024-04", "east") == 50.0
-        assert value(values, "churn_rate", "2024-04", "west") == 0.0
-        # First orders: a, b, d in Jan; c in Feb.
-        assert value(values, "new_customers", "2024-01") == 3
-        assert value(values, "new_customers", "2024-01", "east") == 2
+        # 90 days from a log starting on Jan 10: only May (from Apr 9 on) has 90 days of log before
+        # it. Apr would need Jan 2–9 too: no value, in every store.
+        for store in (None, "east", "west"):
+            assert math.isnan(value(values, "churn_rate", "2024-04", store))
+            assert row(values, "churn_rate", "2024-04", store)["reason"].startswith("not enough history")
+        # May: active on May 1 = an order in Feb 1–Apr 30: a (Apr 1), c (Mar 1), d (Apr 5); b's
+        # Jan 15 is too old. Nobody lapses by the data's end (May 20) -> 0 of 3; east a -> 0 of 1;
+        # west c, d -> 0 of 2.
+        may = [row(values, "churn_rate", "2024-05", store) for store in (None, "east", "west")]
+        assert [(r["value"], r["denominator"]) for r in may] == [(0.0, 3.0), (0.0, 1.0), (0.0, 2.0)]
+        assert not may[0]["complete"]  # the data end on May 20
+        # First orders: a, b, d in Jan; c in Feb; nobody's first order falls in May -> 0. Jan–Apr
+        # cannot tell new customers from those who bought before the log began.
+        assert value(values, "new_customers", "2024-05") == 0
+        assert math.isnan(value(values, "new_customers", "2024-01", "east"))
 
     def test_method_can_be_forced(self, shop: dict[str, list[Path]], backend: Backend):
         params = KpiParams(churn_method="churn_flag")
@@ -768,7 +788,7 @@ class TestAvailability:
         assert result.values.empty
         assert list(result.values.columns) == [
             "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
-            "std_error",
+            "std_error", "complete", "reason",
         ]  # fmt: skip
         assert [kpi for kpi, _ in result.unavailable] == list(KPIS)
 
@@ -794,7 +814,7 @@ class TestResultFrame:
     def test_columns_and_types(self, monthly: pd.DataFrame):
         assert list(monthly.columns) == [
             "kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high",
-            "std_error",
+            "std_error", "complete", "reason",
         ]  # fmt: skip
         assert str(monthly["n"].dtype) == "Int64"
         assert monthly["segment"].isna().all()
@@ -918,7 +938,10 @@ def cdnow_by_pandas(cdnow_log: pd.DataFrame) -> pd.DataFrame:
     orders = log.groupby(["customer_id", "date", "month"], as_index=False)["amount"].sum()
     orders_per_customer = orders.groupby(["month", "customer_id"]).size()
     first_month = log.groupby("customer_id")["date"].min().dt.strftime("%Y-%m")
-    return pd.DataFrame(
+    # New customers by first order need 90 days of log before the month (the log starts on
+    # 1997-01-01, so from 1997-04 on): earlier, a buyer from before the log would look new.
+    known_from = (log["date"].min() + pd.Timedelta(days=90)).strftime("%Y-%m")
+    frame = pd.DataFrame(
         {
             "active_customers": orders_per_customer.groupby("month").size(),
             "orders": orders.groupby("month").size(),
@@ -927,6 +950,8 @@ def cdnow_by_pandas(cdnow_log: pd.DataFrame) -> pd.DataFrame:
             "repeat_purchase_rate": 100 * (orders_per_customer >= 2).groupby("month").mean(),
         }
     ).fillna({"new_customers": 0})
+    frame.loc[frame.index < known_from, "new_customers"] = np.nan
+    return frame
 
 
 class TestCdnowSample:

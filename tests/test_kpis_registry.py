@@ -142,6 +142,29 @@ class TestRecordFacts:
             KPIS["revenue"].check_limits(-5.0, "A target")
 
 
+class TestFormatChange:
+    @pytest.mark.parametrize(
+        ("kpi", "change", "previous", "text"),
+        [
+            ("nps", -4.2, 31.4, "-4.2 pts"),  # points change by points
+            ("csat", 3.6, 70.5, "+3.6 pts"),  # so do percentages
+            ("ces", -0.004, 5.22, "0.00"),  # rounds to zero: no sign, never "-0.00"
+            ("ces", 0.5, 5.0, "+0.50"),
+            ("first_response_time", -0.08, 2.81, "-0.08 h"),
+            ("revenue", 1_400.0, 10_000.0, "+14.0%"),  # totals by their relative change
+            ("new_customers", 12.0, 0.0, "+12"),  # from zero: the number itself
+            ("orders", -0.0001, 250.0, "0.0%"),
+        ],
+    )
+    def test_changes_are_signed_in_the_kpis_unit(self, kpi, change, previous, text):
+        assert KPIS[kpi].format_change(change, previous) == text
+
+    def test_compact_values_for_tiles(self):
+        assert KPIS["nps"].format_value(27.2, compact=True) == "27.2 pts"
+        assert KPIS["nps"].format_value(27.2) == "27.2 points"
+        assert KPIS["csat"].format_value(74.1, compact=True) == "74.1%"
+
+
 class TestFormatValue:
     """One way to write a value: about three significant digits and the unit's suffix."""
 

@@ -166,6 +166,12 @@ def test_transaction_log_with_inactivity_churn_is_the_same_on_spark(
     on_spark = compute_kpis(transaction_log, by="store", params=params, backend=spark)
     assert_same_scorecard(duck, on_spark)
     assert on_spark.kpi("churn_rate")["value"].notna().any()
+    # The same partial periods and the same values the log is too young to know (the first
+    # 45 days), and the same days of the period before the partial last one.
+    churn = on_spark.kpi("churn_rate")
+    assert churn["reason"].str.startswith("not enough history").any()
+    assert not on_spark.values["complete"].all()
+    pd.testing.assert_frame_equal(duck.same_days, on_spark.same_days, check_dtype=False)
 
 
 def test_cohort_retention_is_the_same_on_spark(

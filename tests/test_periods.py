@@ -156,6 +156,15 @@ class TestNextPeriod:
             next_period(pd.Timestamp("2026-11-01"), "week")
 
 
+@pytest.mark.parametrize(
+    ("label", "title"),
+    [("2026-06", "June 2026"), ("2026-Q2", "Q2 2026"), ("2026", "2026")],
+    ids=["month", "quarter", "year"],
+)
+def test_title_names_a_period_as_a_reader_does(label: str, title: str):
+    assert parse_period(label).title == title
+
+
 class TestUpcoming:
     def test_from_today(self):
         assert upcoming_periods("quarter", 3, today=date(2026, 12, 7)) == ["2026-Q4", "2027-Q1", "2027-Q2"]

@@ -115,8 +115,33 @@ class TestTelco:
             "Month-to-month": 9,
         }
 
-    def test_blank_totals_are_missing_not_problems(self, prepared: PreparedTable):
-        assert prepared.problems == []
+    def test_blank_totals_are_reported_with_their_customers(self, prepared: PreparedTable):
+        # awk -F, 'NR>1 && $12==" " {print NR-1, $1}' telco_customers.csv
+        #   -> 7 9134-CFOMR, 20 8332-ENDMO, 34 8640-YDRGJ (data rows counted from 1)
+        [problem] = prepared.problems
+        assert problem.severity == "warning"
+        assert problem.column == "TotalCharges"
+        assert problem.rows == 3
+        assert "TotalCharges" in problem.message and "3 rows are blank" in problem.message
+        assert problem.examples == (
+            "row 7 (customer 9134-CFOMR)",
+            "row 20 (customer 8332-ENDMO)",
+            "row 34 (customer 8640-YDRGJ)",
+        )
+        # Reported, and still kept as missing values (not zeros, not dropped rows).
+        assert int(prepared.canonical["totalcharges"].isna().sum()) == 3
+
+    def test_original_headers_travel_with_the_table(self, prepared: PreparedTable, tmp_path: Path):
+        from bsc.columns import stored_columns
+
+        path = tmp_path / "telco.parquet"
+        prepared.canonical.to_parquet(path, index=False)
+        facts = stored_columns([path])
+        assert facts.headers["contract"] == "Contract"
+        assert facts.headers["totalcharges"] == "TotalCharges"
+        assert facts.headers["paymentmethod"] == "PaymentMethod"
+        assert facts.roles == {"customer_id": "customerID", "churn": "Churn"}
+        assert facts.outcomes == ()
 
 
 class TestNastyFiles:
@@ -407,3 +432,79 @@ class TestInspectFile:
     def test_unreadable_file_raises(self):
         with pytest.raises(InputError, match="no rows of data"):
             inspect_file("header_only.csv", (FIXTURES / "header_only.csv").read_bytes())
+
+
+class TestOutcomesAndScores:
+    """The IBM telco status layout: a CSAT score per customer and columns that restate churn."""
+
+    def test_ibm_telco_status_layout(self, tmp_path: Path):
+        from bsc.columns import stored_columns
+
+        prepared = prepared_fixture("telco_status.csv")
+        canonical = prepared.canonical
+        # awk -F, 'NR>1{print $4}' telco_status.csv | sort | uniq -c -> 1: 2, 2: 5, 3: 11, 4: 6
+        assert canonical["csat"].dtype == "float64"
+        assert canonical["csat"].value_counts().sort_index().to_dict() == {1.0: 2, 2.0: 5, 3.0: 11, 4.0: 6}
+        # The outcome columns are kept as text, for the churn lab.
+        assert {"customer_status", "churn_value", "churn_category", "churn_reason"} <= set(canonical.columns)
+        assert canonical["customer_status"].dtype == "string"
+        path = tmp_path / "status.parquet"
+        canonical.to_parquet(path, index=False)
+        facts = stored_columns([path])
+        assert facts.outcomes == ("customer_status", "churn_value", "churn_category", "churn_reason")
+        assert facts.headers["customer_status"] == "Customer Status"
+        assert facts.roles["csat"] == "Satisfaction Score"
+        said = [p for p in prepared.problems if "says who churned" in p.message]
+        assert [p.column for p in said] == [
+            "Customer Status",
+            "Churn Value",
+            "Churn Category",
+            "Churn Reason",
+        ]
+        assert all(p.severity == "info" for p in said)
+
+    def test_a_churn_reason_chosen_as_a_segment_is_kept_as_an_outcome(self):
+        frame = pd.DataFrame(
+            {
+                "id": text(*(f"C{i}" for i in range(8))),
+                "Churn Reason": text("Price", "", "Moved", "", "Price", "", "", "Moved"),
+                "Plan": text("A", "B", "A", "B", "A", "B", "A", "B"),
+            }
+        )
+        mapping = TableMapping("customers", roles={"customer_id": "id"}, segments=["Churn Reason", "Plan"])
+        prepared = prepare_table(frame, mapping)
+        assert prepared.canonical.attrs["bsc_columns"]["outcomes"] == ["churn_reason"]
+        assert only(prepared.problems, "says who churned").column == "Churn Reason"
+
+    def test_customer_scores_outside_their_scale_are_left_empty(self):
+        frame = pd.DataFrame({"id": text("A", "B", "C"), "Satisfaction": text("5", "9", "1")})
+        mapping = TableMapping("customers", roles={"customer_id": "id", "csat": "Satisfaction"})
+        prepared = prepare_table(frame, mapping)
+        assert prepared.canonical["csat"].tolist()[0] == 5.0 and pd.isna(prepared.canonical["csat"].iloc[1])
+        problem = only(prepared.problems, "outside 1–5")
+        assert problem.examples == ("row 2: 9",)
+
+
+class TestBlankNumbers:
+    def test_blank_cells_of_numeric_attributes_are_reported(self):
+        frame = pd.DataFrame(
+            {
+                "id": text("A1", "A2", "A3", "A4"),
+                "TotalCharges": text("29.85", " ", "", "1840.75"),
+                "tenure": text("1", "2", "3", "4"),
+            }
+        )
+        mapping = TableMapping(
+            "customers", roles={"customer_id": "id"}, attributes=["TotalCharges", "tenure"]
+        )
+        prepared = prepare_table(frame, mapping)
+        problem = only(prepared.problems, "blank")
+        assert (problem.rows, problem.column, problem.severity) == (2, "TotalCharges", "warning")
+        assert problem.examples == ("row 2 (customer A2)", "row 3 (customer A3)")
+
+    def test_without_customer_ids_the_rows_are_named(self):
+        frame = pd.DataFrame(
+            {"date": text("2024-01-01", "2024-02-01"), "spend": text("10", "20"), "clicks": text("", "7")}
+        )
+        mapping = TableMapping("marketing", roles={"date": "date", "spend": "spend"}, attributes=["clicks"])
+        assert only(prepare_table(frame, mapping).problems, "blank").examples == ("row 1",)

@@ -28,7 +28,7 @@ from bsc.targets import (
     targets_to_frame,
     targets_to_xlsx,
 )
-from tests.target_examples import CSV, TODAY, fake_source
+from tests.target_examples import CSV, MONTHLY, TODAY, fake_source, kpi_values
 
 
 @pytest.fixture
@@ -55,6 +55,14 @@ class TestTargetBook:
         assert log[["who", "what", "field", "old", "new"]].values.tolist() == [
             ["Ana", "Net Promoter Score · all customers", "created", "", "30 points by 2027-04"]
         ]
+
+    def test_a_baseline_is_never_a_period_to_date(self, store, workspace):
+        # November is covered only to the 10th in this data: the baseline is October's 24.
+        to_date = kpi_values([("nps", "2026-11", None, 5.0, 0.0, 10.0)]).assign(complete=False)
+        values = pd.concat([MONTHLY.assign(complete=True), to_date], ignore_index=True)
+        book = TargetBook(store, workspace.id, kpi_source=fake_source(values), today=lambda: TODAY)
+        target = book.set_target(Target("nps", 30.0, "2027-04"), author="Ana")
+        assert (target.baseline, target.baseline_period) == (24.0, "2026-10")
 
     def test_edits_raise_the_version_and_log_old_and_new(self, book):
         target = book.set_target(

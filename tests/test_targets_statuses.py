@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bsc.targets import Target, band_limits, evaluate, judge, rollup, trajectories
-from tests.target_examples import MONTHLY
+from tests.target_examples import MONTHLY, kpi_values
 
 
 class TestJudge:
@@ -88,6 +88,17 @@ class TestEvaluate:
         assert churn.green_limit == pytest.approx(1.6) and churn.amber_limit == pytest.approx(1.7)
         assert table["revenue", None].status == "no_target"
         assert table["csat", None].status == "no_data"
+
+    def test_a_period_to_date_is_not_judged_against_its_target(self):
+        # Churn 1.8 in October (whole) misses 1.5 by 0.3: red. November to date reads 0.4, which
+        # would look green; it is left out, and the status stays October's.
+        to_date = kpi_values([("churn_rate", "2026-11", None, 0.4, math.nan, math.nan)]).assign(
+            complete=False
+        )
+        values = pd.concat([MONTHLY.assign(complete=True), to_date], ignore_index=True)
+        statuses = evaluate(self.TARGETS[2:3], values)
+        churn = statuses[statuses["kpi"] == "churn_rate"].iloc[0]
+        assert (churn["period"], churn["value"], churn["status"]) == ("2026-10", 1.8, "red")
 
     def test_without_a_split_segment_targets_are_left_out(self):
         statuses = evaluate(self.TARGETS, MONTHLY[MONTHLY["segment"].isna()])

@@ -63,3 +63,17 @@ def test_the_demo_workspace_is_made_once(tmp_path: Path):
     assert first.id == again.id and first.name == DEMO_WORKSPACE
     kinds = sorted(d.kind for d in store.list_datasets(first.id))
     assert kinds == ["customers", "feedback", "marketing", "support", "transactions"]
+
+
+def test_a_customers_tables_scores_feed_the_satisfaction_kpis(tmp_path: Path):
+    store = Store(tmp_path / "data")
+    workspace = store.create_workspace("Files")
+    import_file(store, workspace.id, FIXTURES / "telco_status.csv")
+    datasets = store.list_datasets(workspace.id)
+    tables = store.workspace_tables(workspace.id)
+    # Without a survey of its own, the customers table is also the (undated) survey.
+    assert tables["feedback"] == tables["customers"]
+    assert kpi_sources((("feedback.csat",),), datasets) == [
+        "telco_status.csv: Satisfaction Score → csat (one score per customer, undated)"
+    ]
+    assert kpi_sources((("feedback.nps",),), datasets) == []

@@ -26,7 +26,9 @@ def trend_chart(
     """The KPI over time, one line per segment (all customers in black).
 
     With ``segment`` given, only that segment and all customers are drawn. The 95% bands are
-    drawn when at most two lines are shown (more would hide each other). ``paths`` (from
+    drawn when at most two lines are shown (more would hide each other). A period the data
+    covers only in part (``complete`` false) is a hollow point off the line, so that a month
+    "to date" never reads as a fall; a value the data cannot know is not drawn. ``paths`` (from
     :func:`bsc.targets.trajectories`) adds the shown series' target lines, dashed, with the
     amber band between the green and amber limits, up to the due period.
     """
@@ -37,7 +39,9 @@ def trend_chart(
             paths = paths[paths["segment"].isna() | (paths["segment"] == segment)]
     data["start"] = label_starts(data["period"])
     data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
-    data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n"]]
+    whole = data["complete"].astype(bool) if "complete" in data else pd.Series(True, index=data.index)
+    data["coverage"] = whole.map({True: "whole period", False: "to date (part of the period)"})
+    data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n", "coverage"]]
     y_title = f"{definition.name} ({definition.unit_words})"
     segments = [ALL_CUSTOMERS, *sorted(s for s in data["segment"].unique() if s != ALL_CUSTOMERS)]
     palette = ["#222222", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
@@ -48,22 +52,37 @@ def trend_chart(
         # A bottom legend squashes a stretched chart; on the right it does not.
         legend=alt.Legend(orient="right") if len(segments) > 1 else None,
     )
-    base = alt.Chart(data).encode(x=alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y")))
-    line = base.mark_line(point=alt.OverlayMarkDef(size=25)).encode(
-        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-        color=colour,
-        tooltip=[
-            alt.Tooltip("period:N", title="Period"),
-            alt.Tooltip("segment:N", title="Segment"),
-            alt.Tooltip("value:Q", title=definition.name, format=",.2f"),
-            alt.Tooltip("ci_low:Q", title="95% low", format=",.2f"),
-            alt.Tooltip("ci_high:Q", title="95% high", format=",.2f"),
-            alt.Tooltip("n:Q", title="n", format=","),
-        ],
+    x = alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y"))
+    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False))
+    tooltip = [
+        alt.Tooltip("period:N", title="Period"),
+        alt.Tooltip("segment:N", title="Segment"),
+        alt.Tooltip("value:Q", title=definition.name, format=",.2f"),
+        alt.Tooltip("ci_low:Q", title="95% low", format=",.2f"),
+        alt.Tooltip("ci_high:Q", title="95% high", format=",.2f"),
+        alt.Tooltip("n:Q", title="n", format=","),
+        alt.Tooltip("coverage:N", title="Data"),
+    ]
+    complete = data[whole.to_numpy()]
+    line = (
+        alt.Chart(complete)
+        .mark_line(point=alt.OverlayMarkDef(size=25))
+        .encode(x=x, y=y, color=colour, tooltip=tooltip)
     )
     layers = [line]
-    if data["ci_low"].notna().any() and len(segments) <= 2:
-        band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q", color=colour)
+    if (~whole).any():
+        partial = (
+            alt.Chart(data[~whole.to_numpy()])
+            .mark_point(filled=False, size=70, strokeWidth=2)
+            .encode(x=x, y=y, color=colour, tooltip=tooltip)
+        )
+        layers.append(partial)
+    if complete["ci_low"].notna().any() and len(segments) <= 2:
+        band = (
+            alt.Chart(complete)
+            .mark_area(opacity=0.15)
+            .encode(x=x, y="ci_low:Q", y2="ci_high:Q", color=colour)
+        )
         layers.insert(0, band)
     if paths is not None and len(paths):
         layers = [*_target_layers(paths), *layers]

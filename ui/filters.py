@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
 from bsc.engine import read_columns
-from bsc.kpis import segment_attributes
+from bsc.errors import InputError
+from bsc.kpis.tables import resolve_segment_attribute, segment_labels
 from bsc.schema import ASSIGNMENTS
 from bsc.store import Store, Workspace
-from ui.tiles import attribute_label
 
 PERIOD_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
 ALL_CUSTOMERS = "All customers"
@@ -20,9 +20,14 @@ _KEEP = {"period": "filter_period", "by": "filter_by", "segment": "filter_segmen
 
 @dataclass(frozen=True)
 class Filters:
+    """The sidebar's choices; ``by_label`` is the split attribute as the user's file names it,
+    ``labels`` every segment attribute's name for people (the header in the user's file)."""
+
     period: str
     by: str | None
     segment: str | None
+    by_label: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _remembered(name: str, default: str | None) -> str | None:
@@ -43,12 +48,12 @@ def _remember(name: str, value: str | None) -> None:
 def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
     """Period, split attribute and segment, drawn in the sidebar."""
     tables = store.workspace_tables(workspace.id)
-    attributes = segment_attributes(tables)
+    labels = segment_labels(tables)
+    attributes = list(labels)
     periods = list(PERIOD_LABELS)
     period = _remembered("period", "month")
     period = period if period in periods else "month"
-    by = _remembered("by", None)
-    by = by if by in attributes else None
+    by = _known_attribute(tables, _remembered("by", None), attributes)
 
     with st.sidebar:
         st.divider()
@@ -61,9 +66,11 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
             "Split by",
             by_options,
             index=by_options.index(by),
-            format_func=lambda a: "Nothing (all customers)" if a is None else attribute_label(a),
+            format_func=lambda a: "Nothing (all customers)" if a is None else labels[a],
             key="split_picker",
-            help="Segment attributes come from the customers table (or from fact tables without one).",
+            help="Segment attributes come from the customers table (or from fact tables without one), named "
+            "as in your file. Columns that say who churned or why are not offered: split by them, churn "
+            "would be 0% or 100% by construction.",
         )
         segment = None
         if by is not None:
@@ -81,7 +88,21 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
     _remember("period", period)
     _remember("by", by)
     _remember("segment", segment)
-    return Filters(period=period, by=by, segment=segment)
+    return Filters(
+        period=period, by=by, segment=segment, by_label=None if by is None else labels[by], labels=labels
+    )
+
+
+def _known_attribute(tables: dict, remembered: str | None, attributes: list[str]) -> str | None:
+    """The attribute a remembered or linked ``by`` names (as a column name or the file's header,
+    in any case), None when it names none."""
+    if remembered is None:
+        return None
+    try:
+        by = resolve_segment_attribute(tables, remembered)
+    except InputError:
+        return None
+    return by if by in attributes else None
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -9,10 +9,12 @@ blue-orange scale centred on the all-customers mean.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
 
-from bsc.features import FEATURES
+from bsc.features import FEATURES, FeatureDef
 
 OKABE_ITO = [
     "#0072B2",
@@ -30,9 +32,13 @@ NEUTRAL = "#4C6A8A"
 Z_LIMIT = 2.0
 
 
-def feature_label(feature: str) -> str:
-    """A feature's name for people: "Recency (days)", or the attribute name in words."""
-    definition = FEATURES.get(feature)
+def feature_label(feature: str, definitions: Mapping[str, FeatureDef] | None = None) -> str:
+    """A feature's name for people: "Recency (days)", or a customers column's header in the file.
+
+    ``definitions`` are the workspace's (:attr:`bsc.features.CustomerFeatures.definitions`):
+    they know each customers column's header and which computed feature gave way to one.
+    """
+    definition = definitions.get(feature) if definitions is not None else FEATURES.get(feature)
     if definition is None:
         return feature.replace("_", " ").capitalize()
     unit = definition.unit
@@ -106,17 +112,23 @@ def sizes_chart(sizes: pd.Series) -> alt.Chart:
 
 
 def profile_heatmap(
-    z_scores: pd.DataFrame, means: pd.DataFrame, overall: pd.Series, used: tuple[str, ...] = ()
+    z_scores: pd.DataFrame,
+    means: pd.DataFrame,
+    overall: pd.Series,
+    used: tuple[str, ...] = (),
+    definitions: Mapping[str, FeatureDef] | None = None,
 ) -> alt.Chart:
     """Each feature's segment mean against the all-customers mean, as a z-score (colour) and a value (text).
 
     ``z_scores`` and ``means`` are segment name × feature; ``overall`` is the mean per feature;
-    features in ``used`` (those the segments were made from) are marked with a star.
+    features in ``used`` (those the segments were made from) are marked with a star;
+    ``definitions`` name them (see :func:`feature_label`).
     """
     features = list(z_scores.columns)
 
     def label(feature: str) -> str:
-        return f"★ {feature_label(feature)}" if feature in used else feature_label(feature)
+        name = feature_label(feature, definitions)
+        return f"★ {name}" if feature in used else name
 
     rows = []
     for segment in z_scores.index:

@@ -13,6 +13,7 @@ from ui.text import literal
 
 SEGMENT_LABEL = "Segment attribute"
 ATTRIBUTE_LABEL = "Numeric attribute"
+OUTCOME_LABEL = "Churn outcome (not a segment)"
 IGNORE_LABEL = "— not used"
 SEVERITY_LABEL = {"error": "⛔ error", "warning": "⚠️ warning", "info": "ℹ️ info"}
 KIND_LABELS = {**{k.id: k.label for k in KINDS.values()}, UNKNOWN: "Not recognised"}
@@ -40,7 +41,7 @@ def mapping_editor(
         return TableMapping(kind=UNKNOWN)
 
     role_labels = {role.id: role.label for role in KINDS[kind].roles}
-    options = [*role_labels.values(), SEGMENT_LABEL, ATTRIBUTE_LABEL, IGNORE_LABEL]
+    options = [*role_labels.values(), SEGMENT_LABEL, ATTRIBUTE_LABEL, OUTCOME_LABEL, IGNORE_LABEL]
     rows = [
         {
             "Column": str(column),
@@ -57,7 +58,14 @@ def mapping_editor(
         width="stretch",
         disabled=True if disabled else ["Column", "Examples", "Confidence"],
         column_config={
-            "Role": st.column_config.SelectboxColumn("Role", options=options, required=True, width="medium"),
+            "Role": st.column_config.SelectboxColumn(
+                "Role",
+                options=options,
+                required=True,
+                width="medium",
+                help="A churn outcome says who churned or why (churn reason, a status “Churned”): it is kept "
+                "for the churn lab but never offered as a segment, since split by it churn is 0% or 100%.",
+            ),
             "Confidence": st.column_config.ProgressColumn(
                 "Confidence", min_value=0.0, max_value=1.0, format="percent"
             ),
@@ -85,7 +93,13 @@ def show_problems(problems: Sequence[Problem]) -> None:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Problem": st.column_config.TextColumn(width="large")},
+        # The message carries the most; examples (rows and customer ids) come next.
+        column_config={
+            "Severity": st.column_config.TextColumn(width="small"),
+            "Problem": st.column_config.TextColumn(width="large"),
+            "Rows": st.column_config.NumberColumn(width="small"),
+            "Examples": st.column_config.TextColumn(width="medium"),
+        },
     )
 
 
@@ -104,6 +118,8 @@ def _role_label(column: str, mapping: TableMapping | None, role_labels: dict[str
         return SEGMENT_LABEL
     if column in mapping.attributes:
         return ATTRIBUTE_LABEL
+    if column in mapping.outcomes:
+        return OUTCOME_LABEL
     return IGNORE_LABEL
 
 
@@ -119,6 +135,7 @@ def _mapping_from_editor(
     roles: dict[str, str] = {}
     segments: list[str] = []
     attributes: list[str] = []
+    outcomes: list[str] = []
     for column, label in zip(edited["Column"], edited["Role"], strict=True):
         if label in role_by_label:
             role = role_by_label[label]
@@ -134,6 +151,8 @@ def _mapping_from_editor(
             segments.append(column)
         elif label == ATTRIBUTE_LABEL:
             attributes.append(column)
+        elif label == OUTCOME_LABEL:
+            outcomes.append(column)
     confidence = {r: c for r, c in detected.confidence.items() if roles.get(r) == detected.roles.get(r)}
     return TableMapping(
         kind=kind,
@@ -142,4 +161,5 @@ def _mapping_from_editor(
         attributes=attributes,
         confidence=confidence,
         kind_confidence=detected.kind_confidence if kind == detected.kind else 1.0,
+        outcomes=outcomes,
     )

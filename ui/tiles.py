@@ -1,16 +1,26 @@
-"""KPI tiles: the latest value, its change against the previous period, a sparkline, honest flags."""
+"""KPI tiles: the latest value, its change against the previous period, a sparkline, honest flags.
+
+A latest period the data covers only in part reads "to date" ("June 2026 to date, 10 of 30
+days") and gets no change against a whole period; for the order KPIs it is set against the same
+days of the period before (1–10 June against 1–10 May). A value the data cannot know reads "—",
+"not enough history", with the reason in the help.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from bsc.change_tests import judge_change
+from bsc.errors import InputError
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef
+from bsc.periods import Period, parse_period
 from bsc.targets import STATUS_LABELS
 from ui.status_chips import TABLE_MARKS
 from ui.text import literal
@@ -35,11 +45,30 @@ class TileFacts:
     help: str
     small_sample: bool
     sparkline: list[float]
+    # A short caption beside the delta ("10/30 days", "to date"), and whether the
+    # delta is a change (an arrow) or a word ("to date", "not enough history").
+    period_note: str | None = None
+    delta_arrow: str = "auto"
 
 
-def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
-    """Facts for the tile of ``definition`` from its rows (``period`` order, one segment)."""
-    series = series[series["value"].notna()]
+def tile_facts(
+    definition: KpiDef,
+    series: pd.DataFrame,
+    *,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    same_days: pd.DataFrame | None = None,
+) -> TileFacts:
+    """Facts for the tile of ``definition`` from its rows (``period`` order, one segment).
+
+    ``coverage`` is the first and last date of the KPI's data (for "10 of 30 days"),
+    ``same_days`` the KPI's rows of :attr:`bsc.kpis.KpiResult.same_days` for the segment.
+    """
+    if len(series) and "complete" in series and not bool(series["complete"].iloc[-1]):
+        return _to_date_facts(definition, series, coverage, same_days)
+    if len(series) and "reason" in series and pd.notna(series["reason"].iloc[-1]):
+        return _unknown_facts(definition, series)
+    # Only whole, known periods are compared (a partial first period is no baseline).
+    series = series[series["value"].notna() & _whole(series)]
     if series.empty:
         return TileFacts("—", None, "off", False, False, "No data in any period.", False, [])
     latest = series.iloc[-1]
@@ -61,7 +90,7 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
     delta, color, within_noise, untested = None, "off", False, False
     if previous is not None:
         change = latest["value"] - previous["value"]
-        delta = _delta_text(definition, change, previous["value"])
+        delta = definition.format_change(change, previous["value"])
         # Coloured only when the KPI's two-sample test rejects "no change" at 5%.
         verdict = judge_change(definition.change_test, previous, latest)
         lines.append(f"Change since {previous['period']} — {verdict.explanation}")
@@ -72,22 +101,165 @@ def tile_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
         else:
             untested = True
     return TileFacts(
-        value=definition.format_value(latest["value"]),
+        value=definition.format_value(latest["value"], compact=True),
         delta=delta,
         delta_color=color,
         within_noise=within_noise,
         untested=untested,
         help="  \n".join(lines),
         small_sample=small,
-        sparkline=[float(v) for v in series["value"].tail(SPARKLINE_PERIODS)],
+        sparkline=_sparkline(series),
+        # A change that rounds to zero has no sign, and no arrow.
+        delta_arrow="auto" if delta and delta[0] in "+-" else "off",
     )
 
 
-def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> None:
-    """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown."""
-    facts = tile_facts(definition, series)
+def _whole(series: pd.DataFrame) -> pd.Series:
+    return series["complete"].astype(bool) if "complete" in series else pd.Series(True, index=series.index)
+
+
+def _period(label: object) -> Period | None:
+    try:
+        return parse_period(label)
+    except InputError:
+        return None
+
+
+def _sparkline(series: pd.DataFrame) -> list[float]:
+    known = series[series["value"].notna() & _whole(series)]
+    return [float(v) for v in known["value"].tail(SPARKLINE_PERIODS)]
+
+
+def _to_date_facts(
+    definition: KpiDef,
+    series: pd.DataFrame,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None,
+    same_days: pd.DataFrame | None,
+) -> TileFacts:
+    """A latest period the data covers only in part: "to date", compared like with like or not at all."""
+    latest = series.iloc[-1]
+    period = _period(latest["period"])
+    title = period.title if period is not None else str(latest["period"])
+    days = None
+    if period is not None and coverage is not None:
+        days = (pd.Timestamp(coverage[1]).date() - period.start_date).days + 1
+        if not 0 < days < period.days:
+            days = None
+    span = f"{days} of {period.days} days" if days and period else None
+    # Tiles are narrow: the caption beside the delta holds about ten characters.
+    short_span = f"{days}/{period.days} days" if days and period else None
+    lines = [
+        f"{definition.formula}.",
+        f"{title} to date" + (f", {span}" if span else "") + ": the data end inside the period, so the "
+        "value covers part of it.",
+    ]
+    delta, arrow, note = "to date", "off", short_span
+    match = same_days.iloc[0] if same_days is not None and len(same_days) else None
+    value = latest["value"]
+    if pd.notna(latest.get("reason")):
+        lines.append(f"No value: {latest['reason']}.")
+        value, note = None, "no value"
+    elif match is not None and pd.notna(match["previous_value"]) and period is not None:
+        previous = parse_period(match["previous_period"])
+        shown = int(match["days"])
+        ours, theirs = _day_span(period, shown), _day_span(previous, min(shown, previous.days))
+        delta = definition.format_change(value - match["previous_value"], match["previous_value"])
+        arrow, note = "auto", "to date"
+        lines.append(
+            f"Like with like: {ours} against {theirs} ({definition.format_value(match['previous_value'])}); "
+            "no colour, as a part of a period is no whole period."
+        )
+    else:
+        lines.append("No change shown: a part of a period is not comparable with a whole one.")
+    n = int(latest["n"]) if pd.notna(latest["n"]) else None
+    small = value is not None and n is not None and n < SMALL_SAMPLE
+    if small:
+        lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
+    return TileFacts(
+        value=definition.format_value(value, compact=True),
+        delta=delta,
+        delta_color="off",
+        within_noise=False,
+        untested=False,
+        help="  \n".join(lines),
+        small_sample=small,
+        sparkline=_sparkline(series),
+        period_note=note,
+        delta_arrow=arrow,
+    )
+
+
+def _unknown_facts(definition: KpiDef, series: pd.DataFrame) -> TileFacts:
+    """A latest value the data cannot know: "—" and the reason."""
+    latest = series.iloc[-1]
+    reason = str(latest["reason"])
+    word = "not enough history" if reason.startswith("not enough history") else "no value"
+    lines = [f"{definition.formula}.", f"Period {latest['period']}: no value — {reason}."]
+    return TileFacts(
+        "—", word, "off", False, False, "  \n".join(lines), False, _sparkline(series), None, "off"
+    )
+
+
+def to_date_caption(
+    rows: pd.DataFrame,
+    coverage: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+    same_days: pd.DataFrame,
+) -> str | None:
+    """One line for the page when the latest period is covered only in part, None otherwise.
+
+    "June 2026 is covered to 10 June (10 of 30 days): tiles marked "to date" show it; order
+    figures are set against 1–10 May, the others against nothing."
+    """
+    dated = rows[rows["period"] != "all"]
+    if dated.empty or "complete" not in dated:
+        return None
+    latest = max(dated["period"], key=lambda label: parse_period(label).end_month)
+    partial = dated[(dated["period"] == latest) & ~dated["complete"].astype(bool)]
+    lasts = [coverage[kpi][1] for kpi in partial["kpi"].unique() if kpi in coverage]
+    period = _period(latest)
+    if partial.empty or period is None or not lasts:
+        return None
+    last = max(pd.Timestamp(day) for day in lasts)
+    days = (last.date() - period.start_date).days + 1
+    if not 0 < days < period.days:
+        return None
+    text = (
+        f"{period.title} is covered to {last.day} {last:%B} ({days} of {period.days} days): tiles marked "
+        "“to date” show that part, with no change against a whole period"
+    )
+    if len(same_days):
+        previous = parse_period(same_days["previous_period"].iloc[0])
+        span = _day_span(previous, min(int(same_days["days"].iloc[0]), previous.days))
+        text += f"; order figures are set against the same days before ({span})"
+    return text + "."
+
+
+def _day_span(period: Period, days: int) -> str:
+    """ "1–10 June", "1 Apr – 10 May 2026", or the period's name when the span is all of it."""
+    if days >= period.days:
+        return period.title
+    first = period.start_date
+    last = first + timedelta(days=days - 1)
+    if period.unit == "month":
+        return f"1–{days} {first:%B}"
+    return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+
+
+def kpi_tile(
+    definition: KpiDef,
+    series: pd.DataFrame,
+    status: Any = None,
+    *,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    same_days: pd.DataFrame | None = None,
+    assumptions: str | None = None,
+) -> None:
+    """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown;
+    ``coverage`` and ``same_days`` as for :func:`tile_facts`; ``assumptions`` (the CLV's margin,
+    churn base, discounting) are added to the help."""
+    facts = tile_facts(definition, series, coverage=coverage, same_days=same_days)
     label = definition.short_name
-    help_text = facts.help
+    help_text = facts.help + (f"  \nAssumptions: {assumptions}" if assumptions else "")
     if status is not None and status.status != "no_target":
         label = f":{MARK_COLOURS[status.status]}[{TABLE_MARKS[status.status]}] {label}"
         target = definition.format_value(status.target)
@@ -105,11 +277,14 @@ def kpi_tile(definition: KpiDef, series: pd.DataFrame, status: Any = None) -> No
         ("small n", facts.small_sample),
     )
     notes = [note for note, flag in flags if flag]
+    if facts.period_note:
+        notes.insert(0, facts.period_note)
     st.metric(
         label,
         facts.value,
         delta=facts.delta,
         delta_color=facts.delta_color,
+        delta_arrow=facts.delta_arrow,
         delta_description=" · ".join(notes) or None,
         help=help_text,
         border=True,
@@ -123,7 +298,7 @@ def attribute_label(attribute: str | None) -> str:
     return "" if attribute is None else attribute.replace("_", " ").capitalize()
 
 
-def shift_line(shift: Shift) -> str:
+def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:
     """One Markdown line for a significant shift: green when it is good news, red when bad."""
     definition = KPIS[shift.kpi]
     colour, arrow = (
@@ -134,21 +309,11 @@ def shift_line(shift: Shift) -> str:
             "▲" if shift.after > shift.before else "▼",
         )
     )
-    who = "all customers" if shift.segment is None else f"{attribute_label(shift.attribute)} {shift.segment}"
+    attribute = (labels or {}).get(shift.attribute or "") or attribute_label(shift.attribute)
+    who = "all customers" if shift.segment is None else f"{attribute} {shift.segment}"
     verdict = "better" if shift.better else "worse"
     return (
         f":{colour}[{arrow} **{literal(definition.name)}**, {literal(who)}:] "
         f"{literal(definition.format_value(shift.before))} → {literal(definition.format_value(shift.after))} "
         f"({verdict})"
     )
-
-
-def _delta_text(definition: KpiDef, change: float, previous: float) -> str:
-    if definition.unit in ("%", "points"):
-        return f"{change:+.1f} pts"
-    if definition.unit in ("score", "index", "hours"):
-        suffix = " h" if definition.unit == "hours" else ""
-        return f"{change:+.2f}{suffix}"
-    if previous:
-        return f"{change / abs(previous):+.1%}"
-    return f"{change:+,.0f}"

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from bsc.errors import InputError
-from bsc.kpis import KPIS
+from bsc.kpis import KPIS, latest_basis
 from bsc.periods import Period, parse_period
 
 __all__ = ["Assessment", "assess_target", "chance_text"]
@@ -274,8 +274,10 @@ def chance_text(probability: float) -> str:
 
 
 def _history(series: pd.DataFrame) -> pd.DataFrame:
-    """Dated rows with a value, oldest first, with ``index`` (period number) and ``unit``."""
-    rows = series[(series["period"] != "all") & series["value"].notna()]
+    """Dated rows of whole periods with a value, oldest first, with ``index`` (period number) and
+    ``unit``; a period the data covers only in part ("to date") is left out of the trend."""
+    dated = series[series["period"] != "all"]
+    rows = dated[latest_basis(dated)]
     periods = [parse_period(label) for label in rows["period"]]
     history = pd.DataFrame(
         {
@@ -293,7 +295,8 @@ def _history(series: pd.DataFrame) -> pd.DataFrame:
 def _last_three_months(kpi: str, monthly: pd.DataFrame | None) -> tuple[tuple[str, ...], float]:
     if monthly is None:
         return (), math.nan
-    rows = monthly[(monthly["period"] != "all") & monthly["value"].notna()].copy()
+    rows = monthly[monthly["period"] != "all"]
+    rows = rows[latest_basis(rows)].copy()
     rows = rows[[parse_period(p).unit == "month" for p in rows["period"]]]
     if rows.empty:
         return (), math.nan

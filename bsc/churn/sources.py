@@ -43,6 +43,20 @@ LABEL_SOURCES: dict[str, str] = {
 }
 # Features counted up to the end of the data: churners stopped adding to them when they left.
 _AFTER_CHURN = ("recency_days", "frequency", "monetary", "survey_responses", "tickets")
+
+
+def _after_churn(columns) -> list[str]:
+    """The computed features among ``columns`` that keep counting after a customer left.
+
+    When the user's own table has a ``tickets`` column, the computed ticket count is called
+    ``support_tickets`` (see :mod:`bsc.features`) and the user's column is theirs to judge.
+    """
+    names = [c for c in _AFTER_CHURN if c in columns]
+    if "support_tickets" in columns:
+        names = [c for c in names if c != "tickets"] + ["support_tickets"]
+    return names
+
+
 SOURCE_GROUPS: dict[str, str] = {
     "feedback": "Satisfaction (surveys)",
     "support": "Support experience (tickets)",
@@ -150,8 +164,7 @@ def churn_data_from_workspace(
         notes = {
             c: "counted up to the end of the data, after churners had left: it would tell the model who "
             "already left"
-            for c in _AFTER_CHURN
-            if c in customers.columns
+            for c in _after_churn(customers.columns)
         }
         return ChurnData(
             customers=labelled.loc[known, customers.columns].reset_index(drop=True),

@@ -48,7 +48,7 @@ from bsc.detect.profiles import (
     name_key,
     profile_column,
 )
-from bsc.detect.rules import _KIND_HINTS, _SHARED_ROLE_WEIGHT, _role_confidence, _strong_names
+from bsc.detect.rules import _KIND_HINTS, _is_churn_outcome, _role_confidence, _role_weight, _strong_names
 from bsc.detect.values import (
     FALSE_WORDS,
     TRUE_WORDS,
@@ -80,6 +80,7 @@ __all__ = [
     "parse_numbers",
     "profile_column",
     "regex_replace",
+    "restates_churn",
     "spread_sample",
     "uses_decimal_comma",
 ]
@@ -123,7 +124,7 @@ def _fit_kind(kind_id: str, profiles: list[ColumnProfile], strong: list[set], na
     if not met:
         return None
     required_mean = max(float(np.mean([confidence[r] for r in required])) for required in met)
-    score = sum(_SHARED_ROLE_WEIGHT.get(r, 1.0) * c for r, c in confidence.items())
+    score = sum(_role_weight(kind_id, r) * c for r, c in confidence.items())
     hints = _KIND_HINTS[kind_id]
     if any(word in name_key(name) for word in hints.table_words):
         score += 0.5
@@ -138,24 +139,40 @@ def _fit_kind(kind_id: str, profiles: list[ColumnProfile], strong: list[set], na
     return _KindFit(kind_id, roles, confidence, required_mean, score)
 
 
-def _segments_and_attributes(profiles: list[ColumnProfile], taken: set[str]) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class _Columns:
+    segments: list[str]
+    attributes: list[str]
+    outcomes: list[str]
+
+
+def _segments_and_attributes(profiles: list[ColumnProfile], taken: set[str]) -> _Columns:
     """Segments: low-cardinality categorical or yes/no columns (2 to ``_max_segment_levels``
-    values). Attributes: numeric columns with at least two values that are not ids."""
-    segments: list[str] = []
-    attributes: list[str] = []
+    values) that do not restate churn (those are outcomes, see
+    :data:`bsc.detect.rules._CHURN_OUTCOMES`). Attributes: numeric columns with at least two
+    values that are not ids."""
+    columns = _Columns([], [], [])
     for p in profiles:
         if p.column in taken or p.value_type in ("empty", "date", "id", "text"):
             continue
         if p.value_type in ("category", "flag"):
             if 2 <= p.distinct <= _max_segment_levels(p.rows):
-                segments.append(p.column)
+                (columns.outcomes if _is_churn_outcome(p) else columns.segments).append(p.column)
         elif p.value_type == "number" and p.distinct >= 2 and not p.id_named:
-            attributes.append(p.column)
-    return segments, attributes
+            columns.attributes.append(p.column)
+    return columns
+
+
+def restates_churn(frame: pd.DataFrame, column: str) -> bool:
+    """True when ``column`` says who churned or why, by its name and (for a status) its values:
+    split by it, churn would be 0% or 100% by construction (see
+    :data:`bsc.detect.rules._CHURN_OUTCOMES`)."""
+    return _is_churn_outcome(profile_column(frame, list(frame.columns).index(column)))
 
 
 def detect_mapping(frame: pd.DataFrame, name: str = "") -> TableMapping:
-    """Guess a table's kind, the column behind each role, its segments and numeric attributes.
+    """Guess a table's kind, the column behind each role, its segments and numeric attributes,
+    and the columns that restate churn (``outcomes``, never segments).
 
     Parameters
     ----------
@@ -176,26 +193,33 @@ def detect_mapping(frame: pd.DataFrame, name: str = "") -> TableMapping:
     -----
     Each kind's roles are assigned greedily, the most confident (column, role) pair first; ties
     go to the leftmost column. A kind scores the weighted sum of its role confidences (customer id
-    0.5, date 0.75, others 1), plus 0.5 when the table's name has a word of the kind, plus 0.5 for
-    a customers table whose ids are unique (−1 when they repeat) and 0.25 for a transactions table
-    whose ids repeat (−0.25 when every id is unique).
+    0.5, date 0.75, a survey score on a customer record 0.25, others 1), plus 0.5 when the
+    table's name has a word of the kind, plus 0.5 for a customers table whose ids are unique
+    (−1 when they repeat) and 0.25 for a transactions table whose ids repeat (−0.25 when every
+    id is unique).
     """
     profiles = [profile_column(frame, i) for i in range(frame.shape[1])]
     strong = [_strong_names(p) for p in profiles]
     fits = [fit for kind_id in schema.KINDS if (fit := _fit_kind(kind_id, profiles, strong, name))]
     fits.sort(key=lambda fit: -fit.score)
     if not fits or fits[0].score <= 0:
-        segments, attributes = _segments_and_attributes(profiles, set())
-        return TableMapping(kind=schema.UNKNOWN, segments=segments, attributes=attributes)
+        columns = _segments_and_attributes(profiles, set())
+        return TableMapping(
+            kind=schema.UNKNOWN,
+            segments=columns.segments,
+            attributes=columns.attributes,
+            outcomes=columns.outcomes,
+        )
     best = fits[0]
     runner_up = fits[1].score if len(fits) > 1 else 0.0
     kind_confidence = best.required_mean * min(1.0, 0.5 + (best.score - max(runner_up, 0.0)) / best.score)
-    segments, attributes = _segments_and_attributes(profiles, set(best.roles.values()))
+    columns = _segments_and_attributes(profiles, set(best.roles.values()))
     return TableMapping(
         kind=best.kind,
         roles=best.roles,
-        segments=segments,
-        attributes=attributes,
+        segments=columns.segments,
+        attributes=columns.attributes,
+        outcomes=columns.outcomes,
         confidence=best.confidence,
         kind_confidence=round(kind_confidence, 3),
     )

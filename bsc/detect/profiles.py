@@ -23,6 +23,8 @@ __all__ = ["ColumnProfile", "detect_value_type", "name_key", "profile_column"]
 _ID_NAME = re.compile(r"(^|_)(id|ids|no|nr|num|number|code|key|uuid|guid|zip|zipcode|postcode|phone)$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-./:#]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Most distinct values a profile lists (as many as a segment column may have).
+_MAX_LEVELS = 50
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class ColumnProfile:
     space_share: float
     mean_length: float
     flag_numeric: bool
+    # The distinct values in lower case, sorted, when there are few (a category's levels).
+    levels: tuple[str, ...] = ()
 
     @property
     def unique_ratio(self) -> float:
@@ -124,6 +128,7 @@ def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
         space_share=float(sample.str.contains(" ", regex=False).mean()) if filled else 0.0,
         mean_length=float(lengths.mean()) if filled else 0.0,
         flag_numeric=flag_like and number_share == 1.0,
+        levels=tuple(sorted(set(filled_text.str.lower()))) if distinct <= _MAX_LEVELS else (),
     )
     if values.dtype == "boolean" or values.dtype.kind == "b":
         flag_like = True

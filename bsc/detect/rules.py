@@ -121,6 +121,18 @@ _CUSTOMER_ID = _RoleRule(
     weak=(r"id", r"e_?mail", r"email_address"),
     value_only=True,
 )
+_NPS = _RoleRule(
+    strong=(
+        r"nps(_score|_rating)?",
+        r".*recommend.*",
+        r"net_promoter(_score)?",
+    ),
+    check=_in_range(0, 10),
+)
+_CSAT = _RoleRule(
+    strong=(r"csat(_score)?", r"(customer_)?satisfaction(_score|_rating)?"),
+    check=_in_range(1, 5),
+)
 _ROLE_RULES: dict[str, dict[str, _RoleRule]] = {
     "customers": {
         "customer_id": _CUSTOMER_ID,
@@ -163,6 +175,10 @@ _ROLE_RULES: dict[str, dict[str, _RoleRule]] = {
                 r"(_flag|_status)?",
             ),
         ),
+        # One survey answer per customer, kept on the customer record (the IBM telco status file's
+        # "Satisfaction Score"): the KPIs read it as an undated survey.
+        "nps": _NPS,
+        "csat": _CSAT,
     },
     "transactions": {
         "customer_id": _CUSTOMER_ID,
@@ -213,18 +229,8 @@ _ROLE_RULES: dict[str, dict[str, _RoleRule]] = {
             weak=(r".*_(date|at|time)",),
             value_only=True,
         ),
-        "nps": _RoleRule(
-            strong=(
-                r"nps(_score|_rating)?",
-                r".*recommend.*",
-                r"net_promoter(_score)?",
-            ),
-            check=_in_range(0, 10),
-        ),
-        "csat": _RoleRule(
-            strong=(r"csat(_score)?", r"(customer_)?satisfaction(_score|_rating)?"),
-            check=_in_range(1, 5),
-        ),
+        "nps": _NPS,
+        "csat": _CSAT,
         "ces": _RoleRule(
             strong=(r"ces(_score)?", r"(customer_)?effort(_score)?"),
             check=_in_range(1, 7),
@@ -322,6 +328,14 @@ _KIND_HINTS: dict[str, _KindHints] = {
 
 # How much a matched role counts as evidence for its kind; a customer id appears in every kind.
 _SHARED_ROLE_WEIGHT = {"customer_id": 0.5, "date": 0.75}
+# A survey score is a feedback table's own role; on a customer record it is weak evidence of a
+# customers table, so that a survey file with one answer per customer stays a survey.
+_BORROWED_ROLE_WEIGHT = {("customers", "nps"): 0.25, ("customers", "csat"): 0.25}
+
+
+def _role_weight(kind_id: str, role_id: str) -> float:
+    """How much a role filled in a table counts towards the table being of kind ``kind_id``."""
+    return _BORROWED_ROLE_WEIGHT.get((kind_id, role_id), _SHARED_ROLE_WEIGHT.get(role_id, 1.0))
 
 
 def _name_match(rule: _RoleRule, key: str) -> float:
@@ -353,3 +367,63 @@ def _strong_names(p: ColumnProfile) -> set[tuple[str, str]]:
         for role_id, rule in rules.items()
         if _name_match(rule, p.key) == 1.0
     }
+
+
+# --- churn outcomes: columns that restate churn -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _OutcomeRule:
+    """A column that says who churned (or why): split by it, churn is 0% or 100% by construction.
+
+    ``names`` are full matches on :func:`~bsc.detect.profiles.name_key`; when ``values`` is not
+    empty, the column must also hold one of these values (in any case) to count.
+    """
+
+    names: tuple[str, ...]
+    values: tuple[str, ...] = ()
+
+
+_CHURN_WORDS = r"churn|churned|churner|exited|exit|attrition|attrited|cancelled|canceled|cancellation"
+_CHURN_OUTCOMES: tuple[_OutcomeRule, ...] = (
+    # The flag itself, or a copy of it: Churn, Churn Label, Churn Value, Exited, Attrition_Flag.
+    _OutcomeRule(names=(rf"(is_|has_)?({_CHURN_WORDS}|left)(_(flag|label|value|yes_no|indicator))?",)),
+    # Why or how they left: Churn Reason, Churn Category, cancellation_type, reason_for_churn.
+    _OutcomeRule(
+        names=(
+            rf"({_CHURN_WORDS}|leaving|leave)_(reason|reasons|category|categories|type|cause|causes|why|status)",
+            rf"(reason|cause|category)_(for_|of_)?({_CHURN_WORDS}|leaving)",
+        )
+    ),
+    # A status whose values say who left: Customer Status with Churned / Stayed / Joined,
+    # Attrition_Flag's "Attrited Customer", an account "Closed".
+    _OutcomeRule(
+        names=(r"((customer|account|client|member|membership|subscriber|subscription|contract)_)?status",),
+        values=(
+            "churned",
+            "churn",
+            "left",
+            "exited",
+            "cancelled",
+            "canceled",
+            "closed",
+            "terminated",
+            "lapsed",
+            "lost",
+            "attrited",
+            "attrited customer",
+            "former",
+            "former customer",
+        ),
+    ),
+)
+
+
+def _is_churn_outcome(p: ColumnProfile) -> bool:
+    """True when column ``p`` restates the churn outcome by its name (and, for a status, its values)."""
+    for rule in _CHURN_OUTCOMES:
+        if not any(re.fullmatch(pattern, p.key) for pattern in rule.names):
+            continue
+        if not rule.values or set(rule.values) & set(p.levels):
+            return True
+    return False

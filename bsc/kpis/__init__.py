@@ -23,6 +23,8 @@ Modules
 - :mod:`bsc.kpis.sources`: the Ibis queries per period and segment the KPI functions start from.
 - :mod:`bsc.kpis.lifetimes`: churn from lifetimes and activity spells.
 - :mod:`bsc.kpis.frames`: completing, joining and writing the per-period frames.
+- :mod:`bsc.kpis.coverage`: which periods the data cover in full, and which they are too young to judge.
+- :mod:`bsc.kpis.same_days`: the same days of the period before a partial last period.
 - :mod:`bsc.kpis.compute`: :func:`compute_kpis`, :class:`KpiResult`, the cohort retention.
 
 Conventions
@@ -45,7 +47,15 @@ Conventions
   (e.g. promoters − detractors and responses for the NPS).
 """
 
-from bsc.kpis.compute import PERIODS, KpiResult, cohort_retention, compute_kpis, date_range
+from bsc.kpis.compute import (
+    PERIODS,
+    KpiResult,
+    cohort_retention,
+    compute_kpis,
+    date_range,
+    latest_basis,
+    whole_known,
+)
 from bsc.kpis.frames import UNKNOWN_SEGMENT
 from bsc.kpis.record import COMPONENT_NAMES, COMPONENTS, KpiDef, KpiParams, format_number
 from bsc.kpis.registry import KPIS
@@ -64,6 +74,8 @@ __all__ = [
     "compute_kpis",
     "date_range",
     "format_number",
+    "latest_basis",
     "load_tables",
     "segment_attributes",
+    "whole_known",
 ]

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from bsc.kpis.coverage import with_coverage
 from bsc.kpis.frames import TOTAL, join_periods, kpi_rows, ratio
 from bsc.kpis.lifetimes import churn_per_period
 from bsc.kpis.record import ORDER_ROLES, REVENUE_ROLES, KpiDef
@@ -70,7 +71,9 @@ def _customer_growth(card: Scorecard) -> pd.DataFrame:
     if card.period == "all":
         raise Unavailable("growth compares periods; choose a month, quarter or year")
     if card.has("transactions", "customer_id", "date"):
-        frame = card.orders.frame[["period", "segment", "active"]].rename(columns={"active": "customers"})
+        frame = card.orders.frame[["period", "segment", "active", "complete"]].rename(
+            columns={"active": "customers"}
+        )
         card.notes["customer_growth"] = "Change in active (ordering) customers against the previous period."
     else:
         method = "churn_date" if card.has("customers", "churn_date") else "none"
@@ -83,9 +86,21 @@ def _customer_growth(card: Scorecard) -> pd.DataFrame:
         card.notes["customer_growth"] = (
             "Change in the customer base (signed up, not churned) at the period's end."
         )
+        frame = with_coverage(frame, card.period, card.coverage("customers"))
     frame = frame.sort_values(["segment", "period"], ignore_index=True)
     previous = frame.groupby("segment")["customers"].shift(1)
     change = frame["customers"] - previous
+    # A period covered in part against a whole one is no growth (a log ending on 10 June would
+    # show June's ten days as a collapse); nor is a whole one against a part.
+    previous_complete = frame.groupby("segment")["complete"].shift(1).fillna(True).astype(bool)
+    frame["reason"] = np.select(
+        [~frame["complete"].astype(bool), ~previous_complete],
+        [
+            "the period is covered only in part: growth against a whole period would mislead",
+            "the previous period is covered only in part: growth against it would mislead",
+        ],
+        default=None,
+    )
     return kpi_rows(frame, 100.0 * ratio(change, previous), change, previous, frame["customers"])
 
 
@@ -104,7 +119,9 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         input_format="%.0f",
         direction="higher",
         compute=_new_customers,
-        description="With signup dates, customers without one are not counted as new in any period.",
+        description="With signup dates, customers without one are not counted as new in any period. By "
+        "first order, no value (with the reason) for a period that begins less than the inactivity window "
+        "after the log's first order: customers who bought before the log began would count as new.",
         limits=(0.0, math.inf),
         total=True,
         change_test="count",
@@ -179,7 +196,8 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         direction="higher",
         compute=_customer_growth,
         description="Active customers with a transaction log, else the customer base at the period's end. "
-        "NaN for the first period; not defined for 'all'.",
+        "NaN for the first period, and where this period or the previous one is covered by the data "
+        "only in part (a part against a whole would mislead); not defined for 'all'.",
         limits=(-100.0, math.inf),
         period_rate=True,
         signed=True,

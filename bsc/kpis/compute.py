@@ -6,15 +6,17 @@ Also the workspace's date range and the monthly cohort retention table of the Sc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from bsc.engine import Backend, default_backend
 from bsc.errors import InputError
+from bsc.kpis.coverage import Bounds
 from bsc.kpis.frames import TOTAL
 from bsc.kpis.record import KpiDef, KpiParams
 from bsc.kpis.registry import KPIS
+from bsc.kpis.same_days import SAME_DAYS_COLUMNS, same_days_before
 from bsc.kpis.sources import Scorecard, Unavailable
 from bsc.kpis.tables import Tables, columns_by_kind, customer_period_table
 from bsc.periods import GRANULARITIES, Granularity, period_label
@@ -32,15 +34,27 @@ class KpiResult:
     ----------
     values
         Columns ``kpi, period, segment, value, numerator, denominator, n, ci_low, ci_high,
-        std_error``; ``segment`` is NA on the all-customers rows; ``ci_low``/``ci_high`` are set
-        for sample statistics only; ``std_error`` (the value's standard error, in its unit) for
-        the KPIs whose change test needs it (NPS and means).
+        std_error, complete, reason``; ``segment`` is NA on the all-customers rows;
+        ``ci_low``/``ci_high`` are set for sample statistics only; ``std_error`` (the value's
+        standard error, in its unit) for the KPIs whose change test needs it (NPS and means).
+        ``complete`` is false for a period the KPI's data covers only in part (cut short by the
+        end or the start of the data: a value "to date"); ``reason`` says why a value cannot be
+        known from the data (then every number of the row is NA), e.g. churn in the first months
+        of a transaction log.
     unavailable
         ``(kpi, reason)`` for each KPI that could not be computed at all.
     not_split
         ``(kpi, reason)`` for each KPI computed for all customers only although ``by`` was set.
     notes
         Method and assumptions per KPI where there is a choice (churn method, CLV margin...).
+    coverage
+        Per dated KPI, the first and last date of the data behind it (of the tables its roles
+        come from; where several, the latest first and the earliest last date).
+    same_days
+        For a period the transaction log covers only in part, the order KPIs over the same days
+        of the period before (see :func:`bsc.kpis.same_days.same_days_before`).
+    assumptions
+        Structured assumptions per KPI (the CLV's margin, churn base and discounting).
     """
 
     values: pd.DataFrame
@@ -50,6 +64,9 @@ class KpiResult:
     period: Granularity
     by: str | None
     params: KpiParams
+    coverage: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
+    same_days: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SAME_DAYS_COLUMNS))
+    assumptions: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def kpi(self, kpi_id: str) -> pd.DataFrame:
         """The rows of one KPI."""
@@ -87,7 +104,8 @@ def compute_kpis(
     -------
     KpiResult
         A KPI whose roles are missing is listed in ``unavailable`` with the reason; it never
-        raises.
+        raises. Periods the data covers only in part are marked (``complete``), values the data
+        cannot know are NA with a ``reason``.
 
     Raises
     ------
@@ -106,6 +124,7 @@ def compute_kpis(
     frames: list[pd.DataFrame] = []
     unavailable: list[tuple[str, str]] = []
     not_split: list[tuple[str, str]] = []
+    coverage: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
     for kpi_id in wanted:
         definition = KPIS[kpi_id]
         reason = definition.missing_roles(scorecard.roles)
@@ -120,6 +139,10 @@ def compute_kpis(
         if by is not None and len(rows) and not (rows["segment"] != TOTAL).any():
             not_split.append((kpi_id, _not_split_reason(definition, by)))
         frames.append(rows.assign(kpi=kpi_id))
+        bounds = _kpi_coverage(scorecard, definition)
+        if bounds is not None:
+            coverage[kpi_id] = bounds
+    computed = [kpi for kpi in wanted if kpi not in dict(unavailable)]
     return KpiResult(
         values=_finish(frames, period),
         unavailable=unavailable,
@@ -128,7 +151,46 @@ def compute_kpis(
         period=period,
         by=by,
         params=params,
+        coverage=coverage,
+        same_days=same_days_before(scorecard, computed),
+        assumptions={kpi: facts for kpi, facts in scorecard.assumptions.items() if kpi in wanted},
     )
+
+
+def _kpi_coverage(scorecard: Scorecard, definition: KpiDef) -> Bounds:
+    """The dates the data behind a KPI covers: of the tables of its first role set present."""
+    option = next(
+        (roles for roles in definition.requires if all(scorecard.has(*role.split(".")) for role in roles)),
+        (),
+    )
+    kinds = dict.fromkeys(role.split(".")[0] for role in option)
+    bounds = [
+        scorecard.coverage(kind) for kind in kinds if kind != "feedback" or scorecard.has("feedback", "date")
+    ]
+    bounds = [bound for bound in bounds if bound is not None]
+    if not bounds:
+        return None
+    return max(bound[0] for bound in bounds), min(bound[1] for bound in bounds)
+
+
+def whole_known(values: pd.DataFrame) -> pd.Series:
+    """Which rows of a KPI frame hold a value of a whole period: known (a value) and complete.
+
+    A frame without a ``complete`` column (made by hand, or by an older release) counts every
+    period as whole. Targets, their baselines and the assistant's trend read only these rows:
+    a period "to date" is not compared with whole ones.
+    """
+    known = values["value"].notna()
+    if "complete" not in values:
+        return known
+    return known & values["complete"].fillna(True).astype(bool)
+
+
+def latest_basis(values: pd.DataFrame) -> pd.Series:
+    """The rows a target or trend reads: those of whole periods with a value, or, when no period
+    with a value is whole (data covering a few weeks), every row with a value."""
+    whole = whole_known(values)
+    return whole if whole.any() else values["value"].notna()
 
 
 def date_range(tables: Tables, *, backend: Backend | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -204,10 +266,12 @@ def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
     columns = [
         *("kpi", "period", "segment", "value", "numerator", "denominator", "n", "ci_low", "ci_high"),
         "std_error",
+        *("complete", "reason"),
     ]
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns}).astype(
-            {"kpi": "string", "period": "string", "segment": "string", "n": "Int64"}
+            {"kpi": "string", "period": "string", "segment": "string", "n": "Int64", "complete": "bool"}
+            | {"reason": "string"}
         )
     values = pd.concat(frames, ignore_index=True)
     order = {kpi: position for position, kpi in enumerate(KPIS)}
@@ -217,7 +281,9 @@ def _finish(frames: list[pd.DataFrame], unit: str) -> pd.DataFrame:
     labels = {start: period_label(pd.Timestamp(start), unit) for start in values["period"].unique()}
     values["period"] = values["period"].map(labels)
     values["segment"] = values["segment"].where(values["segment"] != TOTAL, None)
-    values = values[columns].astype({"kpi": "string", "period": "string", "segment": "string"})
+    values = values[columns].astype(
+        {"kpi": "string", "period": "string", "segment": "string", "complete": "bool", "reason": "string"}
+    )
     values["n"] = values["n"].round().astype("Int64")
     return values
 

@@ -3,9 +3,17 @@
 A source's frame and a KPI's rows are keyed by ``period`` (the period's start, or ``ALL_TIME``)
 and ``segment`` (:data:`TOTAL` on the all-customers rows). Here: completing a frame to every
 period and segment, joining two frames, adding the all-customers rows, and writing a KPI's
-result rows. Every KPI function turns the shared sources into rows of ``period, segment, value,
-numerator, denominator, n, ci_low, ci_high, std_error`` (:func:`kpi_rows`); the two row makers at the end
-serve the order-based KPIs of several components (retention, loyalty and value).
+result rows. Every KPI function turns the shared
+sources into rows of ``period, segment, value, numerator, denominator, n, ci_low, ci_high,
+std_error, complete, reason`` (:func:`kpi_rows`); the two row makers at the end serve the
+order-based KPIs of several components (retention, loyalty and value).
+
+Two honesty columns travel from the sources to the KPI rows:
+
+- ``complete``: whether the data covers the whole period (see :mod:`bsc.kpis.coverage`). A
+  period cut short by the end (or the start) of the data still has a value, "to date".
+- ``reason``: why the data cannot know the value (e.g. churn in the first months of a
+  transaction log); such a row has no value, numerator, denominator nor n.
 """
 
 from __future__ import annotations
@@ -53,16 +61,33 @@ def kpi_rows(
 
     ``std_error`` is the standard error of the value, in its unit, where a two-sample test of
     the KPI needs it (NPS and means, see :mod:`bsc.change_tests`); NaN elsewhere.
+
+    ``complete`` and ``reason`` come from ``frame`` (all complete and known when it has no such
+    column). Where a reason says the value cannot be known, every number of the row is blanked:
+    a value the data cannot know is not a number, whatever the arithmetic gave.
     """
     size = len(frame)
     low, high = interval if interval is not None else (np.nan, np.nan)
     columns = {"value": value, "numerator": numerator, "denominator": denominator, "n": n}
     columns |= {"ci_low": low, "ci_high": high, "std_error": std_error}
+    reason = (
+        frame["reason"].astype(object).where(frame["reason"].notna(), None).to_numpy()
+        if "reason" in frame
+        else np.full(size, None, dtype=object)
+    )
+    unknown = pd.notna(reason).astype(bool)
+    numbers = {
+        name: np.where(unknown, np.nan, np.broadcast_to(_floats(column), (size,)))
+        for name, column in columns.items()
+    }
+    complete = frame["complete"].fillna(True).to_numpy(dtype=bool) if "complete" in frame else True
     return pd.DataFrame(
         {
             "period": frame["period"].to_numpy(),
             "segment": frame["segment"].to_numpy(),
-            **{name: np.broadcast_to(_floats(column), (size,)) for name, column in columns.items()},
+            **numbers,
+            "complete": np.broadcast_to(np.asarray(complete, dtype=bool), (size,)),
+            "reason": reason,
         }
     )
 
@@ -91,17 +116,32 @@ def complete_periods(
 
 
 def join_periods(left: pd.DataFrame, right: pd.DataFrame, *, how: Literal["left", "inner"]) -> pd.DataFrame:
-    """Join two per-period tables on period and segment (either may be empty and untyped)."""
+    """Join two per-period tables on period and segment (either may be empty and untyped).
+
+    A joined row is complete when both sides are, and unknown when either side is (the left
+    side's reason first); a row the right side lacks takes the left side's verdicts.
+    """
 
     def keyed(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.astype({"period": "datetime64[us]", "segment": "object"})
 
-    return keyed(left).merge(keyed(right), on=["period", "segment"], how=how)
+    joined = keyed(left).merge(keyed(right), on=["period", "segment"], how=how)
+    if "complete_x" in joined:
+        joined["complete"] = joined["complete_x"].fillna(True).astype(bool) & joined["complete_y"].fillna(
+            True
+        ).astype(bool)
+        joined = joined.drop(columns=["complete_x", "complete_y"])
+    if "reason_x" in joined:
+        joined["reason"] = joined["reason_x"].where(joined["reason_x"].notna(), joined["reason_y"])
+        joined = joined.drop(columns=["reason_x", "reason_y"])
+    return joined
 
 
 def with_totals(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the all-customers rows as sums over segments (segments partition the customers)."""
-    measures = [column for column in frame.columns if column not in ("period", "segment")]
+    measures = [
+        column for column in frame.columns if column not in ("period", "segment", "complete", "reason")
+    ]
     totals = frame.groupby("period", as_index=False)[measures].sum(min_count=1).assign(segment=TOTAL)
     return pd.concat([frame, totals], ignore_index=True)
 

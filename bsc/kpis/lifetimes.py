@@ -23,10 +23,12 @@ def churn_per_period(grid: pd.DataFrame, unit: str, periods: pd.DatetimeIndex) -
     - active at start = lifetimes started before S and not ended before S;
     - churned = those of them whose end falls in the period (a lifetime that starts and ends
       within one period is in neither, as it was not active at the start);
-    - base at end = lifetimes started by the period's end and not ended by it.
+    - base at end = lifetimes started by the period's end and not ended by it;
+    - ended = every lifetime whose end falls in the period, wherever it started (the customers
+      lost in the period, as the CLV counts them).
     """
     if not len(periods):
-        return pd.DataFrame(columns=["period", "segment", "at_start", "churned", "base_at_end"])
+        return pd.DataFrame(columns=["period", "segment", "at_start", "churned", "base_at_end", "ended"])
     starts = periods.to_numpy()
     next_starts = np.append(starts[1:], (periods[-1] + periods.freq).to_datetime64())
     rows = []
@@ -44,6 +46,7 @@ def churn_per_period(grid: pd.DataFrame, unit: str, periods: pd.DatetimeIndex) -
                     "at_start": (count * (started_before & ~ended_before)).sum(axis=0),
                     "churned": (count * (started_before & ~ended_before & (ended < next_starts))).sum(axis=0),
                     "base_at_end": (count * ((begun < next_starts) & ~(ended < next_starts))).sum(axis=0),
+                    "ended": (count * ((ended >= starts) & (ended < next_starts))).sum(axis=0),
                 }
             )
         )

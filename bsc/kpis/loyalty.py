@@ -2,7 +2,7 @@
 revenue per customer and customer lifetime value.
 
 Each KPI is one record of :data:`DEFINITIONS` and a short function over the orders source
-(:attr:`bsc.kpis.sources.Scorecard.orders`); the CLV adds the churn rate of the period.
+(:attr:`bsc.kpis.sources.Scorecard.orders`); the CLV adds the customers lost in the period.
 """
 
 from __future__ import annotations
@@ -24,23 +24,45 @@ def _revenue(card: Scorecard) -> pd.DataFrame:
 
 
 def _clv(card: Scorecard) -> pd.DataFrame:
+    """Margin × revenue of the period ÷ customers lost in it, over one customer base.
+
+    .. math:: \\mathrm{CLV} = \\frac{m \\cdot R / \\bar N}{L / \\bar N} = \\frac{m \\cdot R}{L}
+
+    with :math:`m` the margin, :math:`R` the period's revenue, :math:`L` the lifetimes (activity
+    spells, for a transaction log) that ended in the period and :math:`\\bar N` the active base,
+    the mean of the customers active at the period's start and at its end. Value per customer
+    and churn both per active customer and per period, so the base and the period's length
+    cancel: on a company that does not change, a month, a quarter and a year give the same CLV
+    (revenue and losses both grow with the length of the period). In a steady state it is the
+    margin on the revenue of one lifetime. No discounting. NaN when no one was lost in the
+    period, and where the churn of the period cannot be known.
+    """
     if card.period == "all":
         raise Unavailable("CLV needs a churn rate per period; choose a month, quarter or year")
     method = card.churn_method(per_period=True)
     churn = card.churn(method)
-    orders = card.orders.frame
+    orders = card.orders.frame[["period", "segment", "revenue", "complete"]]
     frame = join_periods(orders, churn, how="inner")
     margin = card.params.margin
-    value_per_period = margin * ratio(frame["revenue"], frame["active"])
-    churn_share = ratio(frame["churned"], frame["at_start"])
+    base = (frame["at_start"] + frame["base_at_end"]) / 2.0
+    value_per_customer = margin * ratio(frame["revenue"], base)
+    lost_share = ratio(frame["ended"], base)
     card.notes["clv"] = (
-        f"Average revenue per ordering customer in the period × margin {margin:.0%} ÷ churn rate of the "
-        "period; assumes both stay as in that period, without discounting. Churn: "
-        + churn_note(method, card.params, card.period)
+        f"Revenue of the period × margin {margin:.0%} ÷ customers lost in it: revenue per active "
+        "customer × margin ÷ the share of active customers lost, both over the period's average active "
+        "base ((active at its start + at its end) ÷ 2), so that a month, a quarter and a year give the "
+        "same CLV on a steady company. Assumes revenue and losses stay as in the period; no discounting. "
+        "Churn: " + churn_note(method, card.params, card.period)
     )
-    return kpi_rows(
-        frame, ratio(value_per_period, churn_share), value_per_period, churn_share, frame["active"]
-    )
+    card.assumptions["clv"] = {
+        "margin": margin,
+        "churn_base": "customers active in the period: (active at its start + active at its end) ÷ 2; "
+        "lost = every lifetime that ended in the period",
+        "churn_method": method,
+        "discounting": "none",
+        "formula": "margin × revenue of the period ÷ customers lost in it",
+    }
+    return kpi_rows(frame, ratio(value_per_customer, lost_share), value_per_customer, lost_share, base)
 
 
 # The records, in the order of the scorecard.
@@ -139,7 +161,8 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         name="Customer lifetime value (CLV)",
         short_name="CLV",
         component="loyalty",
-        formula="revenue per customer in the period × margin ÷ churn rate of the period",
+        formula="margin × revenue per active customer ÷ share of active customers lost, over the period "
+        "(= margin × revenue ÷ customers lost)",
         requires=(REVENUE_ROLES,),
         unit="money",
         unit_words="money",
@@ -148,8 +171,11 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         direction="higher",
         compute=_clv,
         description="The steady-state formula: value per period times the expected number of periods a "
-        "customer stays (1 ÷ churn). NaN when no one churned in the period or no one was active at its "
-        "start. Churn from churn dates, else from the inactivity window.",
+        "customer stays (1 ÷ churn), with revenue and churn over one base, the customers active in the "
+        "period (mean of those active at its start and at its end), so that it does not depend on the "
+        "period's length. Margin as set; no discounting. NaN when no one was lost in the period, or "
+        "where its churn cannot be known (the first months of a log). Churn from churn dates, else "
+        "from the inactivity window (a customer who returns after the window starts a new lifetime).",
         parameters=("margin", "churn_method", "inactivity_days"),
         limits=(0.0, math.inf),
         change_test=None,

@@ -119,6 +119,8 @@ class KpiParams:
 # What follows a formatted value, by unit. Counts, money, scores and orders go bare: their unit
 # words belong in the label or column title, where they are said once for every value.
 _VALUE_SUFFIXES = {"%": "%", "points": " points", "hours": " h"}
+# The same, where space is short (a tile on a projector): "27.2 pts".
+_COMPACT_SUFFIXES = {"%": "%", "points": " pts", "hours": " h"}
 # Excel number formats of the workbook, by unit: the same suffixes as on screen.
 _EXCEL_FORMATS = {
     "%": '0.0"%"',
@@ -217,18 +219,40 @@ class KpiDef:
     signed: bool = False
     change_test: ChangeTest | None = None
 
-    def format_value(self, value: float | None, *, unit: bool = True) -> str:
+    def format_value(self, value: float | None, *, unit: bool = True, compact: bool = False) -> str:
         """A value as shown everywhere: "35 points", "74.5%", "2.46", "1,234", "12.5 h", "+2.5%".
 
         The number as :func:`format_number` writes it, followed by the unit's suffix ("%",
         " points", " h"; nothing for counts, money, scores and orders, nor when ``unit`` is
-        false). NPS is unsigned ("35 points", "-12 points"): a sign marks changes, such as the
-        tile's delta or customer growth. None and NaN are "—".
+        false; " pts" for points when ``compact``, as on a tile). NPS is unsigned ("35 points",
+        "-12 points"): a sign marks changes, such as the tile's delta or customer growth. None
+        and NaN are "—".
         """
         text = format_number(value, signed=self.signed)
         if not unit or text == "—":
             return text
-        return text + _VALUE_SUFFIXES.get(self.unit, "")
+        return text + (_COMPACT_SUFFIXES if compact else _VALUE_SUFFIXES).get(self.unit, "")
+
+    def format_change(self, change: float, previous: float | None = None) -> str:
+        """A change between two periods, signed: "+3.6 pts", "-0.25", "+1.5 h", "+14.0%", "+120".
+
+        Percentages and points change by points ("pts"); scores, indexes and hours by the value
+        itself, to two decimals; totals (counts, money, orders) by their relative change when
+        the previous value is known and not zero, else by the number itself. A change that
+        rounds to zero is written without a sign ("0.0 pts"), never "-0.00".
+        """
+        if self.unit in ("%", "points"):
+            amount, suffix, decimals = change, " pts", 1
+        elif self.unit in ("score", "index", "hours"):
+            amount, suffix, decimals = change, (" h" if self.unit == "hours" else ""), 2
+        elif previous:
+            amount, suffix, decimals = 100.0 * change / abs(previous), "%", 1
+        else:
+            amount, suffix, decimals = change, "", 0
+        rounded = round(float(amount), decimals)
+        if rounded == 0:
+            return f"{0:.{decimals}f}{suffix}"
+        return f"{rounded:+,.{decimals}f}{suffix}"
 
     @property
     def excel_format(self) -> str:

@@ -103,7 +103,8 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="From churn dates; else from a churn flag (share flagged, period 'all'); else, for a "
         "transaction log, from an inactivity window: active at the period's start (an order in the window "
         "before it) but no order in the window ending at its end. NaN when no customer is active at the "
-        "start, as in the first period of a transaction log. Periods run from the first order (or, without "
+        "start; with the inactivity window, no value (with the reason) for a period that begins less than "
+        "the window after the log's first order, since who was active at its start is unknown. Periods run from the first order (or, without "
         "orders, the first churn date): before it, nobody's leaving is on record.",
         parameters=("churn_method", "inactivity_days"),
         limits=(0.0, 100.0),

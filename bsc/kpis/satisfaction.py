@@ -2,6 +2,10 @@
 
 Each KPI is one record of :data:`DEFINITIONS` and a short function over the surveys source
 (:attr:`bsc.kpis.sources.Scorecard.surveys`).
+
+The surveys may be a customers table's score columns (one answer per customer, no dates: see
+:meth:`bsc.store.Store.workspace_tables`); each KPI then notes so, since its value covers all
+time and rests on one score per customer rather than on survey responses over time.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bsc import stats
+from bsc.columns import stored_columns
 from bsc.kpis.frames import kpi_rows, ratio
 from bsc.kpis.record import KpiDef
 from bsc.kpis.sources import Scorecard, Unavailable
@@ -20,7 +25,24 @@ from bsc.kpis.sources import Scorecard, Unavailable
 _SCORES = (("feedback.nps",), ("feedback.csat",), ("feedback.ces",), ("feedback.rating",))
 
 
+def _note_customer_scores(card: Scorecard, kpi: str, roles: tuple[str, ...]) -> None:
+    """Say where the scores come from when the surveys are the customers table's score columns."""
+    surveys = set(card.paths.get("feedback", []))
+    if not surveys or not surveys <= set(card.paths.get("customers", [])):
+        return
+    sources = stored_columns(card.paths["customers"]).roles
+    columns = [repr(sources.get(role, role)) for role in roles if card.has("feedback", role)]
+    named = " and ".join(columns) + (
+        " columns, which carry" if len(columns) > 1 else " column, which carries"
+    )
+    card.notes[kpi] = (
+        f"From one score per customer: the customers table's {named} no date, so the value covers all "
+        "time rather than one period."
+    )
+
+
 def _nps(card: Scorecard) -> pd.DataFrame:
+    _note_customer_scores(card, "nps", ("nps",))
     frame = card.surveys.frame
     low, high = stats.nps_interval(
         frame["promoters"], frame["detractors"], frame["nps_n"], card.params.confidence
@@ -32,6 +54,7 @@ def _nps(card: Scorecard) -> pd.DataFrame:
 
 
 def _csat(card: Scorecard) -> pd.DataFrame:
+    _note_customer_scores(card, "csat", ("csat",))
     frame = card.surveys.frame
     low, high = stats.wilson_interval(frame["satisfied"], frame["csat_n"], card.params.confidence)
     value = 100.0 * ratio(frame["satisfied"], frame["csat_n"])
@@ -80,6 +103,7 @@ def _csi(card: Scorecard) -> pd.DataFrame:
 
 
 def _responses(card: Scorecard) -> pd.DataFrame:
+    _note_customer_scores(card, "responses", ("nps", "csat"))
     frame = card.surveys.frame
     return kpi_rows(frame, frame["responses"], frame["responses"], np.nan, frame["responses"])
 

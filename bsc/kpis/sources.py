@@ -4,6 +4,23 @@
 customers and their lifetimes, activity spells, surveys, tickets, marketing) is one Ibis query
 over the canonical tables, run on first use and shared by every KPI that needs it, so that the
 same definitions run unchanged on DuckDB and on Spark (see :mod:`bsc.engine`).
+
+What the data covers
+--------------------
+Each source marks the periods its data covers only in part (column ``complete``, see
+:func:`bsc.kpis.frames.period_coverage`), from the first and last date of its own table
+(:meth:`Scorecard.coverage`):
+
+- orders, activity spells and new customers by first order: the transaction log's first and
+  last order date (see :mod:`bsc.kpis.coverage` for what a complete period is);
+- surveys: the feedback table's first and last answer date (undated answers: all time);
+- tickets: the first and last ticket opening;
+- marketing and market size: the first and last date of the marketing table, where a table
+  whose dates are all first days of a month (quarter, year) holds whole periods: a row dated
+  1 October stands for October, so the data runs to 31 October;
+- customers (signups, churn dates): the first signup or churn date to the last date known
+  (signup, churn date or order). Churn from churn dates is observed from the first order (or,
+  without orders, the first churn date), so its periods are covered from there.
 """
 
 from __future__ import annotations
@@ -15,10 +32,12 @@ from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from bsc.engine import ASSIGNMENTS, Backend
 from bsc.errors import InputError
+from bsc.kpis.coverage import Bounds, whole_period_bounds, with_coverage, without_history
 from bsc.kpis.frames import TOTAL, UNKNOWN_SEGMENT, complete_periods, with_totals
 from bsc.kpis.lifetimes import churn_over_all_time, churn_per_period
 from bsc.kpis.record import KpiParams
@@ -75,6 +94,8 @@ class Scorecard:
         self.params = params
         self.backend = backend
         self.notes: dict[str, str] = {}
+        # Structured assumptions per KPI (margin, churn base, discounting...), for the CLI and pages.
+        self.assumptions: dict[str, dict[str, object]] = {}
         self.by = by
         self._data_bounds: dict[tuple[str, str], tuple[pd.Timestamp, pd.Timestamp] | None] = {}
         self._churn: dict[str, pd.DataFrame] = {}
@@ -242,6 +263,61 @@ class Scorecard:
         bounds = self.data_bounds(kind, column)
         return None if bounds is None else bounds[1]
 
+    def coverage(self, kind: str) -> Bounds:
+        """The first and last date the data of ``kind`` covers (see the module docstring).
+
+        None when the table has no dates (its figures are over all time) or is absent.
+        """
+        if kind == "marketing":
+            return self.marketing_coverage if self.has("marketing", "date") else None
+        if kind == "customers":
+            return self.customer_coverage
+        column = {"transactions": "date", "feedback": "date", "support": "opened_at"}[kind]
+        return self.data_bounds(kind, column) if self.has(kind, column) else None
+
+    @functools.cached_property
+    def customer_coverage(self) -> Bounds:
+        """First signup or churn date to the last date known (signup, churn date or order)."""
+        bounds = [
+            self.data_bounds("customers", column)
+            for column in ("signup_date", "churn_date")
+            if self.has("customers", column)
+        ]
+        bounds = [bound for bound in bounds if bound is not None]
+        if not bounds:
+            return None
+        orders = self.coverage("transactions")
+        last = max([bound[1] for bound in bounds] + ([orders[1]] if orders else []))
+        return min(bound[0] for bound in bounds), last
+
+    @functools.cached_property
+    def marketing_coverage(self) -> Bounds:
+        """The marketing table's dates, a table of whole periods running to the end of its last one."""
+        return whole_period_bounds(self.backend, self.table("marketing"), "date")
+
+    def churn_coverage(self, method: str) -> Bounds:
+        """The dates over which churn is observed (see :meth:`churn_periods`)."""
+        orders = self.coverage("transactions")
+        if method == "inactivity":
+            return orders
+        customers = self.customer_coverage
+        if orders is not None and customers is not None:
+            return orders[0], max(orders[1], customers[1])
+        if customers is None or not self.has("customers", "churn_date"):
+            return orders or customers
+        churn_dates = self.data_bounds("customers", "churn_date")
+        return (customers[0] if churn_dates is None else churn_dates[0]), customers[1]
+
+    def history_reason(self, what: str) -> str:
+        """Why a period at the start of a transaction log cannot know ``what``."""
+        window = self.params.inactivity_days
+        first = self.coverage("transactions")
+        since = "" if first is None else f" (the log starts on {first[0]:%Y-%m-%d})"
+        return (
+            f"not enough history: {what} by {window} days without an order needs {window} days of "
+            f"log before the period{since}"
+        )
+
     # -- sources -----------------------------------------------------------------------------
 
     @functools.cached_property
@@ -303,7 +379,9 @@ class Scorecard:
         )
         if mode == "customer":
             frame = with_totals(frame)
-        return Source(frame, split=mode is not None)
+        return Source(
+            with_coverage(frame, self.period, self.coverage("transactions")), split=mode is not None
+        )
 
     @functools.cached_property
     def customer_list(self) -> tuple[ir.Table, Literal["customer", "row"] | None]:
@@ -460,10 +538,11 @@ class Scorecard:
             frame["period"] = ALL_TIME
         if not mode:
             frame["segment"] = TOTAL
-        frame = complete_periods(frame, self.period if dated else "all", fill_zero=list(measures))
+        unit = self.period if dated else "all"
+        frame = complete_periods(frame, unit, fill_zero=list(measures))
         if mode:
             frame = with_totals(frame)
-        return Source(frame, split=mode is not None)
+        return Source(with_coverage(frame, unit, self.coverage("feedback")), split=mode is not None)
 
     @functools.cached_property
     def tickets(self) -> Source:
@@ -508,7 +587,7 @@ class Scorecard:
         if period is None:
             frame["period"] = ALL_TIME
         frame = complete_periods(frame, self.period, fill_zero=[f"{name}_n" for name in hours])
-        return Source(frame, split=mode is not None)
+        return Source(with_coverage(frame, self.period, self.coverage("support")), split=mode is not None)
 
     @functools.cached_property
     def marketing(self) -> Source:
@@ -533,7 +612,7 @@ class Scorecard:
         frame = complete_periods(frame, self.period, fill_zero=list(measures))
         if split:
             frame = with_totals(frame)
-        return Source(frame, split=split)
+        return Source(with_coverage(frame, self.period, self.coverage("marketing")), split=split)
 
     @functools.cached_property
     def market_size(self) -> pd.DataFrame:
@@ -549,7 +628,8 @@ class Scorecard:
         )
         frame = self.run(per_date, {"period": self.period_key(per_date.date)}, market_size=combine())
         frame["segment"] = TOTAL
-        return complete_periods(frame, self.period, fill_zero=[])
+        frame = complete_periods(frame, self.period, fill_zero=[])
+        return with_coverage(frame, self.period, self.coverage("marketing"))
 
     # -- derived tables shared by several KPIs -----------------------------------------------
 
@@ -596,7 +676,16 @@ class Scorecard:
         grid = grid.groupby(keys, dropna=False, as_index=False)["count"].sum()
         if self.period == "all":
             return churn_over_all_time(grid, method)
-        return churn_per_period(grid, self.period, self.churn_periods(grid, method))
+        frame = churn_per_period(grid, self.period, self.churn_periods(grid, method))
+        frame = with_coverage(frame, self.period, self.churn_coverage(method))
+        if method == "inactivity":
+            # Who is active at a period's start is known only from a whole window of log before it.
+            first = self.coverage("transactions")
+            blind = without_history(
+                frame["period"], None if first is None else first[0], self.params.inactivity_days
+            )
+            frame["reason"] = np.where(blind, self.history_reason("churn"), None)
+        return frame
 
     def churn_periods(self, grid: pd.DataFrame, method: str) -> pd.DatetimeIndex:
         """The periods in which churn is observed.
@@ -637,11 +726,25 @@ class Scorecard:
             counted = dated.groupby(["start", "segment"], as_index=False)["customers"].sum()
             counted = counted.rename(columns={"start": "period"})
         until = None
-        if self.period != "all" and not self.has("customers", "signup_date"):
+        by_first_order = not self.has("customers", "signup_date")
+        if self.period != "all" and by_first_order:
             last_order = self.data_end("transactions", "date")
             until = None if last_order is None else period_start(last_order, self.period)
         counted = counted.rename(columns={"customers": "new_customers"})
-        return complete_periods(counted, self.period, ["new_customers"], until=until)
+        frame = complete_periods(counted, self.period, ["new_customers"], until=until)
+        if not by_first_order:
+            return with_coverage(frame, self.period, self.coverage("customers"))
+        orders = self.coverage("transactions")
+        frame = with_coverage(frame, self.period, orders)
+        if self.period != "all":
+            # Early in a log, customers who bought before it began place their "first" order.
+            blind = without_history(
+                frame["period"], None if orders is None else orders[0], self.params.inactivity_days
+            )
+            frame["reason"] = np.where(
+                blind, self.history_reason("telling new customers from returning ones"), None
+            )
+        return frame
 
 
 def _hours_between(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:

@@ -14,7 +14,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from bsc.columns import column_label, resolve_name, stored_columns
 from bsc.engine import ASSIGNMENTS, Backend, default_backend, table_columns
+from bsc.errors import InputError
 from bsc.periods import GRANULARITIES, TRUNCATE_UNIT, Granularity
 from bsc.schema import KINDS
 
@@ -49,7 +51,9 @@ def segment_attributes(tables: Tables) -> list[str]:
     The segment (string) columns of the customers table and its acquisition channel; where
     there is no customers table, the segment columns of the fact tables. When only the
     marketing table has a channel, ``"channel"`` (it splits the marketing KPIs). Saved
-    segmentations (``tables["assignments"]``) add their segment columns.
+    segmentations (``tables["assignments"]``) add their segment columns. Columns that restate
+    churn (churn reason, customer status...: see :func:`outcome_columns`) are never offered:
+    split by them, churn is 0% or 100% by construction.
     Reads file footers only.
     """
     columns = columns_by_kind(tables)
@@ -63,7 +67,70 @@ def segment_attributes(tables: Tables) -> list[str]:
             attributes |= segment_columns(columns.get(kind, {}), kind)
     if "channel" in columns.get("marketing", {}) and not attributes & set(CHANNEL_ALIASES):
         attributes.add("channel")
-    return sorted(attributes)
+    return sorted(attributes - outcome_columns(tables))
+
+
+def outcome_columns(tables: Tables) -> set[str]:
+    """Canonical columns that restate churn (a churn reason, a status "Churned"...), as the
+    tables' footers list them (see :mod:`bsc.columns`)."""
+    return {
+        name
+        for kind, paths in tables.items()
+        if kind in KINDS and paths
+        for name in stored_columns(paths).outcomes
+    }
+
+
+def segment_labels(tables: Tables) -> dict[str, str]:
+    """Each attribute of :func:`segment_attributes` -> its name for people: the header in the
+    user's file (``Contract``, ``DeviceProtection``), else the name in words
+    (``acquisition_channel`` -> ``Acquisition channel``). A saved segmentation's attribute is
+    shown as the user named its column. Reads file footers only."""
+    headers = _headers(tables) | {attribute: attribute for attribute in assigned_attributes(tables)}
+    return {attribute: column_label(attribute, headers) for attribute in segment_attributes(tables)}
+
+
+def _headers(tables: Tables) -> dict[str, str]:
+    """Canonical column -> header in the user's file, over every kind; the customers table's
+    header wins where kinds share a column name."""
+    headers: dict[str, str] = {}
+    for kind in ("marketing", "support", "feedback", "transactions", "customers"):
+        if tables.get(kind):
+            headers |= stored_columns(tables[kind]).headers
+    return headers
+
+
+def resolve_segment_attribute(tables: Tables, typed: str) -> str:
+    """The segment attribute a user means by ``typed``: its name or its header in their file,
+    in any case (``Contract``, ``contract`` and ``CONTRACT`` all give ``contract``).
+
+    Raises
+    ------
+    InputError
+        When ``typed`` names no segment attribute, or names a column that restates churn.
+    """
+    if typed.strip().casefold() in CHANNEL_ALIASES:
+        return typed.strip().casefold()
+    try:
+        return resolve_name(typed, segment_labels(tables), "segment attribute")
+    except InputError:
+        outcome = _outcome_header(tables, typed)
+        if outcome is None:
+            raise
+    raise InputError(
+        f"{outcome!r} says who churned or why: split by it, churn would be 0% or 100% by construction, "
+        "so it is not offered as a segment attribute."
+    )
+
+
+def _outcome_header(tables: Tables, typed: str) -> str | None:
+    """The header of the outcome column ``typed`` names, or None when it names none."""
+    headers = _headers(tables)
+    outcomes = {name: column_label(name, headers) for name in outcome_columns(tables)}
+    try:
+        return outcomes[resolve_name(typed, outcomes, "column")]
+    except InputError:
+        return None
 
 
 def columns_by_kind(tables: Tables) -> dict[str, dict[str, pa.DataType]]:

@@ -20,7 +20,7 @@ from datetime import date
 import numpy as np
 
 from bsc.errors import InputError
-from bsc.kpis import KPIS, KpiResult
+from bsc.kpis import KPIS, KpiResult, latest_basis
 from bsc.periods import Period, parse_period, position
 from bsc.targets.cells import _bands, _blank, _check_goal, _date, _kpi_id, _number, _text, _weight
 from bsc.targets.model import INITIATIVE_STATUSES, Initiative, Objective, Target
@@ -143,7 +143,9 @@ def _baseline(
             listed = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
             raise InputError(f"There is no segment “{segment}” of {segment_by}; known: {listed}.")
         rows = rows[rows["segment"] == segment]
-    rows = rows[rows["value"].notna() & (rows["period"] != "all")]
+    rows = rows[rows["period"] != "all"]
+    # A period "to date" is no baseline while a whole one has a value.
+    rows = rows[latest_basis(rows)]
     if rows.empty:
         return None, None
     latest = rows.iloc[int(np.argmax([position(p) for p in rows["period"]]))]

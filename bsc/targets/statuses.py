@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from bsc.kpis import COMPONENT_NAMES as KPI_COMPONENT_NAMES
-from bsc.kpis import COMPONENTS, KPIS
+from bsc.kpis import COMPONENTS, KPIS, whole_known
 from bsc.periods import PeriodUnit, frame_unit, parse_period, position
 from bsc.targets.model import DEFAULT_AMBER, DEFAULT_GREEN, Target
 
@@ -315,10 +315,11 @@ _STATUS_COLUMNS = (
 
 
 def _latest_values(values: pd.DataFrame) -> pd.DataFrame:
-    """Per (kpi, segment): the row of the latest dated period with a value ("all" if only that)."""
+    """Per (kpi, segment): the row of the latest whole dated period with a value ("all" if only
+    that); a period "to date" only when no whole one has a value."""
     frame = values.copy()
     frame["_position"] = [position(p) for p in frame["period"]]
-    frame["_has_value"] = frame["value"].notna()
+    frame["_has_value"] = frame["value"].notna().astype(int) + whole_known(frame).astype(int)
     frame["_segment"] = frame["segment"].astype(object).where(frame["segment"].notna(), "\x00")
     frame = frame.sort_values(["_has_value", "_position"], na_position="first", kind="stable")
     latest = frame.groupby(["kpi", "_segment"], sort=False).tail(1)

@@ -89,3 +89,32 @@ def test_editing_a_stored_mapping_is_saved_and_versioned(data_dir: Path):
     assert updated.version == customers.version + 1
     assert "region" not in updated.mapping.segments
     assert "region" not in store.load_canonical(customers.id).columns
+
+
+def test_blank_numbers_are_reported_at_upload(data_dir: Path):
+    at = open_app(DATA)
+    data = (FIXTURES / "telco_customers.csv").read_bytes()
+    at.file_uploader(key="upload").set_value(("telco_customers.csv", data, "text/csv")).run()
+    assert not at.exception
+    problems = next(
+        d.value for d in at.dataframe if {"Severity", "Problem", "Examples"} <= set(d.value.columns)
+    )
+    [blank] = problems[problems["Problem"].str.contains("TotalCharges")].itertuples()
+    # awk -F, 'NR>1 && $12==" " {print NR-1, $1}' telco_customers.csv -> rows 7, 20, 34
+    assert blank.Rows == 3
+    assert (
+        blank.Examples
+        == "row 7 (customer 9134-CFOMR), row 20 (customer 8332-ENDMO), row 34 (customer 8640-YDRGJ)"
+    )
+
+
+def test_churn_outcomes_are_shown_as_such(data_dir: Path):
+    at = open_app(DATA)
+    data = (FIXTURES / "telco_status.csv").read_bytes()
+    at.file_uploader(key="upload").set_value(("telco_status.csv", data, "text/csv")).run()
+    assert not at.exception
+    kind = next(s for s in at.selectbox if s.key.endswith("_kind") and s.key.startswith("new_"))
+    editor = next(d for d in at.dataframe if d.key == kind.key.replace("_kind", "_roles_customers"))
+    roles = dict(zip(editor.value["Column"], editor.value["Role"], strict=True))
+    assert roles["Satisfaction Score"] == "CSAT (1–5)"
+    assert roles["Churn Reason"] == roles["Customer Status"] == "Churn outcome (not a segment)"

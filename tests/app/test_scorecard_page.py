@@ -28,8 +28,9 @@ def test_tiles_show_the_latest_values_of_the_engine(data_dir: Path):
     [workspace] = store.list_workspaces()
     values = compute_kpis(store.workspace_tables(workspace.id), period="month").values
     nps = values[(values["kpi"] == "nps") & values["segment"].isna()].dropna(subset=["value"]).iloc[-1]
-    assert metrics["NPS"] == KPIS["nps"].format_value(nps["value"])  # e.g. "35 points"
-    assert metrics["NPS"].endswith(" points")
+    # Tiles write the unit short, so that the value reads in full on a projector: "35 pts".
+    assert metrics["NPS"] == KPIS["nps"].format_value(nps["value"], compact=True)
+    assert metrics["NPS"].endswith(" pts")
     active = values[(values["kpi"] == "active_customers") & values["segment"].isna()].iloc[-1]
     assert metrics["Active customers"] == f"{active['value']:,.0f}"
 
@@ -137,6 +138,25 @@ def test_predicted_churn_stands_beside_the_churn_kpi_and_its_target(data_dir: Pa
     assert not at.exception
     split = next(d.value for d in at.dataframe if "Predicted churn (%)" in d.value.columns)
     assert sorted(split["plan"]) == ["Basic", "Plus", "Premium"]
+
+
+def test_split_by_shows_the_files_headers_and_no_churn_outcomes(data_dir: Path):
+    from bsc.workspace import import_file
+    from tests.conftest import FIXTURES
+
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    import_file(store, workspace.id, FIXTURES / "telco_customers.csv")
+    import_file(store, workspace.id, FIXTURES / "telco_status.csv")
+    store.engine.dispose()
+    at = open_app(PAGE)
+    picker = at.sidebar.selectbox(key="split_picker")
+    assert {"Contract", "PaymentMethod", "SeniorCitizen"} <= set(picker.options)
+    assert not {"Churn Reason", "Customer Status", "Churn Category", "Churn Value"} & set(picker.options)
+    picker.set_value("contract").run()
+    at.sidebar.selectbox(key="segment_picker").set_value("Month-to-month").run()
+    assert not at.exception
+    assert "Contract: Month-to-month" in shown(at.caption[0].value)
 
 
 def test_tiles_colour_a_change_only_when_its_two_sample_test_rejects(data_dir: Path):

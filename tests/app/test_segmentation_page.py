@@ -179,3 +179,17 @@ def test_no_features_chosen(data_dir: Path):
     at.button(key="FormSubmitter:segmentation_form-Segment customers").click().run()
     assert not at.exception
     assert any("at least one feature" in i.value for i in at.info)
+
+
+def test_features_are_named_as_in_the_file(data_dir: Path):
+    from bsc.workspace import import_file
+    from tests.conftest import FIXTURES
+
+    store, workspace_id = _store(data_dir)
+    import_file(store, workspace_id, FIXTURES / "telco_customers.csv")
+    store.engine.dispose()
+    at = open_app(PAGE)
+    assert not at.exception, at.exception
+    [features] = [m for m in at.multiselect if m.label == "Features"]
+    assert {"TotalCharges", "MonthlyCharges"} <= set(features.options)
+    assert "Totalcharges" not in features.options

@@ -57,7 +57,7 @@ def _export(view: ObjectivesContext) -> None:
     filters = view.filters
     st.caption(
         f"The workbook holds the KPIs per {filters.period}"
-        + (f" split by {literal(filters.by)}" if filters.by else "")
+        + (f" split by {literal(filters.by_label or filters.by)}" if filters.by else "")
         + ": a summary with statuses, one sheet per component, the targets and the definitions."
     )
 

@@ -23,6 +23,7 @@ from bsc.churn.labels import (
     cutoff_labels,
     find_label_columns,
 )
+from bsc.columns import stored_columns
 from bsc.errors import InputError
 
 __all__ = [
@@ -174,7 +175,7 @@ def churn_data_from_workspace(
             ),
             id_column="customer_id",
             notes=notes,
-            **_feature_kinds(features, segments),
+            **_feature_kinds(features, segments, tables),
             left_out=int((~known).sum()),
             source_key=_source_key(tables),
         )
@@ -217,7 +218,7 @@ def churn_data_from_workspace(
         definition=LabelDefinition(source, None, cutoff, int(horizon_days), text),  # type: ignore[arg-type]
         id_column="customer_id",
         current=current,
-        **_feature_kinds(training, segments),
+        **_feature_kinds(training, segments, tables),
         source_key=_source_key(tables),
     )
 
@@ -293,15 +294,18 @@ def _feature_labels(features) -> dict[str, str]:
     return {name: definition.label for name, definition in features.definitions.items()}
 
 
-def _feature_kinds(features, segments: pd.DataFrame | None) -> dict:
-    """Skewed features and the group of every column, from the feature definitions."""
+def _feature_kinds(features, segments: pd.DataFrame | None, tables: Mapping[str, Sequence]) -> dict:
+    """Skewed features, the group and the label of every column: the feature definitions' labels,
+    and for the customers' own columns the headers of the user's file."""
     groups = {name: SOURCE_GROUPS.get(d.source, d.source) for name, d in features.definitions.items()}
     if segments is not None:
         groups |= dict.fromkeys(
             [c for c in segments.columns if c != "customer_id"], SOURCE_GROUPS["customers"]
         )
     skewed = tuple(name for name, d in features.definitions.items() if d.skewed)
-    return {"labels": _feature_labels(features), "groups": groups, "skewed": skewed}
+    headers = stored_columns(tables.get("customers", ())).headers
+    labels = {name: headers[name] for name in groups if name in headers} | _feature_labels(features)
+    return {"labels": labels, "groups": groups, "skewed": skewed}
 
 
 def _customer_segments(tables: Mapping[str, Sequence]) -> pd.DataFrame | None:

@@ -151,7 +151,7 @@ def test_a_renamed_churn_score_is_left_out_and_too_good_when_included(data_dir: 
     at.run()
     assert not at.exception, at.exception
     [warning] = [w.value for w in at.warning if "Too good to be true" in w.value]
-    assert "“Propensity score” carries it" in warning
+    assert "“Propensity Score” carries it" in warning  # named as the file names it
     [auc] = [m for m in at.metric if m.label == "ROC AUC"]
     assert float(auc.value) > 0.95
     assert auc.proto.delta == "likely a leak"
@@ -168,4 +168,4 @@ def test_drivers_within_noise_are_not_listed(data_dir: Path):
     assert f"{len(noise)} more columns the model saw are within the noise" in caption
     # Age is the strongest effect drawn; the columns drawn independently of churn are noise.
     assert "Age" not in noise
-    assert {"Creditscore", "Tenure", "Balance", "Estimatedsalary", "Hascrcard"} <= set(noise)
+    assert {"CreditScore", "Tenure", "Balance", "EstimatedSalary", "HasCrCard"} <= set(noise)

@@ -37,6 +37,26 @@ class TestLabels:
         assert labels["seniorcitizen"] == "SeniorCitizen"
         assert list(labels) == segment_attributes(telco)
 
+    def test_a_saved_segmentation_reads_as_its_name(self, tmp_path):
+        import pandas as pd
+
+        from bsc.store import Store
+        from bsc.workspace import import_file
+
+        store = Store(tmp_path)
+        workspace = store.create_workspace("Telco")
+        import_file(store, workspace.id, FIXTURES / "telco_customers.csv")
+        tables = store.workspace_tables(workspace.id)
+        ids = pd.read_parquet(tables["customers"][0], columns=["customer_id"])["customer_id"]
+        segments = pd.Series(["A", "B"] * (len(ids) // 2) + ["A"] * (len(ids) % 2), index=ids.to_numpy())
+        store.save_segmentation(
+            workspace.id, name="Value segments", attribute="value_segments", segments=segments
+        )
+        labels = segment_labels(store.workspace_tables(workspace.id))
+        store.engine.dispose()
+        assert labels["value_segments"] == "Value segments"
+        assert labels["contract"] == "Contract"
+
     @pytest.mark.parametrize("typed", ["contract", "Contract", "CONTRACT", " contract "])
     def test_a_user_names_an_attribute_in_any_case(self, telco, typed):
         assert resolve_segment_attribute(telco, typed) == "contract"

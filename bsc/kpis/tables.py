@@ -84,9 +84,10 @@ def outcome_columns(tables: Tables) -> set[str]:
 def segment_labels(tables: Tables) -> dict[str, str]:
     """Each attribute of :func:`segment_attributes` -> its name for people: the header in the
     user's file (``Contract``, ``DeviceProtection``), else the name in words
-    (``acquisition_channel`` -> ``Acquisition channel``). A saved segmentation's attribute is
-    shown as the user named its column. Reads file footers only."""
-    headers = _headers(tables) | {attribute: attribute for attribute in assigned_attributes(tables)}
+    (``acquisition_channel`` -> ``Acquisition channel``). A saved segmentation's attribute reads
+    as its name does (``value_segments`` -> ``Value segments``). Reads file footers only."""
+    assigned = set(assigned_attributes(tables))
+    headers = {name: header for name, header in _headers(tables).items() if name not in assigned}
     return {attribute: column_label(attribute, headers) for attribute in segment_attributes(tables)}
 
 

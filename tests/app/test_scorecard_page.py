@@ -106,7 +106,7 @@ def test_a_saved_segmentation_can_be_picked_as_a_segment(data_dir: Path):
     assert picker.options == ["All customers", "Gold", "Silver"]
     picker.set_value("Gold").run()
     assert not at.exception
-    assert "tier: Gold" in shown(at.caption[0].value)
+    assert "Tier: Gold" in shown(at.caption[0].value)  # a saved segmentation reads as its name
 
 
 def test_predicted_churn_stands_beside_the_churn_kpi_and_its_target(data_dir: Path):

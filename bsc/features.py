@@ -41,7 +41,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from bsc.columns import resolve_name, stored_columns
+from bsc.columns import column_label, resolve_name, stored_columns
 from bsc.engine import Backend, default_backend, table_columns
 from bsc.errors import InputError
 from bsc.kpis.tables import orders_from_lines
@@ -627,7 +627,7 @@ def _tenure(frame: pd.DataFrame, data_end: pd.Timestamp | None) -> pd.Series | N
 def _attribute_definition(name: str, header: str | None) -> FeatureDef:
     return FeatureDef(
         id=name,
-        label=header or name.replace("_", " ").capitalize(),
+        label=column_label(name, {name: header} if header else None),
         unit="",
         source="customers",
         description="A numeric attribute of the customers table (the greatest value when listed twice).",

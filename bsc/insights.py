@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from bsc.engine import Backend
-from bsc.kpis import KPIS, compute_kpis, segment_attributes
+from bsc.kpis import KPIS, compute_kpis, segment_attributes, whole_periods
 
 __all__ = ["TESTS", "Shift", "benjamini_hochberg", "effect_size", "find_shifts", "shift_z", "usable_periods"]
 
@@ -187,9 +187,8 @@ def find_shifts(
 def usable_periods(values: pd.DataFrame) -> dict[str, list[str]]:
     """Per KPI, its periods that are complete and known in every row (segment), in order."""
     dated = values[values["period"] != "all"]
-    complete = dated["complete"] if "complete" in dated else pd.Series(True, index=dated.index)
     known = dated["reason"].isna() if "reason" in dated else pd.Series(True, index=dated.index)
-    usable = (complete.astype(bool) & known).groupby([dated["kpi"], dated["period"]]).all()
+    usable = (whole_periods(dated) & known).groupby([dated["kpi"], dated["period"]]).all()
     return {
         str(kpi): sorted(str(period) for period, ok in periods.droplevel(0).items() if ok)
         for kpi, periods in usable.groupby(level=0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from bsc.kpis import KpiDef
+from bsc.kpis import KpiDef, whole_periods
 from bsc.periods import label_starts
 from bsc.targets import STATUS_COLOURS
 
@@ -39,7 +39,7 @@ def trend_chart(
             paths = paths[paths["segment"].isna() | (paths["segment"] == segment)]
     data["start"] = label_starts(data["period"])
     data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
-    whole = data["complete"].astype(bool) if "complete" in data else pd.Series(True, index=data.index)
+    whole = whole_periods(data)
     data["coverage"] = whole.map({True: "whole period", False: "to date (part of the period)"})
     data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n", "coverage"]]
     y_title = f"{definition.name} ({definition.unit_words})"

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from bsc.columns import resolve_name
 from bsc.engine import read_columns
 from bsc.errors import InputError
-from bsc.kpis.tables import resolve_segment_attribute, segment_labels
+from bsc.kpis.tables import segment_labels
 from bsc.schema import ASSIGNMENTS
 from bsc.store import Store, Workspace
 
@@ -53,7 +54,7 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
     periods = list(PERIOD_LABELS)
     period = _remembered("period", "month")
     period = period if period in periods else "month"
-    by = _known_attribute(tables, _remembered("by", None), attributes)
+    by = _known_attribute(labels, _remembered("by", None))
 
     with st.sidebar:
         st.divider()
@@ -93,16 +94,15 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
     )
 
 
-def _known_attribute(tables: dict, remembered: str | None, attributes: list[str]) -> str | None:
+def _known_attribute(labels: dict[str, str], remembered: str | None) -> str | None:
     """The attribute a remembered or linked ``by`` names (as a column name or the file's header,
-    in any case), None when it names none."""
+    in any case) among ``labels`` (:func:`bsc.kpis.tables.segment_labels`), None when it names none."""
     if remembered is None:
         return None
     try:
-        by = resolve_segment_attribute(tables, remembered)
+        return resolve_name(remembered, labels, "segment attribute")
     except InputError:
         return None
-    return by if by in attributes else None
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

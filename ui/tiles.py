@@ -17,9 +17,10 @@ import pandas as pd
 import streamlit as st
 
 from bsc.change_tests import judge_change
+from bsc.columns import column_label
 from bsc.errors import InputError
 from bsc.insights import Shift
-from bsc.kpis import KPIS, KpiDef
+from bsc.kpis import KPIS, KpiDef, whole_periods
 from bsc.periods import Period, parse_period
 from bsc.targets import STATUS_LABELS
 from ui.status_chips import TABLE_MARKS
@@ -68,7 +69,7 @@ def tile_facts(
     if len(series) and "reason" in series and pd.notna(series["reason"].iloc[-1]):
         return _unknown_facts(definition, series)
     # Only whole, known periods are compared (a partial first period is no baseline).
-    series = series[series["value"].notna() & _whole(series)]
+    series = series[series["value"].notna() & whole_periods(series)]
     if series.empty:
         return TileFacts("—", None, "off", False, False, "No data in any period.", False, [])
     latest = series.iloc[-1]
@@ -114,10 +115,6 @@ def tile_facts(
     )
 
 
-def _whole(series: pd.DataFrame) -> pd.Series:
-    return series["complete"].astype(bool) if "complete" in series else pd.Series(True, index=series.index)
-
-
 def _period(label: object) -> Period | None:
     try:
         return parse_period(label)
@@ -126,7 +123,7 @@ def _period(label: object) -> Period | None:
 
 
 def _sparkline(series: pd.DataFrame) -> list[float]:
-    known = series[series["value"].notna() & _whole(series)]
+    known = series[series["value"].notna() & whole_periods(series)]
     return [float(v) for v in known["value"].tail(SPARKLINE_PERIODS)]
 
 
@@ -293,11 +290,6 @@ def kpi_tile(
     )
 
 
-def attribute_label(attribute: str | None) -> str:
-    """A segment attribute's column name as a reader would write it: acquisition_channel -> Acquisition channel."""
-    return "" if attribute is None else attribute.replace("_", " ").capitalize()
-
-
 def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:
     """One Markdown line for a significant shift: green when it is good news, red when bad."""
     definition = KPIS[shift.kpi]
@@ -309,8 +301,11 @@ def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:
             "▲" if shift.after > shift.before else "▼",
         )
     )
-    attribute = (labels or {}).get(shift.attribute or "") or attribute_label(shift.attribute)
-    who = "all customers" if shift.segment is None else f"{attribute} {shift.segment}"
+    who = (
+        "all customers"
+        if shift.segment is None
+        else f"{column_label(shift.attribute or '', labels)} {shift.segment}"
+    )
     verdict = "better" if shift.better else "worse"
     return (
         f":{colour}[{arrow} **{literal(definition.name)}**, {literal(who)}:] "

@@ -55,6 +55,7 @@ from bsc.kpis.compute import (
     date_range,
     latest_basis,
     whole_known,
+    whole_periods,
 )
 from bsc.kpis.frames import UNKNOWN_SEGMENT
 from bsc.kpis.record import COMPONENT_NAMES, COMPONENTS, KpiDef, KpiParams, format_number
@@ -78,4 +79,5 @@ __all__ = [
     "load_tables",
     "segment_attributes",
     "whole_known",
+    "whole_periods",
 ]

@@ -173,17 +173,24 @@ def _kpi_coverage(scorecard: Scorecard, definition: KpiDef) -> Bounds:
     return max(bound[0] for bound in bounds), min(bound[1] for bound in bounds)
 
 
+def whole_periods(values: pd.DataFrame) -> pd.Series:
+    """Which rows of a KPI frame are of a period the data covers whole (``complete``).
+
+    A frame without a ``complete`` column (made by hand, or by an older release) counts every
+    period as whole.
+    """
+    if "complete" not in values:
+        return pd.Series(True, index=values.index)
+    return values["complete"].fillna(True).astype(bool)
+
+
 def whole_known(values: pd.DataFrame) -> pd.Series:
     """Which rows of a KPI frame hold a value of a whole period: known (a value) and complete.
 
-    A frame without a ``complete`` column (made by hand, or by an older release) counts every
-    period as whole. Targets, their baselines and the assistant's trend read only these rows:
-    a period "to date" is not compared with whole ones.
+    Targets, their baselines and the assistant's trend read only these rows: a period "to date"
+    is not compared with whole ones.
     """
-    known = values["value"].notna()
-    if "complete" not in values:
-        return known
-    return known & values["complete"].fillna(True).astype(bool)
+    return values["value"].notna() & whole_periods(values)
 
 
 def latest_basis(values: pd.DataFrame) -> pd.Series:

@@ -6,13 +6,13 @@ Bad input prints one clear line on stderr and exits with status 2, never a trace
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bsc.errors import InputError
+from bsc.json_output import strict_json
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
@@ -58,7 +58,7 @@ def inspect_command(args: argparse.Namespace) -> int:
                 }
             )
     if args.json:
-        print(json.dumps({"tables": report}, indent=2, default=str))
+        print(strict_json({"tables": report}, default=str))
         return 0
     for table in report:
         print(f"{table['name']}: {table['kind']}, {table['rows']:,} rows")
@@ -119,7 +119,7 @@ def kpis_command(args: argparse.Namespace) -> int:
                 "reason": "why the data cannot know a value; the value is then null",
             },
         }
-        print(json.dumps(report, indent=2))
+        print(strict_json(report))
         return 0
     print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
     for row in rows:
@@ -198,9 +198,7 @@ def changes_command(args: argparse.Namespace) -> int:
         for shift in shifts
     ]
     if args.json:
-        print(
-            json.dumps({"comparisons": comparisons, "method": CHANGES_METHOD, "changes": changes}, indent=2)
-        )
+        print(strict_json({"comparisons": comparisons, "method": CHANGES_METHOD, "changes": changes}))
         return 0
     if comparisons == 0:
         print(
@@ -295,7 +293,7 @@ def segment_command(args: argparse.Namespace) -> int:
         "reason": model.k_reason_,
     }
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(strict_json(report))
         return 0
     customers = sum(report["sizes"])
     print(f"{customers:,} customers in {model.k_} segments. {model.k_reason_}")
@@ -337,7 +335,7 @@ def churn_command(args: argparse.Namespace) -> int:
     analysis = analyse_churn(data, model=args.model, include=args.include or (), exclude=args.exclude or ())
     summary = analysis.summary()
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(strict_json(summary))
         return 0
     scores = analysis.scores
     print(summary["definition"])

@@ -16,6 +16,7 @@ import pytest
 from bsc.assistant import (
     Levers,
     NpsChurnLink,
+    WhatIfBase,
     assess_target,
     chance_text,
     nps_churn_link,
@@ -308,3 +309,30 @@ class TestNpsChurnLink:
         link = nps_churn_link({"feedback": [tmp_path / "answers.parquet"]})
         assert link.churn_points_per_nps_point == 0.0
         assert "no customers with churn dates" in link.note
+
+
+class TestWhatIfWithNoChurn:
+    def test_clv_is_unknown_not_a_crash_when_no_customer_was_lost(self):
+        # A log where every customer orders every month: churn 0%, so margin × revenue ÷ churn
+        # has no finite value. Today's CLV is unknown; the levers' floor churn gives a number.
+        base = WhatIfBase(
+            months=("2026-04", "2026-05", "2026-06"),
+            customers=60.0,
+            churn_rate=0.0,
+            new_customers=0.0,
+            ordering_share=1.0,
+            revenue_per_customer=49.5,
+            revenue_per_ordering_customer=49.5,
+            margin=0.3,
+            nps=float("nan"),
+            conversion_rate=float("nan"),
+            cpa=float("nan"),
+            spend=float("nan"),
+        )
+        result = project_whatif(base, Levers())
+        clv = result.summary.set_index("measure").loc["CLV"]
+        assert math.isnan(clv["today"])
+        assert any("CLV cannot be estimated" in line for line in result.assumptions)
+        # 60 customers, none lost, none new: 60 × 49.5 a month for 12 months = 35,640.
+        revenue = result.summary.set_index("measure").loc["Revenue over 12 months"]
+        assert revenue["today"] == pytest.approx(35_640.0)

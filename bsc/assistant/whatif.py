@@ -238,6 +238,11 @@ def project_whatif(
         f"CLV = margin {base.margin:.0%} × revenue per ordering customer "
         f"({base.revenue_per_ordering_customer:,.2f} a month) ÷ monthly churn, as on the scorecard; no "
         "discounting."
+        + (
+            " No customer was lost in the months used (churn 0%), so CLV cannot be estimated."
+            if churn_now <= 0
+            else ""
+        )
     )
 
     frames = []
@@ -267,7 +272,10 @@ def project_whatif(
             "Customers in the base after 12 months": float(frame["customers"].iloc[-1]),
             "Active customers in month 12": float(frame["active_customers"].iloc[-1]),
             "Revenue over 12 months": float(frame["revenue"].sum()),
-            "CLV": base.margin * base.revenue_per_ordering_customer / (churn / 100.0),
+            # With no customer lost the formula has no finite value: unknown, not infinite.
+            "CLV": base.margin * base.revenue_per_ordering_customer / (churn / 100.0)
+            if churn > 0
+            else float("nan"),
             "Monthly churn (%)": churn,
             "New customers a month": new,
         }

@@ -6,6 +6,7 @@ belong to this tab; it runs as a fragment, so moving a lever redraws only the ta
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from bsc.assistant.whatif import Levers, project_whatif, whatif_base
@@ -59,9 +60,14 @@ def _whatif_panel(fingerprint: str, tables: dict, params: KpiParams) -> None:
     summary = outcome.summary.set_index("measure")
     for column, (measure, label) in zip(st.columns(3), TILES, strict=True):
         row = summary.loc[measure]
+        if pd.isna(row["scenario"]):
+            column.metric(label, "—", border=True, help="Needs a churn rate above 0: no customer was lost.")
+            continue
         value = f"{row['scenario']:,.0f}"
-        delta = f"{row['change']:+,.0f} ({row['change_percent']:+.1f}%)" if row["change"] else None
-        column.metric(label, value, delta=delta, border=True, help=f"Today's rates: {row['today']:,.0f}")
+        change = row["change"]
+        delta = f"{change:+,.0f} ({row['change_percent']:+.1f}%)" if pd.notna(change) and change else None
+        today = "—" if pd.isna(row["today"]) else f"{row['today']:,.0f}"
+        column.metric(label, value, delta=delta, border=True, help=f"Today's rates: {today}")
     st.space("small")
     left, right = st.columns(2)
     left.altair_chart(

@@ -267,8 +267,13 @@ class Store:
         mapping: TableMapping,
         problems: Sequence[Problem] = (),
     ) -> Dataset:
-        """Store a new table: its raw and canonical Parquet files first, then the metadata row."""
+        """Store a new table: its raw and canonical Parquet files first, then the metadata row.
+
+        Everything that can refuse the save (the workspace, the name) is checked before a file
+        is written, so a refused save leaves nothing behind.
+        """
         self.writable_workspace(workspace_id)
+        clean_name = _clean_name(name)
         dataset_id = _new_id()
         canonical_file = f"{dataset_id}.parquet"
         write_parquet_atomic(raw, self.raw_path(dataset_id))
@@ -277,7 +282,7 @@ class Store:
         row = {
             "id": dataset_id,
             "workspace_id": workspace_id,
-            "name": _clean_name(name),
+            "name": clean_name,
             "source": source,
             "sheet": sheet,
             "kind": mapping.kind,

@@ -368,3 +368,18 @@ class TestReadOnlyWorkspaces:
         assert targets.get_target(target.id).goal == 30.0
         assert targets.objectives() == []
         assert len(targets.audit_log(limit=None)) == 1
+
+
+class TestRefusedSaveLeavesNothing:
+    def test_a_name_over_200_characters_writes_no_file(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        tables = tmp_path / "tables"
+        before = sorted(tables.glob("*")) if tables.exists() else []
+        with pytest.raises(InputError, match="too long"):
+            _save(store, ws.id, name="x" * 201)
+        after = sorted(tables.glob("*")) if tables.exists() else []
+        assert after == before
+        assert store.list_datasets(ws.id) == []
+        # The same table under a short name is saved: nothing was held back by the refusal.
+        assert _save(store, ws.id, name="x" * 200).name == "x" * 200

@@ -167,6 +167,14 @@ except InputError as error:
     show_input_error(error)
     st.stop()
 st.info(f"**Definition in use.** {literal(data.definition.text)}", icon=":material/rule:")
+window = data.definition
+if window.dated and cutoff is None and window.cutoff is not None and window.horizon_days is not None:
+    last_day = window.cutoff + pd.Timedelta(days=window.horizon_days - 1)
+    st.caption(
+        f"Default window: the {window.horizon_days} days from {window.cutoff:%d %b %Y} to {last_day:%d %b %Y}, "
+        "the last day of the data, so the whole window is in the data (no churn after it is missed or half-counted). "
+        "Pick a cutoff to test an earlier window."
+    )
 
 bar = st.progress(0.0, text="Analysing…")
 try:
@@ -399,7 +407,13 @@ def contact_section() -> None:
         help=f"Contact customers whose churn probability is at least this. Break-even: {plan.break_even:.1%}.",
     )
     facts[2].metric("Expected net value", f"{plan.expected_net_value:,.0f}", border=True)
-    facts[3].metric("Customers expected to stay", f"{plan.expected_saved:,.1f}", border=True)
+    facts[3].metric(
+        "Customers expected to stay",
+        f"{round(plan.expected_saved):,}",
+        border=True,
+        help=f"The expected number of churners the offers keep (Σ probability × share who stay: "
+        f"{plan.expected_saved:,.1f}), rounded to whole customers.",
+    )
     st.altair_chart(net_value_chart(plan.curve, plan.contacted), width="stretch")
     listed = min(MAX_LISTED, max(plan.contacted, 20))
     at_risk = _at_risk(analysis_id, listed, analysis)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bsc.churn import (
@@ -12,6 +13,7 @@ from bsc.churn import (
     at_risk_customers,
     churn_data_from_table,
     plan_contacts,
+    reason_text,
     typical_customer_value,
 )
 from bsc.errors import InputError
@@ -71,6 +73,87 @@ class TestAtRisk:
         assert set(at_risk["customer"]) <= stayers
         # The riskiest customers are the least satisfied: satisfaction is their first reason.
         assert at_risk["reason_1"].str.startswith("Satisfaction:").all()
+
+
+def _effort_table(rows: int = 600, seed: int = 3) -> pd.DataFrame:
+    """Churn more likely for customers who never answered the effort survey (a blank CES)."""
+    rng = np.random.default_rng(seed)
+    satisfaction = rng.normal(0, 1, rows)
+    unanswered = rng.random(rows) < 0.4
+    risk = -1.5 - 1.5 * satisfaction + 2.0 * unanswered
+    churn = rng.random(rows) < 1 / (1 + np.exp(-risk))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"E{i:04d}" for i in range(rows)],
+            "satisfaction": satisfaction.round(3),
+            "effort": np.where(unanswered, np.nan, rng.integers(1, 8, rows).astype(float)),
+            "Churn": np.where(churn, "Yes", "No"),
+        }
+    )
+
+
+class TestReasons:
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [
+            # 212 ÷ 70 = 3.03: "3×".
+            (
+                ("Recency", "number", 212.0, 70.0, "days"),
+                "No order for 212 days, 3× the typical customer's 70 days",
+            ),
+            # 2 ÷ 5 = 40 %.
+            (
+                ("Frequency", "number", 2.0, 5.0, "orders"),
+                "Frequency: 2 orders, 40% of the typical customer's 5 orders",
+            ),
+            # 30 ÷ 12 = 2.5.
+            (
+                ("Mean first response", "number", 30.0, 12.0, "hours"),
+                "Mean first response: 30 hours, 2.5× the typical customer's 12 hours",
+            ),
+            # 2.0 − 3.5 = −1.5 points on the 1–5 scale.
+            (
+                ("Mean CSAT", "number", 2.0, 3.5, "1–5"),
+                "Mean CSAT: 2 points (1–5), 1.5 points below the typical customer's 3.5",
+            ),
+            # 1,200 ÷ 1,000 = 1.2: near, so "above".
+            (
+                ("Monetary value", "number", 1200.0, 1000.0, "money"),
+                "Monetary value: 1,200 (currency), above the typical customer's 1,000 (currency)",
+            ),
+            (("Loyalty member", "flag", 0.0, 1.0, "0/1"), "Loyalty member: no (most customers: yes)"),
+            (
+                ("Contract", "category", "Month-to-month", "Two year", ""),
+                "Contract: Month-to-month (most customers: Two year)",
+            ),
+            (
+                ("Signup date", "date", 40.0, 800.0, ""),
+                "Signup date: 40 days ago (the typical customer: 800 days ago)",
+            ),
+        ],
+        ids=["recency", "orders", "hours", "points", "currency", "flag", "category", "date"],
+    )
+    def test_each_reason_has_its_unit_and_a_plain_comparison(self, args, expected):
+        label, kind, value, typical, unit = args
+        column = "recency_days" if label == "Recency" else label
+        assert reason_text(label, kind, value, typical, unit, column=column) == expected
+
+    def test_a_missing_value_is_refused_as_a_reason(self):
+        with pytest.raises(ValueError, match="missing value is not a reason"):
+            reason_text("Mean CES", "number", np.nan, 4.0, "1–7")
+
+    def test_a_missing_value_is_never_listed(self):
+        analysis = analyse_churn(churn_data_from_table(_effort_table()))
+        at_risk = at_risk_customers(analysis, top=60)
+        customers = analysis.data.customers.set_index("customer_id")
+        blank = customers.loc[at_risk["customer"], "effort"].isna().to_numpy()
+        # The test bites: most of the riskiest customers left the effort survey blank...
+        assert blank.sum() > 20
+        reasons = at_risk[["reason_1", "reason_2", "reason_3"]]
+        # ...yet none of them has "effort" as a reason, and no reason reads "none" or "nan".
+        assert not reasons[blank].apply(lambda c: c.str.startswith("effort")).to_numpy().any()
+        text = " ".join(reasons.to_numpy().ravel())
+        assert "none" not in text and "nan" not in text.lower()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bsc.churn import churn_data_from_table, churn_labels, cutoff_labels, find_label_columns
+from bsc.churn import (
+    churn_data_from_table,
+    churn_labels,
+    cutoff_labels,
+    find_label_columns,
+    inactivity_churn_labels,
+)
 from bsc.errors import InputError
+from bsc.kpis import KpiParams, compute_kpis
 from tests.churn_tables import signal_table
+from tests.conftest import write_tables
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
@@ -135,6 +143,57 @@ class TestCutoffLabels:
     def test_a_window_below_one_day_is_refused(self):
         with pytest.raises(InputError, match="whole number of days"):
             cutoff_labels(pd.DataFrame({"customer_id": [], "date": []}), "2024-03-01", 0)
+
+
+# Five customers, the churn-rate KPI's inactivity rule with a 90-day window, March 2025
+# (1 March − 90 days = 1 December 2024: Dec 31 + Jan 31 + Feb 28 days).
+FIVE_CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": ["A", "B", "B", "B", "C", "C", "D", "D", "E", "E"],
+        "date": pd.to_datetime(
+            [
+                "2024-12-01",  # A: active (first day of [1 Dec, 1 Mar)); churn date 1 Dec + 90 = 1 Mar: churned
+                "2024-12-10",  # B: active...
+                "2025-02-20",  # ...churn date would be 21 May...
+                "2025-04-10",  # ...but this order keeps the spell going to 9 Jul: stayed (the log's last day)
+                "2024-12-20",  # C: active; next order 95 days later, so churn date 20 Dec + 90 = 20 Mar...
+                "2025-03-25",  # ...churned in March, although back on 25 Mar (a new spell; the KPI counts it)
+                "2024-11-20",  # D: churn date 18 Feb, before March: not active on 1 Mar...
+                "2025-03-10",  # ...a new spell in March: not in March's base
+                "2024-12-31",  # E: active; churn date would be 31 Mar...
+                "2025-03-31",  # ...but the next order is exactly 90 days later, not more: stayed
+            ]
+        ),
+        "amount": [10.0] * 10,
+    }
+)
+
+
+class TestInactivityChurnLabels:
+    def test_the_labels_of_five_customers_by_hand(self):
+        labels = inactivity_churn_labels(FIVE_CUSTOMERS, "2025-03-01", 31, 90)
+        # By hand (comments of FIVE_CUSTOMERS): active A, B, C, E; churned A and C.
+        assert labels["customer_id"].tolist() == ["A", "B", "C", "E"]
+        assert labels["churned"].tolist() == [True, False, True, False]
+        # The lab's own rule over 90 days (an order in the 90 days before 1 March, none in the 90
+        # from it) keeps C, who came back: the two rules differ on C.
+        lab = cutoff_labels(FIVE_CUSTOMERS, "2025-03-01", 90).set_index("customer_id")["churned"]
+        assert not lab["C"]
+
+    def test_the_labels_are_the_kpis_churned_customers(self, tmp_path):
+        tables = write_tables(tmp_path, {"transactions": FIVE_CUSTOMERS})
+        values = compute_kpis(
+            tables, period="month", kpis=["churn_rate"], params=KpiParams(inactivity_days=90)
+        ).values
+        march = values[values["segment"].isna()].set_index("period").loc["2025-03"]
+        # The KPI: 2 churned (A, C) of 4 active on 1 March (A, B, C, E) = 50 %.
+        assert (march["numerator"], march["denominator"], march["value"]) == (2, 4, 50.0)
+        labels = inactivity_churn_labels(FIVE_CUSTOMERS, "2025-03-01", 31, 90)
+        assert (labels["churned"].sum(), len(labels)) == (2, 4)
+
+    def test_a_window_below_one_day_is_refused(self):
+        with pytest.raises(InputError, match="inactivity window"):
+            inactivity_churn_labels(FIVE_CUSTOMERS, "2025-03-01", 31, 0)
 
 
 def test_fingerprint_changes_with_the_data():

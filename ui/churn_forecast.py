@@ -8,18 +8,29 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from bsc.churn import forecast_data, predicted_churn
+from bsc.churn import forecast_data, forecast_include, predicted_churn
 from bsc.errors import InputError
+from bsc.kpis import KpiParams
 from bsc.targets import Target
 from ui.churn_results import churn_analysis
 from ui.text import literal
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _prediction(fingerprint: str, tables: dict, by: str | None, period: str) -> pd.DataFrame:
-    # The analysis is the churn lab's default one, shared with that page.
-    analysis = churn_analysis(forecast_data(tables, period=period))
+def _prediction(
+    fingerprint: str, tables: dict, by: str | None, period: str, params: KpiParams
+) -> pd.DataFrame:
+    # From churn dates the analysis is the churn lab's default one, shared with that page.
+    data = forecast_data(tables, period=period, params=params)
+    analysis = churn_analysis(data, include=forecast_include(data))
     return predicted_churn(analysis, by=by, period=period)
+
+
+def definition_words(attrs: dict) -> str:
+    """The churn definition shared with the tile, in a few words (from a prediction's ``attrs``)."""
+    if attrs.get("inactivity_days") is not None:
+        return f"no order for {attrs['inactivity_days']} days"
+    return f"a churn date in the {attrs.get('period_unit', 'period')}"
 
 
 def predicted_churn_panel(
@@ -29,12 +40,18 @@ def predicted_churn_panel(
     segment: str | None,
     period: str,
     targets: Sequence[Target],
+    params: KpiParams | None = None,
 ) -> None:
-    """A short block: the next period's predicted churn for the segment shown, against its target."""
+    """A short block: the next period's predicted churn for the segment shown, against its target.
+
+    ``params`` are the KPI assumptions of the page (its churn method and inactivity window), so
+    that the prediction counts churn as the churn-rate tile beside it does; the defaults when None.
+    """
+    params = params or KpiParams()
     with st.container(border=True):
         try:
             with st.spinner("Predicting next period's churn…"):
-                prediction = _prediction(fingerprint, tables, by, period)
+                prediction = _prediction(fingerprint, tables, by, period, params)
         except InputError as error:
             st.caption(f"Predicted churn: not available — {literal(error)}")
             return
@@ -59,24 +76,24 @@ def predicted_churn_panel(
         )
         unit = prediction.attrs.get("period_unit", period)
         line = (
-            f"**Predicted churn for {row['period']} ({unit}): {row['predicted_churn_rate']:.2f}%** of the "
-            f"{row['n']:,} customers not yet churned"
+            f"**Predicted churn for {row['period']} ({unit}): {row['predicted_churn_rate']:.1f}%** of the "
+            f"{row['n']:,} customers active now"
         )
         if target is not None:
             goal = target.value_at(row["period"])
             if not math.isnan(goal):
                 verdict = "at or below" if row["predicted_churn_rate"] <= goal else "above"
-                line += f" — {verdict} the target of {goal:.2f}%"
+                line += f" — {verdict} the target of {goal:g}%"
         st.markdown(line)
-        if prediction.attrs.get("same_definition", False):
+        attrs = prediction.attrs
+        if attrs.get("same_definition", False):
             meaning = (
-                f"Same definition as the Churn rate tile: customers expected to churn during {row['period']} "
-                f"÷ customers not yet churned at its start, for one {unit}."
+                f"Predicted churn over the next {unit}, same definition as the tile ({definition_words(attrs)}): "
+                f"customers expected to churn during {row['period']} ÷ customers active at its start."
             )
         else:
             meaning = (
-                f"Not quite the tile's definition: the tile counts a customer as churned after its own inactivity "
-                f"window (see Assumptions); this figure is the chance of no order in the model's window, brought "
+                "Not the tile's definition: this figure is the chance of no order in the model's window, brought "
                 f"to one {unit}. Compare the two with care."
             )
         st.caption(meaning)
@@ -85,14 +102,22 @@ def predicted_churn_panel(
                 "The churn model found no usable signal in this data: read the prediction as the base rate.",
                 icon=":material/warning:",
             )
-        attrs = prediction.attrs
         window, days = attrs["window_days"], attrs["period_days"]
-        caption = (
-            f"How: the churn lab's model (cross-validated ROC AUC {auc:.2f}) learned from churn in the {window} days "
-            f"from {attrs['window_start']:%d %b %Y} (its training window, not the forecast's); a customer's "
-            f"{window}-day probability p becomes 1 − (1 − p)^({days}/{window}) for the {days} days of {row['period']}, "
-            "assuming a steady risk."
-        )
+        if attrs.get("inactivity_days") is not None:
+            caption = (
+                f"How: a churn model (cross-validated ROC AUC {auc:.2f}) learned who churned by the tile's rule in the "
+                f"{window} days from {attrs['window_start']:%d %b %Y} and scores each customer active now; the "
+                f"mean of their chances, set so that it matches the churn seen in those {window} days, is the "
+                f"figure. Recency carries most of it: a customer churns {attrs['inactivity_days']} days after "
+                "their last order."
+            )
+        else:
+            caption = (
+                f"How: the churn lab's model (cross-validated ROC AUC {auc:.2f}) learned from churn in the {window} "
+                f"days from {attrs['window_start']:%d %b %Y} (its training window, not the forecast's); a "
+                f"customer's {window}-day probability p becomes 1 − (1 − p)^({days}/{window}) for the {days} days "
+                f"of {row['period']}, assuming a steady risk."
+            )
         if not attrs["same_definition"]:
             caption += f" Training label: {attrs['definition']}"
         st.caption(literal(caption))
@@ -102,7 +127,7 @@ def predicted_churn_panel(
                 pd.DataFrame(
                     {
                         by: split["segment"].astype(str),
-                        "Predicted churn (%)": split["predicted_churn_rate"].round(2),
+                        "Predicted churn (%)": split["predicted_churn_rate"].round(1),
                         "Active customers": split["n"],
                     }
                 ),

@@ -26,9 +26,10 @@ explain it. It runs in five steps, each a public function, each in its own modul
    expected net value of contacting the riskiest customers; :func:`at_risk_customers` lists
    them with the reasons that raise each one's risk.
 5. **The scorecard** (:mod:`bsc.churn.forecast`). :func:`predicted_churn_by_segment` predicts
-   the churn rate of the next period per segment, to stand beside the churn KPI;
-   :func:`forecast_data` and :func:`predicted_churn` are its two halves, for a caller that
-   keeps the analysis between.
+   the churn rate of the next period per segment, to stand beside the churn KPI and counted as
+   that KPI counts churn (churn dates, or its inactivity rule, :func:`inactivity_churn_labels`);
+   :func:`forecast_data` and :func:`predicted_churn` are its two halves (with
+   :func:`forecast_include` for the analysis between), for a caller that keeps the analysis.
 
 The names below are the lab's public interface, importable from ``bsc.churn``.
 """
@@ -40,6 +41,7 @@ from bsc.churn.decisions import (
     ContactPlan,
     at_risk_customers,
     plan_contacts,
+    reason_text,
     scored_customers,
     typical_customer_value,
 )
@@ -51,7 +53,7 @@ from bsc.churn.evaluation import (
     roc_points,
 )
 from bsc.churn.feature_plan import LEAK_AUC, ColumnDecision, FeaturePlan, plan_features, single_column_auc
-from bsc.churn.forecast import forecast_data, predicted_churn, predicted_churn_by_segment
+from bsc.churn.forecast import forecast_data, forecast_include, predicted_churn, predicted_churn_by_segment
 from bsc.churn.labels import (
     ChurnData,
     LabelCandidate,
@@ -60,6 +62,7 @@ from bsc.churn.labels import (
     churn_labels,
     cutoff_labels,
     find_label_columns,
+    inactivity_churn_labels,
 )
 from bsc.churn.model import (
     BALANCE_BELOW,
@@ -110,13 +113,16 @@ __all__ = [
     "data_end",
     "find_label_columns",
     "forecast_data",
+    "forecast_include",
     "gains_points",
+    "inactivity_churn_labels",
     "label_sources",
     "plan_contacts",
     "plan_features",
     "predicted_churn",
     "predicted_churn_by_segment",
     "prior_corrected",
+    "reason_text",
     "roc_points",
     "scored_customers",
     "single_column_auc",

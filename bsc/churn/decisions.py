@@ -16,10 +16,16 @@ import pandas as pd
 
 from bsc.churn.analysis import ChurnAnalysis
 from bsc.churn.evaluation import thin_positions
-from bsc.churn.feature_plan import FeaturePlan
 from bsc.errors import InputError
 
-__all__ = ["ContactPlan", "at_risk_customers", "plan_contacts", "scored_customers", "typical_customer_value"]
+__all__ = [
+    "ContactPlan",
+    "at_risk_customers",
+    "plan_contacts",
+    "reason_text",
+    "scored_customers",
+    "typical_customer_value",
+]
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,10 @@ def at_risk_customers(analysis: ChurnAnalysis, *, top: int = 500, reasons: int =
     A reason is a column whose value raises this customer's probability: the probability drops
     by ``Δ`` when that value alone is replaced by the typical one (the median of numbers, the
     most common category among all labelled customers). The ``reasons`` largest drops above
-    half a percentage point are listed as "Column: value (typical: t)".
+    half a percentage point are listed in words (:func:`reason_text`): the value with its unit
+    and a plain comparison with the typical customer, e.g. "No order for 212 days, 3× the
+    typical customer's 70 days". A missing value is never a reason (the customer has no value
+    to act on), nor is a value whose typical one is missing.
 
     Returns
     -------
@@ -169,7 +178,7 @@ def at_risk_customers(analysis: ChurnAnalysis, *, top: int = 500, reasons: int =
         return frame.assign(**dict.fromkeys(reason_columns, ""))
     training = analysis.plan.features(analysis.data.customers)
     typical = {c: training[c].median() for c in plan.numbers} | {
-        c: training[c].mode().iloc[0] for c in plan.categories
+        c: training[c].mode().iloc[0] if training[c].notna().any() else None for c in plan.categories
     }
     columns = plan.numbers + plan.categories
     variants = pd.concat([features.assign(**{c: typical[c]}) for c in columns], ignore_index=True)
@@ -177,12 +186,23 @@ def at_risk_customers(analysis: ChurnAnalysis, *, top: int = 500, reasons: int =
     # The model's own probability of the unchanged rows, so that Δ compares like with like.
     own = analysis.model.predict_proba(features)[:, 1]
     drops = own[:, None] - moved
+    # A blank is no value of the customer's: "Mean CES: none" gives a caller nothing to act on.
+    known = features.notna().to_numpy() & np.array([not _missing(typical[c]) for c in columns])[None, :]
+    drops = np.where(known, drops, -np.inf)
+    units = analysis.data.units
     texts: list[list[str]] = []
     for row in range(len(features)):
         ranked = np.argsort(-drops[row], kind="stable")[:reasons]
         texts.append(
             [
-                _reason(plan, columns[i], features.iloc[row][columns[i]], typical[columns[i]])
+                reason_text(
+                    plan.label(columns[i]),
+                    plan.decision(columns[i]).type,
+                    features.iloc[row][columns[i]],
+                    typical[columns[i]],
+                    units.get(columns[i], ""),
+                    column=columns[i],
+                )
                 for i in ranked
                 if drops[row, i] > 0.005
             ]
@@ -192,22 +212,92 @@ def at_risk_customers(analysis: ChurnAnalysis, *, top: int = 500, reasons: int =
     return frame
 
 
-def _reason(plan: FeaturePlan, column: str, value: object, typical: object) -> str:
-    kind = plan.decision(column).type
-    return f"{plan.label(column)}: {_shown(value, kind)} (typical: {_shown(typical, kind)})"
+# Units of amounts ("3 orders"): a ratio to the typical customer says how far off a value is.
+_AMOUNTS = {"days": "day", "orders": "order", "hours": "hour", "tickets": "ticket", "responses": "response"}
+# Scores on a scale: a difference in points says how far off a value is.
+_SCALES = ("0–10", "1–5", "1–7", "rating")
 
 
-def _shown(value: object, kind: str) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "none"
+def reason_text(
+    label: str, kind: str, value: object, typical: object, unit: str = "", *, column: str = ""
+) -> str:
+    """One at-risk reason in words: the value with its unit and a plain comparison.
+
+    - recency (``recency_days``): "No order for 212 days, 3× the typical customer's 70 days";
+    - amounts (days, orders, hours, tickets, responses, money, plain numbers): "Support
+      tickets: 6 tickets, 3× the typical customer's 2 tickets", "40% of the typical
+      customer's ...", or, nearer, "below the typical customer's ..."; money reads
+      "1,200 (currency)";
+    - scores on a scale (NPS 0–10, CSAT 1–5, CES 1–7, ratings): "Mean CSAT: 2 points (1–5),
+      1.5 points below the typical customer's 3.5";
+    - dates (as ages): "Signup date: 40 days ago (the typical customer: 800 days ago)";
+    - yes/no and categories: "Loyalty member: no (most customers: yes)".
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is missing: a missing value is never a reason.
+    """
+    if _missing(value):
+        raise ValueError(f"{label}: a missing value is not a reason.")
     if kind == "flag":
-        return "yes" if float(value) >= 0.5 else "no"
+        return f"{label}: {_yes_no(value)} (most customers: {_yes_no(typical)})"
+    if kind == "category":
+        return f"{label}: {value} (most customers: {typical})"
+    number, usual = float(value), float(typical)  # type: ignore[arg-type]
     if kind == "date":
-        return f"{float(value):,.0f} days ago"
-    if isinstance(value, int | float | np.number):
-        number = float(value)
-        return f"{number:,.0f}" if abs(number) >= 100 or number == round(number) else f"{number:,.2f}"
-    return str(value)
+        return f"{label}: {_count(number, 'day')} ago (the typical customer: {_count(usual, 'day')} ago)"
+    if column == "recency_days":
+        return f"No order for {_count(number, 'day')}, {_ratio_words(number, usual, 'days')}"
+    if unit in _SCALES:
+        scale = "" if unit == "rating" else f" ({unit})"
+        gap = number - usual
+        side = "below" if gap < 0 else "above"
+        return (
+            f"{label}: {_number(number)} points{scale}, {_number(abs(gap))} points {side} the typical "
+            f"customer's {_number(usual)}"
+        )
+    return f"{label}: {_with_unit(number, unit)}, {_ratio_words(number, usual, unit)}"
+
+
+def _missing(value: object) -> bool:
+    return (
+        value is None or value is pd.NA or (isinstance(value, float | np.floating) and bool(np.isnan(value)))
+    )
+
+
+def _yes_no(value: object) -> str:
+    return "unknown" if _missing(value) else "yes" if float(value) >= 0.5 else "no"  # type: ignore[arg-type]
+
+
+def _number(number: float) -> str:
+    return f"{number:,.0f}" if abs(number) >= 100 or number == round(number) else f"{number:,.1f}"
+
+
+def _count(number: float, singular: str) -> str:
+    return f"{_number(number)} {singular}{'' if number == 1 else 's'}"
+
+
+def _with_unit(number: float, unit: str) -> str:
+    if unit in _AMOUNTS:
+        return _count(number, _AMOUNTS[unit])
+    if unit == "money":
+        return f"{_number(number)} (currency)"
+    return _number(number)
+
+
+def _ratio_words(number: float, usual: float, unit: str) -> str:
+    """ "3× the typical customer's 70 days", "40% of ...", else "below (above) the typical customer's ..."."""
+    usual_text = _with_unit(usual, unit)
+    if usual > 0 and number >= 0:
+        ratio = number / usual
+        if ratio >= 1.5:
+            times = f"{ratio:.0f}" if ratio >= 9.5 or abs(ratio - round(ratio)) < 0.05 else f"{ratio:.1f}"
+            return f"{times}× the typical customer's {usual_text}"
+        if ratio <= 0.67:
+            return f"{ratio:.0%} of the typical customer's {usual_text}"
+    side = "below" if number < usual else "above" if number > usual else "the same as"
+    return f"{side} the typical customer's {usual_text}"
 
 
 def typical_customer_value(tables: Mapping[str, Sequence], *, backend=None) -> float | None:

@@ -34,6 +34,7 @@ __all__ = [
     "churn_labels",
     "cutoff_labels",
     "find_label_columns",
+    "inactivity_churn_labels",
 ]
 
 LabelSource = Literal["column", "churn_date", "inactivity"]
@@ -159,6 +160,9 @@ class LabelDefinition:
         Length of the window after the cutoff.
     text : str
         The definition in words.
+    inactivity_days : int or None
+        For a transaction log, set when churn follows the churn-rate KPI's inactivity rule
+        (:func:`inactivity_churn_labels`); None for the lab's "no order in the window".
     """
 
     source: LabelSource
@@ -166,6 +170,7 @@ class LabelDefinition:
     cutoff: pd.Timestamp | None = None
     horizon_days: int | None = None
     text: str = ""
+    inactivity_days: int | None = None
 
     @property
     def dated(self) -> bool:
@@ -246,6 +251,63 @@ def cutoff_labels(
     return frame
 
 
+def inactivity_churn_labels(
+    transactions: pd.DataFrame, cutoff: pd.Timestamp | str, horizon_days: int, inactivity_days: int
+) -> pd.DataFrame:
+    """Churn labels by the churn-rate KPI's inactivity rule, for the window after a cutoff.
+
+    The rule of :mod:`bsc.kpis.retention` (activity spells of :mod:`bsc.kpis.sources`): a
+    customer is active while their last order is at most :math:`w` = ``inactivity_days`` old;
+    their churn date is :math:`w` days after the last order of a spell, an order followed by
+    none in the next :math:`w` days. With the window :math:`[c, c + h)`:
+
+    - active at the cutoff :math:`c`: an order in :math:`[c - w, c)`, as the KPI counts the
+      customers active at a period's start;
+    - churned: the churn date of the spell running at :math:`c` falls in :math:`[c, c + h)`,
+      that is, some order day :math:`d` in :math:`[c - w, c + h - w)` has no order in
+      :math:`(d, d + w]`. A customer who lapses in the window and comes back before its end is
+      churned, as the KPI counts them. (A later spell cannot lapse in the window: it starts
+      after the running one's churn date.)
+
+    With ``horizon_days`` the days of a calendar period starting at the cutoff, the churned
+    share is the KPI's churn rate of that period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id`` (string) and ``churned`` (bool), one row per active customer, sorted by id.
+
+    Raises
+    ------
+    InputError
+        When a window is below 1 day or the columns are missing.
+    """
+    for name, days in (("churn window", horizon_days), ("inactivity window", inactivity_days)):
+        if not isinstance(days, int | np.integer) or days < 1:
+            raise InputError(f"The {name} must be a whole number of days ≥ 1, not {days}.")
+    _require(transactions, ("customer_id", "date"), "transaction log")
+    cutoff = pd.Timestamp(cutoff).normalize()
+    window = pd.Timedelta(days=int(inactivity_days))
+    end = cutoff + pd.Timedelta(days=int(horizon_days))
+    # Orders from the window end on cannot change a churn date that falls before it.
+    days = pd.DataFrame(
+        {
+            "customer_id": transactions["customer_id"].astype("string"),
+            "day": pd.to_datetime(transactions["date"]).dt.normalize(),
+        }
+    ).dropna()
+    days = days[(days["day"] >= cutoff - window) & (days["day"] < end)].drop_duplicates()
+    days = days.sort_values(["customer_id", "day"], ignore_index=True)
+    following = days.groupby("customer_id")["day"].shift(-1)
+    lapses = following.isna() | (following - days["day"] > window)
+    lapsed = days["day"] + window < end
+    churners = set(days.loc[lapses & lapsed, "customer_id"])
+    active = pd.Index(days.loc[days["day"] < cutoff, "customer_id"].unique())
+    frame = pd.DataFrame({"customer_id": active.astype("string")})
+    frame["churned"] = frame["customer_id"].isin(churners).astype(bool)
+    return frame.sort_values("customer_id", ignore_index=True)
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
@@ -284,6 +346,9 @@ class ChurnData:
         Column -> where its data comes from (e.g. "Satisfaction (surveys)").
     left_out : int
         Rows left out because their label is unknown.
+    units : mapping
+        Column -> unit of its values (``"days"``, ``"money"``, ``"0–10"``...; see
+        :class:`bsc.features.FeatureDef`), for the computed features; used to word reasons.
     source_key : str or None
         Identifies the stored files the data was computed from (with their sizes and times);
         when set, :meth:`fingerprint` uses it instead of hashing the frames.
@@ -302,6 +367,7 @@ class ChurnData:
     skewed: tuple[str, ...] | None = None
     groups: Mapping[str, str] = field(default_factory=dict)
     left_out: int = 0
+    units: Mapping[str, str] = field(default_factory=dict)
     source_key: str | None = None
 
     def fingerprint(self) -> str:

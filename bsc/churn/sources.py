@@ -22,6 +22,7 @@ from bsc.churn.labels import (
     churn_data_from_table,
     cutoff_labels,
     find_label_columns,
+    inactivity_churn_labels,
 )
 from bsc.columns import stored_columns
 from bsc.errors import InputError
@@ -109,6 +110,7 @@ def churn_data_from_workspace(
     source: str | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     cutoff: pd.Timestamp | str | None = None,
+    inactivity_days: int | None = None,
     backend=None,
 ) -> ChurnData:
     """Prepare a workspace's canonical tables for the lab.
@@ -124,6 +126,12 @@ def churn_data_from_workspace(
     cutoff : date, optional
         Default: ``horizon_days`` before the end of the data (:func:`data_end`), so that the
         window is the most recent one the data covers.
+    inactivity_days : int, optional
+        For ``source="inactivity"``: churn by the churn-rate KPI's rule with this inactivity
+        window (:func:`~bsc.churn.labels.inactivity_churn_labels`: active = an order in the
+        ``inactivity_days`` before the cutoff, churned = the churn date, ``inactivity_days``
+        after the last order, falls in the window). None: the lab's own rule, no order in the
+        ``horizon_days`` after the cutoff among those who ordered in the ``horizon_days`` before.
 
     Returns
     -------
@@ -191,13 +199,19 @@ def churn_data_from_workspace(
             f"The churn window of {horizon_days} days from {cutoff:%d %b %Y} runs past the end of the data "
             f"({end - pd.Timedelta(days=1):%d %b %Y}); choose an earlier cutoff or a shorter window."
         )
-    labels = _dated_labels(tables, source, cutoff, int(horizon_days))
+    if source != "inactivity":
+        inactivity_days = None
+    elif inactivity_days is not None and (
+        not isinstance(inactivity_days, int | np.integer) or inactivity_days < 1
+    ):
+        raise InputError(f"The inactivity window must be a whole number of days ≥ 1, not {inactivity_days}.")
+    labels = _dated_labels(tables, source, cutoff, int(horizon_days), inactivity_days)
     training = customer_features(tables, cutoff=cutoff, backend=backend)
     customers = _customer_frame(training, segments)
     labelled = labels.merge(customers, on="customer_id", how="inner")
     if labelled.empty:
         raise InputError(f"No customer was active on {cutoff:%d %b %Y}; choose a later cutoff.")
-    current_ids = _dated_labels(tables, source, end, int(horizon_days))["customer_id"]
+    current_ids = _dated_labels(tables, source, end, int(horizon_days), inactivity_days)["customer_id"]
     now = _customer_frame(customer_features(tables, cutoff=end, backend=backend), segments)
     current = now[now["customer_id"].isin(set(current_ids))].reset_index(drop=True)
     current = current.reindex(columns=customers.columns)
@@ -205,6 +219,13 @@ def churn_data_from_workspace(
         text = (
             f"Churned = a churn date in the {horizon_days} days from {cutoff:%d %b %Y} (the cutoff), among the "
             f"{len(labelled):,} customers active that day. Features use only data before the cutoff."
+        )
+    elif inactivity_days is not None:
+        text = (
+            f"Churned = no order for {inactivity_days} days, as the churn-rate tile counts it: the churn date, "
+            f"{inactivity_days} days after a customer's last order, falls in the {horizon_days} days from "
+            f"{cutoff:%d %b %Y} (the cutoff), among the {len(labelled):,} customers who ordered in the "
+            f"{inactivity_days} days before it. Features use only data before the cutoff."
         )
     else:
         text = (
@@ -215,7 +236,14 @@ def churn_data_from_workspace(
     return ChurnData(
         customers=labelled.drop(columns="churned"),
         churned=labelled["churned"].astype(bool),
-        definition=LabelDefinition(source, None, cutoff, int(horizon_days), text),  # type: ignore[arg-type]
+        definition=LabelDefinition(
+            source,  # type: ignore[arg-type]
+            None,
+            cutoff,
+            int(horizon_days),
+            text,
+            None if inactivity_days is None else int(inactivity_days),
+        ),
         id_column="customer_id",
         current=current,
         **_feature_kinds(training, segments, tables),
@@ -305,7 +333,8 @@ def _feature_kinds(features, segments: pd.DataFrame | None, tables: Mapping[str,
     skewed = tuple(name for name, d in features.definitions.items() if d.skewed)
     headers = stored_columns(tables.get("customers", ())).headers
     labels = {name: headers[name] for name in groups if name in headers} | _feature_labels(features)
-    return {"labels": labels, "groups": groups, "skewed": skewed}
+    units = {name: definition.unit for name, definition in features.definitions.items()}
+    return {"labels": labels, "groups": groups, "skewed": skewed, "units": units}
 
 
 def _customer_segments(tables: Mapping[str, Sequence]) -> pd.DataFrame | None:
@@ -341,7 +370,11 @@ def _churn_flags(tables: Mapping[str, Sequence]) -> pd.DataFrame:
 
 
 def _dated_labels(
-    tables: Mapping[str, Sequence], source: str, cutoff: pd.Timestamp, horizon: int
+    tables: Mapping[str, Sequence],
+    source: str,
+    cutoff: pd.Timestamp,
+    horizon: int,
+    inactivity_days: int | None = None,
 ) -> pd.DataFrame:
     from bsc.engine import read_columns
 
@@ -352,4 +385,6 @@ def _dated_labels(
             pd.DataFrame(columns=["customer_id", "date"]), cutoff, horizon, churn_dates=customers
         )
     orders = read_columns(tables, "transactions", ["customer_id", "date"]).dropna()
+    if inactivity_days is not None:
+        return inactivity_churn_labels(orders, cutoff, horizon, int(inactivity_days))
     return cutoff_labels(orders, cutoff, horizon)

@@ -251,4 +251,6 @@ with st.expander("Assumptions"), st.form("kpi_params"):
 
 if forecast_slot is not None:
     with forecast_slot.container():
-        predicted_churn_panel(fingerprint, tables, filters.by, filters.segment, filters.period, targets)
+        predicted_churn_panel(
+            fingerprint, tables, filters.by, filters.segment, filters.period, targets, params=params
+        )

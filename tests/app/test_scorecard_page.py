@@ -127,7 +127,10 @@ def test_predicted_churn_stands_beside_the_churn_kpi_and_its_target(data_dir: Pa
     # training window is named apart from it.
     captions = [c.value for c in at.caption]
     assert any(
-        c.startswith("Same definition as the Churn rate tile: customers expected to churn during 2026-11")
+        c.startswith(
+            "Predicted churn over the next month, same definition as the tile (a churn date in the "
+            "month): customers expected to churn during 2026-11"
+        )
         for c in captions
     )
     [how] = [shown(c) for c in captions if shown(c).startswith("How: the churn lab's model")]

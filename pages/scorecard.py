@@ -8,13 +8,15 @@ import streamlit as st
 from bsc.errors import InputError
 from bsc.insights import Shift, find_shifts
 from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, cohort_retention
+from bsc.kpis.compare import compare_segments
 from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
-from ui.charts import cohort_heatmap, trend_chart
+from ui.charts import cohort_heatmap, segment_bar_chart, trend_chart
 from ui.churn_forecast import predicted_churn_panel
 from ui.context import page_setup, show_input_error
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
+from ui.segment_table import segment_table
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.text import literal
@@ -142,6 +144,11 @@ if result.unavailable:
             width="stretch",
         )
 
+# Segments side by side: each segment against the rest, for the latest whole period.
+comparison = compare_segments(values) if filters.by else None
+if comparison is not None:
+    segment_table(comparison, [k for k in KPIS if k in set(values["kpi"])], filters.by_label)
+
 st.header("Trends", divider="gray")
 trend_ids = [k.id for k in available]
 default_trend = "nps" if "nps" in trend_ids else trend_ids[0]
@@ -156,10 +163,32 @@ chosen = st.selectbox(
 )
 st.session_state["trend_kpi_kept"] = chosen
 definition = KPIS[chosen]
-paths = trajectories(targets, values[values["kpi"] == chosen], by=filters.by)
-st.altair_chart(
-    trend_chart(definition, values[values["kpi"] == chosen], paths, segment=filters.segment), width="stretch"
-)
+chosen_values = values[values["kpi"] == chosen]
+if (chosen_values["period"] != "all").any():
+    others: list[str] = []
+    if filters.by:
+        # A handful of lines at most: other segments only when asked for.
+        others = st.multiselect(
+            "Compare with other segments",
+            sorted(s for s in chosen_values["segment"].dropna().unique() if s != filters.segment),
+            max_selections=4,
+            key="trend_others",
+            help="The chart shows all customers and the segment chosen in the sidebar; add up to four more.",
+        )
+    paths = trajectories(targets, chosen_values, by=filters.by)
+    st.altair_chart(
+        trend_chart(definition, chosen_values, paths, segment=filters.segment, others=others), width="stretch"
+    )
+else:
+    st.caption(
+        f"{literal(definition.name)} has no dated values (the data has no dates): "
+        "it is shown for all time, on its tile and below."
+    )
+if comparison is not None and chosen in set(comparison["kpi"]):
+    st.altair_chart(
+        segment_bar_chart(definition, comparison[comparison["kpi"] == chosen], filters.by_label),
+        width="stretch",
+    )
 chosen_rows = focus[focus["kpi"] == chosen]
 honesty = []
 if not chosen_rows["complete"].all():

@@ -1,9 +1,11 @@
-"""Altair charts for KPIs: trends with confidence bands, and the cohort retention heatmap.
+"""Altair charts for KPIs: trends with confidence bands, segments side by side, the cohort heatmap.
 
 Charts receive aggregated points only (periods × segments), never raw rows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
@@ -21,11 +23,14 @@ def trend_chart(
     paths: pd.DataFrame | None = None,
     *,
     segment: str | None = None,
+    others: Sequence[str] = (),
     height: int = 320,
 ) -> alt.Chart:
-    """The KPI over time, one line per segment (all customers in black).
+    """The KPI over time: all customers in black, the chosen ``segment`` highlighted (a thick
+    line) and the ``others`` segments asked for (thin lines); no other segment is drawn, so
+    that the chart holds a handful of lines at most.
 
-    With ``segment`` given, only that segment and all customers are drawn. The 95% bands are
+    With neither ``segment`` nor ``others``, only all customers is drawn. The 95% bands are
     drawn when at most two lines are shown (more would hide each other). A period the data
     covers only in part (``complete`` false) is a hollow point off the line, so that a month
     "to date" never reads as a fall; a value the data cannot know is not drawn. ``paths`` (from
@@ -33,10 +38,10 @@ def trend_chart(
     amber band between the green and amber limits, up to the due period.
     """
     data = rows[rows["period"] != "all"].copy()
-    if segment is not None:
-        data = data[data["segment"].isna() | (data["segment"] == segment)]
-        if paths is not None:
-            paths = paths[paths["segment"].isna() | (paths["segment"] == segment)]
+    shown = {*others, *([segment] if segment is not None else [])}
+    data = data[data["segment"].isna() | data["segment"].isin(shown)]
+    if paths is not None:
+        paths = paths[paths["segment"].isna() | paths["segment"].isin(shown)]
     data["start"] = label_starts(data["period"])
     data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
     whole = whole_periods(data)
@@ -64,10 +69,17 @@ def trend_chart(
         alt.Tooltip("coverage:N", title="Data"),
     ]
     complete = data[whole.to_numpy()]
+    # The chosen segment and all customers stand out; segments asked for beside them are thinner.
+    main = {ALL_CUSTOMERS, segment}
+    width = alt.condition(
+        alt.FieldOneOfPredicate(field="segment", oneOf=[s for s in main if s is not None]),
+        alt.value(3),
+        alt.value(1.5),
+    )
     line = (
         alt.Chart(complete)
         .mark_line(point=alt.OverlayMarkDef(size=25))
-        .encode(x=x, y=y, color=colour, tooltip=tooltip)
+        .encode(x=x, y=y, color=colour, strokeWidth=width, tooltip=tooltip)
     )
     layers = [line]
     if (~whole).any():
@@ -87,6 +99,60 @@ def trend_chart(
     if paths is not None and len(paths):
         layers = [*_target_layers(paths), *layers]
     return alt.layer(*layers).properties(title=f"{definition.name} per period", height=height)
+
+
+def segment_bar_chart(
+    definition: KpiDef, comparison: pd.DataFrame, by_label: str, *, height: int = 280
+) -> alt.Chart:
+    """One KPI by segment for one period (rows of :func:`bsc.kpis.compare.compare_segments`).
+
+    A bar per segment, coloured only where the difference from the rest of the customers is
+    real (green better, vermillion worse, grey otherwise), and a black rule at the value of all
+    customers. The tooltip gives each bar's n and its verdict.
+    """
+    data = comparison[["segment", "value", "n", "difference", "verdict", "period"]].copy()
+    all_value = float(comparison["all_value"].iloc[0])
+    data["shown"] = [definition.format_value(v) for v in data["value"]]
+    period = str(comparison["period"].iloc[0])
+    when = "all time" if period == "all" else period
+    verdict_colours = alt.Scale(
+        domain=["better", "worse", "within noise", "not tested"],
+        range=[STATUS_COLOURS["green"], STATUS_COLOURS["red"], "#9E9E9E", "#BDBDBD"],
+    )
+    x_title = f"{definition.name} ({definition.unit_words})"
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("segment:N", title=by_label, sort=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X("value:Q", title=x_title),
+            color=alt.Color(
+                "verdict:N",
+                title="Against the rest",
+                scale=verdict_colours,
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("segment:N", title=by_label),
+                alt.Tooltip("shown:N", title=definition.name),
+                alt.Tooltip("n:Q", title="n", format=","),
+                alt.Tooltip("verdict:N", title="Against the rest"),
+            ],
+        )
+    )
+    rule_data = pd.DataFrame(
+        {"value": [all_value], "who": [f"{ALL_CUSTOMERS}: {definition.format_value(all_value)}"]}
+    )
+    rule = (
+        alt.Chart(rule_data)
+        .mark_rule(color="#222222", strokeWidth=2, strokeDash=[5, 3])
+        .encode(x="value:Q", tooltip=alt.Tooltip("who:N", title="Rule"))
+    )
+    return alt.layer(bars, rule).properties(
+        title=f"{definition.name} by {by_label}, {when} (dashed: all customers)",
+        # Streamlit fits title, axes and legend inside the height: room for them, then ~45 px a bar.
+        height=max(height, 150 + 45 * len(data)),
+    )
 
 
 def cohort_heatmap(cohorts: pd.DataFrame, *, max_months: int = 24) -> alt.Chart:

@@ -1,0 +1,206 @@
+"""Segments side by side: each segment's KPI value against all customers, with a real test.
+
+:func:`compare_segments` turns a KPI frame split by a segment attribute (``compute_kpis(...,
+by=...)``) into one row per segment × KPI, for the KPI's latest whole period with a value (its
+all-time value when the data has no dates). Each segment is tested against **the rest of the
+customers** (all customers minus the segment), so that the two samples are independent, with the
+two-sample test of the KPI's own record (:attr:`bsc.kpis.KpiDef.change_test`, the test its tile
+uses between two periods; see :mod:`bsc.change_tests`). The rest's figures come from the frames
+by subtraction:
+
+- ``"proportion"``: successes and trials, :math:`x_r = x_{all} - x_s`, :math:`n_r = n_{all} - n_s`.
+- ``"cost_per_count"``: spend and new customers, subtracted the same way.
+- ``"mean"``: the sufficient statistics :math:`\\sum x = n \\bar x` and
+  :math:`\\sum x^2 = (n - 1) n\\,SE^2 + n \\bar x^2` (the sample variance behind
+  :func:`bsc.stats.mean_standard_error`), subtracted.
+- ``"nps"``: promoters + detractors and promoters − detractors, recovered from the NPS and its
+  standard error (:math:`\\sigma^2 = n\\,SE^2/100^2 = p_P + p_D - (p_P - p_D)^2`,
+  :func:`bsc.stats.nps_variance`), subtracted.
+- ``"count"`` (customers, orders, responses): a bigger segment has more of them by its size
+  alone, so no segment-against-the-rest test is honest; such cells are shown untested.
+
+Many cells are tested at once, so the p-values are adjusted with the Benjamini–Hochberg
+procedure across the whole table (a false-discovery rate of 5 %): a cell is a real difference
+when its adjusted p-value is at most 5 %. A cell without a p-value still counts among the tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from bsc.change_tests import judge_change
+from bsc.kpis.compute import latest_basis
+from bsc.kpis.record import KpiDef
+from bsc.kpis.registry import KPIS
+
+__all__ = ["COMPARISON_COLUMNS", "COMPARISON_METHOD", "FALSE_DISCOVERY_RATE", "compare_segments"]
+
+FALSE_DISCOVERY_RATE = 0.05
+COMPARISON_METHOD = (
+    "each segment against the rest of the customers, with the KPI's own two-sample test; p-values "
+    "adjusted across the table by Benjamini-Hochberg (5% false-discovery rate)"
+)
+COMPARISON_COLUMNS = [
+    "kpi",
+    "period",
+    "segment",
+    "value",
+    "n",
+    "all_value",
+    "all_n",
+    "difference",
+    "rest_value",
+    "test",
+    "p_value",
+    "p_adjusted",
+    "real",
+    "verdict",
+]
+
+
+def compare_segments(
+    values: pd.DataFrame, kpis: Mapping[str, KpiDef] = KPIS, *, q: float = FALSE_DISCOVERY_RATE
+) -> pd.DataFrame:
+    """One row per segment × KPI: the segment's value against all customers, and whether it differs.
+
+    Parameters
+    ----------
+    values
+        A KPI frame split by a segment attribute (:attr:`bsc.kpis.KpiResult.values`): the
+        all-customers rows have ``segment`` NA.
+    kpis
+        The KPI records, by id (default: the registry); KPIs not in it are left out.
+    q
+        The false-discovery rate of the Benjamini–Hochberg adjustment across the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COMPARISON_COLUMNS`, KPIs in registry order and segments sorted.
+        ``period`` is the KPI's latest whole period with an all-customers value (``"all"`` for
+        undated data); ``difference`` is the segment's value minus all customers'; ``rest_value``
+        the value of every other customer; ``test`` the test used (None when none applies);
+        ``p_adjusted`` the Benjamini–Hochberg p-value; ``real`` whether it is at most ``q``;
+        ``verdict`` is ``"better"``, ``"worse"`` (by the KPI's direction), ``"within noise"`` or
+        ``"not tested"``. Empty when no KPI is split.
+    """
+    rows: list[dict] = []
+    for kpi_id, definition in kpis.items():
+        frame = values[values["kpi"] == kpi_id]
+        overall = frame[frame["segment"].isna()]
+        split = frame[frame["segment"].notna()]
+        if overall.empty or split.empty:
+            continue
+        basis = overall[latest_basis(overall)]
+        if basis.empty:
+            continue
+        whole = basis.iloc[-1]
+        for segment in split[split["period"] == whole["period"]].sort_values("segment").itertuples():
+            rows.append(_cell(definition, whole, segment._asdict()))
+    table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    if table.empty:
+        return table
+    tested = table["test"].notna()
+    table["p_adjusted"] = np.nan
+    if tested.any():
+        # A NaN p-value (too few answers) still counts as a test made, and is never rejected.
+        p_values = np.nan_to_num(table.loc[tested, "p_value"].to_numpy(dtype=float), nan=1.0)
+        adjusted = scipy_stats.false_discovery_control(p_values, method="bh")
+        adjusted[np.isnan(table.loc[tested, "p_value"].to_numpy(dtype=float))] = np.nan
+        table.loc[tested, "p_adjusted"] = adjusted
+    table["real"] = table["p_adjusted"].le(q)
+    table["verdict"] = [
+        _verdict(kpis[row.kpi], row.difference, row.real, row.test, row.p_adjusted)
+        for row in table.itertuples()
+    ]
+    return table
+
+
+def _cell(definition: KpiDef, overall: pd.Series, segment: Mapping) -> dict:
+    rest = _rest(definition.change_test, overall, segment)
+    verdict = judge_change(definition.change_test, rest, segment) if rest is not None else None
+    value = _float(segment.get("value"))
+    all_value = _float(overall.get("value"))
+    return {
+        "kpi": definition.id,
+        "period": str(overall["period"]),
+        "segment": str(segment["segment"]),
+        "value": value,
+        "n": _count(segment.get("n")),
+        "all_value": all_value,
+        "all_n": _count(overall.get("n")),
+        "difference": value - all_value,
+        "rest_value": math.nan if rest is None else _float(rest.get("value")),
+        "test": None if verdict is None else definition.change_test,
+        "p_value": math.nan if verdict is None else verdict.p_value,
+    }
+
+
+def _rest(test: str | None, overall: pd.Series, segment: Mapping) -> dict | None:
+    """The figures of every customer outside the segment, as a row the test reads; None when
+    no honest segment-against-the-rest test exists for this kind of KPI."""
+    if test in ("proportion", "cost_per_count"):
+        numerator = _float(overall.get("numerator")) - _float(segment.get("numerator"))
+        denominator = _float(overall.get("denominator")) - _float(segment.get("denominator"))
+        value = (
+            numerator / denominator * (100.0 if test == "proportion" else 1.0) if denominator else math.nan
+        )
+        return {"numerator": numerator, "denominator": denominator, "value": value}
+    if test == "mean":
+        return _rest_of_means(overall, segment)
+    if test == "nps":
+        return _rest_of_nps(overall, segment)
+    return None
+
+
+def _rest_of_means(overall: pd.Series, segment: Mapping) -> dict:
+    sums, squares, count = (a - b for a, b in zip(_sufficient(overall), _sufficient(segment), strict=True))
+    if count < 2:
+        return {"value": math.nan, "std_error": math.nan, "n": count}
+    mean = sums / count
+    variance = max((squares - count * mean**2) / (count - 1), 0.0)
+    return {"value": mean, "std_error": math.sqrt(variance / count), "n": count}
+
+
+def _sufficient(row: Mapping) -> tuple[float, float, float]:
+    n, mean, error = _float(row.get("n")), _float(row.get("value")), _float(row.get("std_error"))
+    return n * mean, (n - 1) * n * error**2 + n * mean**2, n
+
+
+def _rest_of_nps(overall: pd.Series, segment: Mapping) -> dict:
+    # On the -1..+1 scale: net = P - D and engaged = P + D, both additive over customers.
+    def counts(row: Mapping) -> tuple[float, float, float]:
+        n, nps, error = (
+            _float(row.get("n")),
+            _float(row.get("value")) / 100,
+            _float(row.get("std_error")) / 100,
+        )
+        return n * nps, n * (n * error**2 + nps**2), n
+
+    net, engaged, n = (a - b for a, b in zip(counts(overall), counts(segment), strict=True))
+    if not n > 0:
+        return {"value": math.nan, "std_error": math.nan, "n": n}
+    variance = max(engaged / n - (net / n) ** 2, 0.0)
+    return {"value": 100 * net / n, "std_error": 100 * math.sqrt(variance / n), "n": n}
+
+
+def _verdict(definition: KpiDef, difference: float, real: bool, test: str | None, p_adjusted: float) -> str:
+    if test is None or pd.isna(p_adjusted):
+        return "not tested"
+    if not real:
+        return "within noise"
+    higher_is_better = definition.direction == "higher"
+    return "better" if (difference > 0) == higher_is_better else "worse"
+
+
+def _float(value: object) -> float:
+    return math.nan if value is None or pd.isna(value) else float(value)
+
+
+def _count(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)

@@ -1,0 +1,86 @@
+"""Segments side by side: the KPI × segment table of the Scorecard, coloured only where it is real.
+
+The numbers come from :func:`bsc.kpis.compare.compare_segments`; this module only lays them out:
+one row per KPI, a column for all customers and one per segment, each cell "value · n". A cell
+is coloured (green better, vermillion worse, by the KPI's direction) and marked ▲ / ▼ only where
+the difference from the rest of the customers passes the test after the table-wide adjustment,
+so colour is never the only sign and noise never looks like news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from bsc.change_tests import CHANGE_TEST_NAMES
+from bsc.kpis import KPIS
+from bsc.kpis.compare import FALSE_DISCOVERY_RATE
+from ui.text import literal
+
+ALL_CUSTOMERS = "All customers"
+# Light tints of the status colours (Okabe-Ito bluish green and vermillion) under dark text:
+# readable on a projector and apart for colour-blind viewers; the ▲ / ▼ carries the same news.
+_TINTS = {
+    "better": "background-color: #BFE6D9; color: #0B3D2E",
+    "worse": "background-color: #F7CDB3; color: #5A1E00",
+}
+
+
+def comparison_layout(
+    comparison: pd.DataFrame, kpi_order: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table's cells as text (KPI rows × "All customers" and segment columns) and, beside
+    it, each cell's verdict ("better", "worse" or "" where nothing is coloured)."""
+    kpis = [k for k in kpi_order if k in set(comparison["kpi"])]
+    segments = sorted(comparison["segment"].unique())
+    names = [KPIS[k].name for k in kpis]
+    cells = pd.DataFrame("", index=names, columns=[ALL_CUSTOMERS, *segments])
+    verdicts = pd.DataFrame("", index=names, columns=cells.columns)
+    for kpi, name in zip(kpis, names, strict=True):
+        definition = KPIS[kpi]
+        rows = comparison[comparison["kpi"] == kpi]
+        first = rows.iloc[0]
+        cells.loc[name, ALL_CUSTOMERS] = _cell(definition.format_value(first["all_value"]), first["all_n"])
+        for row in rows.itertuples():
+            marker = (" ▲" if row.difference > 0 else " ▼") if row.real else ""
+            cells.loc[name, row.segment] = _cell(definition.format_value(row.value) + marker, row.n)
+            verdicts.loc[name, row.segment] = row.verdict if row.verdict in _TINTS else ""
+    return cells, verdicts
+
+
+def segment_table(comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: str) -> None:
+    """Draw the comparison table with its caption; nothing when no KPI is split."""
+    if comparison.empty:
+        return
+    cells, verdicts = comparison_layout(comparison, kpi_order)
+    styled = cells.style.apply(lambda _: verdicts.map(lambda v: _TINTS.get(v, "")), axis=None)
+    st.subheader(f"Segments side by side: {literal(by_label)}", anchor=False)
+    st.dataframe(styled, width="stretch", height=min(38 + 35 * len(cells), 460))
+    tested = int(comparison["test"].notna().sum())
+    real = int(comparison["real"].sum())
+    tests = sorted({CHANGE_TEST_NAMES[t] for t in comparison["test"].dropna()})
+    st.caption(
+        f"{_periods(comparison)} Each segment is compared with the rest of the customers; "
+        f"{real} of {tested} tested cells show a real difference (not noise): green better, "
+        "red worse, ▲ / ▼ higher / lower. Counts and totals grow with a segment's size and are "
+        "not tested. n: customers, answers or orders behind the value.",
+        help=f"Tests: {', '.join(tests) or 'none'}, segment against the rest of the customers. "
+        f"Multiple-comparison correction: Benjamini–Hochberg across all {tested} tested cells of the "
+        f"table, at a {FALSE_DISCOVERY_RATE:.0%} false-discovery rate (so about 1 in 20 coloured "
+        "cells may still be chance).",
+    )
+
+
+def _cell(value: str, n: object) -> str:
+    return value if n is None or pd.isna(n) else f"{value} · n {int(n):,}"
+
+
+def _periods(comparison: pd.DataFrame) -> str:
+    periods = sorted(set(comparison["period"]))
+    if periods == ["all"]:
+        return "All-time values (the data has no dates)."
+    dated = [p for p in periods if p != "all"]
+    text = f"Latest whole period: {', '.join(dated)}"
+    return text + (" (undated KPIs: all time)." if "all" in periods else ".")

@@ -77,7 +77,7 @@ def predicted_churn_panel(
         unit = prediction.attrs.get("period_unit", period)
         line = (
             f"**Predicted churn for {row['period']} ({unit}): {row['predicted_churn_rate']:.1f}%** of the "
-            f"{row['n']:,} customers active now"
+            f"{row['n']:,} customers {_still_customers(prediction.attrs)}"
         )
         if target is not None:
             goal = target.value_at(row["period"])
@@ -106,7 +106,7 @@ def predicted_churn_panel(
         if attrs.get("inactivity_days") is not None:
             caption = (
                 f"How: a churn model (cross-validated ROC AUC {auc:.2f}) learned who churned by the tile's rule in the "
-                f"{window} days from {attrs['window_start']:%d %b %Y} and scores each customer active now; the "
+                f"{window} days from {attrs['window_start']:%d %b %Y} and scores each customer not yet churned; the "
                 f"mean of their chances, set so that it matches the churn seen in those {window} days, is the "
                 f"figure. Recency carries most of it: a customer churns {attrs['inactivity_days']} days after "
                 "their last order."
@@ -133,3 +133,12 @@ def predicted_churn_panel(
                 ),
                 hide_index=True,
             )
+
+
+def _still_customers(attrs: dict) -> str:
+    """Who the forecast scores, in words that do not clash with the "Active customers" tile."""
+    days = attrs.get("inactivity_days")
+    if days:
+        # The tile counts customers who ordered in the month; the churn base is wider.
+        return f"who ordered in the last {days} days (not yet churned)"
+    return "not yet churned"

@@ -482,3 +482,29 @@ class TestChanges:
         assert code == 2
         assert out == ""
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+
+
+class TestImports:
+    """The command line loads only what its command needs: no model, chart or app library."""
+
+    HEAVY = ("sklearn", "streamlit", "altair", "pyspark")
+
+    def _loaded_after(self, code: str) -> list[str]:
+        check = f"{code}\nimport sys\nprint(','.join(m for m in {self.HEAVY!r} if m in sys.modules))"
+        result = subprocess.run(
+            [sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        last_line = (result.stdout.strip().splitlines() or [""])[-1]
+        return [name for name in last_line.split(",") if name]
+
+    def test_importing_the_command_line_loads_no_heavy_library(self):
+        assert self._loaded_after("import bsc.cli") == []
+
+    def test_computing_kpis_loads_no_heavy_library(self):
+        files = [str(ROOT / "data" / "demo" / name) for name in ("orders.csv", "surveys.csv")]
+        code = (
+            "import contextlib, io\nfrom bsc.cli import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['kpis', *{files!r}]) == 0"
+        )
+        assert self._loaded_after(code) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 import openpyxl
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 
 from bsc.errors import InputError
 from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, excel, read_path, read_tables
+from bsc.ingest import text as ingest_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEXT_FIXTURES = [
@@ -298,3 +300,54 @@ def test_raw_frames_can_be_written_to_parquet(fixture: str):
     back = parquet_round_trip(frame)
     assert list(back.columns) == list(frame.columns)
     assert back.shape == frame.shape
+
+
+class TestArrowReadsAsPandas:
+    """Arrow reads regular CSV text into the very cells pandas' parser gives (the reference), and
+    leaves the files it could read otherwise to pandas."""
+
+    CASES: ClassVar[dict[str, str]] = {
+        "plain": "a,b\n1,2\n3,4\n",
+        "CRLF": "a,b\r\n1,2\r\n3,4\r\n",
+        "CR only": "a,b\r1,2\r3,4\r",
+        "quoted line break": 'a,b\n"x\ny",2\n"q""r",3\n',
+        "quote inside a cell": 'a,b\nx"y,2\n"ab"c,3\n',
+        "missing markers": 'a,b\n,NULL\nnan,#N/A\n"",None\nNA,n/a\n',
+        "blank lines": "a,b\n\n1,2\n\n\n3,4\n",
+        "spaces kept": "a , b\n 1 , 2 \n",
+        "trailing delimiter": "a,b,\n1,2,\n",
+        "only delimiters": "a,b\n,\n1,2\n",
+        "accents": "nom,ville\nJosé,Zürich\n",
+        "quoted delimiter": 'a,b\n"1,5",2\n',
+        "no final line break": "a,b\n1,2",
+    }
+
+    @pytest.mark.parametrize("text", CASES.values(), ids=CASES.keys())
+    def test_same_cells_as_pandas(self, text):
+        reference = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=list(ingest_text.MISSING_TEXT),
+            skip_blank_lines=True,
+        )
+        pd.testing.assert_frame_equal(ingest_text._parse_with_arrow(text, ","), reference)
+
+    DECLINED: ClassVar[dict[str, str]] = {
+        "short line": "a,b,c\n1,2\n3,4,5\n",
+        "long line": "a,b\n1,2,3\n4,5\n",
+        "line of spaces": "a,b\n   \n1,2\n",
+        "one column": "a\n1\n  \n2\n",
+        "unclosed quote": 'a,b\n1,"2\n3,4\n',
+        "unclosed quote on the last line": 'a,b\n1,2\n3,"4',
+        "quote opened after a literal one": 'a,b\nx",y\n"1,2\n',
+    }
+
+    @pytest.mark.parametrize("text", DECLINED.values(), ids=DECLINED.keys())
+    def test_irregular_files_are_left_to_pandas(self, text):
+        assert ingest_text._parse_with_arrow(text, ",") is None
+
+    def test_an_unclosed_quote_is_still_refused_with_its_line(self):
+        with pytest.raises(InputError, match="on line 2 is never closed"):
+            read_tables("orders.csv", b'customer_id,amount\nC1,"12\nC2,14\n')

@@ -13,6 +13,10 @@ name match, 0.5 for a weak one. Without any name match a role may still be taken
 alone (:math:`n = 0`, so :math:`c \\le 0.5`) when its rule allows it: that is how a log without a
 header, such as CDNOW's, is recognised as transactions. A role is assigned when :math:`c \\ge 0.35`.
 
+Detection looks at a bounded number of rows: a table longer than :data:`DETECTION_ROWS`
+(100,000) is judged on that many rows spread evenly over it (:func:`detection_rows`), and each
+column's numbers and dates on :data:`~bsc.detect.values.SAMPLE_SIZE` of its filled cells.
+
 The value parsers used here (numbers written as text, dates in many formats, yes/no flags) are
 public, and exported here, because :mod:`bsc.prepare` parses whole columns with them.
 
@@ -42,9 +46,11 @@ from bsc.detect.dates import (
     parse_dates,
 )
 from bsc.detect.profiles import (
+    DETECTION_ROWS,
     ColumnProfile,
     _max_segment_levels,
     detect_value_type,
+    detection_rows,
     name_key,
     profile_column,
 )
@@ -64,6 +70,7 @@ from bsc.mapping import TableMapping
 
 __all__ = [
     "DATE_FORMATS",
+    "DETECTION_ROWS",
     "FALSE_WORDS",
     "TRUE_WORDS",
     "ColumnProfile",
@@ -74,6 +81,7 @@ __all__ = [
     "describe_date_format",
     "detect_mapping",
     "detect_value_type",
+    "detection_rows",
     "name_key",
     "parse_dates",
     "parse_flags",
@@ -167,7 +175,7 @@ def restates_churn(frame: pd.DataFrame, column: str) -> bool:
     """True when ``column`` says who churned or why, by its name and (for a status) its values:
     split by it, churn would be 0% or 100% by construction (see
     :data:`bsc.detect.rules._CHURN_OUTCOMES`)."""
-    return _is_churn_outcome(profile_column(frame, list(frame.columns).index(column)))
+    return _is_churn_outcome(profile_column(detection_rows(frame), list(frame.columns).index(column)))
 
 
 def detect_mapping(frame: pd.DataFrame, name: str = "") -> TableMapping:
@@ -198,7 +206,8 @@ def detect_mapping(frame: pd.DataFrame, name: str = "") -> TableMapping:
     (−1 when they repeat) and 0.25 for a transactions table whose ids repeat (−0.25 when every
     id is unique).
     """
-    profiles = [profile_column(frame, i) for i in range(frame.shape[1])]
+    rows = detection_rows(frame)
+    profiles = [profile_column(rows, i) for i in range(rows.shape[1])]
     strong = [_strong_names(p) for p in profiles]
     fits = [fit for kind_id in schema.KINDS if (fit := _fit_kind(kind_id, profiles, strong, name))]
     fits.sort(key=lambda fit: -fit.score)

@@ -125,9 +125,9 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
         decimal_comma = uses_decimal_comma(sample)
     # Reading plain numbers directly is fast; failing cells are slow, so when the sample shows
     # signs or separators, every cell is cleaned first.
-    plain = not decimal_comma and bool(pd.to_numeric(sample, errors="coerce").notna().all())
+    plain = not decimal_comma and bool(_to_float(sample).notna().all())
     if plain:
-        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        numbers = _to_float(text)
         retry = numbers.isna() & text.notna()
     else:
         numbers = pd.Series(np.nan, index=values.index, dtype="float64")
@@ -138,8 +138,23 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
             cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         else:
             cleaned = cleaned.str.replace(",", "", regex=False)
-        numbers[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        numbers[retry] = _to_float(cleaned)
     return numbers
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Text to float64, unreadable cells NaN: as ``pd.to_numeric(errors="coerce")``.
+
+    Arrow's cast reads a column of plain numbers some twenty times faster than pandas, but it
+    refuses the whole column when one cell is not a number; pandas then reads it cell by cell.
+    Where both read a cell they give the same float (both round correctly), and the cells only
+    Arrow reads (``nan``) are NaN either way.
+    """
+    try:
+        cast = pc.cast(pa.array(text, from_pandas=True), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
 def spread_sample(values: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:

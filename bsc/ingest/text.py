@@ -8,8 +8,9 @@ typing the columns is the job of :mod:`bsc.prepare`. The steps, in order:
   Windows-1252 / Latin-1, refusing binary content;
 - the delimiter is sniffed from the first lines (:func:`_sniff_delimiter`), then the shape is
   checked before the whole file is parsed;
-- the cells are parsed (:func:`_parse_delimited`), leaving out and reporting lines with too many
-  fields and naming the line of a quote mark that is never closed.
+- the cells are parsed (:func:`_parse_delimited`), by Arrow when the lines are regular, else by
+  pandas, leaving out and reporting lines with too many fields and naming the line of a quote
+  mark that is never closed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from bsc.errors import InputError
-from bsc.ingest.checks import MAX_LINE_BYTES, _check_shape, _count_lines
+from bsc.ingest.checks import MAX_COLUMNS, MAX_LINE_BYTES, _check_shape, _count_lines
 from bsc.ingest.tables import RawTable, _count, _frame_with_header, _were
 from bsc.mapping import Problem
 
@@ -36,6 +40,10 @@ MISSING_TEXT = ("", "#N/A", "N/A", "n/a", "NULL", "null", "NaN", "nan", "<NA>")
 _DELIMITERS = (",", ";", "\t", "|")
 _WHITESPACE = "whitespace"
 _SNIFF_LINES = 200
+# Most quote marks followed to check that a file's quoted cells are closed before Arrow reads it.
+_MAX_QUOTES_FOLLOWED = 200_000
+# Bytes Arrow parses at a time: a line must fit in one block, and lines may be MAX_LINE_BYTES long.
+_ARROW_BLOCK_BYTES = 4 * MAX_LINE_BYTES
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 
@@ -205,7 +213,14 @@ def _consistency(counts: Sequence[int]) -> tuple[float, int] | None:
 
 def _parse_delimited(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
     """All cells as text, without treating any line as the header; lines with too many fields
-    are left out and returned."""
+    are left out and returned.
+
+    Arrow reads the file when it can (:func:`_parse_with_arrow`, several times faster); pandas
+    reads the rest, and says what is wrong with a file that cannot be read.
+    """
+    cells = _parse_with_arrow(text, delimiter)
+    if cells is not None:
+        return cells, []
     options: dict = {
         "header": None,
         "dtype": str,
@@ -232,6 +247,72 @@ def _parse_delimited(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame
         return pd.read_csv(io.StringIO(text), **options), skipped
     except (ValueError, csv.Error) as error:
         raise _unreadable_text(name, error) from None
+
+
+def _parse_with_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
+    """The cells as pandas reads them (see :func:`_parse_delimited`), read by Arrow; None when
+    Arrow cannot be sure to read them the same way.
+
+    Arrow reads the same CSV dialect (quote ``"``, doubled to escape it, no escape character,
+    quoted line breaks, blank lines skipped, :data:`MISSING_TEXT` as missing) but refuses any line
+    with another number of fields than the first, where pandas fills short lines with missing
+    cells and leaves long ones out: such files, files of one column (pandas also skips lines of
+    spaces there) and files split on runs of spaces go to pandas.
+    """
+    if delimiter == _WHITESPACE:
+        return None
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: leave them to pandas
+        return None
+    if not _quotes_closed(data, delimiter):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=_ARROW_BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values='"' in text),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(MAX_COLUMNS)},
+                null_values=list(MISSING_TEXT),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_columns < 2 or any(field.type != pa.string() for field in table.schema):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(table.num_columns)
+    return frame
+
+
+def _quotes_closed(data: bytes, delimiter: str) -> bool:
+    """True when every quoted cell of ``data`` is closed, as pandas reads quotes.
+
+    Arrow reads a quote that is never closed up to the end of the file, where pandas refuses the
+    file (see :func:`_unclosed_quote`). A quote opens a cell at the start of a field only, is
+    doubled inside one to stand for itself, and closes the cell otherwise. Files with more than
+    :data:`_MAX_QUOTES_FOLLOWED` quote marks are not followed (False): pandas reads those.
+    """
+    quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord('"'))
+    if quotes.size > _MAX_QUOTES_FOLLOWED:
+        return False
+    boundaries = {ord(delimiter), ord("\n"), ord("\r")}
+    positions = quotes.tolist()
+    inside = False
+    i = 0
+    while i < len(positions):
+        at = positions[i]
+        if not inside:
+            inside = at == 0 or data[at - 1] in boundaries
+        elif i + 1 < len(positions) and positions[i + 1] == at + 1:
+            i += 1  # a doubled quote inside a quoted cell
+        else:
+            inside = False
+        i += 1
+    return not inside
 
 
 def _unclosed_quote(name: str, text: str) -> InputError:

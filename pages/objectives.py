@@ -29,7 +29,6 @@ show_read_only_notice(
     "its targets, objectives and initiatives can be viewed, checked with the assistant, tried in the "
     "what-if and exported, but not changed.",
 )
-author = author_name()
 tables = ctx.store.workspace_tables(ctx.workspace.id)
 stop_if_no_tables(tables)
 
@@ -46,10 +45,13 @@ st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · targets are stored at once "
     "and shared with everyone who opens this workspace."
 )
-if not author and not ctx.read_only:
-    st.warning(
-        "Give your name in the sidebar first: every change is logged with it.", icon=":material/badge:"
-    )
+# The name field sits where the page asks for it, above the tabs, not in the sidebar.
+with st.container():
+    ask = st.empty()
+    name_column, _ = st.columns([1, 2])
+    author = author_name(name_column)
+    if not author and not ctx.read_only:
+        ask.warning("Give your name below first: every change is logged with it.", icon=":material/badge:")
 just_refused = show_messages()
 view = ObjectivesContext(ctx, filters, author, tables, fingerprint, params, result, book)
 

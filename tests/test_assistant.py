@@ -140,8 +140,22 @@ class TestAssessTarget:
         )
         assert assessment.verdict == "unknown" and assessment.probability is None
         assert assessment.reasons[0].startswith("Only 2 months with data")
+        # Months without a value: said so, not "0" and not a chance of 0%.
         empty = assess_target(series([None, None]), kpi="csat", due_period="2026-06", proposed=13.0)
-        assert empty.verdict == "unknown" and "no dated history" in empty.reasons[0]
+        assert empty.verdict == "unknown" and empty.probability is None
+        assert empty.reasons[0].startswith("No month has a value for this KPI and segment")
+        assert math.isnan(empty.projection) and math.isnan(empty.last_value)
+
+    def test_undated_data_says_why_there_is_no_projection(self):
+        # A customers table without dates gives only an all-time churn rate.
+        undated = pd.DataFrame({"period": ["all"], "value": [26.5], "n": [7043]})
+        assessment = assess_target(undated, kpi="churn_rate", due_period="2026-12", proposed=20.0)
+        assert assessment.verdict == "unknown" and assessment.probability is None
+        assert assessment.reasons[0].startswith(
+            "This data has no dates for this KPI (only an all-time value)"
+        )
+        nothing = assess_target(undated.iloc[:0], kpi="churn_rate", due_period="2026-12")
+        assert "no dated history" in nothing.reasons[0]
 
     def test_last_three_months_pools_ratios_by_n_and_averages_totals(self):
         # NPS 20 (n 10), 40 (n 30), 10 (n 60): (200 + 1200 + 600) ÷ 100 = 20.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ui.text import literal
 
@@ -10,11 +11,13 @@ from ui.text import literal
 AUTHOR = "audit_author"
 
 
-def author_name() -> str:
-    """The name written to the audit log ("" until the user gives one), drawn in the sidebar."""
+def author_name(place: DeltaGenerator | None = None) -> str:
+    """The name written to the audit log ("" until the user gives one), drawn in ``place`` (the
+    sidebar by default; a page puts it beside the message that asks for it)."""
     login = _login_name()
-    with st.sidebar:
-        st.divider()
+    with place if place is not None else st.sidebar:
+        if place is None:
+            st.divider()
         if login:
             st.caption(f"Changes are logged as **{literal(login)}**.")
             return login

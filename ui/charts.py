@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from bsc.columns import column_label
 from bsc.kpis import KpiDef, whole_periods
 from bsc.periods import label_starts
 from bsc.targets import STATUS_COLOURS
@@ -183,7 +184,10 @@ def _target_layers(paths: pd.DataFrame) -> list[alt.Chart]:
     """Target lines (dashed) and their amber bands, one per target."""
     data = paths.copy()
     data["start"] = label_starts(data["period"])
-    data["who"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
+    data["who"] = [
+        ALL_CUSTOMERS if pd.isna(segment) else f"{column_label(str(by))}: {segment}"
+        for by, segment in zip(data["segment_by"], data["segment"], strict=True)
+    ]
     data = data[["start", "period", "who", "target", "green_limit", "amber_limit", "target_id"]]
     base = alt.Chart(data).encode(x="start:T")
     band = base.mark_area(opacity=0.18, color=STATUS_COLOURS["amber"]).encode(
@@ -200,4 +204,12 @@ def _target_layers(paths: pd.DataFrame) -> list[alt.Chart]:
             alt.Tooltip("amber_limit:Q", title="At risk from", format=",.2f"),
         ],
     )
-    return [band, target]
+    # Each line says whose target it is, at its last (due) period: "target · Region: North".
+    ends = data.sort_values("start").groupby("target_id", sort=False).tail(1)
+    ends = ends.assign(caption="target · " + ends["who"].where(ends["who"] != ALL_CUSTOMERS, "all customers"))
+    label = (
+        alt.Chart(ends)
+        .mark_text(align="right", baseline="bottom", dx=-2, dy=-6, fontSize=12, color="#222222")
+        .encode(x="start:T", y="target:Q", text="caption:N")
+    )
+    return [band, target, label]

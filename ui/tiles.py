@@ -22,7 +22,7 @@ from bsc.errors import InputError
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef, whole_periods
 from bsc.periods import Period, parse_period
-from bsc.targets import STATUS_LABELS
+from bsc.targets import status_words, tile_words
 from ui.status_chips import TABLE_MARKS
 from ui.text import literal
 
@@ -257,14 +257,12 @@ def kpi_tile(
     facts = tile_facts(definition, series, coverage=coverage, same_days=same_days)
     label = definition.short_name
     help_text = facts.help + (f"  \nAssumptions: {assumptions}" if assumptions else "")
+    target_line = tile_words(status) if status is not None else ""
     if status is not None and status.status != "no_target":
         label = f":{MARK_COLOURS[status.status]}[{TABLE_MARKS[status.status]}] {label}"
-        target = definition.format_value(status.target)
-        help_text += (
-            f"  \nTarget for {status.period}: {target} — {STATUS_LABELS[status.status]}. "
-            f"Goal {definition.format_value(status.goal)} by {status.due_period}."
-        )
-        if status.note:
+    if target_line:
+        help_text += f"  \nTarget: {target_line}. {status_words(status)}."
+        if status.note and status.note not in help_text:
             help_text += f" {status.note}"
     # Short notes: a tile is a fifth of a projector-wide page, and "within noise" would be cut off
     # beside the delta. The help says it in full.
@@ -288,6 +286,9 @@ def kpi_tile(
         chart_data=facts.sparkline or None,
         chart_type="line",
     )
+    if target_line:
+        # Under the tile, in words: the target, when it is due and how far off the value is.
+        st.caption(target_line)
 
 
 def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:

@@ -175,7 +175,9 @@ def assess_target(
         monthly = series
     three_months, three_value = _last_three_months(kpi, monthly)
     if history.empty:
-        return _without_history(kpi, due, proposed, three_value, three_months, confidence)
+        return _without_history(
+            kpi, due, proposed, three_value, three_months, confidence, _no_history_reason(series, due.unit)
+        )
 
     last = history.iloc[-1]
     last_period = parse_period(last["period"])
@@ -398,6 +400,23 @@ def _path(history: pd.DataFrame, trend: dict | None, last: Period, due: Period) 
     return pd.DataFrame(rows, columns=["period", "kind", "value", "low", "high"])
 
 
+def _no_history_reason(series: pd.DataFrame, unit: str) -> str:
+    """Why a KPI without dated values cannot be projected, in the workshop's words."""
+    undated = series[(series["period"] == "all") & series["value"].notna()] if len(series) else series
+    if len(undated):
+        return (
+            "This data has no dates for this KPI (only an all-time value), so there is no trend to "
+            "project and no chance to work out. Type the target you want; its status shows once dated "
+            "data arrive."
+        )
+    if len(series):
+        return (
+            f"No {unit} has a value for this KPI and segment (too few customers or answers in each), so "
+            "there is no trend to project and no chance to work out."
+        )
+    return "There is no dated history for this KPI and segment, so the target cannot be judged."
+
+
 def _without_history(
     kpi: str,
     due: Period,
@@ -405,6 +424,7 @@ def _without_history(
     three_value: float,
     three_months: tuple[str, ...],
     confidence: float,
+    reason: str,
 ) -> Assessment:
     if proposed is not None:
         _check_limits(kpi, proposed)
@@ -429,7 +449,7 @@ def _without_history(
         proposed=proposed,
         probability=None,
         verdict="unknown",
-        reasons=("There is no dated history for this KPI and segment, so the target cannot be judged.",),
+        reasons=(reason,),
         path=pd.DataFrame(columns=["period", "kind", "value", "low", "high"]),
     )
 

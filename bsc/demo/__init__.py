@@ -15,8 +15,9 @@ column detector maps without help:
 ``orders``
     order_id, customer_id, order_date, amount, quantity. About ten order lines per customer
     over the whole history, with a weekly rhythm (Saturday busiest, Sunday quietest) and a
-    yearly one (December peak). About 3 % of the lines are returns: amount and quantity are
-    negative.
+    yearly one (December peak). About 3 % of the lines are returns: each sends back the
+    customer's line just before it (the same amount and quantity, negative), so no customer's
+    spend ever falls below zero.
 ``surveys``
     response_id, customer_id, response_date, nps (0–10), csat (1–5), ces (1–7, where 7 means
     "it was easy"), comment (short, blank for about half the responses). About two responses
@@ -44,7 +45,9 @@ Stories to find
    service, so a logistic regression on each customer's mean NPS and mean hours to first
    response separates churners from stayers clearly better than chance (cross-validated AUC
    around 0.75). Loyalty members churn less and order more; Basic customers churn more than
-   Premium ones. About a quarter of the customers churn.
+   Premium ones. About a quarter of the customers churn. Who churns in a month is drawn by
+   systematic sampling, so each month loses close to its expected number of customers and the
+   CLV (which divides by them) moves steadily instead of doubling on a lucky month.
 2. **North's NPS improves.** From the first day of the tenth-last month (1 January 2026 by
    default), survey answers in region North rise by 0.6 points on the 0–10 scale, lifting
    North's NPS by about 20 points. The other regions stay flat: answers are centred on the

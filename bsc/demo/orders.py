@@ -49,9 +49,19 @@ def orders_table(rng: np.random.Generator, people: People, calendar: Calendar) -
     unit_price = (
         UNIT_PRICE_MEDIAN * np.asarray(PLAN_UNIT_PRICE)[people.plan[customer]] * rng.lognormal(0, 0.55, lines)
     )
-    is_return = rng.random(lines) < RETURN_SHARE
-    sign = np.where(is_return, -1, 1)
-    amount = np.round(quantity * unit_price, 2) * sign
+    amount = np.round(quantity * unit_price, 2)
+
+    # A return sends back the customer's line just before it (same amount and quantity, negative),
+    # so no one returns more than they bought and no customer's spend ever falls below zero.
+    by_customer = np.lexsort((day, customer))
+    customer, day, quantity, amount = (a[by_customer] for a in (customer, day, quantity, amount))
+    follows_own_line = np.r_[False, customer[1:] == customer[:-1]]
+    drawn = follows_own_line & (rng.random(lines) < RETURN_SHARE / max(follows_own_line.mean(), 1e-9))
+    # A line after a return is not itself a return (nothing bought just before it to send back).
+    is_return = drawn & ~np.r_[False, drawn[:-1]]
+    source = np.flatnonzero(is_return) - 1
+    amount[is_return] = -amount[source]
+    quantity[is_return] = -quantity[source]
 
     order = np.lexsort((customer, day))
     return pd.DataFrame(
@@ -60,6 +70,6 @@ def orders_table(rng: np.random.Generator, people: People, calendar: Calendar) -
             "customer_id": people.customer_id.take(customer[order]).reset_index(drop=True),
             "order_date": calendar.dates(day[order]),
             "amount": amount[order],
-            "quantity": (quantity * sign)[order],
+            "quantity": quantity[order],
         }
     )

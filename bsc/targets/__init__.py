@@ -6,6 +6,7 @@ The package, one module per idea:
   :class:`Objective` and :class:`Initiative`;
 - :mod:`bsc.targets.statuses`: band limits, the status of a KPI value against its target,
   trajectories for charts, the status of every KPI and segment, the roll-up per component;
+- :mod:`bsc.targets.words`: a KPI's standing against its target in words ("behind by 6 pts");
 - :mod:`bsc.targets.cells`: reading values people type (numbers, bands, segments, dates);
 - :mod:`bsc.targets.files`: targets to and from the import/export layout, CSV and Excel;
 - :mod:`bsc.targets.checks`: what a target, objective or initiative must satisfy to be stored;
@@ -40,6 +41,7 @@ from bsc.targets.statuses import (
     rollup,
     trajectories,
 )
+from bsc.targets.words import gap_words, status_words, target_words, tile_words
 
 __all__ = [
     "COMPONENT_NAMES",
@@ -56,12 +58,16 @@ __all__ = [
     "TargetBook",
     "band_limits",
     "evaluate",
+    "gap_words",
     "judge",
     "read_targets_file",
     "rollup",
+    "status_words",
+    "target_words",
     "targets_from_frame",
     "targets_to_csv",
     "targets_to_frame",
     "targets_to_xlsx",
+    "tile_words",
     "trajectories",
 ]

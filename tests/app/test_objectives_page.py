@@ -28,7 +28,7 @@ def _book(data_dir: Path) -> TargetBook:
 
 def _open_as(name: str):
     at = open_app(PAGE)
-    at.sidebar.text_input(key="author_input").input(name).run()
+    at.text_input(key="author_input").input(name).run()
     assert not at.exception
     return at
 
@@ -167,7 +167,10 @@ def test_a_name_is_required_to_save(data_dir: Path):
     book = _book(data_dir)
     book.set_target(Target("nps", 30.0, "2027-06"), author="Setup")
     at = open_app(PAGE)
-    assert any("Give your name" in w.value for w in at.warning)
+    assert any("Give your name below" in w.value for w in at.warning)
+    # The field is on the page under the message, not in the sidebar.
+    assert not [box for box in at.sidebar.text_input if box.key == "author_input"]
+    assert at.text_input(key="author_input").value == ""
     _edit(at, "targets", {"edited_rows": {0: {"Target": 33.0}}})
     assert any("Give your name first" in e.value for e in at.error)
     assert book.find_target("nps").goal == 30.0
@@ -180,7 +183,7 @@ def test_the_login_names_the_author_where_one_exists(data_dir: Path):
     at.user = {"is_logged_in": True, "name": "Dana Login", "email": "dana@example.com"}
     at.switch_page(PAGE).run()
     assert not at.exception
-    assert any("Changes are logged as" in c.value and "Dana Login" in c.value for c in at.sidebar.caption)
+    assert any("Changes are logged as" in c.value and "Dana Login" in c.value for c in at.caption)
     _edit(at, "targets", {"edited_rows": {0: {"Target": 32.0}}})
     assert book.find_target("nps").updated_by == "Dana Login"
 

@@ -119,7 +119,7 @@ def _book(store: Store, workspace_id: str) -> TargetBook:
 
 def _open_objectives_as(name: str) -> AppTest:
     at = open_app(OBJECTIVES)
-    at.sidebar.text_input(key="author_input").input(name).run()
+    at.text_input(key="author_input").input(name).run()
     assert not at.exception, at.exception
     return at
 

@@ -113,14 +113,14 @@ def show(view: ObjectivesContext, *, just_refused: bool) -> None:
         show_input_error(error)
         return
     _show_assessment(definition, assessment, unit, due, goal)
-    draft_target = Target(
-        kpi,
-        goal,
-        due,
-        baseline=assessment.last_value if assessment.last_period else None,
-        baseline_period=assessment.last_period,
-    )
-    if not assessment.path.empty:
+    if not assessment.path.empty and goal is not None:
+        draft_target = Target(
+            kpi,
+            goal,
+            due,
+            baseline=assessment.last_value if assessment.last_period else None,
+            baseline_period=assessment.last_period,
+        )
         st.space("small")
         st.altair_chart(
             assistant_chart(
@@ -167,8 +167,11 @@ def _tell_about_changes_by_others(
     st.session_state["assistant_seen"] = {"what": what, "version": version}
 
 
-def _goal_default(definition: KpiDef, existing: Target | None, first_look: Assessment) -> float:
-    """The current goal, else the trend's projection, else the latest value; on the input's grid."""
+def _goal_default(definition: KpiDef, existing: Target | None, first_look: Assessment) -> float | None:
+    """The current goal, else the trend's projection, else the latest value; on the input's grid.
+
+    None (an empty field) when there is nothing to start from: a made-up 0 would read as a
+    proposal, and its "chance" as a verdict."""
     if existing:
         goal = existing.goal
     elif not math.isnan(first_look.projection):
@@ -176,7 +179,7 @@ def _goal_default(definition: KpiDef, existing: Target | None, first_look: Asses
     elif not math.isnan(first_look.last_value):
         goal = first_look.last_value
     else:
-        goal = 0.0
+        return None
     low, high = definition.limits
     return round(min(max(goal, low), high) / definition.step) * definition.step
 
@@ -190,8 +193,8 @@ def _target_form(
     *,
     options: list[str],
     due_default: int,
-    goal_default: float,
-) -> tuple[str, float]:
+    goal_default: float | None,
+) -> tuple[str, float | None]:
     """The form to check and save a target; returns the due period and goal it shows."""
     low, high = definition.limits
     with st.form("target_form", border=True):
@@ -201,7 +204,8 @@ def _target_form(
             f"Target ({'lower' if definition.direction == 'lower' else 'higher'} is better)",
             min_value=None if math.isinf(low) else low,
             max_value=None if math.isinf(high) else high,
-            value=float(goal_default),
+            value=None if goal_default is None else float(goal_default),
+            placeholder="type the value to reach",
             step=definition.step,
             format=definition.input_format,
             key=keys["goal"],
@@ -267,6 +271,8 @@ def _save_target(
 
     def save() -> str:
         due = state[keys["due"]]
+        if state[keys["goal"]] is None:
+            raise InputError("Type the value to reach first: the target field is empty.")
         target = Target(
             kpi=what["kpi"],
             goal=state[keys["goal"]],
@@ -288,7 +294,9 @@ def _save_target(
     save_and_tell(save)
 
 
-def _show_assessment(definition: KpiDef, assessment: Assessment, unit: str, due: str, goal: float) -> None:
+def _show_assessment(
+    definition: KpiDef, assessment: Assessment, unit: str, due: str, goal: float | None
+) -> None:
     """The verdict with its reasons, then the baseline, range, trend and chance as metrics."""
     if assessment.verdict == "implausible":
         st.warning(assessment.warning, icon=":material/warning:")
@@ -333,8 +341,10 @@ def _show_assessment(definition: KpiDef, assessment: Assessment, unit: str, due:
         help="Where the KPI should land in the due period if the trend and its ups and downs go on.",
     )
     second_row[2].metric(
-        f"Chance of reaching {definition.format_value(goal)}",
+        "Chance of reaching it" if goal is None else f"Chance of reaching {definition.format_value(goal)}",
         "—" if assessment.probability is None else chance_text(assessment.probability).replace("about ", ""),
+        # Without a trend there is no chance to give: the reason, not a 0%.
+        help=" ".join(assessment.reasons) if assessment.probability is None and assessment.reasons else None,
     )
 
 

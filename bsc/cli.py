@@ -82,6 +82,10 @@ def kpis_command(args: argparse.Namespace) -> int:
     a partial period "to date") and, where the data cannot know the value, has none (JSON
     ``null``) and the ``reason``. The assumptions behind a KPI (the CLV's margin, churn base and
     discounting) are listed with it.
+
+    With ``--by``, the segments are also set side by side (:func:`bsc.kpis.compare.compare_segments`):
+    for each KPI's latest whole period, each segment against all customers, tested against the
+    rest of the customers, ``comparison`` in the JSON.
     """
     from bsc.kpis import KPIS, compute_kpis
     from bsc.workspace import files_workspace
@@ -109,6 +113,7 @@ def kpis_command(args: argparse.Namespace) -> int:
     ]
     unavailable = [{"kpi": kpi, "reason": reason} for kpi, reason in result.unavailable]
     assumptions = {kpi: {**facts, "note": result.notes.get(kpi)} for kpi, facts in result.assumptions.items()}
+    comparison = _segment_comparison(values) if result.by is not None else None
     if args.json:
         report = {
             "kpis": rows,
@@ -119,6 +124,12 @@ def kpis_command(args: argparse.Namespace) -> int:
                 "reason": "why the data cannot know a value; the value is then null",
             },
         }
+        if comparison is not None:
+            from bsc.kpis.compare import COMPARISON_METHOD
+
+            report["comparison"] = comparison
+            report["comparison_method"] = COMPARISON_METHOD
+            report["meaning"] |= COMPARISON_MEANING
         print(strict_json(report))
         return 0
     print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
@@ -146,7 +157,68 @@ def kpis_command(args: argparse.Namespace) -> int:
         print(f"assumptions of {kpi}: {details}")
     for item in unavailable:
         print(f"unavailable: {item['kpi']}: {item['reason']}")
+    if comparison:
+        print(f"\nsegments against all customers, each KPI's latest whole period (by {result.by}):")
+        for cell in comparison:
+            definition = KPIS[cell["kpi"]]
+            p = "" if cell["p_adjusted"] is None else f", adjusted p = {cell['p_adjusted']:.2g}"
+            print(
+                f"  {cell['kpi']} {cell['period']} {cell['segment']}: {definition.format_value(cell['value'])} "
+                f"against {definition.format_value(cell['all_value'])}: {cell['verdict']}{p}"
+            )
+        print(
+            "  better / worse: a real difference (not noise) at a 5% false-discovery rate over the table; "
+            "not tested: counts grow with a segment's size, so no test is fair."
+        )
     return 0
+
+
+# What each field of a ``comparison`` row of ``kpis --by COLUMN --json`` means.
+COMPARISON_MEANING = {
+    "comparison": (
+        "one row per segment and KPI, for the KPI's latest whole period with an all-customers value "
+        "('all' for undated data): the segment against all customers"
+    ),
+    "all_value": "the KPI for all customers in that period; all_n their number (customers, answers...)",
+    "difference": "the segment's value minus all customers', in the KPI's unit",
+    "rest_value": "the KPI for every customer outside the segment, the other sample of the test",
+    "test": "the two-sample test used (the KPI's own, as between two periods); null when none is fair",
+    "p_value": "the test's two-sided p-value: the segment against the rest of the customers",
+    "p_adjusted": "the p-value adjusted by Benjamini-Hochberg over every tested cell of the table",
+    "real": "true when p_adjusted is at most 0.05: a real difference (not noise)",
+    "verdict": "better or worse (by the KPI's direction) when real, else within noise or not tested",
+}
+
+
+def _segment_comparison(values) -> list[dict]:
+    """The segment × KPI comparison of a split KPI frame, as JSON rows (see :data:`COMPARISON_MEANING`)."""
+    from bsc.kpis.compare import compare_segments
+
+    table = compare_segments(values)
+    return [
+        {
+            "kpi": row.kpi,
+            "period": row.period,
+            "segment": row.segment,
+            "value": _number(row.value),
+            "n": None if row.n is None or pd_isna(row.n) else int(row.n),
+            "all_value": _number(row.all_value),
+            "all_n": None if row.all_n is None or pd_isna(row.all_n) else int(row.all_n),
+            "difference": _number(row.difference),
+            "rest_value": _number(row.rest_value),
+            "test": row.test,
+            # p-values keep every digit: a rounded 1e-9 would read as 0.
+            "p_value": _probability(row.p_value),
+            "p_adjusted": _probability(row.p_adjusted),
+            "real": bool(row.real),
+            "verdict": row.verdict,
+        }
+        for row in table.itertuples()
+    ]
+
+
+def _probability(value: object) -> float | None:
+    return None if pd_isna(value) else float(value)
 
 
 def _segment_attribute(tables: dict, typed: str | None) -> str | None:

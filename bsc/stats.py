@@ -30,11 +30,32 @@ References
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _scipy_stats
+from scipy import special as _special
 
 from bsc.errors import InputError
+
+
+class _ImportedOnFirstUse:
+    """``scipy.stats``, imported when a function here first needs it.
+
+    Importing SciPy's stats costs about a CPU second, more than the command line's KPIs of a
+    small company; the intervals need only the quantiles of ``scipy.special`` (``ndtri`` and
+    ``stdtrit``: what ``scipy.stats.norm.ppf`` and ``t.ppf`` compute, to the last bit), and the
+    two-sample tests that need more may never run.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        from scipy import stats
+
+        module: ModuleType = stats
+        return getattr(module, name)
+
+
+_scipy_stats = _ImportedOnFirstUse()
 
 __all__ = [
     "difference_test",
@@ -77,7 +98,7 @@ def z_value(confidence: float = 0.95) -> float:
         If ``confidence`` is not strictly between 0 and 1.
     """
     _check_confidence(confidence)
-    return float(_scipy_stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0))
+    return float(_special.ndtri(1.0 - (1.0 - confidence) / 2.0))
 
 
 def wilson_interval(successes: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> Interval:
@@ -244,9 +265,9 @@ def mean_interval(
         mean = sums / count
         variance = np.maximum((squares - count * mean**2) / (count - 1.0), 0.0)
         if distribution == "t":
-            quantile = _scipy_stats.t.ppf(tail, np.where(count >= 2, count - 1.0, np.nan))
+            quantile = _special.stdtrit(np.where(count >= 2, count - 1.0, np.nan), tail)
         else:
-            quantile = _scipy_stats.norm.ppf(tail)
+            quantile = _special.ndtri(tail)
         half_width = quantile * np.sqrt(variance / count)
     defined = count >= 2
     return np.where(defined, mean - half_width, np.nan), np.where(defined, mean + half_width, np.nan)

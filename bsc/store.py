@@ -28,7 +28,6 @@ engine (targets, objectives, the audit log...), raises :class:`ReadOnlyError`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -49,7 +48,8 @@ from bsc.cache_keys import cache_key
 from bsc.database import create_tables, datasets, segmentations, workspaces
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
-from bsc.schema import ASSIGNMENTS, CUSTOMER_SURVEY_ROLES
+from bsc.schema import ASSIGNMENTS
+from bsc.table_files import arrow_table, table_hash, tables_by_kind, write_parquet_atomic
 
 DEFAULT_DATA_DIR = "workspace-data"
 
@@ -121,27 +121,6 @@ def _now() -> datetime:
 
 def _new_id() -> str:
     return uuid.uuid4().hex
-
-
-def frame_hash(frame: pd.DataFrame) -> str:
-    """A content hash of a whole frame (every row, not a sample), stable across runs."""
-    digest = hashlib.sha256()
-    digest.update("\x1f".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
-def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class Store:
@@ -276,8 +255,10 @@ class Store:
         clean_name = _clean_name(name)
         dataset_id = _new_id()
         canonical_file = f"{dataset_id}.parquet"
+        # One conversion to Arrow serves both the canonical file and its content hash.
+        canonical_table = arrow_table(canonical)
         write_parquet_atomic(raw, self.raw_path(dataset_id))
-        write_parquet_atomic(canonical, self._table_path(canonical_file))
+        write_parquet_atomic(canonical_table, self._table_path(canonical_file))
         now = _now()
         row = {
             "id": dataset_id,
@@ -289,7 +270,7 @@ class Store:
             "mapping": mapping.to_json(),
             "problems": _problems_json(problems),
             "rows": len(raw),
-            "content_hash": frame_hash(canonical),
+            "content_hash": table_hash(canonical_table),
             "created_at": now,
             "updated_at": now,
             "version": 1,
@@ -327,7 +308,8 @@ class Store:
                 "your change was not saved. The current mapping is shown."
             )
         new_file = f"{dataset_id}.{_new_id()}.parquet"
-        write_parquet_atomic(canonical, self._table_path(new_file))
+        canonical_table = arrow_table(canonical)
+        write_parquet_atomic(canonical_table, self._table_path(new_file))
         try:
             with self.engine.begin() as conn:
                 outdated = conn.execute(
@@ -340,7 +322,7 @@ class Store:
                         kind=mapping.kind,
                         mapping=mapping.to_json(),
                         problems=_problems_json(problems),
-                        content_hash=frame_hash(canonical),
+                        content_hash=table_hash(canonical_table),
                         updated_at=_now(),
                         version=expected_version + 1,
                         canonical_file=new_file,
@@ -391,14 +373,10 @@ class Store:
         feedback table: its ``customer_id``, ``nps`` and ``csat`` columns are a survey without
         dates. A real survey, with its dates, takes precedence over it.
         """
-        tables: dict[str, list[Path]] = {}
-        scored: list[Path] = []
-        for dataset in self.list_datasets(workspace_id):
-            tables.setdefault(dataset.kind, []).append(self.canonical_path(dataset))
-            if dataset.kind == "customers" and set(CUSTOMER_SURVEY_ROLES) & set(dataset.mapping.roles):
-                scored.append(self.canonical_path(dataset))
-        if scored and "feedback" not in tables:
-            tables["feedback"] = scored
+        tables = tables_by_kind(
+            (dataset.kind, dataset.mapping.roles, self.canonical_path(dataset))
+            for dataset in self.list_datasets(workspace_id)
+        )
         # Saved segmentations: (customer_id, attribute) files, joined onto customers by the KPIs.
         for segmentation in self.list_segmentations(workspace_id):
             tables.setdefault(ASSIGNMENTS, []).append(self.segmentation_path(segmentation))

@@ -1,4 +1,7 @@
-"""Putting tables into a workspace: from uploaded bytes to stored, mapped tables, and the demo workspace."""
+"""Putting tables into a workspace: from uploaded bytes to stored, mapped tables, and the demo workspace.
+
+Also the command line's throw-away workspace (:func:`files_workspace`), which needs no store.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
@@ -13,7 +17,12 @@ from bsc.ingest import RawTable, read_path
 from bsc.mapping import TableMapping
 from bsc.prepare import prepare_table
 from bsc.schema import CUSTOMER_SURVEY_ROLES
-from bsc.store import Dataset, Store, Workspace
+from bsc.table_files import tables_by_kind, write_parquet
+
+if TYPE_CHECKING:
+    # Only for annotations: the command line's throw-away workspace runs without the store and
+    # so without SQLAlchemy.
+    from bsc.store import Dataset, Store, Workspace
 
 DEMO_WORKSPACE = "Demo company"
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -67,19 +76,28 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
 def files_workspace(paths: Sequence[str | Path]) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
     """A throw-away workspace holding the tables of ``paths``, for the command line.
 
-    Yields the canonical tables by kind (as :meth:`Store.workspace_tables` gives them) and one
-    message per table that could not be used. Everything is removed on exit.
+    Yields the canonical tables by kind (as :meth:`Store.workspace_tables` gives them, in the
+    order of the files) and one message per table that could not be used. Each table is read,
+    detected and prepared as :func:`import_file` does, but only its canonical Parquet file is
+    written: no copy of the raw table, no metadata database, no content hash, since nothing
+    outlives the command. Everything is removed on exit.
     """
     with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
-        store = Store(folder)
-        workspace = store.create_workspace("files")
+        stored: list[tuple[str, dict[str, str], Path]] = []
         refused: list[str] = []
         for path in paths:
-            refused += import_file(store, workspace.id, path)[1]
-        try:
-            yield store.workspace_tables(workspace.id), refused
-        finally:
-            store.engine.dispose()
+            for table in read_path(path):
+                mapping = detect_mapping(table.frame, table.name)
+                try:
+                    canonical = prepare_table(table.frame, mapping).canonical
+                except InputError as error:
+                    refused.append(f"{table.name}: {error}")
+                    continue
+                # Numbered file names: nothing read from the files becomes part of a path.
+                file = Path(folder) / f"{len(stored)}.parquet"
+                write_parquet(canonical, file)
+                stored.append((mapping.kind, dict(mapping.roles), file))
+        yield tables_by_kind(stored), refused
 
 
 def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:

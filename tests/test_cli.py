@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -343,6 +344,56 @@ class TestColumnNames:
         }
         # awk -F, 'NR>1{n[$8]++; if($13=="Yes") c[$8]++} END{for(k in n) print k, c[k], n[k]}' telco_customers.csv
         assert churn["Month-to-month"] == pytest.approx(100 * 6 / 9, abs=1e-6)
+
+    def test_split_json_sets_the_segments_side_by_side(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "Contract", "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        cells = {(row["kpi"], row["segment"]): row for row in report["comparison"]}
+        assert set(report["meaning"]) >= {"p_adjusted", "verdict", "rest_value"}
+        # Independently: churned and all customers per contract, read with pandas alone.
+        table = pd.read_csv(FIXTURES / "telco_customers.csv")
+        churned = table["Churn"].eq("Yes").groupby(table["Contract"]).sum()
+        customers = table.groupby("Contract").size()
+        total_churned, total = int(churned.sum()), len(table)
+        assert (total_churned, total) == (10, 40)
+        p_values = {}
+        for contract in customers.index:
+            x_segment, n_segment = int(churned[contract]), int(customers[contract])
+            x_rest, n_rest = total_churned - x_segment, total - n_segment
+            # The pooled two-proportion z-test (Agresti, Categorical Data Analysis, 3.1.1), by hand.
+            pooled = total_churned / total
+            z = (x_segment / n_segment - x_rest / n_rest) / np.sqrt(
+                pooled * (1 - pooled) * (1 / n_segment + 1 / n_rest)
+            )
+            p_values[contract] = math.erfc(abs(z) / math.sqrt(2))
+            churn, retention = cells["churn_rate", contract], cells["retention_rate", contract]
+            assert churn["period"] == "all" and churn["test"] == "proportion"
+            assert churn["value"] == pytest.approx(100 * x_segment / n_segment, abs=1e-6)
+            assert churn["all_value"] == pytest.approx(25.0) and churn["all_n"] == 40
+            assert churn["rest_value"] == pytest.approx(100 * x_rest / n_rest, abs=1e-6)
+            assert churn["n"] == n_segment
+            # Retention is 100 % minus churn: the same test on the same customers.
+            assert churn["p_value"] == pytest.approx(p_values[contract], rel=1e-9)
+            assert retention["p_value"] == pytest.approx(p_values[contract], rel=1e-9)
+        # Benjamini-Hochberg over the six tested cells (three contracts × churn and retention).
+        ranked = sorted([*p_values.values(), *p_values.values()])
+        adjusted = [min(1.0, min(p * 6 / (j + 1) for j, p in enumerate(ranked) if j >= i)) for i in range(6)]
+        by_p = dict(zip(ranked, adjusted, strict=True))
+        for contract, p in p_values.items():
+            assert cells["churn_rate", contract]["p_adjusted"] == pytest.approx(by_p[p], rel=1e-9)
+        # Month-to-month: 6 of 9 churned against 4 of the other 31 (adjusted p ≈ 0.003).
+        assert cells["churn_rate", "Month-to-month"]["verdict"] == "worse"
+        assert cells["retention_rate", "Month-to-month"]["verdict"] == "worse"
+        assert cells["churn_rate", "One year"]["verdict"] == "within noise"
+
+    def test_split_text_lists_the_comparison(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "Contract")
+        assert "churn_rate all Month-to-month: 66.7% against 25%: worse" in result.stdout
+
+    def test_no_comparison_without_a_split(self):
+        result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--json")
+        assert "comparison" not in json.loads(result.stdout)
 
     def test_a_column_that_restates_churn_is_refused_with_the_reason(self):
         result = run_cli("kpis", str(FIXTURES / "telco_status.csv"), "--by", "Churn Reason")

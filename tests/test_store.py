@@ -7,7 +7,7 @@ import pytest
 
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
-from bsc.store import ConflictError, ReadOnlyError, Store, frame_hash, write_parquet_atomic
+from bsc.store import ConflictError, ReadOnlyError, Store
 
 RAW = pd.DataFrame(
     {"Customer ID": ["001", "002"], "Order Date": ["20240101", "20240102"], "Amt": ["1.5", "2"]}
@@ -120,30 +120,6 @@ class TestDatasets:
         segments = pd.Series(["a", "b"], index=pd.Index(["001", "002"], name="customer_id"))
         store.save_segmentation(ws.id, name="Value tiers", attribute="value_tier", segments=segments)
         assert len({empty, one, two, store.workspace_fingerprint(ws.id)}) == 4
-
-
-class TestAtomicWrites:
-    def test_a_failed_write_keeps_the_previous_file(self, tmp_path, monkeypatch):
-        path = tmp_path / "t.parquet"
-        write_parquet_atomic(CANONICAL, path)
-
-        def crash(self, *args, **kwargs):
-            raise OSError("disk full")
-
-        monkeypatch.setattr(pd.DataFrame, "to_parquet", crash)
-        with pytest.raises(OSError):
-            write_parquet_atomic(CANONICAL.head(1), path)
-        monkeypatch.undo()
-        pd.testing.assert_frame_equal(pd.read_parquet(path), CANONICAL, check_dtype=False)
-        assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
-
-    def test_frame_hash_sees_every_row(self):
-        # pandas' own hashing in st.cache_data samples big frames; ours must not.
-        big = pd.DataFrame({"x": range(60_000)})
-        changed = big.copy()
-        changed.loc[59_999, "x"] = -1
-        assert frame_hash(big) != frame_hash(changed)
-        assert frame_hash(big) == frame_hash(big.copy())
 
 
 class TestSegmentations:

@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from bsc.errors import InputError
-from bsc.store import ConflictError, Store, frame_hash
+from bsc.store import ConflictError, Store
+from bsc.table_files import frame_hash
 from bsc.targets import Target
 from tests.store_writers import MAPPING, book, dataset_frame, goal_for, version_note
 

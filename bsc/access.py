@@ -53,6 +53,7 @@ __all__ = [
     "Member",
     "SignedInStore",
     "acting_as",
+    "may_edit",
     "may_manage",
     "members",
     "normalise_email",
@@ -123,6 +124,14 @@ def role_of(store: Store, workspace_id: str, user: str | None) -> str:
         return EDITOR
     with store.engine.connect() as conn:
         return _role(conn, workspace_id, normalise_email(user))
+
+
+def may_edit(store: Store, workspace_id: str) -> bool:
+    """Whether the store's user may change the workspace's content: an owner or editor when
+    sign-in is on; everyone when it is off (a plain Store). Read-only is a separate matter."""
+    if not isinstance(store, SignedInStore):
+        return True
+    return role_of(store, workspace_id, store.user) in (OWNER, EDITOR)
 
 
 def may_manage(store: Store, workspace_id: str) -> bool:

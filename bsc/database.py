@@ -1,7 +1,8 @@
 """The workspace database: every SQL table on one ``MetaData``, and :func:`create_tables`.
 
-The store's tables (workspaces, their datasets and saved segmentations) and those of targets
-and objectives (objectives, initiatives, targets, the audit log) live in one database, so they
+The store's tables (workspaces, their datasets and saved segmentations), those of targets
+and objectives (objectives, initiatives, targets, the audit log) and those of who may do what in
+a workspace (its members' roles and their history, kept by :mod:`bsc.access`) live in one database, so they
 are declared here together and created together whenever a :class:`bsc.store.Store` opens.
 The rows of every other table carry a ``workspace_id`` and are deleted with their workspace
 (``ON DELETE CASCADE``).
@@ -167,6 +168,37 @@ audit_table = Table(
     Column("old", Text, nullable=False, default=""),
     Column("new", Text, nullable=False, default=""),
 )
+
+# Who may do what in a workspace when sign-in is on, kept by bsc.access.
+
+workspace_roles = Table(
+    "workspace_roles",
+    metadata,
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    # Lower-case e-mail address of the signed-in account.
+    Column("email", String(320), primary_key=True),
+    Column("role", String(10), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(320), nullable=False),
+)
+
+role_changes = Table(
+    "role_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("who", String(320), nullable=False),
+    Column("member", String(320), nullable=False),
+    # "" for none: the member was added (old) or removed (new).
+    Column("old_role", String(10), nullable=False, default=""),
+    Column("new_role", String(10), nullable=False, default=""),
+)
+
+# Tables about access to a workspace rather than its content: an owner may change them while the
+# workspace is read-only (bsc.store refuses every other write into a read-only workspace).
+ACCESS_TABLES = frozenset({"workspace_roles", "role_changes"})
 
 # Columns added to tables after their first release, added to older databases when a store opens.
 _ADDED_COLUMNS: dict[tuple[str, str], str] = {

@@ -23,7 +23,9 @@ save is refused with a :class:`ConflictError` saying what changed.
 
 A workspace can be marked read-only (:meth:`Store.set_read_only`). Then every write into it, by
 the store or by any module writing rows that carry its ``workspace_id`` through the store's
-engine (targets, objectives, the audit log...), raises :class:`ReadOnlyError`.
+engine (targets, objectives, the audit log...), raises :class:`ReadOnlyError`. Who may be
+an owner, editor or viewer of a workspace (:mod:`bsc.access`) is not its content: owners can
+change it while the workspace is read-only.
 """
 
 from __future__ import annotations
@@ -39,13 +41,13 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import Table, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from bsc.cache_keys import cache_key
-from bsc.database import create_tables, datasets, segmentations, workspaces
+from bsc.database import ACCESS_TABLES, create_tables, datasets, segmentations, workspaces
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
 from bsc.schema import ASSIGNMENTS
@@ -568,15 +570,9 @@ def _refuse_writes_to_read_only_workspaces(conn: Connection, clause, multiparams
     writes rows carrying a ``workspace_id`` (datasets, segmentations, targets, objectives,
     initiatives, the audit log), not only the store's own methods.
     """
-    if not isinstance(clause, Insert | Update | Delete) or "workspace_id" not in clause.table.c:
+    if clause_table(clause) is None or clause.table.name in ACCESS_TABLES:
         return
-    if isinstance(clause, Insert):
-        rows = [*multiparams, params, clause.compile().params]
-        touched = {row.get("workspace_id") for row in rows if isinstance(row, dict)}
-    else:
-        where = clause.whereclause if clause.whereclause is not None else True
-        touched = set(conn.execute(select(clause.table.c.workspace_id).where(where)).scalars())
-    touched.discard(None)
+    touched = touched_workspaces(conn, clause, multiparams, params)
     if not touched:
         return
     locked = conn.execute(
@@ -584,6 +580,30 @@ def _refuse_writes_to_read_only_workspaces(conn: Connection, clause, multiparams
     ).scalar()
     if locked is not None:
         raise _read_only_error(locked)
+
+
+def clause_table(clause) -> Table | None:
+    """The table an insert, update or delete writes rows of a workspace into (rows carrying a
+    ``workspace_id``); None for any other statement."""
+    if isinstance(clause, Insert | Update | Delete) and "workspace_id" in clause.table.c:
+        return clause.table
+    return None
+
+
+def touched_workspaces(conn: Connection, clause: Insert | Update | Delete, multiparams, params) -> set[str]:
+    """The ids of the workspaces whose rows a write (see :func:`clause_table`) inserts, changes or deletes.
+
+    Shared by the engine listeners that guard writes: this one (read-only workspaces) and the
+    one of :mod:`bsc.access` (roles).
+    """
+    if isinstance(clause, Insert):
+        rows = [*multiparams, params, clause.compile().params]
+        touched = {row.get("workspace_id") for row in rows if isinstance(row, dict)}
+    else:
+        where = clause.whereclause if clause.whereclause is not None else True
+        touched = set(conn.execute(select(clause.table.c.workspace_id).where(where)).scalars())
+    touched.discard(None)
+    return touched
 
 
 def _explain_integrity_error(context) -> InputError | None:

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from bsc import __version__
+from bsc.errors import InputError
 from bsc.ingest import MAX_CELLS, MAX_COLUMNS, MAX_EXPANDED_BYTES, MAX_UPLOAD_BYTES, MB
+from ui.access import allow_list
 from ui.context import page_setup, sign_in_providers, signed_in_user
 from ui.text import literal
 
@@ -20,9 +22,14 @@ version, sign_in, workspace = st.columns(3)
 version.metric("Version", __version__)
 providers = sign_in_providers()
 sign_in.metric("Sign-in", "On" if providers else "Off")
-workspace.metric("This workspace", "Read-only" if ctx.read_only else "Editable")
+workspace.metric(
+    "This workspace",
+    "Read-only" if ctx.workspace.read_only else "View only" if ctx.read_only else "Editable",
+    help="View only: you are a viewer of this workspace. Read-only: nobody can change it until an owner "
+    "turns that off on the Workspaces page.",
+)
 
-st.subheader("Who can open it", anchor=False)
+st.subheader("Who can open it, and who may change what", anchor=False)
 if providers:
     names = ", ".join(p.capitalize() for p in providers if p) or "the configured provider"
     user = signed_in_user()
@@ -32,12 +39,29 @@ if providers:
         + (f" (you: {literal(user)})." if user else "."),
         icon=":material/lock:",
     )
+    try:
+        allowed = allow_list()
+    except InputError:
+        allowed = None
+    st.write(
+        (
+            "Only the accounts and domains on this server's allow-list may sign in."
+            if allowed is not None
+            else "Every account the provider accepts may sign in: no allow-list is set (see the README)."
+        )
+        + f" In this workspace you are **{ctx.role}**. "
+        "Each workspace has owners (they change roles, make it read-only and delete it), editors "
+        "(they change its content) and viewers (they only look); the Workspaces page lists them."
+    )
 else:
     st.warning(
-        "Sign-in is off: anyone who can reach this server can open and change every workspace. "
-        "To require sign-in, configure an OpenID Connect provider in `.streamlit/secrets.toml` "
-        "(an `[auth]` section; see the README). A workspace can also be made read-only on the "
-        "Workspaces page.",
+        "Sign-in is off: anyone who can reach this server can open the app, and there are no roles: "
+        "**everyone who can open the app is an editor** of every workspace and can change or delete "
+        "anything in it. To require sign-in and give each "
+        "workspace owners, editors and viewers, configure an OpenID Connect provider in "
+        "`.streamlit/secrets.toml` (an `[auth]` section) and list who may sign in (`[access] allow`, "
+        "or the `BSC_ALLOWED_USERS` variable); the README shows how. Until then, a workspace can be "
+        "made read-only on the Workspaces page, but anyone can turn that off again.",
         icon=":material/lock_open:",
     )
 

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from bsc.access import VIEWER
 from bsc.cache_keys import cache_key
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
@@ -11,6 +12,7 @@ from bsc.mapping import TableMapping
 from bsc.prepare import prepare_table
 from bsc.store import Dataset
 from bsc.workspace import remap_dataset, save_table
+from ui.access import viewer_note
 from ui.context import page_setup, show_input_error
 from ui.tables import KIND_LABELS, mapping_editor, show_problems
 from ui.text import literal
@@ -37,7 +39,9 @@ def _upload_section() -> None:
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
         f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // 2**20} MB."
     )
-    if ctx.read_only:
+    if ctx.role == VIEWER:
+        st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")
+    elif ctx.read_only:
         st.info(
             "This workspace is read-only, so no file can be added to it. "
             "It can be made editable again on the Workspaces page.",

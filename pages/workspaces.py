@@ -1,13 +1,20 @@
-"""Workspaces: create, rename, switch, mark read-only and delete."""
+"""Workspaces: create, rename, switch, mark read-only and delete; with sign-in, who may do what."""
 
 import pandas as pd
 import streamlit as st
 
+from bsc.access import SignedInStore, may_manage, owners, role_of
 from bsc.errors import InputError
+from ui import members
 from ui.context import page_setup, set_current_workspace, show_input_error
+from ui.text import literal
 
 ctx = page_setup("Workspaces")
 store = ctx.store
+member_edits = members.apply_edits(store, ctx.workspace)
+signed_in = isinstance(store, SignedInStore)
+# Owners only when signed in; everyone without sign-in.
+manage = may_manage(store, ctx.workspace.id)
 
 st.caption(
     "A workspace holds a company's tables and their column mappings, and later its objectives, targets "
@@ -24,6 +31,7 @@ for workspace in store.list_workspaces():
             "Rows": sum(t.rows for t in tables),
             "Created": workspace.created_at.strftime("%Y-%m-%d %H:%M"),
             "Read-only": "Yes" if workspace.read_only else "",
+            **({"Your role": role_of(store, workspace.id, store.user)} if signed_in else {}),
             "Current": "●" if workspace.id == ctx.workspace.id else "",
         }
     )
@@ -93,7 +101,11 @@ def _confirm_delete(workspace_id: str, name: str) -> None:
 with delete:
     st.subheader("Delete")
     st.write("Deleting asks for confirmation.")
-    if st.button("Delete the current workspace…", key="delete_workspace", disabled=ctx.read_only):
+    if not manage:
+        st.caption("Only an owner can delete it.")
+    if st.button(
+        "Delete the current workspace…", key="delete_workspace", disabled=ctx.read_only or not manage
+    ):
         st.session_state[DELETING] = ctx.workspace.id
 
 if st.session_state.get(DELETING) == ctx.workspace.id:
@@ -110,11 +122,21 @@ def _toggle_read_only() -> None:
 READ_ONLY = f"read_only_{ctx.workspace.id}"
 # Follow the store: another session may have changed the flag since this one last drew it.
 st.session_state[READ_ONLY] = ctx.workspace.read_only
-st.subheader("Viewers", anchor=False)
+st.subheader("Read-only", anchor=False)
 st.toggle(
     "Read-only: the current workspace can be viewed, not changed",
     key=READ_ONLY,
     on_change=_toggle_read_only,
+    disabled=not manage,
     help="For a workshop's viewers: nothing in the workspace (tables, mappings, segmentations, objectives, "
     "targets) can be changed, on any page, until this is turned off again.",
 )
+if not manage:
+    names = ", ".join(owners(store, ctx.workspace.id))
+    st.caption(
+        f"Only an owner ({literal(names)}) can turn this on or off."
+        if names
+        else "Only an owner can turn this on or off."
+    )
+
+members.show(store, ctx.workspace, member_edits)

@@ -14,6 +14,8 @@ TABLES = {
     "initiatives",
     "targets",
     "audit_log",
+    "workspace_roles",
+    "role_changes",
 }
 
 

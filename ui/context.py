@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from bsc.access import EDITOR, VIEWER, acting_as
 from bsc.errors import InputError
 from bsc.store import DEFAULT_DATA_DIR, Store, Workspace
 from bsc.workspace import ensure_demo_workspace
+from ui.access import refuse_unless_allowed, viewer_note, workspace_role
 from ui.text import literal
 
 # Non-widget session keys: they survive page switches, unlike widget keys.
@@ -28,12 +30,14 @@ CURRENT_WORKSPACE = "current_workspace_id"
 class PageContext:
     store: Store
     workspace: Workspace
+    # owner, editor or viewer (bsc.access); everyone is an editor without sign-in.
+    role: str = EDITOR
 
     @property
     def read_only(self) -> bool:
-        """True when the workspace is read-only: pages disable their editing widgets (the store
-        refuses every write to it anyway)."""
-        return self.workspace.read_only
+        """True when the workspace is read-only or the user a viewer: pages disable their editing
+        widgets (the store refuses every such write anyway)."""
+        return self.workspace.read_only or self.role == VIEWER
 
 
 def get_store() -> Store:
@@ -53,12 +57,14 @@ def page_setup(title: str) -> PageContext:
     """Require sign-in where it is configured, draw the page title and the sidebar workspace
     picker; return the store and current workspace."""
     st.set_page_config(page_title=f"{title} · Customer Scorecard", layout="wide")
-    _require_sign_in()
-    store = get_store()
+    email = _require_sign_in()
+    # Signed in, the store checks the person's role in every workspace they write to.
+    store = get_store() if email is None else acting_as(get_store(), email)
     workspace = _current_workspace(store)
     _workspace_picker(store, workspace)
+    role = workspace_role(store, workspace)
     st.title(title)
-    return PageContext(store=store, workspace=workspace)
+    return PageContext(store=store, workspace=workspace, role=role)
 
 
 def sign_in_providers() -> list[str] | None:
@@ -89,16 +95,18 @@ def signed_in_user() -> str | None:
     return str(user.get("name") or user.get("email") or "signed in")
 
 
-def _require_sign_in() -> None:
+def _require_sign_in() -> str | None:
+    """The signed-in person's e-mail address; None when sign-in is off."""
     providers = sign_in_providers()
     if providers is None:
-        return
+        return None
     user = signed_in_user()
     if user is not None:
+        email = refuse_unless_allowed()
         with st.sidebar:
             st.caption(f"Signed in as {literal(user)}")
             st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
-        return
+        return email
     st.title("Customer Scorecard")
     st.write("This server keeps its workspaces for signed-in people only. Sign in to open them.")
     for provider in providers:
@@ -168,7 +176,9 @@ def show_read_only_notice(ctx: PageContext, what_still_works: str) -> None:
     ``what_still_works`` finishes the sentence "This workspace is read-only: ...", e.g.
     "customers can be segmented, but no segmentation can be saved."
     """
-    if ctx.read_only:
+    if ctx.role == VIEWER:
+        st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")
+    elif ctx.read_only:
         st.info(
             f"This workspace is read-only: {what_still_works} "
             "It can be made editable again on the Workspaces page.",

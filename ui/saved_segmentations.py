@@ -9,6 +9,7 @@ from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
 from bsc.prepare import clean_column_name
 from bsc.store import Store, Workspace
+from ui.access import can_edit
 from ui.context import show_input_error
 from ui.text import literal
 
@@ -35,7 +36,7 @@ def save_panel(
         key=f"{key}_save",
         type="primary",
         icon=":material/save:",
-        disabled=workspace.read_only,
+        disabled=not can_edit(store, workspace),
     ):
         try:
             saved = store.save_segmentation(
@@ -93,7 +94,7 @@ def saved_list(store: Store, workspace: Workspace) -> None:
         "Segmentation", list(by_id), format_func=lambda i: by_id[i].name, key="saved_segmentation_pick"
     )
     chosen = by_id[chosen_id]
-    read_only = workspace.read_only
+    read_only = not can_edit(store, workspace)
     new_name = middle.text_input(
         "New name",
         value=chosen.name,

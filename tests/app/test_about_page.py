@@ -21,6 +21,7 @@ def test_an_open_server_says_so(data_dir: Path):
     assert not at.exception
     assert metrics(at) == {"Version": __version__, "Sign-in": "Off", "This workspace": "Editable"}
     assert "Sign-in is off: anyone who can reach this server" in at.warning[0].value
+    assert "**everyone who can open the app is an editor** of every workspace" in at.warning[0].value
     assert str(data_dir.resolve()) in [c.value for c in at.code]
     assert f"sqlite:///{data_dir.resolve() / 'bsc.sqlite3'}" in [c.value for c in at.code]
     promises = " ".join(m.value for m in at.markdown)

@@ -107,7 +107,9 @@ def status_layout(statuses: pd.DataFrame, kpi_order: Sequence[str]) -> tuple[pd.
         name, segment = KPIS[row.kpi].name, str(row.segment)
         if pd.isna(row.goal):
             continue
-        cells.loc[name, segment] = f"{TABLE_MARKS.get(row.status, '–')} {status_words(row)}"
+        # Undated values cannot meet a target due in a period: say so briefly (the note is long).
+        words = "Not compared: the data have no dates" if row.period == "all" else status_words(row)
+        cells.loc[name, segment] = f"{TABLE_MARKS.get(row.status, '–')} {words}"
         kinds.loc[name, segment] = str(row.status)
     return cells, kinds
 
@@ -122,10 +124,14 @@ def segment_statuses(statuses: pd.DataFrame, kpi_order: Sequence[str], by_label:
     st.dataframe(styled, width="stretch", height=min(38 + 35 * len(cells), 320))
     shown = statuses[statuses["segment"].notna() & statuses["goal"].notna()]
     periods = sorted({str(p) for p in shown["period"].dropna()})
+    if periods == ["all"]:
+        st.caption(
+            "The data have no dates: a target is due in a period, so it cannot be read against these "
+            "all-time values. Add dated data (orders, churn dates) to see each segment's status."
+        )
+        return
     when = (
-        "all time (the data have no dates)"
-        if periods == ["all"]
-        else f"the latest period with a value ({', '.join(p for p in periods if p != 'all')})"
+        f"the latest period with a value ({', '.join(p for p in periods if p != 'all')})"
         if periods
         else "no period with a value yet"
     )

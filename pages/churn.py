@@ -28,7 +28,20 @@ from bsc.schema import ASSIGNMENTS
 from ui.churn_results import analysis_key, churn_analysis
 from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.empty_workspace import stop_if_no_tables
-from ui.model_charts import calibration_chart, gains_chart, importance_chart, net_value_chart, roc_chart
+from ui.model_charts import (
+    ALONE,
+    ERROR,
+    RANKS,
+    RANKS_HELP,
+    TOP,
+    calibration_chart,
+    error_help,
+    gains_chart,
+    importance_chart,
+    net_value_chart,
+    roc_chart,
+    top_help,
+)
 from ui.text import literal
 
 HORIZONS = [30, 60, 90, 180, 270, 365]
@@ -222,36 +235,38 @@ tiles[0].metric(
 tiles[1].metric("Churned", f"{analysis.positives:,}", f"{share:.0%} of customers", **spread)
 if analysis.small_sample:
     tiles[2].metric(
-        "ROC AUC", f"{low:.2f}–{high:.2f}", "too few for one figure", help="A 95 % range.", **spread
+        RANKS,
+        f"{low:.2f}–{high:.2f}",
+        "too few for one figure",
+        help=f"{RANKS_HELP} A 95 % range: too few customers for one figure.",
+        **spread,
     )
-    tiles[3].metric("PR AUC", f"≈ {scores.pr_auc:.1f}", f"chance {share:.2f}", **spread)
-    tiles[4].metric("Brier score", f"≈ {scores.brier:.2f}", "rough", **spread)
+    tiles[3].metric(TOP, f"≈ {scores.pr_auc:.1f}", f"chance {share:.2f}", help=top_help(share), **spread)
+    tiles[4].metric(ERROR, f"≈ {scores.brier:.2f}", "rough", help=error_help(share), **spread)
 else:
     tiles[2].metric(
-        "ROC AUC",
+        RANKS,
         f"{scores.roc_auc:.2f}",
         "likely a leak" if analysis.too_good else f"± {scores.roc_auc_std:.2f} over folds",
-        help="Cross-validated: the chance that a random churner is ranked above a random stayer (0.5 = coin "
-        "toss, 1 = perfect). ± the standard deviation over the folds.",
+        help=f"{RANKS_HELP} ± the standard deviation over the folds.",
         **spread,
     )
     tiles[3].metric(
-        "PR AUC",
+        TOP,
         f"{scores.pr_auc:.2f}",
         f"± {scores.pr_auc_std:.2f} over folds",
-        help=f"Average precision: how pure the top of the list is. Chance level = the churners' share, {share:.2f}.",
+        help=top_help(share),
         **spread,
     )
     tiles[4].metric(
-        "Brier score",
+        ERROR,
         f"{scores.brier:.3f}",
         f"± {scores.brier_std:.3f} over folds",
-        help=f"Mean squared error of the probabilities (0 = perfect; always saying {share:.0%} scores "
-        f"{share * (1 - share):.3f}).",
+        help=error_help(share),
         **spread,
     )
 if analysis.too_good:
-    # Beside the AUC: a model this good usually learns from a record of the outcome.
+    # Beside the ranking score (ROC AUC): a model this good usually learns from a record of the outcome.
     st.warning(literal(analysis.too_good.message), icon=":material/gpp_maybe:")
 st.caption(literal(analysis.choice))
 
@@ -272,7 +287,10 @@ def _drivers_chart(place, frame: pd.DataFrame, name: str, title: str, nothing: s
         place.altair_chart(importance_chart(frame, name, title), width="stretch")
 
 
-no_column = "No column drives churn beyond the noise: shuffling any of them changes the model's ROC AUC by less than its fold-to-fold spread."
+no_column = (
+    "No column drives churn beyond the noise: shuffling any of them changes how well the model ranks "
+    "churners (its ROC AUC) by less than its fold-to-fold spread."
+)
 if len(analysis.model.group_importance_) > 1:
     left, right = st.columns(2)
     _drivers_chart(
@@ -282,9 +300,9 @@ if len(analysis.model.group_importance_) > 1:
 else:
     _drivers_chart(st, drivers, "name", "Columns that drive churn", no_column)
 st.caption(
-    "Permutation importance on customers each model had not seen: how much the ROC AUC drops when a column's "
-    "values are shuffled between customers; the whisker is its 95 % interval over the folds. Only columns whose "
-    "interval lies above 0 are shown as drivers."
+    "How much worse the model ranks churners when a column's values are shuffled between customers it had not "
+    "seen (permutation importance: the drop in ROC AUC); the whisker is its 95 % interval over the folds. Only "
+    "columns whose interval lies above 0 are shown as drivers."
     + (
         f" {len(noise)} more column{'s' if len(noise) != 1 else ''} the model saw {'are' if len(noise) != 1 else 'is'} "
         f"within the noise (the interval includes 0): {', '.join(noise)}."
@@ -326,9 +344,9 @@ comparison = pd.DataFrame(
         {
             "Model": MODEL_LABELS[name],
             "Used": "✓" if name == analysis.model.chosen_ else "",
-            "ROC AUC": f"{s.roc_auc:.3f} ± {s.roc_auc_std:.3f}",
-            "PR AUC": f"{s.pr_auc:.3f} ± {s.pr_auc_std:.3f}",
-            "Brier score": f"{s.brier:.3f} ± {s.brier_std:.3f}",
+            f"{RANKS} (ROC AUC)": f"{s.roc_auc:.3f} ± {s.roc_auc_std:.3f}",
+            f"{TOP} (PR AUC)": f"{s.pr_auc:.3f} ± {s.pr_auc_std:.3f}",
+            f"{ERROR} (Brier score)": f"{s.brier:.3f} ± {s.brier_std:.3f}",
         }
         for name, s in analysis.model.scores_.items()
     ]
@@ -463,7 +481,7 @@ table = pd.DataFrame(
         "Column": [analysis.plan.label(d.column) for d in decisions],
         "Type": [TYPE_LABELS.get(d.type, d.type) for d in decisions],
         "Use": [d.used for d in decisions],
-        "Alone (AUC)": [np.nan if d.single_auc is None else d.single_auc for d in decisions],
+        ALONE: [np.nan if d.single_auc is None else d.single_auc for d in decisions],
         "How it is read, or why it is left out": [d.reason for d in decisions],
     }
 )
@@ -472,11 +490,11 @@ edited = st.data_editor(
     table,
     hide_index=True,
     width="stretch",
-    disabled=["Column", "Type", "Alone (AUC)", "How it is read, or why it is left out"],
-    column_order=["Column", "Type", "Use", "Alone (AUC)", "How it is read, or why it is left out"],
+    disabled=["Column", "Type", ALONE, "How it is read, or why it is left out"],
+    column_order=["Column", "Type", "Use", ALONE, "How it is read, or why it is left out"],
     column_config={
         "Use": st.column_config.CheckboxColumn(help="Tick to include a column, untick to leave it out."),
-        "Alone (AUC)": st.column_config.NumberColumn(
+        ALONE: st.column_config.NumberColumn(
             format="%.2f",
             help="How well the column alone separates churners from stayers (0.5 = not at all, 1 = perfectly). "
             "At 0.90 or more it is left out as a leak: it predicts churn almost alone.",
@@ -486,7 +504,7 @@ edited = st.data_editor(
 )
 st.caption(
     "Leaks (a churn date or reason, a status or score derived from the label, anything that predicts churn almost "
-    "alone: AUC 0.90 or more on its own, whatever its name) and identifiers (codes, and names such as a surname "
+    "alone: ranking churners at 0.90 or more on its own (AUC), whatever its name) and identifiers (codes, and names such as a surname "
     "with too few customers per value to learn from) are left out automatically; tick or untick to decide "
     "yourself."
 )

@@ -16,7 +16,7 @@ from ui.churn_forecast import predicted_churn_panel
 from ui.context import page_setup, show_input_error
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
-from ui.segment_table import segment_table
+from ui.segment_table import segment_statuses, segment_table
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.text import literal
@@ -95,9 +95,11 @@ if shifts:
         st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
         st.markdown("  \n".join(shift_line(shift, filters.labels) for shift in shifts[:5]))
         st.caption(
-            f"Only shifts that pass a 5% false-discovery-rate check over all {comparisons} segment × KPI "
-            "comparisons are listed, largest first. Only whole months whose values the data can know "
-            "are compared."
+            "Only real changes (not noise) are listed, largest first, comparing whole months whose "
+            "values the data can know.",
+            help=f"Each shift passed its test after allowing for all {comparisons} segment × KPI "
+            "comparisons made: a 5% false-discovery rate (Benjamini–Hochberg), so about 1 in 20 "
+            "listed shifts may still be chance.",
         )
 
 available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
@@ -148,6 +150,7 @@ if result.unavailable:
 comparison = compare_segments(values) if filters.by else None
 if comparison is not None:
     segment_table(comparison, [k for k in KPIS if k in set(values["kpi"])], filters.by_label)
+    segment_statuses(statuses, list(KPIS), filters.by_label)
 
 st.header("Trends", divider="gray")
 trend_ids = [k.id for k in available]
@@ -177,7 +180,15 @@ if (chosen_values["period"] != "all").any():
         )
     paths = trajectories(targets, chosen_values, by=filters.by)
     st.altair_chart(
-        trend_chart(definition, chosen_values, paths, segment=filters.segment, others=others), width="stretch"
+        trend_chart(
+            definition,
+            chosen_values,
+            paths,
+            segment=filters.segment,
+            others=others,
+            by_label=filters.by_label,
+        ),
+        width="stretch",
     )
 else:
     st.caption(

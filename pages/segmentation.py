@@ -205,7 +205,8 @@ def _kmeans_settings() -> dict:
             K_CHOICES,
             value=settings["k"],
             format_func=lambda v: "Automatic (2–10)" if v == "auto" else str(v),
-            help="Automatic tries k = 2 to 10 and keeps the best separated, near the inertia elbow.",
+            help="Automatic tries 2 to 10 segments (k) and keeps the best separated, near the point where more "
+            "segments stop making them much tighter (the inertia elbow).",
         )
         scaling = right.radio(
             "Scaling",
@@ -282,18 +283,18 @@ def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key
     tiles = st.columns(4)
     tiles[0].metric("Segments", model.k_, border=True, help=model.k_reason_)
     tiles[1].metric(
-        "Silhouette",
+        "Separation",
         f"{model.silhouette_:.2f}",
         border=True,
-        help="Mean silhouette, −1 to 1: how much closer customers are to their own segment than to the next. "
+        help="How well the segments stand apart (mean silhouette), −1 to 1: how much closer customers are to their own segment than to the next. "
         "Above 0.5 is clear, 0.25–0.5 reasonable, below 0.25 weak.",
     )
     tiles[2].metric(
         "Stability",
         f"{model.stability_ari_:.2f}",
         border=True,
-        help="Adjusted Rand index between these segments and refits with other seeds on other samples "
-        "(1 = identical, 0 = unrelated).",
+        help="How much the same segments come back when refitted on other samples with other seeds "
+        "(adjusted Rand index: 1 = identical, 0 = unrelated).",
     )
     tiles[3].metric("Customers", f"{len(model.labels_):,}", border=True)
     st.markdown(f"**Why {model.k_} segments:** {literal(model.k_reason_)}")

@@ -25,6 +25,7 @@ def trend_chart(
     *,
     segment: str | None = None,
     others: Sequence[str] = (),
+    by_label: str | None = None,
     height: int = 320,
 ) -> alt.Chart:
     """The KPI over time: all customers in black, the chosen ``segment`` highlighted (a thick
@@ -36,7 +37,9 @@ def trend_chart(
     covers only in part (``complete`` false) is a hollow point off the line, so that a month
     "to date" never reads as a fall; a value the data cannot know is not drawn. ``paths`` (from
     :func:`bsc.targets.trajectories`) adds the shown series' target lines, dashed, with the
-    amber band between the green and amber limits, up to the due period.
+    amber band between the green and amber limits, up to the due period; each target line is
+    labelled with its segment, the split named ``by_label`` (the header in the user's file) when
+    given, else the attribute's name in words.
     """
     data = rows[rows["period"] != "all"].copy()
     shown = {*others, *([segment] if segment is not None else [])}
@@ -98,7 +101,7 @@ def trend_chart(
         )
         layers.insert(0, band)
     if paths is not None and len(paths):
-        layers = [*_target_layers(paths), *layers]
+        layers = [*_target_layers(paths, by_label), *layers]
     return alt.layer(*layers).properties(title=f"{definition.name} per period", height=height)
 
 
@@ -180,12 +183,13 @@ def cohort_heatmap(cohorts: pd.DataFrame, *, max_months: int = 24) -> alt.Chart:
     )
 
 
-def _target_layers(paths: pd.DataFrame) -> list[alt.Chart]:
-    """Target lines (dashed) and their amber bands, one per target."""
+def _target_layers(paths: pd.DataFrame, by_label: str | None = None) -> list[alt.Chart]:
+    """Target lines (dashed) and their amber bands, one per target; a segment's line is labelled
+    "target · Contract: Two year", with ``by_label`` as the split's name when given."""
     data = paths.copy()
     data["start"] = label_starts(data["period"])
     data["who"] = [
-        ALL_CUSTOMERS if pd.isna(segment) else f"{column_label(str(by))}: {segment}"
+        ALL_CUSTOMERS if pd.isna(segment) else f"{by_label or column_label(str(by))}: {segment}"
         for by, segment in zip(data["segment_by"], data["segment"], strict=True)
     ]
     data = data[["start", "period", "who", "target", "green_limit", "amber_limit", "target_id"]]

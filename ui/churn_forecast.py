@@ -103,9 +103,11 @@ def predicted_churn_panel(
                 icon=":material/warning:",
             )
         window, days = attrs["window_days"], attrs["period_days"]
+        # Plain words first, the technical term after them.
+        skill = f"{auc:.2f}, 0.5 a coin toss and 1 perfect; cross-validated ROC AUC"
         if attrs.get("inactivity_days") is not None:
             caption = (
-                f"How: a churn model (cross-validated ROC AUC {auc:.2f}) learned who churned by the tile's rule in the "
+                f"How: a churn model (how well it ranks churners: {skill}) learned who churned by the tile's rule in the "
                 f"{window} days from {attrs['window_start']:%d %b %Y} and scores each customer not yet churned; the "
                 f"mean of their chances, set so that it matches the churn seen in those {window} days, is the "
                 f"figure. Recency carries most of it: a customer churns {attrs['inactivity_days']} days after "
@@ -113,7 +115,7 @@ def predicted_churn_panel(
             )
         else:
             caption = (
-                f"How: the churn lab's model (cross-validated ROC AUC {auc:.2f}) learned from churn in the {window} "
+                f"How: the churn lab's model (how well it ranks churners: {skill}) learned from churn in the {window} "
                 f"days from {attrs['window_start']:%d %b %Y} (its training window, not the forecast's); a "
                 f"customer's {window}-day probability p becomes 1 − (1 − p)^({days}/{window}) for the {days} days "
                 f"of {row['period']}, assuming a steady risk."

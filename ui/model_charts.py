@@ -15,9 +15,36 @@ NEUTRAL = "#0072B2"
 REFERENCE = "#999999"
 MARK = "#D55E00"
 
+# The model's scores in words for the room first, the technical term in the help or in brackets.
+RANKS = "Ranks churners"
+RANKS_HELP = (
+    "How well it ranks churners (ROC AUC, cross-validated): the chance that a random churner is "
+    "ranked above a random stayer (0.5 = coin toss, 1 = perfect)."
+)
+TOP = "Churners at the top"
+ERROR = "Probability error"
+ALONE = "Ranks churners alone (AUC)"
+
+
+def top_help(share: float) -> str:
+    """The help of the PR AUC tile; ``share`` is the churners' share (its chance level)."""
+    return (
+        "How pure the top of the list is (PR AUC, average precision), 0 to 1; chance level = the "
+        f"churners' share, {share:.2f}."
+    )
+
+
+def error_help(share: float) -> str:
+    """The help of the Brier score tile; always predicting ``share`` scores share × (1 − share)."""
+    return (
+        "How far the predicted probabilities are from what happened (Brier score: mean squared error, "
+        f"0 = perfect; always saying {share:.0%} scores {share * (1 - share):.3f}). Lower is better."
+    )
+
 
 def importance_chart(importance: pd.DataFrame, name: str, title: str, *, top: int = 15) -> alt.LayerChart:
-    """Horizontal bars: the drop in ROC AUC when a column (or group) is shuffled, with its interval.
+    """Horizontal bars: how much worse the model ranks churners (the drop in ROC AUC) when a column
+    (or group) is shuffled, with its interval.
 
     ``importance`` has a ``name`` column (the label shown), ``importance`` and
     ``importance_std``, and the 95 % interval ``importance_low`` – ``importance_high`` when
@@ -35,12 +62,14 @@ def importance_chart(importance: pd.DataFrame, name: str, title: str, *, top: in
         y=alt.Y(f"{name}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
         tooltip=[
             alt.Tooltip(f"{name}:N", title="Column" if name != "group" else "Group"),
-            alt.Tooltip("importance:Q", title="Drop in ROC AUC", format=".3f"),
+            alt.Tooltip("importance:Q", title="Worse ranking (drop in ROC AUC)", format=".3f"),
             alt.Tooltip("low:Q", title="95 % interval from", format=".3f"),
             alt.Tooltip("high:Q", title="to", format=".3f"),
         ],
     )
-    bars = base.mark_bar(color=NEUTRAL).encode(x=alt.X("importance:Q", title="Drop in ROC AUC when shuffled"))
+    bars = base.mark_bar(color=NEUTRAL).encode(
+        x=alt.X("importance:Q", title="Worse ranking when shuffled (drop in ROC AUC)")
+    )
     whiskers = base.mark_rule(color="#333333").encode(x="low:Q", x2="high:Q")
     return alt.layer(bars, whiskers).properties(title=title, height=alt.Step(26))
 
@@ -53,18 +82,21 @@ def roc_chart(points: pd.DataFrame, auc: float) -> alt.LayerChart:
         .encode(
             x=alt.X(
                 "false_positive_rate:Q",
-                title="False positive rate",
+                title="Stayers flagged (false positive rate)",
                 axis=alt.Axis(format="%"),
             ),
             y=alt.Y(
                 "true_positive_rate:Q",
-                title="True positive rate",
+                title="Churners found (true positive rate)",
                 axis=alt.Axis(format="%"),
             ),
         )
     )
     return alt.layer(curve, _diagonal("false_positive_rate", "true_positive_rate")).properties(
-        title=alt.TitleParams(f"ROC curve (AUC {auc:.2f})", subtitle="Diagonal: a coin toss"), height=300
+        title=alt.TitleParams(
+            f"How well it ranks churners: {auc:.2f}", subtitle="ROC curve (AUC); diagonal: a coin toss"
+        ),
+        height=300,
     )
 
 
@@ -90,7 +122,10 @@ def calibration_chart(points: pd.DataFrame) -> alt.LayerChart:
     limit = min(1.0, top)
     diagonal = _diagonal("predicted", "observed", limit)
     return alt.layer(dots, diagonal).properties(
-        title=alt.TitleParams("Calibration", subtitle="Diagonal: predicted = observed"), height=300
+        title=alt.TitleParams(
+            "Predicted against observed churn", subtitle="Calibration; diagonal: predicted = observed"
+        ),
+        height=300,
     )
 
 

@@ -60,14 +60,16 @@ def k_choice_chart(k_scores: pd.DataFrame, chosen: int, elbow: int | None) -> al
     )
     silhouette = alt.layer(
         base.mark_line(color=NEUTRAL, point=True).encode(
-            y=alt.Y("silhouette:Q", title="Mean silhouette (−1 to 1)", scale=alt.Scale(zero=False)),
+            y=alt.Y(
+                "silhouette:Q", title="Separation (mean silhouette, −1 to 1)", scale=alt.Scale(zero=False)
+            ),
             tooltip=[alt.Tooltip("k:O"), alt.Tooltip("silhouette:Q", format=".3f")],
         ),
         rule,
     ).properties(title="Separation by k (higher is better)", height=220)
     layers = [
         base.mark_line(color=NEUTRAL, point=True).encode(
-            y=alt.Y("inertia:Q", title="Inertia (sum of squared distances)", axis=alt.Axis(format="~s")),
+            y=alt.Y("inertia:Q", title="Spread within segments (inertia)", axis=alt.Axis(format="~s")),
             tooltip=[alt.Tooltip("k:O"), alt.Tooltip("inertia:Q", format=",.0f")],
         ),
         rule,
@@ -79,7 +81,7 @@ def k_choice_chart(k_scores: pd.DataFrame, chosen: int, elbow: int | None) -> al
             .mark_point(shape="diamond", size=160, filled=True, color="#D55E00")
             .encode(x="k:O", y="inertia:Q", tooltip=[alt.Tooltip("k:O", title="Elbow at k")])
         )
-    inertia = alt.layer(*layers).properties(title="Inertia by k (the elbow ◆)", height=220)
+    inertia = alt.layer(*layers).properties(title="Spread within segments by k (the elbow ◆)", height=220)
     return alt.hconcat(silhouette, inertia).resolve_scale(x="independent")
 
 

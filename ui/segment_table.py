@@ -5,6 +5,10 @@ one row per KPI, a column for all customers and one per segment, each cell "valu
 is coloured (green better, vermillion worse, by the KPI's direction) and marked ▲ / ▼ only where
 the difference from the rest of the customers passes the test after the table-wide adjustment,
 so colour is never the only sign and noise never looks like news.
+
+Under it, when targets are set for the split's segments, :func:`segment_statuses` lays out each
+segment's standing against its target in words (:func:`bsc.targets.status_words`), one row per
+KPI with a target: "✗ Off track · behind by 6 pts".
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import streamlit as st
 from bsc.change_tests import CHANGE_TEST_NAMES
 from bsc.kpis import KPIS
 from bsc.kpis.compare import FALSE_DISCOVERY_RATE
+from bsc.targets import status_words
+from ui.status_chips import TABLE_MARKS
 from ui.text import literal
 
 ALL_CUSTOMERS = "All customers"
@@ -25,6 +31,13 @@ ALL_CUSTOMERS = "All customers"
 _TINTS = {
     "better": "background-color: #BFE6D9; color: #0B3D2E",
     "worse": "background-color: #F7CDB3; color: #5A1E00",
+}
+# The same tints for statuses against a target (Okabe-Ito bluish green, orange, vermillion);
+# the mark (✓ ! ✗ ≈) and the words say it without colour.
+_STATUS_TINTS = {
+    "green": _TINTS["better"],
+    "amber": "background-color: #F8E0A8; color: #4A3300",
+    "red": _TINTS["worse"],
 }
 
 
@@ -70,6 +83,64 @@ def segment_table(comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: 
         f"Multiple-comparison correction: Benjamini–Hochberg across all {tested} tested cells of the "
         f"table, at a {FALSE_DISCOVERY_RATE:.0%} false-discovery rate (so about 1 in 20 coloured "
         "cells may still be chance).",
+    )
+
+
+def status_layout(statuses: pd.DataFrame, kpi_order: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each segment's status for each KPI with a segment target, in words, and each cell's status.
+
+    ``statuses`` is :func:`bsc.targets.evaluate` for the split (``by=``); rows are the KPIs that
+    have a target for at least one segment (in ``kpi_order``), columns the segments, a cell
+    "✗ Off track · behind by 6 pts" (its mark and :func:`bsc.targets.status_words`), or
+    "– No target" for a segment without one. Both frames are empty when no segment has a target.
+    """
+    segmented = statuses[statuses["segment"].notna()]
+    targeted = set(segmented.loc[segmented["goal"].notna(), "kpi"])
+    kpis = [k for k in kpi_order if k in targeted]
+    if not kpis:
+        return pd.DataFrame(), pd.DataFrame()
+    segments = sorted(str(s) for s in segmented["segment"].unique())
+    names = [KPIS[k].name for k in kpis]
+    cells = pd.DataFrame("– No target", index=names, columns=segments)
+    kinds = pd.DataFrame("", index=names, columns=segments)
+    for row in segmented[segmented["kpi"].isin(kpis)].itertuples():
+        name, segment = KPIS[row.kpi].name, str(row.segment)
+        if pd.isna(row.goal):
+            continue
+        # Undated values cannot meet a target due in a period: say so briefly (the note is long).
+        words = "Not compared: the data have no dates" if row.period == "all" else status_words(row)
+        cells.loc[name, segment] = f"{TABLE_MARKS.get(row.status, '–')} {words}"
+        kinds.loc[name, segment] = str(row.status)
+    return cells, kinds
+
+
+def segment_statuses(statuses: pd.DataFrame, kpi_order: Sequence[str], by_label: str) -> None:
+    """Draw "Targets by segment" under the comparison; nothing when no segment has a target."""
+    cells, kinds = status_layout(statuses, kpi_order)
+    if cells.empty:
+        return
+    styled = cells.style.apply(lambda _: kinds.map(lambda v: _STATUS_TINTS.get(v, "")), axis=None)
+    st.markdown(f"**Targets by segment: {literal(by_label)}**")
+    st.dataframe(styled, width="stretch", height=min(38 + 35 * len(cells), 320))
+    shown = statuses[statuses["segment"].notna() & statuses["goal"].notna()]
+    periods = sorted({str(p) for p in shown["period"].dropna()})
+    if periods == ["all"]:
+        st.caption(
+            "The data have no dates: a target is due in a period, so it cannot be read against these "
+            "all-time values. Add dated data (orders, churn dates) to see each segment's status."
+        )
+        return
+    when = (
+        f"the latest period with a value ({', '.join(p for p in periods if p != 'all')})"
+        if periods
+        else "no period with a value yet"
+    )
+    st.caption(
+        f"Each segment against its own target, in {when}: ✓ on track, ! at risk, ✗ off track, "
+        "≈ within noise (the target lies inside the value's 95% interval, so the data cannot tell). "
+        "The gap is the value minus the target for that period.",
+        help="Statuses follow each target's green and amber bands (set on the Objectives page); "
+        "a target set per quarter is read when the quarter view is chosen.",
     )
 
 

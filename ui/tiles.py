@@ -3,7 +3,8 @@
 A latest period the data covers only in part reads "to date" ("June 2026 to date, 10 of 30
 days") and gets no change against a whole period; for the order KPIs it is set against the same
 days of the period before (1–10 June against 1–10 May). A value the data cannot know reads "—",
-"not enough history", with the reason in the help.
+"not enough history", with the reason in the help. Undated data (one "all" period) give an
+all-time value, marked "all time", with no change and no sparkline.
 """
 
 from __future__ import annotations
@@ -87,6 +88,21 @@ def tile_facts(
         )
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
+    if latest["period"] == "all":
+        # Undated data: one all-time value, no change and no sparkline (a single point would
+        # draw an empty chart).
+        lines.append("All-time value: the data have no dates, so there is no trend or change.")
+        return TileFacts(
+            value=definition.format_value(latest["value"], compact=True),
+            delta="all time",
+            delta_color="off",
+            within_noise=False,
+            untested=False,
+            help="  \n".join(lines),
+            small_sample=small,
+            sparkline=[],
+            delta_arrow="off",
+        )
 
     delta, color, within_noise, untested = None, "off", False, False
     if previous is not None:
@@ -123,8 +139,11 @@ def _period(label: object) -> Period | None:
 
 
 def _sparkline(series: pd.DataFrame) -> list[float]:
-    known = series[series["value"].notna() & whole_periods(series)]
-    return [float(v) for v in known["value"].tail(SPARKLINE_PERIODS)]
+    """The last whole dated periods' values; empty under two points (one point draws an empty
+    chart) and for undated ("all") values."""
+    known = series[series["value"].notna() & whole_periods(series) & (series["period"] != "all")]
+    points = [float(v) for v in known["value"].tail(SPARKLINE_PERIODS)]
+    return points if len(points) > 1 else []
 
 
 def _to_date_facts(

@@ -129,7 +129,7 @@ class ChurnAnalysis:
         if self.small_sample:
             return (
                 f"{name} seems to find some signal, but with {self.positives} churners among {self.n} customers "
-                f"its ROC AUC can only be placed roughly between {low:.2f} and {high:.2f}. Treat what follows "
+                f"how well it ranks churners (its ROC AUC) can only be placed roughly between {low:.2f} and {high:.2f}. Treat what follows "
                 "as a first look, not a basis for decisions."
             )
         suspect = (
@@ -154,13 +154,14 @@ class ChurnAnalysis:
         noise = "; the difference is within the noise" if within else ""
         if self.model.model == "auto":
             return (
-                f"{MODEL_LABELS[chosen]} is used: its cross-validated ROC AUC is higher than "
-                f"{MODEL_LABELS[other].lower()}'s by {margin:.3f}{spread_text}{noise}."
+                f"{MODEL_LABELS[chosen]} is used: it ranks churners better than "
+                f"{MODEL_LABELS[other].lower()} does, by {margin:.3f} (cross-validated ROC AUC){spread_text}{noise}."
             )
-        comparison = "higher" if margin >= 0 else "lower"
+        comparison = "better" if margin >= 0 else "worse"
         return (
-            f"{MODEL_LABELS[chosen]} is used, as chosen: its cross-validated ROC AUC is {comparison} than "
-            f"{MODEL_LABELS[other].lower()}'s by {abs(margin):.3f}{spread_text}{noise}."
+            f"{MODEL_LABELS[chosen]} is used, as chosen: it ranks churners {comparison} than "
+            f"{MODEL_LABELS[other].lower()} does, by {abs(margin):.3f} (cross-validated ROC AUC)"
+            f"{spread_text}{noise}."
         )
 
     @property
@@ -321,9 +322,10 @@ def _too_good(plan: FeaturePlan, model: ChurnModel) -> ChurnWarning | None:
     alone = f", and on its own it reaches an AUC of {single:.2f}" if single is not None else ""
     return ChurnWarning(
         "too_good",
-        f"Too good to be true: the model's cross-validated ROC AUC is {auc:.2f}, above {TOO_GOOD_AUC:.2f}. "
+        f"Too good to be true: the model ranks churners almost perfectly (cross-validated ROC AUC {auc:.2f}, "
+        f"above {TOO_GOOD_AUC:.2f}). "
         f"Churn is rarely this predictable from what is known before customers leave. "
-        f"“{plan.label(column)}” carries it: shuffling it lowers the AUC by {top['importance']:.2f}{alone}. "
+        f"“{plan.label(column)}” carries it: shuffling it lowers that score by {top['importance']:.2f}{alone}. "
         "It was probably recorded after the customer left, or computed from the label: leave it out unless "
         "you are sure it is known before a customer leaves.",
         column,

@@ -187,3 +187,68 @@ def test_tiles_colour_a_change_only_when_its_two_sample_test_rejects(data_dir: P
         assert verdict.explanation in tile.help, kpi
     # Revenue is a money total: no honest test, so its change is never coloured.
     assert "no test" in tiles["Revenue"].delta_description.split(" · ")
+
+
+def test_a_split_view_shows_each_segments_status_against_its_target(data_dir: Path):
+    import json
+
+    import pandas as pd
+
+    from bsc.database import targets_table
+    from bsc.kpis import format_number
+    from bsc.targets import Target, TargetBook
+
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    target = TargetBook(store, workspace.id).set_target(
+        Target(
+            kpi="churn_rate", goal=0.01, due_period="2027-12", segment_by="region", segment="West", amber=5.0
+        ),
+        author="test",
+    )
+    with store.engine.begin() as conn:
+        conn.execute(
+            targets_table.update()
+            .where(targets_table.c.id == target.id)
+            .values(baseline=1.0, baseline_period="2025-10")
+        )
+    values = compute_kpis(store.workspace_tables(workspace.id), period="month", by="region").values
+    west = values[(values["kpi"] == "churn_rate") & (values["segment"] == "West")].dropna(subset=["value"])
+    assert west["period"].iloc[-1] == "2026-10"
+    # By hand: a straight ramp from 1% in 2025-10 to 0.01% in 2027-12 (26 months) stands, 12
+    # months in, at 0.01 + (1 - 0.01) × 14/26 ≈ 0.543%; West's monthly churn is above it.
+    ramp = 0.01 + (1.0 - 0.01) * 14 / 26
+    gap = format_number(west["value"].iloc[-1] - ramp)
+
+    at = open_app(PAGE)
+    at.sidebar.selectbox(key="split_picker").set_value("region").run()
+    assert not at.exception
+    assert any(m.value == "**Targets by segment: region**" for m in at.markdown)
+    # The statuses, not the comparison table (which has an "All customers" column).
+    [table] = [
+        t.value for t in at.dataframe if "West" in t.value.columns and "All customers" not in t.value.columns
+    ]
+    assert list(table.index) == ["Churn rate"]  # only KPIs with a segment target
+    assert table.loc["Churn rate", "West"] == f"✗ Off track · behind by {gap} pts"
+    assert table.loc["Churn rate", "North"] == "– No target"
+    caption = next(c.value for c in at.caption if c.value.startswith("Each segment against its own target"))
+    assert "(2026-10)" in caption
+    # The trend's target line names its segment as the sidebar does (the file's own header).
+    at.selectbox(key="trend_kpi").set_value("churn_rate").run()
+    at.multiselect(key="trend_others").set_value(["West"]).run()
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert "strokeDash" in json.dumps(spec)
+    labels = {
+        row["caption"]
+        for chart in at.get("vega_lite_chart")[:1]
+        for named in chart.proto.datasets
+        for row in pd.DataFrame(_arrow_rows(named.data.data)).to_dict("records")
+        if "caption" in row
+    }
+    assert labels == {"target · region: West"}
+
+
+def _arrow_rows(data: bytes) -> list[dict]:
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(data).read_pandas().to_dict("records")

@@ -87,7 +87,8 @@ class TestTileFacts:
 
     def test_a_partial_first_period_is_no_baseline(self):
         facts = tile_facts(KPIS["revenue"], _series([5_000.0, 120_000.0], [False, True]))
-        assert facts.delta is None and facts.sparkline == [120_000.0]
+        # One whole month is no trend: no sparkline (a single point draws an empty chart).
+        assert facts.delta is None and facts.sparkline == []
 
 
 def test_trend_chart_draws_a_partial_period_as_a_hollow_point():

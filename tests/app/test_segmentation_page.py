@@ -50,7 +50,7 @@ def test_automatic_segments_with_their_evidence(data_dir: Path):
     metrics = _metrics(at)
     assert metrics["Segments"] == str(model.k_)
     assert metrics["Customers"] == f"{len(features.frame):,}"
-    assert metrics["Silhouette"] == f"{model.silhouette_:.2f}"
+    assert metrics["Separation"] == f"{model.silhouette_:.2f}"
     # The k choice, segment sizes, profile heatmap and PCA map.
     assert len(at.get("vega_lite_chart")) == 4
     assert any(f"Why {model.k_} segments" in md.value for md in at.markdown)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from bsc.insights import Shift
-from ui.tiles import shift_line
+from bsc.kpis import KPIS
+from ui.tiles import shift_line, tile_facts
 
 
 def _shift(attribute: str | None, segment: str | None) -> Shift:
@@ -20,3 +23,17 @@ def test_a_shift_names_its_segment_as_the_users_file_does():
 def test_without_labels_the_attribute_is_written_in_words():
     assert "Acquisition channel Social" in shift_line(_shift("acquisition_channel", "Social"))
     assert "all customers" in shift_line(_shift(None, None))
+
+
+def test_an_undated_value_is_all_time_with_no_sparkline():
+    # A customers table without dates: one "all" period (1,869 of 7,043 churned: 26.5%).
+    series = pd.DataFrame(
+        {"period": ["all"], "segment": [None], "value": [100 * 1869 / 7043], "n": [7043],
+         "ci_low": [float("nan")], "ci_high": [float("nan")], "complete": [True], "reason": [None]}
+    )  # fmt: skip
+    facts = tile_facts(KPIS["churn_rate"], series)
+    assert facts.value == "26.5%"
+    # No single-point sparkline (it would draw an empty chart) and no change: the tile says why.
+    assert facts.sparkline == []
+    assert (facts.delta, facts.delta_arrow, facts.delta_color) == ("all time", "off", "off")
+    assert "the data have no dates" in facts.help

@@ -19,7 +19,7 @@ def test_churn_lab_on_the_demo_company(server: Server, page: Page):
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_text("Definition in use.", exact=False)).to_be_visible()
     expect(page.get_by_text("ranks a random churner above a random stayer", exact=False)).to_be_visible()
-    expect(page.get_by_test_id("stMetric").filter(has_text="ROC AUC")).to_have_count(1)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Ranks churners")).to_have_count(1)
     screenshot(page, "churn-lab")
 
     # Drivers (by source and by column), ROC, calibration, gains and the net value of contacts.

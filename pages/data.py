@@ -36,7 +36,7 @@ def _upload_section() -> None:
         "CSV or TXT (any delimiter, UTF-8 or Windows encodings), Excel .xlsx (every sheet with data is a "
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
         f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // MB} MB: a larger "
-        "file is refused by the upload box (it turns red and shows a warning sign); save it as Parquet, "
+        "file is refused by the upload box before it is read; save it as Parquet, "
         "which is often ten times smaller, or split it, and upload that."
     )
     if ctx.read_only:

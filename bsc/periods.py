@@ -46,6 +46,7 @@ __all__ = [
     "period_label",
     "period_of",
     "period_start",
+    "period_starts",
     "position",
     "upcoming_periods",
 ]
@@ -227,6 +228,23 @@ def period_of(moment: object, unit: PeriodUnit) -> Period:
 def period_start(moment: object, unit: PeriodUnit) -> pd.Timestamp:
     """The first day (midnight) of the month, quarter or year holding ``moment``."""
     return pd.Timestamp(period_of(moment, unit).start_date)
+
+
+def period_starts(first: object, last: object, unit: PeriodUnit) -> pd.DatetimeIndex:
+    """The first day of every period from the one holding ``first`` to the one holding ``last``.
+
+    The span is cut to the dates taken as real (:class:`bsc.ingest.checks.DateBounds`: 1900 to a
+    year after today): a table saved before dates were checked may still hold a 9999-12-31, and
+    one such date must not stretch a grid to 95,000 months. New tables never hold one, since
+    :mod:`bsc.prepare` leaves such dates empty.
+    """
+    from bsc.ingest.checks import DateBounds  # the ingest package is heavier than the calendar
+
+    bounds = DateBounds()
+    start, end = max(pd.Timestamp(first), bounds.first), min(pd.Timestamp(last), bounds.last)
+    if start > end:
+        return pd.DatetimeIndex([])
+    return pd.date_range(period_start(start, unit), period_start(end, unit), freq=PANDAS_FREQ[unit])
 
 
 def period_label(start: object, unit: str) -> str:

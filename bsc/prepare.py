@@ -23,9 +23,17 @@ from bsc import schema
 from bsc.columns import TableColumns, clean_column_name, with_headers
 from bsc.detect import detect_mapping, restates_churn
 from bsc.detect.dates import day_month_ambiguous, describe_date_format, parse_dates
-from bsc.detect.values import blank_mask, clean_text, parse_flags, parse_numbers, regex_replace
+from bsc.detect.values import (
+    EXACT_FLOAT_INTEGER,
+    blank_mask,
+    clean_text,
+    parse_flags,
+    parse_numbers,
+    regex_replace,
+)
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_tables
+from bsc.ingest.checks import DateBounds
 from bsc.mapping import Problem, TableMapping
 
 __all__ = [
@@ -59,6 +67,8 @@ NON_NEGATIVE = {
     ("marketing", "market_size"),
 }
 _WHOLE_FLOAT_TEXT = r"^(-?\d+)\.0+$"
+# An id written as a float: scientific notation (1.23457E+17) or infinity.
+_FLOAT_ID_TEXT = r"(?i)[+-]?(\d+(\.\d*)?|\.\d+)e[+-]?\d+|[+-]?inf(inity)?"
 
 
 @dataclass
@@ -82,7 +92,7 @@ class InspectedTable:
     error: str | None = None
 
 
-def inspect_file(name: str, data: bytes) -> list[InspectedTable]:
+def inspect_file(name: str, data: bytes, *, date_bounds: DateBounds | None = None) -> list[InspectedTable]:
     """Read a file, detect each table's mapping and prepare it.
 
     A table whose mapping cannot work keeps its raw frame and mapping and carries the error
@@ -97,18 +107,22 @@ def inspect_file(name: str, data: bytes) -> list[InspectedTable]:
     for raw in read_tables(name, data):
         mapping = detect_mapping(raw.frame, raw.name)
         try:
-            inspected.append(InspectedTable(raw, mapping, prepare_table(raw.frame, mapping)))
+            prepared = prepare_table(raw.frame, mapping, date_bounds=date_bounds)
+            inspected.append(InspectedTable(raw, mapping, prepared))
         except InputError as error:
             inspected.append(InspectedTable(raw, mapping, None, str(error)))
     return inspected
 
 
-def prepare_table(frame: pd.DataFrame, mapping: TableMapping) -> PreparedTable:
+def prepare_table(
+    frame: pd.DataFrame, mapping: TableMapping, *, date_bounds: DateBounds | None = None
+) -> PreparedTable:
     """Build the canonical table of ``frame`` under ``mapping`` and validate its values.
 
-    Reported (rows kept, bad cells left empty): missing ids, unreadable dates, numbers and yes/no
-    values, scores outside their range (NPS 0–10, CSAT 1–5, CES 1–7), negative values where
-    they make no sense. Negative amounts and quantities in transactions are reported for
+    Reported (rows kept, bad cells left empty): missing ids, ids that are floats too large to be
+    exact, unreadable dates, dates outside ``date_bounds`` (by default 1900-01-01 to a year after
+    today, see :class:`~bsc.ingest.checks.DateBounds`), numbers and yes/no values, scores outside
+    their range (NPS 0–10, CSAT 1–5, CES 1–7), negative values where they make no sense. Negative amounts and quantities in transactions are reported for
     information (returns). In a customers table, rows repeating an earlier customer id are dropped.
 
     Derived roles: in transactions without an amount, ``amount = quantity × unit_price``; in
@@ -130,10 +144,15 @@ def prepare_table(frame: pd.DataFrame, mapping: TableMapping) -> PreparedTable:
     frame = frame.reset_index(drop=True)
     problems: list[Problem] = []
     columns: dict[str, pd.Series] = {}
+    bounds = date_bounds or DateBounds()
     for role_id in kind.role_ids:
         if role_id in mapping.roles:
             source = mapping.roles[role_id]
-            columns[role_id] = _convert_role(kind, kind.role(role_id), frame[source], source, problems)
+            role = kind.role(role_id)
+            if role.type == "date":
+                columns[role_id] = _convert_date(kind, role, frame[source], source, problems, bounds)
+            else:
+                columns[role_id] = _convert_role(kind, role, frame[source], source, problems)
     _derive_roles(kind, columns, problems)
     headers, outcomes = _add_attributes(frame, mapping, columns, problems)
     canonical = pd.DataFrame(columns, index=frame.index)
@@ -223,7 +242,6 @@ def _convert_role(
 ) -> pd.Series:
     converter = {
         "id": _convert_id,
-        "date": _convert_date,
         "number": _convert_number,
         "flag": _convert_flag,
         "category": _convert_text,
@@ -241,21 +259,61 @@ def _convert_id(
     whole_float = ids.str.endswith(".0").fillna(False).astype(bool)
     if whole_float.any():
         ids[whole_float] = regex_replace(ids[whole_float], _WHOLE_FLOAT_TEXT, r"\1")
+    inexact = _inexact_float_ids(values, ids)
+    predicate = (
+        "floating-point numbers too large or infinite to be an exact ID (different IDs may have "
+        "become one); left empty. Export the IDs as text"
+    )
+    _report(problems, "warning", role.label, predicate, values, inexact, source)
+    ids = ids.mask(inexact)
     severity = "warning" if role.id == "customer_id" else "info"
     predicate = (
         "empty; kept, but they cannot be linked to a customer" if role.id == "customer_id" else "empty; kept"
     )
-    _report(problems, severity, role.label, predicate, values, ids.isna(), source)
+    _report(problems, severity, role.label, predicate, values, ids.isna() & ~inexact, source)
     return ids.astype("string")
 
 
+def _inexact_float_ids(values: pd.Series, ids: pd.Series) -> pd.Series:
+    """True where an id is a float that cannot be the id the source wrote: infinite, or a whole
+    number past 2**53 (a float column from Parquet or Excel, or text in scientific notation such
+    as ``1.23457E+17``, as spreadsheets write long numbers)."""
+    if values.dtype.kind == "f":
+        numbers = values.astype("float64")
+    else:
+        scientific = ids.str.fullmatch(_FLOAT_ID_TEXT).fillna(False).astype(bool)
+        if not scientific.any():
+            return pd.Series(False, index=ids.index)
+        numbers = parse_numbers(ids.where(scientific)).where(scientific)
+        numbers = numbers.mask(scientific & numbers.isna(), np.inf)  # inf and 1e400 read as no number
+    return pd.Series(
+        np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan))
+        | (numbers.abs() > EXACT_FLOAT_INTEGER).to_numpy(dtype=bool, na_value=False),
+        index=ids.index,
+    )
+
+
 def _convert_date(
-    kind: schema.TableKind, role: schema.Role, values: pd.Series, source: str, problems: list[Problem]
+    kind: schema.TableKind,
+    role: schema.Role,
+    values: pd.Series,
+    source: str,
+    problems: list[Problem],
+    bounds: DateBounds,
 ) -> pd.Series:
+    """Dates read in the column's formats; unreadable dates and dates outside ``bounds`` (a
+    placeholder such as 9999-12-31, a typo such as 2204) are left empty and reported."""
     dates, formats = parse_dates(values, excel_serials=True)
     blank = blank_mask(values)
     unreadable = dates.isna() & ~blank
     _report(problems, "warning", role.label, "not a readable date; left empty", values, unreadable, source)
+    implausible = bounds.outside(dates)
+    predicate = (
+        f"outside {bounds.describe()}, the dates taken as real (a placeholder such as 9999-12-31, "
+        "or a typo); left empty"
+    )
+    _report(problems, "warning", role.label, predicate, values, implausible, source)
+    dates = dates.mask(implausible)
     if len(formats) > 1:
         problems.append(
             Problem(

@@ -7,7 +7,7 @@ from bsc.access import VIEWER
 from bsc.cache_keys import cache_key
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
-from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, read_tables
+from bsc.ingest import MAX_UPLOAD_BYTES, MB, RawTable, read_tables
 from bsc.mapping import TableMapping
 from bsc.prepare import prepare_table
 from bsc.store import Dataset
@@ -37,7 +37,9 @@ def _upload_section() -> None:
     st.caption(
         "CSV or TXT (any delimiter, UTF-8 or Windows encodings), Excel .xlsx (every sheet with data is a "
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
-        f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // 2**20} MB."
+        f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // MB} MB: a larger "
+        "file is refused by the upload box before it is read; save it as Parquet, "
+        "which is often ten times smaller, or split it, and upload that."
     )
     if ctx.role == VIEWER:
         st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")
@@ -51,6 +53,8 @@ def _upload_section() -> None:
         "Upload a file",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],
         key="upload",
+        help=f"Files up to {MAX_UPLOAD_BYTES // MB} MB. For a larger one, save it as Parquet or split it.",
+        max_upload_size=MAX_UPLOAD_BYTES // MB,
         label_visibility="collapsed",
         disabled=ctx.read_only,
     )

@@ -10,6 +10,7 @@ import pytest
 
 from bsc.detect import (
     DETECTION_ROWS,
+    clean_text,
     date_formats,
     describe_date_format,
     detect_mapping,
@@ -586,3 +587,43 @@ class TestFastPaths:
         # first and last rows included, evenly spread in between
         assert rows["n"].iloc[0] == 0 and rows["n"].iloc[-1] == DETECTION_ROWS * 3 - 1
         assert detection_rows(frame.iloc[:10]) is not None and len(detection_rows(frame.iloc[:10])) == 10
+
+
+class TestOneBadValueKeepsTheRole:
+    def test_one_nps_of_eleven_among_300(self):
+        scores = [str(i % 11) for i in range(300)]
+        scores[150] = "11"
+        frame = pd.DataFrame(
+            {
+                "customer_id": [f"C{i}" for i in range(300)],
+                "response_date": ["2024-05-10"] * 300,
+                "nps": scores,
+            }
+        )
+        mapping = detect_mapping(frame, "survey")
+        assert (mapping.kind, mapping.roles.get("nps")) == ("feedback", "nps")
+
+    def test_a_score_column_mostly_outside_the_scale_is_no_score(self):
+        # Percentages named like CSAT: 1 answer in 100 within 1–5 is not a CSAT column.
+        frame = pd.DataFrame(
+            {"customer_id": [f"C{i}" for i in range(100)], "response_date": ["2024-05-10"] * 100,
+             "csat": [str(5 + i) for i in range(100)]}
+        )  # fmt: skip
+        assert "csat" not in detect_mapping(frame, "survey").roles
+
+    def test_one_churn_flag_maybe_among_100(self):
+        flags = ["yes" if i % 5 == 0 else "no" for i in range(100)]
+        flags[50] = "maybe"
+        frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(100)], "churned": flags})
+        assert detect_mapping(frame, "customers").roles.get("churn") == "churned"
+
+    def test_counts_with_a_few_twos_are_no_flag(self):
+        # 0/1 with 2% of 2s is a count, not yes/no with stray words.
+        counts = pd.Series(["0", "1"] * 49 + ["2", "2"])
+        assert detect_value_type(counts) != "flag"
+
+
+def test_float_ids_past_two_to_the_63_keep_their_text():
+    # int64 would wrap 1e20 to -9223372036854775808: two ids would become one.
+    text = clean_text(pd.Series([1e20, 2e20, 1001.0, float("inf")]))
+    assert text.tolist() == ["1e+20", "2e+20", "1001", "inf"]

@@ -341,6 +341,65 @@ class TestValuesAreReadRight:
             ("Orders", "transactions"),
         ]
 
+    def test_a_far_future_order_is_left_empty_and_its_row_kept(self, generated: Path):
+        canonical = canonical_of("far_future_order.csv", generated)
+        # 201 rows; the last (row 201, C001, 12.00) is dated 9999-12-31.
+        assert len(canonical) == 201
+        assert pd.isna(canonical["date"].iloc[200]) and canonical["date"].iloc[:200].notna().all()
+        assert canonical[["customer_id", "amount"]].iloc[200].tolist() == ["C001", 12.0]
+
+    def test_a_far_future_order_leaves_the_period_grid_to_the_real_span(
+        self, generated: Path, capsys: pytest.CaptureFixture[str]
+    ):
+        # The other 200 orders fall in the months of 2024 (2024-01 to 2024-12): 12 periods, where
+        # the 9999-12-31 order once stretched the grid to 95,712 months.
+        assert main(["kpis", "--json", str(corpus_path("far_future_order.csv", generated))]) == 0
+        periods = {row["period"] for row in json.loads(capsys.readouterr().out)["kpis"]}
+        assert periods == {f"2024-{month:02d}" for month in range(1, 13)}
+
+    @pytest.mark.parametrize("command", ["kpis", "segment"])
+    def test_a_placeholder_signup_date_is_no_crash(
+        self, command: str, generated: Path, capsys: pytest.CaptureFixture[str]
+    ):
+        files = [str(corpus_path(n, generated)) for n in ("placeholder_signup.csv", "far_future_order.csv")]
+        assert main([command, *files]) == 0
+        assert "unexpected" not in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("name", "role", "row"),
+        [("nps_eleven.csv", "nps", 149), ("csat_six.csv", "csat", 149), ("churn_maybe.csv", "churn", 49)],
+        ids=["nps", "csat", "churn"],
+    )
+    def test_one_bad_value_keeps_the_role(self, name: str, role: str, row: int, generated: Path):
+        # Row 150 of the surveys holds the 11 (or 6), row 50 of the customers "maybe": that cell
+        # alone is empty; every other answer is kept.
+        values = canonical_of(name, generated)[role]
+        assert pd.isna(values.iloc[row])
+        assert values.drop(index=row).notna().all()
+
+    def test_float_ids_past_exact_integers_are_empty_not_merged(self, generated: Path):
+        ids = canonical_of("float_ids.parquet", generated)["customer_id"]
+        # 100000.0 to 100030.0 are exact; 1e20..8e20 and inf are not ids any more.
+        assert ids.iloc[:31].tolist() == [str(100_000 + i) for i in range(31)]
+        assert ids.iloc[31:].isna().all()
+        assert "-9223372036854775808" not in ids.dropna().tolist()
+
+    def test_repeated_parquet_column_names_keep_their_values(self, generated: Path):
+        frame = frame_of("duplicate_columns.parquet", generated)
+        assert list(frame.columns) == ["customer_id", "amount", "amount.1"]
+        assert frame["amount"].tolist() == [1.5, 2.0, 3.0]
+        assert frame["amount.1"].tolist() == [4.0, 5.0, 6.5]
+
+    def test_a_title_above_the_header_is_left_out(self, generated: Path):
+        frame = frame_of("title_rows.xlsx", generated)
+        assert list(frame.columns) == ["customer_id", "order_date", "amount", "channel"]
+        assert len(frame) == 30
+
+    def test_lone_cr_line_ends_with_one_lf_inside_a_cell(self, generated: Path):
+        frame = frame_of("cr_only_with_lf.csv", generated)
+        assert len(frame) == 60_000
+        assert frame["note"].iloc[2] == "two\nlines"
+
 
 # Files that would take hundreds of MB if read naively, each read in a fresh process that reports
 # how far its peak memory grew.

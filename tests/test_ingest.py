@@ -14,6 +14,7 @@ import pytest
 from bsc.errors import InputError
 from bsc.ingest import MAX_UPLOAD_BYTES, RawTable, excel, read_path, read_tables
 from bsc.ingest import text as ingest_text
+from bsc.ingest.checks import _count_lines
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEXT_FIXTURES = [
@@ -351,3 +352,23 @@ class TestArrowReadsAsPandas:
     def test_an_unclosed_quote_is_still_refused_with_its_line(self):
         with pytest.raises(InputError, match="on line 2 is never closed"):
             read_tables("orders.csv", b'customer_id,amount\nC1,"12\nC2,14\n')
+
+
+class TestLineEnds:
+    @pytest.mark.parametrize(
+        ("data", "lines"),
+        [
+            (b"a\nb\nc\n", 3),
+            (b"a\r\nb\r\nc", 3),
+            (b"a\rb\rc\r", 3),
+            (b'a\r"b\nc"\rd\r', 4),  # lone CRs with one LF inside a quoted cell
+        ],
+        ids=["lf", "crlf", "cr", "cr-with-one-lf"],
+    )
+    def test_every_line_end_counts(self, data: bytes, lines: int):
+        assert _count_lines("t.csv", data) == lines
+
+    def test_a_long_cr_file_with_one_lf_is_no_long_line(self):
+        # 2 MB of 20-byte lines ending in CR, one LF inside: split at LF alone, one 2 MB line.
+        data = b"\r".join([b"C0001,2024-01-01,1.5"] * 100_000) + b"\n"
+        assert _count_lines("t.csv", data) == 100_000

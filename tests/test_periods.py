@@ -18,6 +18,7 @@ from bsc.periods import (
     period_label,
     period_of,
     period_start,
+    period_starts,
     position,
     upcoming_periods,
 )
@@ -176,3 +177,17 @@ class TestUpcoming:
             "2026-12",
             "2027-01",
         ]
+
+
+class TestPeriodStarts:
+    def test_months_from_first_to_last(self):
+        starts = period_starts("2024-01-15", "2024-03-02", "month")
+        assert [s.strftime("%Y-%m-%d") for s in starts] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+
+    def test_a_placeholder_date_cannot_stretch_the_grid(self):
+        # 9999-12-31 would give 95,712 months from 2024-01; cut at a year after today, the grid
+        # ends within 13 months of the month holding today.
+        starts = period_starts("2024-01-15", "9999-12-31", "month")
+        today = pd.Timestamp.now()
+        assert starts[0] == pd.Timestamp("2024-01-01")
+        assert (starts[-1].year * 12 + starts[-1].month) - (today.year * 12 + today.month) <= 13

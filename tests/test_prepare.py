@@ -13,6 +13,7 @@ import pytest
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import read_path
+from bsc.ingest.checks import DateBounds
 from bsc.mapping import Problem, TableMapping
 from bsc.prepare import PreparedTable, clean_column_name, inspect_file, prepare_table
 
@@ -508,3 +509,46 @@ class TestBlankNumbers:
         )
         mapping = TableMapping("marketing", roles={"date": "date", "spend": "spend"}, attributes=["clicks"])
         assert only(prepare_table(frame, mapping).problems, "blank").examples == ("row 1",)
+
+
+class TestImplausibleDatesAndIds:
+    def test_dates_outside_the_bounds_are_empty_and_their_rows_kept(self):
+        frame = pd.DataFrame(
+            {
+                "customer_id": ["C1", "C2", "C3", "C4"],
+                "order_date": ["2024-01-05", "9999-12-31", "1899-12-31", "2025-06-30"],
+                "amount": ["10", "20", "30", "40"],
+            }
+        )
+        mapping = TableMapping(
+            "transactions", {"customer_id": "customer_id", "date": "order_date", "amount": "amount"}
+        )
+        # Today fixed at 2024-06-30 with the default margin of 366 days: the last real day is
+        # 2025-07-01, so 2025-06-30 is kept; 1899-12-31 is a day before 1900-01-01.
+        bounds = DateBounds(today="2024-06-30")
+        prepared = prepare_table(frame, mapping, date_bounds=bounds)
+        dates = prepared.canonical["date"]
+        assert dates.isna().tolist() == [False, True, True, False]
+        assert prepared.canonical["amount"].tolist() == [10.0, 20.0, 30.0, 40.0]
+        problem = only(prepared.problems, "outside")
+        assert (problem.severity, problem.rows) == ("warning", 2)
+        assert problem.examples == ("row 2: 9999-12-31", "row 3: 1899-12-31")
+        assert "outside 1900-01-01 to 2025-07-01" in problem.message
+
+    def test_float_ids_that_cannot_be_exact_are_empty(self):
+        # 2**53 = 9007199254740992 is the last whole float every integer below reaches.
+        ids = pd.Series([1001.0, 2.0**53, 2.0**53 + 2, 1e20, float("inf"), float("nan")])
+        frame = pd.DataFrame({"customer_id": ids, "plan": ["a", "b", "a", "b", "a", "b"]})
+        prepared = prepare_table(frame, TableMapping("customers", {"customer_id": "customer_id"}))
+        assert prepared.canonical["customer_id"].astype(object).where(
+            prepared.canonical["customer_id"].notna(), None
+        ).tolist() == ["1001", "9007199254740992", None, None, None, None]
+        problem = only(prepared.problems, "exact ID")
+        assert problem.rows == 3
+        assert problem.examples == ("row 3: 9007199254740994.0", "row 4: 1e+20", "row 5: inf")
+
+    def test_ids_in_scientific_notation_are_empty(self):
+        frame = pd.DataFrame({"customer_id": ["C1", "1.23457E+17", "1.23457E+17", "inf"]})
+        prepared = prepare_table(frame, TableMapping("customers", {"customer_id": "customer_id"}))
+        assert prepared.canonical["customer_id"].notna().tolist() == [True, False, False, False]
+        assert only(prepared.problems, "exact ID").rows == 3

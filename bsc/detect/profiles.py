@@ -10,7 +10,7 @@ patterns match.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MAX_LEVELS = 50
 # Most rows of a table that detection profiles (see :func:`detection_rows`).
 DETECTION_ROWS = 100_000
+# A column of yes/no words may hold a few other words ("maybe", "unknown") and stay a yes/no
+# column: bsc.prepare then leaves those cells empty and reports them, instead of the whole role
+# being lost to one stray word.
+FLAG_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class ColumnProfile:
     flag_numeric: bool
     # The distinct values in lower case, sorted, when there are few (a category's levels).
     levels: tuple[str, ...] = ()
+    # The numbers read from the sampled cells, so that a rule can ask what share of them fits.
+    numbers: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def unique_ratio(self) -> float:
@@ -128,8 +134,7 @@ def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
         if formats:
             date_share = float(parse_dates(sample)[0].notna().mean())
     serial_share = float(numbers.between(*_SERIAL_RANGE).mean()) if len(numbers) else 0.0
-    words = sample.str.lower()
-    flag_like = distinct <= 2 and filled > 0 and bool(words.isin(_FLAG_VALUES.keys()).all())
+    flag_like = _flag_like(filled_text, distinct)
     lengths = sample.str.len()
     profile = dict(
         column=column,
@@ -153,11 +158,26 @@ def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
         mean_length=float(lengths.mean()) if filled else 0.0,
         flag_numeric=flag_like and number_share == 1.0,
         levels=tuple(sorted(filled_text.str.lower().unique())) if distinct <= _MAX_LEVELS else (),
+        numbers=tuple(numbers.tolist()),
     )
     if values.dtype == "boolean" or values.dtype.kind == "b":
         flag_like = True
     value_type = _value_type(profile, flag_like, values.dtype.kind)
     return ColumnProfile(value_type=value_type, **profile)
+
+
+def _flag_like(filled_text: pd.Series, distinct: int) -> bool:
+    """True for a yes/no column: two yes/no words, or (see :data:`FLAG_SHARE`) at least 95% of the
+    cells two yes/no words and the rest words that are not numbers (0/1/2 counts are no flag)."""
+    if filled_text.empty:
+        return False
+    words = filled_text.str.lower()
+    known = words.isin(_FLAG_VALUES.keys())
+    if distinct <= 2:
+        return bool(known.all())
+    if words[known].nunique() != 2 or known.mean() < FLAG_SHARE:
+        return False
+    return bool(parse_numbers(filled_text[~known]).isna().all())
 
 
 def _value_type(p: dict, flag_like: bool, dtype_kind: str) -> str:

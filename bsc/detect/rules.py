@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from bsc import schema
 from bsc.detect.profiles import ColumnProfile
 
@@ -62,12 +64,20 @@ def _text_fit(p: ColumnProfile) -> float:
     return 0.4 if p.value_type == "category" else 0.0
 
 
+# A survey score column may hold a few answers outside its scale (an NPS of 11 among 300) and keep
+# its role: bsc.prepare then leaves those answers empty and reports them.
+SCORE_SHARE = 0.95
+
+
 def _in_range(low: float, high: float) -> Callable[[ColumnProfile], float]:
-    """A score test: whole numbers within [low, high]."""
+    """A score test: whole numbers, at least :data:`SCORE_SHARE` of them within [low, high]."""
 
     def check(p: ColumnProfile) -> float:
-        inside = p.number_min >= low and p.number_max <= high
-        return 1.0 if inside and p.integer_share >= 0.95 else 0.0
+        if p.integer_share < 0.95 or not p.numbers:
+            return 0.0
+        numbers = np.asarray(p.numbers)
+        inside = float(((numbers >= low) & (numbers <= high)).mean())
+        return 1.0 if inside >= SCORE_SHARE else 0.0
 
     return check
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "EXACT_FLOAT_INTEGER",
     "FALSE_WORDS",
     "SAMPLE_SIZE",
     "TRUE_WORDS",
@@ -29,6 +30,9 @@ __all__ = [
     "uses_decimal_comma",
 ]
 
+# The largest whole number below which every whole number is a float64 (2**53): a float id past it
+# may not be the id the source system wrote.
+EXACT_FLOAT_INTEGER = 2**53
 # Cells a column is judged on: enough to tell its type, few enough to stay fast on long columns.
 SAMPLE_SIZE = 2000
 
@@ -57,9 +61,15 @@ def blank_mask(values: pd.Series) -> pd.Series:
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text (pandas string dtype), blanks as NA; whole floats without '.0'."""
+    """Cells as stripped text (pandas string dtype), blanks as NA; whole floats without '.0'.
+
+    Only whole floats up to :data:`EXACT_FLOAT_INTEGER` (2**53) are written as integers: beyond,
+    a float no longer holds every whole number, and past 2**63 the integer cast would wrap
+    (1e20 -> -9223372036854775808, making different values one); those keep their float text
+    (``1e+20``), as do ``inf`` and ``-inf``.
+    """
     if values.dtype.kind == "f":
-        whole = values.notna() & (values % 1 == 0)
+        whole = values.notna() & (values % 1 == 0) & (values.abs() <= EXACT_FLOAT_INTEGER)
         out = values.astype("string")
         out[whole] = values[whole].astype("int64").astype("string")
         return out

@@ -8,22 +8,27 @@
 - its shape: columns and cells (:func:`_check_shape`) and the length of its lines
   (:func:`_count_lines`).
 
-The limits live here as constants; the names starting with ``_`` are shared inside
-:mod:`bsc.ingest` only.
+The limits live here as constants, with the one bound checked later, once cells are read: the
+range of dates taken as real (:class:`DateBounds`, applied by :mod:`bsc.prepare`). The names
+starting with ``_`` are shared inside :mod:`bsc.ingest` only.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from bsc.errors import InputError
 from bsc.ingest.tables import _count
 
 __all__ = [
+    "EARLIEST_DATE",
+    "FUTURE_DATE_MARGIN_DAYS",
     "MAX_CELLS",
     "MAX_COLUMNS",
     "MAX_EXPANDED_BYTES",
@@ -33,6 +38,7 @@ __all__ = [
     "MB",
     "SUPPORTED_EXTENSIONS",
     "TEXT_EXTENSIONS",
+    "DateBounds",
 ]
 
 MB = 1024 * 1024
@@ -46,6 +52,43 @@ MAX_WORKBOOK_PARTS = 10_000
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 SUPPORTED_EXTENSIONS = (*TEXT_EXTENSIONS, ".xlsx", ".parquet")
 _BLOCK = 16 * MB  # bytes scanned at a time when counting lines
+# Dates taken as real: from EARLIEST_DATE to today plus FUTURE_DATE_MARGIN_DAYS. Outside, a date is
+# a placeholder (9999-12-31, 1900-01-00) or a typo (2204 for 2024): left empty and reported, so
+# that one such cell cannot stretch a period grid over thousands of years.
+EARLIEST_DATE = "1900-01-01"
+FUTURE_DATE_MARGIN_DAYS = 366
+
+
+@dataclass(frozen=True)
+class DateBounds:
+    """The dates taken as real: from ``earliest`` to ``today + margin_days``, both included.
+
+    ``today`` None means the day the check runs. The defaults are :data:`EARLIEST_DATE` and
+    :data:`FUTURE_DATE_MARGIN_DAYS`; a test or a deployment passes its own.
+    """
+
+    earliest: str = EARLIEST_DATE
+    margin_days: int = FUTURE_DATE_MARGIN_DAYS
+    today: str | None = None
+
+    @property
+    def first(self) -> pd.Timestamp:
+        return pd.Timestamp(self.earliest)
+
+    @property
+    def last(self) -> pd.Timestamp:
+        """The last real moment: the end of the day ``today + margin_days``."""
+        today = pd.Timestamp(self.today) if self.today is not None else pd.Timestamp.now()
+        return today.normalize() + pd.Timedelta(days=self.margin_days + 1) - pd.Timedelta(microseconds=1)
+
+    def outside(self, dates: pd.Series) -> pd.Series:
+        """True where a date is filled and outside the bounds."""
+        return dates.notna() & ((dates < self.first) | (dates > self.last))
+
+    def describe(self) -> str:
+        """The bounds as people read them: ``1900-01-01 to 2027-05-02``."""
+        return f"{self.first:%Y-%m-%d} to {self.last:%Y-%m-%d}"
+
 
 # What a file really is, told by its first bytes: (signature, kind, description).
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
@@ -147,14 +190,21 @@ def _check_shape(name: str, rows: int, columns: int) -> None:
 def _count_lines(name: str, data: bytes) -> int:
     """The number of lines, after checking that none is longer than :data:`MAX_LINE_BYTES`.
 
-    Lines end at ``\\n`` (``\\r`` in files without any ``\\n``, as old Macs wrote them). Done on the
-    bytes in blocks, so it costs no more memory than a block whatever the file holds.
+    A line ends at ``\\n``, ``\\r\\n`` or a lone ``\\r`` (old Macs), as the readers split them; a
+    file of lone ``\\r`` line ends that holds one ``\\n`` (in a quoted cell, or added at its end)
+    must not read as one long line. Done on the bytes in blocks, so it costs no more memory than
+    a block whatever the file holds.
     """
-    newline = 10 if b"\n" in data else 13
     view = np.frombuffer(data, dtype=np.uint8)
     previous, lines = -1, 0
     for start in range(0, len(view), _BLOCK):
-        breaks = np.flatnonzero(view[start : start + _BLOCK] == newline) + start
+        stop = min(start + _BLOCK, len(view))
+        block = view[start:stop]
+        # A \r followed by \n ends its line at the \n; the byte after the block settles the last one.
+        followed_by_lf = np.zeros(len(block), dtype=bool)
+        after = view[start + 1 : stop + 1] == 10
+        followed_by_lf[: len(after)] = after
+        breaks = np.flatnonzero((block == 10) | ((block == 13) & ~followed_by_lf)) + start
         if breaks.size:
             lengths = np.diff(breaks, prepend=previous) - 1
             worst = int(lengths.argmax())
@@ -162,7 +212,7 @@ def _count_lines(name: str, data: bytes) -> int:
                 raise _line_too_long(name, lines + worst + 1)
             previous = int(breaks[-1])
             lines += int(breaks.size)
-        if min(start + _BLOCK, len(view)) - previous - 1 > MAX_LINE_BYTES:
+        if stop - previous - 1 > MAX_LINE_BYTES:
             raise _line_too_long(name, lines + 1)
     return lines + (1 if len(view) - previous - 1 > 0 else 0)
 

@@ -40,6 +40,10 @@ _UNCALCULATED = re.compile(
 )
 
 
+# Rows at the top of a sheet looked at for title lines above the header.
+_TITLE_ROWS_LOOKED_AT = 10
+
+
 class _TooManyCells(InputError):
     """The workbook holds more cells than can be read at once: refused as a whole."""
 
@@ -111,6 +115,7 @@ def _read_sheet(name: str, sheet, budget: _CellBudget) -> tuple[pd.DataFrame | N
     # row to 16,384 cells), so rows are taken as they are stored.
     sheet.reset_dimensions()
     rows: list[list] = []
+    numbers: list[int] = []  # each kept row's number in the sheet
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         if row.count(None) == len(row):
             continue
@@ -129,20 +134,14 @@ def _read_sheet(name: str, sheet, budget: _CellBudget) -> tuple[pd.DataFrame | N
             continue
         budget.take(end)
         rows.append(list(row[:end]))
+        if len(numbers) < _TITLE_ROWS_LOOKED_AT:
+            numbers.append(number)
     if not rows:
         return None, []
     width = max(len(row) for row in rows)
     rows = [row + [None] * (width - len(row)) for row in rows]
-    problems: list[Problem] = []
-    # A title line above the header (one filled cell, where the rows below fill several).
-    start = 0
-    widths = [sum(_filled(cell) for cell in row) for row in rows[:10]]
-    while start < len(widths) - 1 and widths[start] == 1 and max(widths[start + 1 :]) > 1:
-        start += 1
-    if start:
-        problems.append(
-            Problem("info", f"{_count(start, 'title line')} above the column names {_were(start)} left out.")
-        )
+    start = _title_lines(rows)
+    problems = [_title_problem(sheet.title, rows, numbers, start)] if start else []
     cells = pd.DataFrame(rows[start:], dtype=object)
     del rows
     cells = cells.map(lambda cell: None if isinstance(cell, str) and not cell.strip() else cell)
@@ -151,6 +150,34 @@ def _read_sheet(name: str, sheet, budget: _CellBudget) -> tuple[pd.DataFrame | N
     frame, error_problems = _blank_excel_errors(frame)
     frame = frame.apply(_settle_column_type)
     return frame, problems + header_problems + error_problems
+
+
+def _title_lines(rows: list[list]) -> int:
+    """How many rows above the header are titles: a row is a title while it fills one cell, or at
+    most half as many cells as the widest of the rows below it (a report title with its date,
+    merged over the columns), and the rows below fill several."""
+    widths = [sum(_filled(cell) for cell in row) for row in rows[:_TITLE_ROWS_LOOKED_AT]]
+    start = 0
+    while start < len(widths) - 1:
+        below = max(widths[start + 1 :])
+        if below <= 1 or (widths[start] > 1 and 2 * widths[start] > below):
+            break
+        start += 1
+    return start
+
+
+def _title_problem(sheet_title: str, rows: list[list], numbers: list[int], start: int) -> Problem:
+    """Where the column names were read from, and the titles left out above them: a reader must
+    be able to tell when the header was guessed wrong, and how to fix it."""
+    title = " ".join(str(cell).strip() for cell in rows[0] if _filled(cell))
+    shown = title if len(title) <= 60 else title[:59] + "…"
+    return Problem(
+        "info",
+        f"Sheet {sheet_title!r}: {_count(start, 'title line')} above the column names {_were(start)} left out "
+        f"(row {numbers[0]}: {shown!r}); the column names were read from row {numbers[start]}. If they are "
+        "not the column names, delete the lines above them in Excel and upload the file again.",
+        examples=tuple(f"row {numbers[i]}" for i in range(start)),
+    )
 
 
 def _blank_excel_errors(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:

@@ -30,19 +30,26 @@ def _read_parquet(name: str, data: bytes) -> RawTable:
     _check_shape(name, metadata.num_rows, len(schema))
     expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
     _check_expanded(name, expanded)
+    _check_repeated_names(name, schema)
     flat = [f for f in schema if not pa.types.is_nested(f.type)]
     nested = [f.name for f in schema if pa.types.is_nested(f.type)]
     if not flat:
         raise InputError(f"{name} holds only lists or records, no column a table can show.")
     # Text stored once in a dictionary can decode to far more than the file says it unpacks to:
     # it is read as a dictionary first and decoded only when its decoded size is known.
-    texts = [f.name for f in flat if pa.types.is_string(f.type) or pa.types.is_binary(f.type)]
     try:
-        table = pq.read_table(pa.BufferReader(data), columns=[f.name for f in flat], read_dictionary=texts)
+        # Read through ParquetFile, which takes a repeated column name as all its columns (the
+        # dataset reader refuses it): the repeats are renamed below, as in a CSV file.
+        reader = pq.ParquetFile(pa.BufferReader(data), read_dictionary=_text_leaves(schema))
+        table = reader.read(columns=list(dict.fromkeys(f.name for f in flat)))
         table.validate(full=True)  # Arrow does not check text is valid UTF-8 when it reads it
-        _check_expanded(name, expanded + sum(_decoded_bytes(table.column(text)) for text in texts))
+        decoded = sum(_decoded_bytes(table.column(i)) for i in range(table.num_columns))
+        _check_expanded(name, expanded + decoded)
+        labels = list(table.column_names)
+        # Converted under unique names: pandas would turn columns sharing a name into text.
         table = pa.table(
-            [_decoded(table.column(i)) for i in range(table.num_columns)], names=table.column_names
+            [_decoded(table.column(i)) for i in range(table.num_columns)],
+            names=[str(i) for i in range(table.num_columns)],
         )
         frame = table.to_pandas()
     except InputError:
@@ -52,7 +59,7 @@ def _read_parquet(name: str, data: bytes) -> RawTable:
     if frame.empty:
         raise InputError(f"{name} has column names but no rows of data.")
     frame = frame.reset_index(drop=True)
-    names = [str(label).strip() for label in frame.columns]
+    names = [str(label).strip() for label in labels]
     frame.columns = range(frame.shape[1])
     problems = []
     if nested:
@@ -67,6 +74,43 @@ def _read_parquet(name: str, data: bytes) -> RawTable:
     frame, problems = _tidy_columns(frame, names, problems)
     frame = frame.apply(lambda column: _settle_column_type(column) if column.dtype == object else column)
     return RawTable(name, name, None, frame, problems)
+
+
+def _check_repeated_names(name: str, schema: pa.Schema) -> None:
+    """Refuse a list or record column that shares its name with another column: Arrow selects
+    columns by name, so the plain one could not be read without it. Other repeated names are
+    read, and renamed as in a CSV file."""
+    nested = {f.name for f in schema if pa.types.is_nested(f.type)}
+    clashing = sorted(n for n in nested if len(schema.get_all_field_indices(n)) > 1)
+    if clashing:
+        raise InputError(
+            f"{name} has more than one column named {', '.join(map(repr, clashing[:5]))}, one of them "
+            "holding lists or records, which cannot be told apart. Give each column its own name and "
+            "save the file again."
+        )
+
+
+def _leaves(field: pa.Field) -> int:
+    """The number of Parquet leaf columns behind an Arrow field (1 for a flat column)."""
+    kind = field.type
+    if pa.types.is_struct(kind):
+        return sum(_leaves(kind.field(i)) for i in range(kind.num_fields))
+    if pa.types.is_map(kind):
+        return _leaves(kind.key_field) + _leaves(kind.item_field)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _leaves(kind.value_field)
+    return 1
+
+
+def _text_leaves(schema: pa.Schema) -> list[int]:
+    """Leaf column numbers of the flat text columns: what is read as a dictionary is chosen by
+    number, since a name may belong to several columns."""
+    leaves, start = [], 0
+    for field in schema:
+        if pa.types.is_string(field.type) or pa.types.is_binary(field.type):
+            leaves.append(start)
+        start += _leaves(field)
+    return leaves
 
 
 def _decoded_bytes(column: pa.ChunkedArray) -> int:

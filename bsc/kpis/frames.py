@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from bsc.periods import ALL_TIME, PANDAS_FREQ
+from bsc.periods import ALL_TIME, period_starts
 
 if TYPE_CHECKING:
     from bsc.kpis.sources import Scorecard
@@ -104,7 +104,7 @@ def complete_periods(
         periods = pd.DatetimeIndex([ALL_TIME])
     else:
         last = frame["period"].max() if until is None else max(frame["period"].max(), until)
-        periods = pd.date_range(frame["period"].min(), last, freq=PANDAS_FREQ[unit])
+        periods = period_starts(frame["period"].min(), last, unit)
     segments = sorted(frame["segment"].astype(str).unique())
     grid = pd.MultiIndex.from_product([periods, segments], names=["period", "segment"])
     frame["segment"] = frame["segment"].astype(str)

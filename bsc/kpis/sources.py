@@ -52,7 +52,7 @@ from bsc.kpis.tables import (
     segment_attributes,
     segment_columns,
 )
-from bsc.periods import ALL_TIME, PANDAS_FREQ, TRUNCATE_UNIT, Granularity, period_start
+from bsc.periods import ALL_TIME, TRUNCATE_UNIT, Granularity, period_start, period_starts
 from bsc.schema import KINDS
 
 
@@ -706,11 +706,7 @@ class Scorecard:
             last = lifetime_dates.max() if last is None else max(last, lifetime_dates.max())
         if first is None or last is None:
             return pd.DatetimeIndex([])
-        return pd.date_range(
-            period_start(first, self.period),
-            period_start(last, self.period),
-            freq=PANDAS_FREQ[self.period],
-        )
+        return period_starts(first, last, self.period)
 
     def new_customers(self) -> pd.DataFrame:
         """Per period and segment: customers acquired (signup, else first order) in the period.

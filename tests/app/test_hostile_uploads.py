@@ -3,6 +3,7 @@ the workspace is left as it was."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from tests.hostile.make_corpus import UNPICKLED_MARKER, write_corpus
 
 DATA = "pages/data.py"
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +65,36 @@ def test_a_warned_upload_shows_its_problem(data_dir: Path, corpus: Path):
     assert not at.error
     problems = [p for d in at.dataframe if "Problem" in d.value.columns for p in d.value["Problem"]]
     assert "Column 'margin': 3 cells hold Excel errors (#DIV/0!, #N/A); read as empty." in problems
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("far_future_order.csv", "Order date: 1 row is outside 1900-01-01 to"),
+        ("nps_eleven.csv", "NPS score (0–10): 1 row is outside 0–10; left empty."),
+    ],
+    ids=["far-future-date", "nps-of-eleven"],
+)
+def test_one_bad_value_is_a_problem_and_the_table_can_be_saved(name: str, problem: str, data_dir: Path):
+    at = open_app(DATA)
+    _upload(at, HOSTILE / name)
+    assert not at.exception
+    assert not at.error
+    problems = [p for d in at.dataframe if "Problem" in d.value.columns for p in d.value["Problem"]]
+    assert any(problem in p for p in problems), problems
+    [save] = [b for b in at.button if b.key.startswith("new_") and b.key.endswith("_save")]
+    assert not save.disabled
+
+
+def test_the_upload_limit_is_the_ingest_limit_and_is_named_beside_the_box():
+    # A file over the limit never reaches the page: Streamlit's upload box refuses it. The box's
+    # limit, the server's and bsc's must be one number, and the page must say it.
+    from bsc.ingest import MAX_UPLOAD_BYTES, MB
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_BYTES // MB
+    at = open_app(DATA)
+    uploader = at.file_uploader(key="upload")
+    assert uploader.proto.max_upload_size_mb == MAX_UPLOAD_BYTES // MB
+    captions = " ".join(c.value for c in at.caption)
+    assert f"Up to {MAX_UPLOAD_BYTES // MB} MB" in captions and "save it as Parquet" in captions

@@ -12,13 +12,14 @@ file over the upload limit takes no disk space, the zip bomb is 0.6 MB on disk a
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
 import random
 import sys
 import zipfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -168,6 +169,16 @@ def _over_the_limit(path: Path) -> None:
     with path.open("wb") as handle:
         handle.write(b"customer_id,amount\nC1,1\n")
         handle.truncate(MAX_UPLOAD_BYTES + MB)  # sparse: takes no disk space
+
+
+@corpus_file("cr_only_with_lf.csv")
+def _cr_only_with_lf(path: Path) -> None:
+    # 1.4 MB of old-Mac line ends (a lone CR) with one LF inside a quoted note: no line is long,
+    # though a reader splitting at LF alone sees one line of 1.4 MB.
+    lines = ["customer_id,order_date,amount,note"]
+    lines += [f"C{i % 500:04d},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i % 97}.25," for i in range(60_000)]
+    lines[3] = 'C0002,2024-03-04,12.25,"two\nlines"'
+    path.write_bytes("\r".join(lines).encode() + b"\r")
 
 
 @corpus_file("workbook_named.csv")
@@ -344,6 +355,24 @@ def _huge_dimension(path: Path) -> None:
     path.write_bytes(replace_parts(data, {"xl/worksheets/sheet1.xml": sheet}))
 
 
+@corpus_file("title_rows.xlsx")
+def _title_rows(path: Path) -> None:
+    # A report title merged over A1:C1 with its export date in D1, a blank row, then the header on
+    # row 3: two filled cells above a header of four are a title, not column names.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Orders"
+    sheet["A1"], sheet["D1"] = "Sales report Q1 2024", "Exported 2024-04-02"
+    sheet.merge_cells("A1:C1")
+    sheet.append([])
+    sheet.append(["customer_id", "order_date", "amount", "channel"])
+    for i in range(30):
+        sheet.append([f"C{i % 7:03d}", datetime(2024, 1 + i % 3, 1 + i), 10.5 + i, ("web", "shop")[i % 2]])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    path.write_bytes(buffer.getvalue())
+
+
 # --- Parquet ----------------------------------------------------------------------------------
 
 
@@ -381,6 +410,26 @@ def _nested(path: Path) -> None:
         }
     )
     pq.write_table(table, path)
+
+
+@corpus_file("duplicate_columns.parquet")
+def _duplicate_parquet_columns(path: Path) -> None:
+    # Arrow writes two columns of one name; its dataset reader then refuses to select either.
+    table = pa.Table.from_arrays(
+        [pa.array(["C1", "C2", "C3"]), pa.array([1.5, 2.0, 3.0]), pa.array([4.0, 5.0, 6.5])],
+        names=["customer_id", "amount", "amount"],
+    )
+    pq.write_table(table, path)
+
+
+@corpus_file("float_ids.parquet")
+def _float_ids(path: Path) -> None:
+    # Customer ids stored as float64: 31 ordinary ones, 8 of 1e20 to 8e20 (past 2**63, where an
+    # integer cast wraps them all to -9223372036854775808) and one infinity.
+    ids = [100_000.0 + i for i in range(31)] + [1e20 * (i + 1) for i in range(8)] + [math.inf]
+    signup = [datetime(2023, 1, 1) + timedelta(days=i) for i in range(len(ids))]
+    plans = [("basic", "plus")[i % 2] for i in range(len(ids))]
+    pq.write_table(pa.table({"customer_id": ids, "signup_date": signup, "plan": plans}), path)
 
 
 class _SmuggledType(pa.ExtensionType):

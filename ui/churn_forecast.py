@@ -8,18 +8,33 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from bsc.churn import forecast_data, predicted_churn
 from bsc.errors import InputError
 from bsc.targets import Target
-from ui.churn_results import churn_analysis
+from ui.slow_extras import Unavailable, kept
 from ui.text import literal
+
+# The name of the forecast among the results kept with the workspace's data.
+FORECAST = "churn_forecast"
+
+
+def forecast_churn(tables: dict, by: str | None, period: str) -> pd.DataFrame:
+    """The next period's predicted churn per segment of ``by`` (:func:`bsc.churn.predicted_churn`)."""
+    # Imported here: scikit-learn and the churn models are not needed to draw the Scorecard's tiles.
+    from bsc.churn import forecast_data, predicted_churn
+    from ui.churn_results import churn_analysis
+
+    # The analysis is the churn lab's default one, shared with that page.
+    analysis = churn_analysis(forecast_data(tables, period=period))
+    return predicted_churn(analysis, by=by, period=period)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _prediction(fingerprint: str, tables: dict, by: str | None, period: str) -> pd.DataFrame:
-    # The analysis is the churn lab's default one, shared with that page.
-    analysis = churn_analysis(forecast_data(tables, period=period))
-    return predicted_churn(analysis, by=by, period=period)
+    # Kept with the data under the same key as the Scorecard's background forecast.
+    prediction = kept(FORECAST, fingerprint, (by, period), lambda: forecast_churn(tables, by, period))
+    if isinstance(prediction, Unavailable):
+        raise InputError(prediction.message)
+    return prediction
 
 
 def predicted_churn_panel(

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from ui.context import timed_run
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="Customer Scorecard", page_icon=":material/insights:", layout="wide")
 navigation = st.navigation(
     [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in PAGES],
 )
-navigation.run()
+with timed_run():
+    navigation.run()

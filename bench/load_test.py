@@ -15,7 +15,10 @@ headless Chromium with a context (its own cookies, its own Streamlit session) pe
 Each action's rerun latency is the time from the action until the app reports the run finished
 (``[data-testid=stApp][data-test-script-state=notRunning]``, recorded by a mutation observer in
 the page). Before the crowd, one visitor opens each page of the cold server. The script prints
-the median and 95th percentile per kind of session, the server's memory (resident set of the
+the median and 95th percentile per kind of session, the server's own time per script run (each
+run's wall-clock and script-thread CPU seconds, logged by the app itself when
+``BSC_RUN_TIMING_LOG`` is set, see :func:`ui.context.timed_run`: what the browsers' CPU and the
+network add to a rerun is the difference), the server's memory (resident set of the
 Streamlit process and any worker processes it started, sampled each second) and CPU, and fails
 when a session shows an exception, an acknowledged target edit is missing from the audit log or
 not what the store holds, a conflicting save was not refused, or the memory passes
@@ -25,6 +28,7 @@ not what the store holds, a conflicting save was not refused, or the memory pass
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
@@ -50,6 +54,7 @@ from bsc.store import Store  # noqa: E402
 from bsc.targets import Target, TargetBook  # noqa: E402
 from bsc.workspace import ensure_demo_workspace  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, start_server  # noqa: E402
+from ui.context import RUN_TIMING_LOG  # noqa: E402
 
 DURATION_S = 90
 # The server with ten sessions, the demo workspace, segmentations and churn models in memory.
@@ -650,11 +655,38 @@ def failures(sessions: list[Session], memory: MemorySampler, folder: Path, works
     return problems
 
 
+def server_runs(log: Path, start: float, end: float) -> None:
+    """The server's own time per script run while the crowd worked, per page, from its timing log."""
+    runs = []
+    if log.exists():
+        runs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    runs = [r for r in runs if start <= r["at"] <= end]
+    print("\n### The server's own time per script run while the crowd worked\n")
+    print(
+        "Wall: from the script's start to its end on the server; CPU: the script thread's own CPU "
+        "(model fitting in other threads is not in it). Browsers and network are in neither.\n"
+    )
+    print("| page | runs | median wall s | p95 wall s | median CPU s | p95 CPU s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    pages = sorted({r["page"] for r in runs})
+    for page in [*pages, None]:
+        group = [r for r in runs if page is None or r["page"] == page]
+        if not group:
+            continue
+        walls, cpus = [r["wall_s"] for r in group], [r["cpu_s"] for r in group]
+        print(
+            f"| {page or '**all**'} | {len(group)} | {statistics.median(walls):.2f} | "
+            f"{percentile(walls, 0.95):.2f} | {statistics.median(cpus):.2f} | {percentile(cpus, 0.95):.2f} |"
+        )
+
+
 def main() -> int:
     duration = float(sys.argv[1]) if len(sys.argv) > 1 else DURATION_S
     with tempfile.TemporaryDirectory(prefix="bsc-load-") as folder:
         data = Path(folder) / "data"
         workspace_id = prepare(data)
+        log = Path(folder) / "runs.jsonl"
+        os.environ[RUN_TIMING_LOG] = str(log)
         server = start_server(data)
         memory = MemorySampler(server.process.pid)
         memory.start()
@@ -664,6 +696,9 @@ def main() -> int:
             memory.stop()
             server.stop()
         report(run, memory, duration)
+        # The crowd's span in wall-clock time (the log's clock), from its monotonic span.
+        offset = time.time() - time.monotonic()
+        server_runs(log, run.started + offset, run.ended + offset)
         problems = failures(run.sessions, memory, data, workspace_id)
         problems += [f"first visit, {v.name}: {error}" for v in run.first_visits for error in v.errors]
     for session in run.sessions:

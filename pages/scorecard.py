@@ -6,19 +6,21 @@ import pandas as pd
 import streamlit as st
 
 from bsc.errors import InputError
-from bsc.insights import Shift, find_shifts
+from bsc.insights import find_shifts
 from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, cohort_retention
 from bsc.kpis.compare import compare_segments
+from bsc.results_cache import Pending
 from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, segment_bar_chart, trend_chart
-from ui.churn_forecast import predicted_churn_panel
+from ui.churn_forecast import FORECAST, forecast_churn, predicted_churn_panel
 from ui.context import page_setup, show_input_error
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.segment_table import segment_statuses, segment_table
+from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready
 from ui.status_chips import status_chip
-from ui.target_book import kpi_params, open_book, workspace_kpis
+from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, shift_line, to_date_caption
 
@@ -38,13 +40,8 @@ params = kpi_params(ctx)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _shifts(fingerprint: str, tables: dict) -> tuple[list[Shift], int]:
-    return find_shifts(tables)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
 def _cohorts(fingerprint: str, tables: dict) -> pd.DataFrame:
-    return cohort_retention(tables)
+    return kept("cohorts", fingerprint, (), lambda: cohort_retention(tables))
 
 
 stop_if_no_tables(tables)
@@ -89,18 +86,8 @@ if targets:
 else:
     st.caption("No targets yet: set objectives and targets to see statuses and scores here.")
 
-shifts, comparisons = _shifts(fingerprint, tables)
-if shifts:
-    with st.container(border=True):
-        st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
-        st.markdown("  \n".join(shift_line(shift, filters.labels) for shift in shifts[:5]))
-        st.caption(
-            "Only real changes (not noise) are listed, largest first, comparing whole months whose "
-            "values the data can know.",
-            help=f"Each shift passed its test after allowing for all {comparisons} segment × KPI "
-            "comparisons made: a 5% false-discovery rate (Benjamini–Hochberg), so about 1 in 20 "
-            "listed shifts may still be chance.",
-        )
+# What changed scans every segment: filled at the end of the script, after the tiles.
+changed_slot = st.empty()
 
 available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
 forecast_slot = None
@@ -289,8 +276,44 @@ with st.expander("Assumptions"), st.form("kpi_params"):
         else:
             st.rerun()
 
-if forecast_slot is not None:
-    with forecast_slot.container():
-        predicted_churn_panel(
-            fingerprint, tables, filters.by, filters.segment, filters.period, targets, params=params
+# The slow extras, once everything else is drawn: kept with the data, else computed in the
+# background while a note stands in their place, and the page reruns when they have arrived.
+waiting: list[Pending] = []
+changes = later("shifts", fingerprint, (), lambda: find_shifts(tables))
+if isinstance(changes, Pending):
+    waiting.append(changes)
+    with changed_slot.container():
+        pending_note("What changed", changes)
+elif isinstance(changes, Unavailable):
+    changed_slot.caption(f"What changed: not available — {literal(changes.message)}")
+elif changes[0]:
+    shifts, comparisons = changes
+    with changed_slot.container(border=True):
+        st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
+        st.markdown("  \n".join(shift_line(shift, filters.labels) for shift in shifts[:5]))
+        st.caption(
+            "Only real changes (not noise) are listed, largest first, comparing whole months whose "
+            "values the data can know.",
+            help=f"Each shift passed its test after allowing for all {comparisons} segment × KPI "
+            "comparisons made: a 5% false-discovery rate (Benjamini–Hochberg), so about 1 in 20 "
+            "listed shifts may still be chance.",
         )
+
+if forecast_slot is not None:
+    forecast = later(
+        FORECAST,
+        fingerprint,
+        (filters.by, filters.period, params),
+        lambda: forecast_churn(tables, filters.by, filters.period, params),
+    )
+    with forecast_slot.container():
+        if isinstance(forecast, Pending):
+            waiting.append(forecast)
+            pending_note("Predicted churn for the next period", forecast)
+        else:
+            predicted_churn_panel(
+                fingerprint, tables, filters.by, filters.segment, filters.period, targets, params=params
+            )
+refresh_when_ready(waiting)
+# The next click most likely asks for another split or period: have them ready by then.
+prefetch_kpis(fingerprint, tables, filters.period, filters.by, params, filters.labels)

@@ -8,22 +8,44 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from bsc.churn import forecast_data, forecast_include, predicted_churn
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
 from bsc.targets import Target
-from ui.churn_results import churn_analysis
+from ui.slow_extras import Unavailable, kept
 from ui.text import literal
+
+# The name of the forecast among the results kept with the workspace's data.
+FORECAST = "churn_forecast"
+
+
+def forecast_churn(
+    tables: dict, by: str | None, period: str, params: KpiParams | None = None
+) -> pd.DataFrame:
+    """The next period's predicted churn per segment of ``by`` (:func:`bsc.churn.predicted_churn`).
+
+    ``params`` are the page's KPI assumptions, so that churn is counted as the tile counts it.
+    """
+    # Imported here: scikit-learn and the churn models are not needed to draw the Scorecard's tiles.
+    from bsc.churn import forecast_data, forecast_include, predicted_churn
+    from ui.churn_results import churn_analysis
+
+    # From churn dates the analysis is the churn lab's default one, shared with that page.
+    data = forecast_data(tables, period=period, params=params or KpiParams())
+    analysis = churn_analysis(data, include=forecast_include(data))
+    return predicted_churn(analysis, by=by, period=period)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _prediction(
     fingerprint: str, tables: dict, by: str | None, period: str, params: KpiParams
 ) -> pd.DataFrame:
-    # From churn dates the analysis is the churn lab's default one, shared with that page.
-    data = forecast_data(tables, period=period, params=params)
-    analysis = churn_analysis(data, include=forecast_include(data))
-    return predicted_churn(analysis, by=by, period=period)
+    # Kept with the data under the same key as the Scorecard's background forecast.
+    prediction = kept(
+        FORECAST, fingerprint, (by, period, params), lambda: forecast_churn(tables, by, period, params)
+    )
+    if isinstance(prediction, Unavailable):
+        raise InputError(prediction.message)
+    return prediction
 
 
 def definition_words(attrs: dict) -> str:

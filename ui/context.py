@@ -9,8 +9,12 @@ screen until the visitor has signed in.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
@@ -24,6 +28,12 @@ from ui.text import literal
 
 # Non-widget session keys: they survive page switches, unlike widget keys.
 CURRENT_WORKSPACE = "current_workspace_id"
+# Where each script run's own time goes when set (one JSON line a run): the benchmarks read it to
+# tell the server's work from the browser's.
+RUN_TIMING_LOG = "BSC_RUN_TIMING_LOG"
+_timing_lock = threading.Lock()
+# The page the script thread is running, for the timing log (each session runs in its own thread).
+_this_run = threading.local()
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ def _store_for(data_dir: str, database_url: str | None) -> Store:
 def page_setup(title: str) -> PageContext:
     """Require sign-in where it is configured, draw the page title and the sidebar workspace
     picker; return the store and current workspace."""
+    _this_run.page = title
     st.set_page_config(page_title=f"{title} · Customer Scorecard", layout="wide")
     email = _require_sign_in()
     # Signed in, the store checks the person's role in every workspace they write to.
@@ -163,6 +174,39 @@ def _workspace_picker(store: Store, current: Workspace) -> None:
 
 def _picked_workspace() -> None:
     set_current_workspace(st.session_state["workspace_picker"])
+
+
+@contextmanager
+def timed_run() -> Iterator[None]:
+    """Around one run of the page script: when ``BSC_RUN_TIMING_LOG`` names a file, append the
+    run's page, wall-clock seconds and the CPU seconds of the script's own thread to it.
+
+    Streamlit runs each session's script in a thread of its own, so the thread's CPU time is this
+    run's work, apart from other sessions and from the browsers. A run that ends by ``st.stop``
+    or ``st.rerun`` is logged too, with how it ended.
+    """
+    log = os.environ.get(RUN_TIMING_LOG)
+    if not log:
+        yield
+        return
+    _this_run.page = "?"
+    wall, cpu = time.perf_counter(), time.thread_time()
+    outcome = "finished"
+    try:
+        yield
+    except BaseException as stopped:
+        outcome = type(stopped).__name__
+        raise
+    finally:
+        record = {
+            "page": getattr(_this_run, "page", "?"),
+            "wall_s": round(time.perf_counter() - wall, 4),
+            "cpu_s": round(time.thread_time() - cpu, 4),
+            "outcome": outcome,
+            "at": round(time.time(), 3),
+        }
+        with _timing_lock, open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
 
 
 def show_input_error(error: InputError) -> None:

@@ -1,6 +1,13 @@
-"""The workspace's target book and KPIs for the Objectives page, cached by the workspace fingerprint."""
+"""The workspace's target book and KPIs for the Objectives page, cached by the workspace fingerprint.
+
+The KPIs are kept twice: in memory for this server (``st.cache_data``) and on disk with the
+workspace's data (:func:`ui.slow_extras.kept`), so a restarted server reads them instead of
+computing them again.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pandas as pd
 import streamlit as st
@@ -9,6 +16,8 @@ from bsc.assistant.nps_churn import NpsChurnLink, nps_churn_link
 from bsc.kpis import KpiParams, KpiResult, compute_kpis
 from bsc.targets import TargetBook
 from ui.context import PageContext
+from ui.filters import PERIOD_LABELS
+from ui.slow_extras import kept, prefetch
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -16,7 +25,29 @@ def workspace_kpis(
     fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams
 ) -> KpiResult:
     """``compute_kpis`` for a workspace, shared by every session (keyed by the fingerprint)."""
-    return compute_kpis(tables, period=period, by=by, params=params)
+    return kept(
+        "kpis",
+        fingerprint,
+        (period, by, params),
+        lambda: compute_kpis(tables, period=period, by=by, params=params),
+    )
+
+
+def prefetch_kpis(
+    fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams, attributes: Iterable[str]
+) -> None:
+    """Start computing, in the background, the KPIs of every period and split not kept yet: the
+    shown split in the other periods first, then the other splits. Each is computed once per data."""
+    periods = [period, *(p for p in PERIOD_LABELS if p != period)]
+    splits = list(dict.fromkeys([by, None, *attributes]))
+    for each_by in splits:
+        for each_period in periods:
+            prefetch(
+                "kpis",
+                fingerprint,
+                (each_period, each_by, params),
+                lambda p=each_period, b=each_by: compute_kpis(tables, period=p, by=b, params=params),
+            )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

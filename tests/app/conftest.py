@@ -32,6 +32,8 @@ def data_dir(seeded_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     folder = tmp_path / "data"
     shutil.copytree(seeded_data_dir, folder)
     monkeypatch.setenv("BSC_DATA_DIR", str(folder))
+    # AppTest does not rerun a page by itself: compute the slow extras within the run.
+    monkeypatch.setenv("BSC_SLOW_EXTRAS", "inline")
     monkeypatch.chdir(ROOT)
     return folder
 

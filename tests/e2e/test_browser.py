@@ -58,8 +58,9 @@ def test_scorecard_shows_the_demo_stories_at_a_glance(server: Server, page: Page
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_role("heading", name="Scorecard", exact=True)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
-    changed = page.get_by_text("What changed")
-    expect(changed).to_be_visible()
+    # What changed arrives after the tiles, once the background scan of every segment is done.
+    changed = page.get_by_text("What changed", exact=False).filter(has_not_text="being computed")
+    expect(changed.first).to_be_visible(timeout=180_000)
     expect(page.get_by_text("Acquisition channel Social").first).to_be_visible()
     expect(page.get_by_text("Region North").first).to_be_visible()
     expect(page.get_by_test_id("stMetric").first).to_be_visible()

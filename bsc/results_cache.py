@@ -1,0 +1,205 @@
+"""Results computed once from a workspace's data and kept on disk beside it, keyed by its content.
+
+A scorecard, the What changed scan or a churn forecast depends only on the workspace's tables
+(summed up by :meth:`bsc.store.Store.workspace_fingerprint`) and a few parameters. Kept here, a
+result survives a server restart: the next first view reads it instead of computing it again.
+When the data change, so does the fingerprint, and the old entries are simply never asked for
+again; the least recently used go first once the cache passes its bounds.
+
+:class:`ResultsCache` also computes slow results in the background (one worker thread, one job
+per key at a time), so that a page can draw what it already has and fill in the rest later.
+
+The files are pickles written by this process into the server's own data folder, which is as
+trusted as the Parquet tables beside them; nothing from a user or a URL is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bsc.cache_keys import cache_key
+
+__all__ = ["Pending", "ResultsCache", "result_key"]
+
+SUFFIX = ".pickle"
+# Bumped when the pickled form of a kept result changes: old files are then never read.
+FORMAT = "1"
+
+
+def result_key(name: str, fingerprint: str, *params: object) -> str:
+    """The key of result ``name`` of the data with ``fingerprint`` and these parameters.
+
+    ``params`` must have stable ``repr`` forms (strings, numbers, None, tuples, frozen
+    dataclasses): they are hashed through :func:`bsc.cache_keys.cache_key`.
+    """
+    return f"{name}-{cache_key(FORMAT, fingerprint, *params)}"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A result being computed in the background; ``error`` is set when the computation failed."""
+
+    key: str
+    error: BaseException | None = None
+
+
+class ResultsCache:
+    """At most ``max_entries`` results and ``max_bytes`` on disk in ``folder``; thread-safe.
+
+    Reading an entry marks it as used (its file's modification time), so the least recently used
+    entries are the ones removed when a new entry passes a bound.
+    """
+
+    def __init__(self, folder: str | Path, max_entries: int = 256, max_bytes: int = 512 * 2**20) -> None:
+        self.folder = Path(folder)
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        # Re-entrant: cancelling a job runs its done-callback, which takes the lock, at once.
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Future] = {}
+        self._worker: ThreadPoolExecutor | None = None
+
+    # -- on disk ---------------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}{SUFFIX}"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The kept result of ``key``; ``default`` when there is none (or it cannot be read)."""
+        path = self._path(key)
+        try:
+            with path.open("rb") as kept:
+                result = pickle.load(kept)
+        except FileNotFoundError:
+            return default
+        except Exception:  # a file cut short by a crash, or from another version: compute again
+            path.unlink(missing_ok=True)
+            return default
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return result
+
+    def put(self, key: str, result: Any) -> None:
+        """Keep ``result`` under ``key`` (written whole or not at all), then trim to the bounds."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: a reader never sees half a file, even across processes.
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self._path(key))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        self._trim(keep=key)
+
+    def has(self, key: str) -> bool:
+        """Whether a result is kept under ``key`` (without reading it)."""
+        return self._path(key).exists()
+
+    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The kept result of ``key``, else ``compute()``, kept. Errors are raised, not kept.
+
+        When the background worker is computing the same key, its result is awaited rather than
+        computed twice; a job still queued for it is cancelled (asked now, it is computed now).
+        """
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.cancel():
+                self._jobs.pop(key, None)
+                job = None
+        if job is not None and not job.done():
+            with contextlib.suppress(Exception):
+                job.result()
+        missing = object()
+        result = self.get(key, missing)
+        if result is missing:
+            result = compute()
+            self.put(key, result)
+        return result
+
+    def _trim(self, keep: str) -> None:
+        entries = []
+        for path in self.folder.glob(f"*{SUFFIX}"):
+            try:
+                status = path.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((status.st_mtime, status.st_size, path))
+        entries.sort(reverse=True)  # the most recently used first
+        total = 0
+        for count, (_, size, path) in enumerate(entries, start=1):
+            total += size
+            if path.name != f"{keep}{SUFFIX}" and (count > self.max_entries or total > self.max_bytes):
+                path.unlink(missing_ok=True)
+
+    # -- in the background -----------------------------------------------------------------
+
+    def get_or_start(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The kept result of ``key``; else start ``compute`` in the background (:meth:`start`) and
+        return a :class:`Pending`, with the error once the computation has failed.
+
+        A failed job is reported once and then forgotten, so the next call tries again.
+        """
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and not job.done():
+                return Pending(key)
+            if job is not None:
+                del self._jobs[key]
+                if not job.cancelled() and job.exception() is not None:
+                    return Pending(key, job.exception())
+        missing = object()
+        result = self.get(key, missing)
+        if result is not missing:
+            return result
+        self.start(key, compute)
+        return Pending(key)
+
+    def start(self, key: str, compute: Callable[[], Any]) -> None:
+        """Compute and keep ``key`` on the background worker, unless it is kept, queued or running.
+
+        Jobs run one at a time, in the order they were started. A job that failed stays known
+        (and is not started again) until :meth:`get_or_start` has reported its error.
+        """
+        with self._lock:
+            if key in self._jobs or self.has(key):
+                return
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bsc-results")
+            job = self._worker.submit(self._compute_and_keep, key, compute)
+            self._jobs[key] = job
+        job.add_done_callback(lambda done: self._forget_success(key, done))
+
+    def _compute_and_keep(self, key: str, compute: Callable[[], Any]) -> None:
+        # Returns nothing: a finished job holds no result in memory, the file has it.
+        if not self.has(key):
+            self.put(key, compute())
+
+    def _forget_success(self, key: str, job: Future) -> None:
+        with self._lock:
+            if self._jobs.get(key) is job and (job.cancelled() or job.exception() is None):
+                del self._jobs[key]
+
+    def running(self, key: str) -> bool:
+        """Whether a background job for ``key`` has not finished yet."""
+        with self._lock:
+            job = self._jobs.get(key)
+            return job is not None and not job.done()
+
+    def wait(self, key: str, timeout: float | None = None) -> None:
+        """Wait for the background job of ``key`` (if any) to finish, for tests and scripts."""
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is not None:
+            futures.wait([job], timeout=timeout)

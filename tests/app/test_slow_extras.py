@@ -1,0 +1,68 @@
+"""The Scorecard's slow extras arrive after the tiles, in the background, and are kept on disk."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import open_app, shown
+
+# A guard against a hung background job, not a speed test (the churn model is fitted on a busy machine).
+DEADLINE_S = 240
+
+
+def _wait_for(folder: Path, *names: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        if all(any(folder.glob(f"{name}-*.pickle")) for name in names):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{names} were not computed within {DEADLINE_S} s")
+
+
+def test_tiles_first_then_what_changed_and_the_forecast(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("BSC_SLOW_EXTRAS", "background")
+    # Only the extras here: the other periods and splits would keep the worker busy after the test.
+    monkeypatch.setattr("ui.target_book.prefetch_kpis", lambda *args: None)
+    at = open_app()
+    assert not at.exception
+    # The tiles are drawn in the first run; the extras stand as notes until they have arrived.
+    assert len(at.metric) > 0
+    notes = [c.value for c in at.caption if "being computed" in c.value]
+    assert any(note.startswith(":material/hourglass_top: What changed") for note in notes)
+    assert any("Predicted churn for the next period" in note for note in notes)
+    assert not any("What changed**" in m.value for m in at.markdown)
+
+    # The KPIs are kept with the data already; the extras once the background worker is done.
+    results = data_dir / "results"
+    assert any(results.glob("kpis-*.pickle"))
+    _wait_for(results, "shifts", "churn_forecast")
+    at.run()
+    assert not at.exception
+    assert not [c.value for c in at.caption if "being computed" in c.value]
+    assert any(shown(m.value).startswith("**What changed** · last") for m in at.markdown)
+    assert any(m.value.startswith("**Predicted churn for") for m in at.markdown)
+
+
+def test_a_restarted_server_reads_what_was_kept(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    # Computed within the run (as AppTest needs), then read back by a new session of a new cache.
+    first = open_app()
+    kept = sorted(p.name for p in (data_dir / "results").glob("*.pickle"))
+    assert {name.split("-")[0] for name in kept} >= {"kpis", "shifts", "churn_forecast", "cohorts"}
+
+    monkeypatch.setenv("BSC_SLOW_EXTRAS", "background")
+    monkeypatch.setattr("ui.target_book.prefetch_kpis", lambda *args: None)
+    from ui.slow_extras import _cache_for
+
+    _cache_for.clear()  # as a restart: nothing in memory, only the files
+    second = open_app()
+    assert not second.exception
+    # Everything came from the files at once: no note, the same What changed and forecast lines.
+    assert not [c.value for c in second.caption if "being computed" in c.value]
+    lines = [m.value for m in first.markdown if m.value.startswith(("**What changed**", "**Predicted churn"))]
+    assert lines and lines == [
+        m.value for m in second.markdown if m.value.startswith(("**What changed**", "**Predicted churn"))
+    ]
+    assert sorted(p.name for p in (data_dir / "results").glob("*.pickle")) == kept

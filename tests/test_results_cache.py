@@ -1,0 +1,188 @@
+"""Results kept on disk by content key: read back equal, bounded, computed once, in the background."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bsc.errors import InputError
+from bsc.kpis import KpiParams
+from bsc.results_cache import Pending, ResultsCache, result_key
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> ResultsCache:
+    return ResultsCache(tmp_path / "results")
+
+
+class TestKeys:
+    def test_same_inputs_same_key(self):
+        assert result_key("kpis", "abc", "month", None, KpiParams()) == result_key(
+            "kpis", "abc", "month", None, KpiParams()
+        )
+
+    @pytest.mark.parametrize(
+        "other",
+        [
+            ("kpis", "abd", "month", None, KpiParams()),
+            ("kpis", "abc", "quarter", None, KpiParams()),
+            ("kpis", "abc", "month", "region", KpiParams()),
+            ("kpis", "abc", "month", None, KpiParams(inactivity_days=30)),
+            ("shifts", "abc", "month", None, KpiParams()),
+        ],
+        ids=["fingerprint", "period", "split", "parameters", "name"],
+    )
+    def test_any_input_changes_the_key(self, other):
+        assert result_key(*other) != result_key("kpis", "abc", "month", None, KpiParams())
+
+    def test_key_starts_with_the_results_name(self):
+        # Readable in the folder: which kind of result each file holds.
+        assert result_key("churn_forecast", "abc").startswith("churn_forecast-")
+
+
+class TestOnDisk:
+    def test_a_kept_frame_reads_back_equal_with_its_attrs(self, cache: ResultsCache):
+        frame = pd.DataFrame({"kpi": ["nps", "csat"], "value": [31.5, None]})
+        frame.attrs["roc_auc"] = 0.73
+        cache.put("k", frame)
+        again = cache.get("k")
+        pd.testing.assert_frame_equal(again, frame)
+        assert again.attrs == {"roc_auc": 0.73}
+
+    def test_kept_across_instances_as_across_a_restart(self, tmp_path: Path):
+        ResultsCache(tmp_path).put("k", [1, 2, 3])
+        assert ResultsCache(tmp_path).get("k") == [1, 2, 3]
+
+    def test_missing_gives_the_default(self, cache: ResultsCache):
+        assert cache.get("nothing") is None
+        assert cache.get("nothing", "default") == "default"
+        assert not cache.has("nothing")
+
+    def test_a_damaged_file_is_dropped_and_computed_again(self, cache: ResultsCache):
+        cache.put("k", "good")
+        (cache.folder / "k.pickle").write_bytes(b"not a pickle")
+        assert cache.get("k") is None
+        assert not cache.has("k")
+        assert cache.get_or_compute("k", lambda: "again") == "again"
+
+    def test_computed_once_then_read(self, cache: ResultsCache):
+        calls = []
+        for _ in range(3):
+            assert cache.get_or_compute("k", lambda: calls.append(1) or 42) == 42
+        assert calls == [1]
+
+    def test_errors_are_raised_not_kept(self, cache: ResultsCache):
+        def refuse():
+            raise InputError("no orders")
+
+        with pytest.raises(InputError, match="no orders"):
+            cache.get_or_compute("k", refuse)
+        assert not cache.has("k")
+
+    def test_no_part_files_are_left(self, cache: ResultsCache):
+        cache.put("k", 1)
+        assert [p.name for p in cache.folder.iterdir()] == ["k.pickle"]
+
+    def test_bounded_by_entries_least_recently_used_first(self, tmp_path: Path):
+        cache = ResultsCache(tmp_path, max_entries=3)
+        for age, key in enumerate(["a", "b", "c"]):
+            cache.put(key, key)
+            # Distinct use times, oldest first, without waiting.
+            os.utime(cache.folder / f"{key}.pickle", (1_000 + age, 1_000 + age))
+        cache.get("a")  # used again: now the most recent
+        cache.put("d", "d")
+        assert sorted(p.stem for p in cache.folder.glob("*.pickle")) == ["a", "c", "d"]
+
+    def test_bounded_by_bytes(self, tmp_path: Path):
+        cache = ResultsCache(tmp_path, max_bytes=50_000)
+        for age, key in enumerate(["a", "b", "c"]):
+            cache.put(key, b"x" * 20_000)
+            os.utime(cache.folder / f"{key}.pickle", (1_000 + age, 1_000 + age))
+        # a (oldest) goes: b and c with their pickle headers are just over 40,000 bytes.
+        assert sorted(p.stem for p in cache.folder.glob("*.pickle")) == ["b", "c"]
+
+    def test_the_new_entry_stays_even_above_the_bound(self, tmp_path: Path):
+        cache = ResultsCache(tmp_path, max_bytes=10)
+        cache.put("big", b"x" * 1_000)
+        assert cache.has("big")
+
+
+class TestInTheBackground:
+    def test_pending_then_kept(self, cache: ResultsCache):
+        release = threading.Event()
+
+        def slow():
+            release.wait(10)
+            return "done"
+
+        first = cache.get_or_start("k", slow)
+        assert first == Pending("k")
+        assert cache.running("k")
+        assert cache.get_or_start("k", slow) == Pending("k")
+        release.set()
+        cache.wait("k", timeout=10)
+        assert not cache.running("k")
+        assert cache.get_or_start("k", slow) == "done"
+        assert cache.get("k") == "done"
+
+    def test_started_once_per_key(self, cache: ResultsCache):
+        calls = []
+        release = threading.Event()
+
+        def slow():
+            calls.append(1)
+            release.wait(10)
+            return 1
+
+        for _ in range(5):
+            cache.start("k", slow)
+        release.set()
+        cache.wait("k", timeout=10)
+        assert calls == [1]
+
+    def test_a_failure_is_reported_once_then_tried_again(self, cache: ResultsCache):
+        def fail():
+            raise ValueError("broken")
+
+        cache.start("k", fail)
+        cache.wait("k", timeout=10)
+        # Known to have failed: not started again by start().
+        cache.start("k", fail)
+        reported = cache.get_or_start("k", lambda: "fixed")
+        assert isinstance(reported, Pending) and isinstance(reported.error, ValueError)
+        assert cache.get_or_start("k", lambda: "fixed") == Pending("k")
+        cache.wait("k", timeout=10)
+        assert cache.get("k") == "fixed"
+
+    def test_asked_now_a_queued_job_is_computed_now(self, cache: ResultsCache):
+        release = threading.Event()
+        cache.start("busy", lambda: release.wait(10))
+        cache.start("k", lambda: "from the background")
+        # The worker is busy: "k" is queued, so asking for it computes it here and cancels the job.
+        assert cache.get_or_compute("k", lambda: "here") == "here"
+        release.set()
+        cache.wait("busy", timeout=10)
+        assert cache.get("k") == "here"
+        assert not cache.running("k")
+
+    def test_asked_now_a_running_job_is_awaited(self, cache: ResultsCache):
+        started, release = threading.Event(), threading.Event()
+
+        def slow():
+            started.set()
+            release.wait(10)
+            return "background"
+
+        cache.start("k", slow)
+        assert started.wait(10)
+        threading.Timer(0.05, release.set).start()
+        assert cache.get_or_compute("k", lambda: "here") == "background"
+
+    def test_nothing_started_for_a_kept_result(self, cache: ResultsCache):
+        cache.put("k", 1)
+        cache.start("k", lambda: pytest.fail("computed again"))
+        assert not cache.running("k")

@@ -1,0 +1,108 @@
+"""Results kept with the workspace's data, and slow extras that arrive after the rest of a page.
+
+A page asks :func:`kept` for a result it needs before it can draw (the scorecard's KPIs): it is
+read from the data folder's results cache (:class:`bsc.results_cache.ResultsCache`) or computed
+now and kept. A page asks :func:`later` for an extra it can draw after the rest (What changed, a
+churn forecast): when nothing is kept yet, the extra is computed on the server's background
+worker, the page shows a note in its place, and :func:`refresh_when_ready` reruns the page once
+every extra it waits for has arrived.
+
+``BSC_SLOW_EXTRAS=inline`` computes the extras in the page's own run instead (AppTest, which
+does not run the page again by itself, and scripts that want one complete run).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from bsc.errors import InputError
+from bsc.results_cache import Pending, ResultsCache, result_key
+from ui.context import get_store
+
+SLOW_EXTRAS = "BSC_SLOW_EXTRAS"
+# How often a page waiting for an extra looks whether it has arrived.
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An extra that this data cannot give (the computation refused it with an InputError).
+
+    Kept like any result: the same data would be refused again.
+    """
+
+    message: str
+
+
+def results_cache() -> ResultsCache:
+    """The results cache of this server's data folder (``results/`` in it), shared by every session."""
+    return _cache_for(str(get_store().data_dir))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _cache_for(data_dir: str) -> ResultsCache:
+    return ResultsCache(Path(data_dir) / "results")
+
+
+def kept(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> Any:
+    """Result ``name`` of the data with ``fingerprint`` and ``params``: kept, or computed now and kept."""
+    return results_cache().get_or_compute(result_key(name, fingerprint, *params), compute)
+
+
+def later(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> Any:
+    """Extra ``name``: the kept result, an :class:`Unavailable`, or a :class:`~bsc.results_cache.Pending`
+    while the background worker computes it (with ``error`` set if that failed)."""
+    key = result_key(name, fingerprint, *params)
+
+    def refusing() -> Any:
+        try:
+            return compute()
+        except InputError as error:
+            return Unavailable(str(error))
+
+    if os.environ.get(SLOW_EXTRAS) == "inline":
+        return results_cache().get_or_compute(key, refusing)
+    return results_cache().get_or_start(key, refusing)
+
+
+def prefetch(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> None:
+    """Compute result ``name`` on the background worker, after whatever it is doing, unless it is
+    kept already: for results a next click is likely to ask for. Nothing is drawn, nothing waits.
+
+    Off with ``BSC_SLOW_EXTRAS=inline``: a run then does only what it draws.
+    """
+    if os.environ.get(SLOW_EXTRAS) != "inline":
+        results_cache().start(result_key(name, fingerprint, *params), compute)
+
+
+def refresh_when_ready(waiting: Sequence[Pending]) -> None:
+    """At the end of a page: rerun it once every extra in ``waiting`` has been computed.
+
+    A fragment looks every :data:`POLL_SECONDS`; only it reruns meanwhile, so the rest of the
+    page stays as it is and its widgets stay usable.
+    """
+    keys = [p.key for p in waiting if p.error is None]
+    if not keys:
+        return
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def _look() -> None:
+        cache = results_cache()
+        if not any(cache.running(key) for key in keys):
+            st.rerun()
+
+    _look()
+
+
+def pending_note(what: str, pending: Pending) -> None:
+    """The note drawn where an extra will appear, or why it did not."""
+    if pending.error is not None:
+        st.warning(f"{what} could not be computed this time: {pending.error}", icon=":material/warning:")
+    else:
+        st.caption(f":material/hourglass_top: {what}: being computed, it appears here in a moment.")

@@ -43,6 +43,7 @@ from scipy import stats as scipy_stats
 
 from bsc.engine import Backend
 from bsc.kpis import KPIS, compute_kpis, segment_attributes, whole_periods
+from bsc.result_files import keep_type
 
 __all__ = ["TESTS", "Shift", "benjamini_hochberg", "effect_size", "find_shifts", "shift_z", "usable_periods"]
 
@@ -60,6 +61,7 @@ TESTS: dict[str, TestKind] = {
 }
 
 
+@keep_type
 @dataclass(frozen=True)
 class Shift:
     """A KPI that moved significantly in one segment between two windows of periods."""

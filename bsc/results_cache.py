@@ -9,15 +9,14 @@ again; the least recently used go first once the cache passes its bounds.
 :class:`ResultsCache` also computes slow results in the background (one worker thread, one job
 per key at a time), so that a page can draw what it already has and fill in the rest later.
 
-The files are pickles written by this process into the server's own data folder, which is as
-trusted as the Parquet tables beside them; nothing from a user or a URL is ever unpickled.
+Each result is a data file (:mod:`bsc.result_files`: JSON and Parquet in a zip), so a file in
+the folder can at worst hold wrong numbers, never code that reading it would run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import tempfile
 import threading
 from collections.abc import Callable
@@ -28,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from bsc.cache_keys import cache_key
+from bsc.result_files import read_result, write_result
 
 __all__ = ["Pending", "ResultsCache", "result_key"]
 
-SUFFIX = ".pickle"
-# Bumped when the pickled form of a kept result changes: old files are then never read.
-FORMAT = "1"
+SUFFIX = ".result"
+# Bumped when the kept form of a result changes: old files are then never read.
+FORMAT = "2"
 
 
 def result_key(name: str, fingerprint: str, *params: object) -> str:
@@ -78,8 +78,7 @@ class ResultsCache:
         """The kept result of ``key``; ``default`` when there is none (or it cannot be read)."""
         path = self._path(key)
         try:
-            with path.open("rb") as kept:
-                result = pickle.load(kept)
+            result = read_result(path)
         except FileNotFoundError:
             return default
         except Exception:  # a file cut short by a crash, or from another version: compute again
@@ -95,8 +94,8 @@ class ResultsCache:
         # Written aside and renamed: a reader never sees half a file, even across processes.
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".part")
         try:
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.close(handle)
+            write_result(result, Path(temporary))
             os.replace(temporary, self._path(key))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -64,7 +64,7 @@ class TestOnDisk:
 
     def test_a_damaged_file_is_dropped_and_computed_again(self, cache: ResultsCache):
         cache.put("k", "good")
-        (cache.folder / "k.pickle").write_bytes(b"not a pickle")
+        (cache.folder / "k.result").write_bytes(b"not a kept result")
         assert cache.get("k") is None
         assert not cache.has("k")
         assert cache.get_or_compute("k", lambda: "again") == "again"
@@ -85,25 +85,26 @@ class TestOnDisk:
 
     def test_no_part_files_are_left(self, cache: ResultsCache):
         cache.put("k", 1)
-        assert [p.name for p in cache.folder.iterdir()] == ["k.pickle"]
+        assert [p.name for p in cache.folder.iterdir()] == ["k.result"]
 
     def test_bounded_by_entries_least_recently_used_first(self, tmp_path: Path):
         cache = ResultsCache(tmp_path, max_entries=3)
         for age, key in enumerate(["a", "b", "c"]):
             cache.put(key, key)
             # Distinct use times, oldest first, without waiting.
-            os.utime(cache.folder / f"{key}.pickle", (1_000 + age, 1_000 + age))
+            os.utime(cache.folder / f"{key}.result", (1_000 + age, 1_000 + age))
         cache.get("a")  # used again: now the most recent
         cache.put("d", "d")
-        assert sorted(p.stem for p in cache.folder.glob("*.pickle")) == ["a", "c", "d"]
+        assert sorted(p.stem for p in cache.folder.glob("*.result")) == ["a", "c", "d"]
 
     def test_bounded_by_bytes(self, tmp_path: Path):
         cache = ResultsCache(tmp_path, max_bytes=50_000)
         for age, key in enumerate(["a", "b", "c"]):
-            cache.put(key, b"x" * 20_000)
-            os.utime(cache.folder / f"{key}.pickle", (1_000 + age, 1_000 + age))
-        # a (oldest) goes: b and c with their pickle headers are just over 40,000 bytes.
-        assert sorted(p.stem for p in cache.folder.glob("*.pickle")) == ["b", "c"]
+            cache.put(key, b"x" * 14_000)
+            os.utime(cache.folder / f"{key}.result", (1_000 + age, 1_000 + age))
+        # 14,000 bytes are 18,668 characters of base64 in each file's JSON, plus the zip's
+        # headers: three files pass 50,000 bytes, two do not, so a (the oldest) goes.
+        assert sorted(p.stem for p in cache.folder.glob("*.result")) == ["b", "c"]
 
     def test_the_new_entry_stays_even_above_the_bound(self, tmp_path: Path):
         cache = ResultsCache(tmp_path, max_bytes=10)

@@ -22,6 +22,7 @@ from typing import Any
 import streamlit as st
 
 from bsc.errors import InputError
+from bsc.result_files import keep_type
 from bsc.results_cache import Pending, ResultsCache, result_key
 from ui.context import get_store
 
@@ -30,6 +31,7 @@ SLOW_EXTRAS = "BSC_SLOW_EXTRAS"
 POLL_SECONDS = 1.0
 
 
+@keep_type
 @dataclass(frozen=True)
 class Unavailable:
     """An extra that this data cannot give (the computation refused it with an InputError).

@@ -20,12 +20,14 @@ from bsc.kpis.same_days import SAME_DAYS_COLUMNS, same_days_before
 from bsc.kpis.sources import Scorecard, Unavailable
 from bsc.kpis.tables import Tables, columns_by_kind, customer_period_table
 from bsc.periods import GRANULARITIES, Granularity, period_label
+from bsc.result_files import keep_type
 from bsc.schema import KINDS
 
 # The periods a scorecard can be computed per (kept under this name for the pages and the CLI).
 PERIODS = GRANULARITIES
 
 
+@keep_type
 @dataclass(frozen=True)
 class KpiResult:
     """The scorecard: values per KPI, period and segment, and what could not be computed.

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bsc.change_tests import ChangeTest
 from bsc.errors import InputError
+from bsc.result_files import keep_type
 from bsc.schema import KINDS
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ ORDER_ROLES = ("transactions.customer_id", "transactions.date")
 REVENUE_ROLES = (*ORDER_ROLES, "transactions.amount")
 
 
+@keep_type
 @dataclass(frozen=True)
 class KpiParams:
     """Assumptions behind the KPIs, with defaults; change them with ``dataclasses.replace``.

@@ -233,7 +233,7 @@ def _caption(page: Page, text: str):
 def _scorecard(page: Page) -> None:
     assert_no_maths(page)
     expect(_caption(page, "monthly")).to_contain_text(f"{WORKSPACE} · monthly · region: {TARGET_REGION}")
-    expect(page.get_by_role("combobox", name="Segment")).to_have_value(TARGET_REGION)
+    expect(page.get_by_role("combobox", name="Segment", exact=True)).to_have_value(TARGET_REGION)
 
 
 def _objectives(page: Page) -> None:

@@ -16,7 +16,7 @@ DEADLINE_S = 240
 def _wait_for(folder: Path, *names: str) -> None:
     deadline = time.monotonic() + DEADLINE_S
     while time.monotonic() < deadline:
-        if all(any(folder.glob(f"{name}-*.pickle")) for name in names):
+        if all(any(folder.glob(f"{name}-*.result")) for name in names):
             return
         time.sleep(0.5)
     pytest.fail(f"{names} were not computed within {DEADLINE_S} s")
@@ -37,7 +37,7 @@ def test_tiles_first_then_what_changed_and_the_forecast(data_dir: Path, monkeypa
 
     # The KPIs are kept with the data already; the extras once the background worker is done.
     results = data_dir / "results"
-    assert any(results.glob("kpis-*.pickle"))
+    assert any(results.glob("kpis-*.result"))
     _wait_for(results, "shifts", "churn_forecast")
     at.run()
     assert not at.exception
@@ -49,7 +49,7 @@ def test_tiles_first_then_what_changed_and_the_forecast(data_dir: Path, monkeypa
 def test_a_restarted_server_reads_what_was_kept(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     # Computed within the run (as AppTest needs), then read back by a new session of a new cache.
     first = open_app()
-    kept = sorted(p.name for p in (data_dir / "results").glob("*.pickle"))
+    kept = sorted(p.name for p in (data_dir / "results").glob("*.result"))
     assert {name.split("-")[0] for name in kept} >= {"kpis", "shifts", "churn_forecast", "cohorts"}
 
     monkeypatch.setenv("BSC_SLOW_EXTRAS", "background")
@@ -65,4 +65,4 @@ def test_a_restarted_server_reads_what_was_kept(data_dir: Path, monkeypatch: pyt
     assert lines and lines == [
         m.value for m in second.markdown if m.value.startswith(("**What changed**", "**Predicted churn"))
     ]
-    assert sorted(p.name for p in (data_dir / "results").glob("*.pickle")) == kept
+    assert sorted(p.name for p in (data_dir / "results").glob("*.result")) == kept

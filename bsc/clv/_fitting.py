@@ -1,0 +1,57 @@
+"""Maximum-likelihood helpers shared by the lifetime models: weighting repeated rows, the optimiser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import OptimizeResult, minimize
+
+from bsc.errors import InputError
+
+
+def weighted_rows(*columns: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The distinct rows of ``columns`` and how many customers share each.
+
+    Customers with the same history have the same likelihood: with whole-day times most
+    histories repeat, so the likelihood is evaluated once per distinct history.
+    """
+    stacked = np.column_stack(columns)
+    rows, counts = np.unique(stacked, axis=0, return_counts=True)
+    return rows, counts.astype(float)
+
+
+def fit_log_parameters(
+    negative_mean_loglik: Callable[[NDArray[np.float64]], float],
+    start: NDArray[np.float64],
+    tolerance: float,
+) -> OptimizeResult:
+    """Minimise a negative mean log-likelihood over log-parameters (so the parameters stay positive).
+
+    A quasi-Newton search (L-BFGS-B, bounded to e^±20 so that a flat direction cannot run off
+    to overflow) followed by a Nelder-Mead polish from its optimum: the polish does not rely
+    on finite-difference gradients, which are the weak point of the first search near the top.
+    """
+
+    def guarded(log_params: NDArray[np.float64]) -> float:
+        value = negative_mean_loglik(log_params)
+        # Outside the region where the special functions are finite, call it very unlikely.
+        return value if np.isfinite(value) else 1e300
+
+    bounds = [(-20.0, 20.0)] * len(start)
+    first = minimize(
+        guarded, start, method="L-BFGS-B", bounds=bounds, options={"ftol": tolerance, "gtol": 1e-8}
+    )
+    best = minimize(
+        guarded,
+        first.x,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"xatol": 1e-8, "fatol": tolerance, "maxiter": 4000, "maxfev": 8000},
+    )
+    if best.fun > first.fun:
+        best = first
+    if not np.isfinite(best.fun) or best.fun >= 1e300:
+        raise InputError("The model could not be fitted to these data (the likelihood is not finite).")
+    return best

@@ -68,5 +68,9 @@ class TestNoBetter:
 
 class TestBadInput:
     def test_no_holdout_after_the_calibration(self):
-        with pytest.raises(InputError, match="must come after"):
+        with pytest.raises(InputError, match="no later purchases are left"):
             back_test(cdnow_log(), "1998-06-30")
+
+    def test_holdout_before_the_calibration_end(self):
+        with pytest.raises(InputError, match="must come after"):
+            back_test(cdnow_log(), "1997-09-30", "1997-06-30")

@@ -126,3 +126,21 @@ class TestBadInput:
     def test_predicting_before_fitting(self):
         with pytest.raises(InputError, match="not been fitted"):
             BetaGeoModel().probability_alive([1], [1], [2])
+
+
+class TestGradient:
+    def test_analytic_gradient_matches_central_differences(self):
+        # The fit follows the analytic gradient; check it against the log-likelihood itself.
+        from bsc.clv.bg_nbd import _log_likelihood, _log_likelihood_and_gradient
+
+        summary = cdnow_summary()
+        history = (summary["x"].to_numpy(float), summary["t_x"].to_numpy(float), summary["T"].to_numpy(float))
+        params = np.array([0.243, 4.414, 0.793, 2.426])
+        _, gradient = _log_likelihood_and_gradient(params, *history)
+        for i in range(4):
+            step = np.zeros(4)
+            step[i] = 1e-6 * params[i]
+            numeric = (
+                _log_likelihood(params + step, *history) - _log_likelihood(params - step, *history)
+            ) / (2 * step[i])
+            assert gradient[i].sum() == pytest.approx(numeric.sum(), rel=1e-5, abs=1e-3), i

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from bsc.clv._fitting import fit_log_parameters, weighted_rows
 from bsc.errors import InputError
@@ -65,9 +65,11 @@ class BetaGeoModel:
         rows, weights = weighted_rows(x, t_x, age)
         x, t_x, age = rows.T
 
-        def negative_mean(log_params: NDArray[np.float64]) -> float:
-            loglik = _log_likelihood(np.exp(log_params), x, t_x, age)
-            return -float(weights @ loglik) / weights.sum()
+        def negative_mean(log_params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+            params = np.exp(log_params)
+            loglik, gradient = _log_likelihood_and_gradient(params, x, t_x, age)
+            total = weights.sum()
+            return -float(weights @ loglik) / total, -(gradient @ weights) * params / total
 
         best = fit_log_parameters(negative_mean, start=np.zeros(4), tolerance=self.tolerance)
         r, alpha, a, b = np.exp(best.x)
@@ -140,21 +142,62 @@ class BetaGeoModel:
 def _log_likelihood(
     params: ArrayLike, x: NDArray[np.float64], t_x: NDArray[np.float64], age: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """ln L_i (FHL 2005, eq. 6), written as a log-sum of its two terms to stay finite.
+    """ln L_i (FHL 2005, eq. 6); see :func:`_log_likelihood_and_gradient`."""
+    return _log_likelihood_and_gradient(params, x, t_x, age, gradient=False)[0]
+
+
+def _log_likelihood_and_gradient(
+    params: ArrayLike,
+    x: NDArray[np.float64],
+    t_x: NDArray[np.float64],
+    age: NDArray[np.float64],
+    gradient: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """ln L_i (FHL 2005, eq. 6) and its gradient in (r, α, a, b), shape (4, customers).
 
     .. math:: L = \\frac{B(a, b+x)}{B(a,b)} \\frac{\\Gamma(r+x)\\alpha^r}{\\Gamma(r)(\\alpha+T)^{r+x}}
               + \\delta_{x>0} \\frac{B(a+1, b+x-1)}{B(a,b)}
               \\frac{\\Gamma(r+x)\\alpha^r}{\\Gamma(r)(\\alpha+t_x)^{r+x}}
+
+    Written as the log of a sum of two exponentials (the customer still alive at T, or gone
+    after the last purchase) to stay finite; the gradient weighs each term's derivative by
+    its share of L.
     """
     r, alpha, a, b = params
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-    still_alive = betaln(a, b + x) - (r + x) * np.log(alpha + age)
+    alive = betaln(a, b + x) - (r + x) * np.log(alpha + age)
     # The second term exists only for repeat buyers (x > 0); elsewhere it is exp(-inf) = 0.
     repeat = x > 0
-    dropped = np.full_like(still_alive, -np.inf)
-    xr = x[repeat]
-    dropped[repeat] = betaln(a + 1, b + xr - 1) - (r + xr) * np.log(alpha + t_x[repeat])
-    return common + np.logaddexp(still_alive, dropped)
+    gone = np.full_like(alive, -np.inf)
+    gone[repeat] = betaln(a + 1, b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat])
+    both = np.logaddexp(alive, gone)
+    if not gradient:
+        return common + both, None
+    share_alive = np.exp(alive - both)
+    share_gone = np.exp(gone - both)
+    b_gone = np.where(repeat, b + x - 1, 1.0)  # any positive value where the term is absent
+    psi_abx = digamma(a + b + x)
+    d_r = (
+        digamma(r + x)
+        - digamma(r)
+        + np.log(alpha)
+        - share_alive * np.log(alpha + age)
+        - share_gone * np.log(alpha + t_x)
+    )
+    d_alpha = r / alpha - (r + x) * (share_alive / (alpha + age) + share_gone / (alpha + t_x))
+    d_a = (
+        digamma(a + b)
+        - digamma(a)
+        + share_alive * (digamma(a) - psi_abx)
+        + share_gone * (digamma(a + 1) - psi_abx)
+    )
+    d_b = (
+        digamma(a + b)
+        - digamma(b)
+        + share_alive * (digamma(b + x) - psi_abx)
+        + share_gone * (digamma(b_gone) - psi_abx)
+    )
+    return common + both, np.vstack([d_r, d_alpha, d_a, d_b])
 
 
 def _log_dropout_odds_term(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from bsc.clv._fitting import fit_log_parameters, weighted_rows
 from bsc.errors import InputError
@@ -72,8 +72,11 @@ class GammaGammaModel:
         rows, weights = weighted_rows(x, zbar)
         x, zbar = rows.T
 
-        def negative_mean(log_params: NDArray[np.float64]) -> float:
-            return -float(weights @ _log_likelihood(np.exp(log_params), x, zbar)) / weights.sum()
+        def negative_mean(log_params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+            params = np.exp(log_params)
+            total = weights.sum()
+            value = -float(weights @ _log_likelihood(params, x, zbar)) / total
+            return value, -(_gradient(params, x, zbar) @ weights) * params / total
 
         best = fit_log_parameters(negative_mean, start=np.zeros(3), tolerance=self.tolerance)
         p, q, v = np.exp(best.x)
@@ -120,6 +123,18 @@ def _log_likelihood(
         + px * np.log(x)
         - (px + q) * np.log(v + x * zbar)
     )
+
+
+def _gradient(params: ArrayLike, x: NDArray[np.float64], zbar: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The gradient of each customer's ln L in (p, q, v), shape (3, customers)."""
+    p, q, v = params
+    px = p * x
+    psi_total = digamma(px + q)
+    log_total = np.log(v + x * zbar)
+    d_p = x * (psi_total - digamma(px) + np.log(zbar) + np.log(x) - log_total)
+    d_q = psi_total - digamma(q) + np.log(v) - log_total
+    d_v = q / v - (px + q) / (v + x * zbar)
+    return np.vstack([d_p, d_q, d_v])
 
 
 def _checked(

@@ -438,6 +438,116 @@ def churn_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def clv_command(args: argparse.Namespace) -> int:
+    """Fit BG/NBD and Gamma-Gamma on the calibration period and back-test them on the holdout.
+
+    ``holdout``: ``actual`` and ``predicted`` are the calibration customers' total repeat
+    purchases (purchase days) in the holdout, ``rmse`` the model's root mean square error per
+    customer and ``naive_rmse`` that of each customer's past rate × the holdout length.
+    ``gamma_gamma`` is null when no spend model can be fitted. Times are in weeks.
+    """
+    from bsc.clv import back_test, transactions_from_tables
+    from bsc.workspace import files_workspace
+
+    with files_workspace(args.files) as (tables, refused):
+        for message in refused:
+            print(f"warning: {message}", file=sys.stderr)
+        transactions = transactions_from_tables(tables)
+    result = back_test(transactions, args.calibration_end, args.holdout_end)
+    purchases = result.purchases.params_
+    spend = result.spend.params_ if result.spend is not None else None
+    report = {
+        "bg_nbd": {"r": purchases.r, "alpha": purchases.alpha, "a": purchases.a, "b": purchases.b},
+        "gamma_gamma": None if spend is None else {"p": spend.p, "q": spend.q, "v": spend.v},
+        "holdout": {
+            "actual": result.actual,
+            "predicted": result.predicted,
+            "rmse": result.rmse,
+            "naive_rmse": result.naive_rmse,
+        },
+        "customers": result.purchases.customers_,
+    }
+    if args.json:
+        print(strict_json(report))
+        return 0
+    print(f"{report['customers']:,} customers bought by the calibration end; times in weeks.")
+    print(
+        f"BG/NBD (purchases): r {purchases.r:.3f}, alpha {purchases.alpha:.3f}, a {purchases.a:.3f}, "
+        f"b {purchases.b:.3f}  (rate ~ Gamma(r, alpha), dropout ~ Beta(a, b))"
+    )
+    if spend is None:
+        print(f"Gamma-Gamma (spend): not fitted: {result.spend_note}")
+    else:
+        print(f"Gamma-Gamma (spend per purchase): p {spend.p:.3f}, q {spend.q:.3f}, v {spend.v:.3f}")
+        if result.spend_note:
+            print(f"  {result.spend_note}")
+    print(
+        f"Holdout of {result.holdout_length:.1f} weeks: {result.actual:,.0f} repeat purchases happened, "
+        f"the model predicted {result.predicted:,.1f}, the past rates {result.naive_predicted:,.1f}."
+    )
+    print(result.verdict)
+    print(
+        f"{'repeat purchases in calibration':<32} {'customers':>9} {'actual':>8} {'model':>8} {'past rate':>9}"
+    )
+    for group, row in result.by_frequency.iterrows():
+        print(
+            f"{group:<32} {row['customers']:>9,.0f} {row['actual']:>8.2f} {row['predicted']:>8.2f} {row['naive']:>9.2f}"
+        )
+    print("(mean repeat purchases per customer in the holdout)")
+    return 0
+
+
+def survival_command(args: argparse.Namespace) -> int:
+    """Kaplan–Meier retention curves, per segment with ``--by``, and the log-rank p between them.
+
+    ``times`` are in the data's own unit (days from signup for dates, the tenure column's unit);
+    ``survival`` is the share of customers still here just after each time, ``ci_low`` and
+    ``ci_high`` its 95 % interval; ``median`` the median lifetime (null while more than half
+    are still here); ``logrank_p`` tests that all segments share one curve (null with one).
+    """
+    from bsc.clv import survival_curves, survival_from_tables
+    from bsc.workspace import files_workspace
+
+    with files_workspace(args.files) as (tables, refused):
+        for message in refused:
+            print(f"warning: {message}", file=sys.stderr)
+        data = survival_from_tables(tables, _segment_attribute(tables, args.by))
+    curves, p_value = survival_curves(data)
+    if data.dropped:
+        print(
+            f"warning: {data.dropped} customer(s) without a usable duration were left out.", file=sys.stderr
+        )
+    if args.json:
+        report = {
+            "curves": [
+                {
+                    "segment": curve.segment,
+                    "times": curve.times,
+                    "survival": curve.survival,
+                    "ci_low": curve.ci_low,
+                    "ci_high": curve.ci_high,
+                    "median": curve.median,
+                }
+                for curve in curves
+            ],
+            "logrank_p": p_value,
+        }
+        print(strict_json(report))
+        return 0
+    print(f"Kaplan–Meier retention; times in {data.unit}.")
+    print(
+        f"{'segment':<24} {'customers':>9} {'churned':>8} {'median lifetime':>16}  retention at the last time (95% interval)"
+    )
+    for curve in curves:
+        median = "not reached" if curve.median is None else f"{curve.median:g}"
+        last = f"{curve.survival[-1]:.1%} at {curve.times[-1]:g} ({curve.ci_low[-1]:.1%} to {curve.ci_high[-1]:.1%})"
+        print(f"{curve.segment:<24} {curve.customers:>9,} {curve.churned:>8,} {median:>16}  {last}")
+    if p_value is not None:
+        verdict = "differ" if p_value < 0.05 else "do not differ detectably"
+        print(f"Log-rank test: p = {p_value:.3g}; the segments' survival curves {verdict} (at the 5% level).")
+    return 0
+
+
 def demo_command(args: argparse.Namespace) -> int:
     """Write a generated demo company as CSV files (and an .xlsx workbook when it fits)."""
     from bsc.demo import write_company
@@ -509,6 +619,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     churn.add_argument("--json", action="store_true", help="print JSON")
     churn.set_defaults(run=churn_command)
+
+    clv = commands.add_parser(
+        "clv", help="fit BG/NBD and Gamma-Gamma on a calibration period and back-test them on the holdout"
+    )
+    clv.add_argument("files", nargs="+", type=Path)
+    clv.add_argument(
+        "--calibration-end", required=True, metavar="DATE", help="last day of the calibration period"
+    )
+    clv.add_argument(
+        "--holdout-end",
+        metavar="DATE",
+        help="last day of the holdout (default: the last purchase in the data)",
+    )
+    clv.add_argument("--json", action="store_true", help="print JSON")
+    clv.set_defaults(run=clv_command)
+
+    survival = commands.add_parser("survival", help="Kaplan–Meier retention curves and the log-rank test")
+    survival.add_argument("files", nargs="+", type=Path)
+    survival.add_argument("--by", metavar="ATTR", help="one curve per value of a segment attribute")
+    survival.add_argument("--json", action="store_true", help="print JSON")
+    survival.set_defaults(run=survival_command)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

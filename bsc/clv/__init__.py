@@ -1,0 +1,52 @@
+"""Customer lifetime value and survival: the probabilistic models marketing scientists use.
+
+1. **The summary** (:mod:`bsc.clv.summary`): :func:`rfm_summary` turns a transaction log into
+   frequency, recency, age and mean repeat spend per customer, in weeks by default.
+2. **The purchase model** (:mod:`bsc.clv.bg_nbd`): :class:`BetaGeoModel`, the BG/NBD of Fader,
+   Hardie & Lee (2005): expected purchases over a horizon and the probability a customer is alive.
+3. **The spend model** (:mod:`bsc.clv.gamma_gamma`): :class:`GammaGammaModel`, the expected
+   value per purchase.
+4. **Lifetime value** (:mod:`bsc.clv.value`): :func:`customer_lifetime_value` and
+   :func:`customer_forecast`, with a stated margin and monthly discount rate.
+5. **The back-test** (:mod:`bsc.clv.backtest`): :func:`back_test` fits on a calibration
+   period and scores the holdout's predicted repeat purchases against each customer's past rate.
+6. **Survival** (:mod:`bsc.clv.survival`): Kaplan–Meier curves with 95 % intervals, median
+   lifetime and the log-rank test, from signup and churn dates or a tenure column.
+"""
+
+from __future__ import annotations
+
+from bsc.clv.backtest import BackTest, back_test
+from bsc.clv.bg_nbd import BetaGeoModel, BetaGeoParams
+from bsc.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
+from bsc.clv.summary import WEEK, rfm_summary, transactions_from_tables
+from bsc.clv.survival import (
+    SurvivalCurve,
+    SurvivalData,
+    kaplan_meier,
+    survival_curves,
+    survival_data,
+    survival_from_tables,
+)
+from bsc.clv.value import DAYS_PER_MONTH, customer_forecast, customer_lifetime_value
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "WEEK",
+    "BackTest",
+    "BetaGeoModel",
+    "BetaGeoParams",
+    "GammaGammaModel",
+    "GammaGammaParams",
+    "SurvivalCurve",
+    "SurvivalData",
+    "back_test",
+    "customer_forecast",
+    "customer_lifetime_value",
+    "kaplan_meier",
+    "rfm_summary",
+    "survival_curves",
+    "survival_data",
+    "survival_from_tables",
+    "transactions_from_tables",
+]

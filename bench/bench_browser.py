@@ -44,6 +44,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.common import company_workspace  # noqa: E402
+from bench.run_state import APP_IDLE, RUN_FINISHED, RUN_STARTED, RUN_STATE_RECORDER  # noqa: E402
 from bsc.store import Store  # noqa: E402
 from bsc.workspace import ensure_demo_workspace  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, start_server  # noqa: E402
@@ -64,14 +65,10 @@ PAGES = (
 # The note a page shows where a slow extra will appear (ui.slow_extras.pending_note).
 PENDING = "being computed, it appears here in a moment"
 
-# Records every change of the app's run state with the page's clock.
-RUN_STATE_RECORDER = """
-window.__runs = [];
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    window.__runs.push([m.target.getAttribute('data-test-script-state'), performance.now()]);
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+# Records every run state change, and when the first KPI tile appeared, with the page's clock.
+RUN_AND_TILE_RECORDER = (
+    RUN_STATE_RECORDER
+    + """
 // When the first KPI tile appeared, with the same clock.
 window.__tile = null;
 const tileWatch = new MutationObserver(() => {
@@ -82,18 +79,7 @@ const tileWatch = new MutationObserver(() => {
 });
 tileWatch.observe(document, {subtree: true, childList: true});
 """
-RUN_STARTED = "(n) => window.__runs.slice(n).some((r) => r[0] === 'running')"
-# The page time at which the first run that started after entry ``n`` finished, else false.
-RUN_FINISHED = """
-(n) => {
-  const runs = window.__runs.slice(n);
-  const start = runs.findIndex((r) => r[0] === 'running');
-  if (start < 0) return false;
-  const end = runs.slice(start).find((r) => r[0] === 'notRunning');
-  return end ? end[1] : false;
-}
-"""
-APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+)
 
 
 @dataclass
@@ -329,7 +315,7 @@ def main() -> int:
             server: Server = start_server(data, args.port)
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_init_script(RUN_STATE_RECORDER)
+                context.add_init_script(RUN_AND_TILE_RECORDER)
                 page = context.new_page()
                 view = first_view(page, server.url + url)
                 cold.append(("Scorecard, fresh server and data folder", view, log.new_runs()))
@@ -341,7 +327,7 @@ def main() -> int:
             server = start_server(data, args.port)
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_init_script(RUN_STATE_RECORDER)
+                context.add_init_script(RUN_AND_TILE_RECORDER)
                 page = context.new_page()
                 view = first_view(page, server.url + url)
                 cold.append(("Scorecard, after a server restart", view, log.new_runs()))

@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
+from bench.run_state import APP_IDLE, RUN_FINISHED, RUN_STARTED, RUN_STATE_RECORDER  # noqa: E402
 from bsc.kpis import KPIS  # noqa: E402
 from bsc.store import Store  # noqa: E402
 from bsc.targets import Target, TargetBook  # noqa: E402
@@ -66,28 +67,6 @@ OWN_SAVES_PER_ROUND = 3
 THINK_TIME_S = (0.3, 1.0)
 FILTER_SESSIONS = 6
 DUE = "2027-06"
-
-# Records every change of the app's run state with the page's clock.
-RUN_STATE_RECORDER = """
-window.__runs = [];
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    window.__runs.push([m.target.getAttribute('data-test-script-state'), performance.now()]);
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-"""
-RUN_STARTED = "(n) => window.__runs.slice(n).some((r) => r[0] === 'running')"
-# The page time at which the first run that started after entry ``n`` finished, else false.
-RUN_FINISHED = """
-(n) => {
-  const runs = window.__runs.slice(n);
-  const start = runs.findIndex((r) => r[0] === 'running');
-  if (start < 0) return false;
-  const end = runs.slice(start).find((r) => r[0] === 'notRunning');
-  return end ? end[1] : false;
-}
-"""
-APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 
 @dataclass(frozen=True)

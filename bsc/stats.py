@@ -55,7 +55,10 @@ class _ImportedOnFirstUse:
         return getattr(module, name)
 
 
-_scipy_stats = _ImportedOnFirstUse()
+# Also used by the modules whose tests need more of SciPy's stats than these tests do. The normal
+# and t tails here come from ``scipy.special`` (``ndtr(-x)``, ``stdtr(df, -x)``: what
+# ``norm.sf`` and ``t.sf`` compute, bit for bit), so a tile's test does not load the module.
+lazy_scipy_stats = _ImportedOnFirstUse()
 
 __all__ = [
     "difference_test",
@@ -400,7 +403,7 @@ def welch_test(
     t = np.where((variance == 0) & (x_1 == x_2), 0.0, t)
     t = np.where((size_1 >= 2) & (size_2 >= 2), t, np.nan)
     p_value = np.where(
-        variance > 0, 2.0 * _scipy_stats.t.sf(np.abs(t), np.where(variance > 0, freedom, 1.0)), 1.0
+        variance > 0, 2.0 * _special.stdtr(np.where(variance > 0, freedom, 1.0), -np.abs(t)), 1.0
     )
     return t, np.where(np.isnan(t), np.nan, p_value)
 
@@ -434,9 +437,9 @@ def poisson_rate_test(
     total = c_1 + c_2
     with np.errstate(divide="ignore", invalid="ignore"):
         share = e_2 / (e_1 + e_2)
-        half_point = 0.5 * _scipy_stats.binom.pmf(c_2, total, share)
-        below = _scipy_stats.binom.cdf(c_2, total, share) - half_point
-        above = _scipy_stats.binom.sf(c_2, total, share) + half_point
+        half_point = 0.5 * lazy_scipy_stats.binom.pmf(c_2, total, share)
+        below = lazy_scipy_stats.binom.cdf(c_2, total, share) - half_point
+        above = lazy_scipy_stats.binom.sf(c_2, total, share) + half_point
         p_value = np.minimum(1.0, 2.0 * np.minimum(below, above))
         z = (c_2 - total * share) / np.sqrt(total * share * (1.0 - share))
     defined = (e_1 > 0) & (e_2 > 0) & (c_1 >= 0) & (c_2 >= 0)
@@ -454,7 +457,7 @@ def _nps_points(promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike) -> ND
 
 
 def _two_sided_normal(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.where(np.isnan(z), np.nan, 2.0 * _scipy_stats.norm.sf(np.abs(z)))
+    return np.where(np.isnan(z), np.nan, 2.0 * _special.ndtr(-np.abs(z)))
 
 
 def _check_confidence(confidence: float) -> None:

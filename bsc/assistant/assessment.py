@@ -19,11 +19,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from bsc.errors import InputError
 from bsc.kpis import KPIS, latest_basis
 from bsc.periods import Period, parse_period
+from bsc.stats import lazy_scipy_stats
 
 __all__ = ["Assessment", "assess_target", "chance_text"]
 
@@ -328,7 +328,7 @@ def _trend(history: pd.DataFrame, due_index: int, confidence: float, kpi: str) -
     intercept = y_mean - slope * x_mean
     residuals = y - (intercept + slope * x)
     s = math.sqrt(float((residuals**2).sum()) / (n - 2))
-    t = float(scipy_stats.t.ppf((1.0 + confidence) / 2.0, n - 2))
+    t = float(lazy_scipy_stats.t.ppf((1.0 + confidence) / 2.0, n - 2))
 
     def predict(x0: float) -> tuple[float, float, float]:
         fit = intercept + slope * x0
@@ -356,7 +356,7 @@ def _trend(history: pd.DataFrame, due_index: int, confidence: float, kpi: str) -
 def _probability(trend: dict, target: float, sign: float) -> float:
     if trend["spread"] == 0:
         return 1.0 if sign * (trend["raw_projection"] - target) >= 0 else 0.0
-    below = float(scipy_stats.t.cdf((target - trend["raw_projection"]) / trend["spread"], trend["df"]))
+    below = float(lazy_scipy_stats.t.cdf((target - trend["raw_projection"]) / trend["spread"], trend["df"]))
     return 1.0 - below if sign > 0 else below
 
 

@@ -31,12 +31,12 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from bsc.change_tests import judge_change
 from bsc.kpis.compute import latest_basis
 from bsc.kpis.record import KpiDef
 from bsc.kpis.registry import KPIS
+from bsc.stats import lazy_scipy_stats
 
 __all__ = ["COMPARISON_COLUMNS", "COMPARISON_METHOD", "FALSE_DISCOVERY_RATE", "compare_segments"]
 
@@ -110,7 +110,7 @@ def compare_segments(
     if tested.any():
         # A NaN p-value (too few answers) still counts as a test made, and is never rejected.
         p_values = np.nan_to_num(table.loc[tested, "p_value"].to_numpy(dtype=float), nan=1.0)
-        adjusted = scipy_stats.false_discovery_control(p_values, method="bh")
+        adjusted = lazy_scipy_stats.false_discovery_control(p_values, method="bh")
         adjusted[np.isnan(table.loc[tested, "p_value"].to_numpy(dtype=float))] = np.nan
         table.loc[tested, "p_adjusted"] = adjusted
     table["real"] = table["p_adjusted"].le(q)

@@ -5,9 +5,14 @@ Also the command line's throw-away workspace (:func:`files_workspace`), which ne
 
 from __future__ import annotations
 
+import importlib
+import os
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +20,7 @@ from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_path
 from bsc.mapping import TableMapping
-from bsc.prepare import prepare_table
+from bsc.prepare import PreparedTable, prepare_table
 from bsc.schema import CUSTOMER_SURVEY_ROLES
 from bsc.table_files import tables_by_kind, write_parquet
 
@@ -26,11 +31,60 @@ if TYPE_CHECKING:
 
 DEMO_WORKSPACE = "Demo company"
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+# Files read, detected and prepared at once when several are imported together: reading is
+# Arrow's, and detection and preparation run mostly in Arrow's compute functions, which release
+# Python's lock, so two files share two cores; each file in flight holds its tables in memory.
+FILES_AT_ONCE = max(1, min(2, os.cpu_count() or 1))
 
 
-def save_table(store: Store, workspace_id: str, table: RawTable, mapping: TableMapping) -> Dataset:
-    """Prepare ``table`` with ``mapping`` and store it; raises InputError when the mapping cannot work."""
-    prepared = prepare_table(table.frame, mapping)
+@dataclass(frozen=True)
+class ReadyTable:
+    """One table of a file, read, with its detected mapping and either its prepared form or the
+    reason it cannot be used."""
+
+    table: RawTable
+    mapping: TableMapping
+    prepared: PreparedTable | None
+    refused: InputError | None
+
+
+def _read_and_prepare(path: str | Path) -> list[ReadyTable]:
+    ready: list[ReadyTable] = []
+    for table in read_path(path):
+        mapping = detect_mapping(table.frame, table.name)
+        try:
+            ready.append(ReadyTable(table, mapping, prepare_table(table.frame, mapping), None))
+        except InputError as error:
+            ready.append(ReadyTable(table, mapping, None, error))
+    return ready
+
+
+def prepare_files(paths: Sequence[str | Path]) -> Iterator[list[ReadyTable]]:
+    """Each file's tables, read, detected and prepared (:data:`FILES_AT_ONCE` files at a time,
+    the largest first), given in the order of ``paths``. A file that cannot be read raises its
+    InputError when its turn comes, as reading it alone would."""
+    sizes = [Path(path).stat().st_size if Path(path).is_file() else 0 for path in paths]
+    order = sorted(range(len(paths)), key=lambda i: -sizes[i])
+    pool = ThreadPoolExecutor(max_workers=FILES_AT_ONCE, thread_name_prefix="bsc-import")
+    try:
+        futures = {i: pool.submit(_read_and_prepare, paths[i]) for i in order}
+        for i in range(len(paths)):
+            yield futures[i].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def save_table(
+    store: Store,
+    workspace_id: str,
+    table: RawTable,
+    mapping: TableMapping,
+    prepared: PreparedTable | None = None,
+) -> Dataset:
+    """Prepare ``table`` with ``mapping`` (unless given ``prepared``) and store it; raises
+    InputError when the mapping cannot work."""
+    if prepared is None:
+        prepared = prepare_table(table.frame, mapping)
     return store.save_dataset(
         workspace_id,
         name=table.name,
@@ -73,31 +127,41 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
 
 
 @contextmanager
-def files_workspace(paths: Sequence[str | Path]) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
+def files_workspace(
+    paths: Sequence[str | Path], import_meanwhile: Sequence[str] = ("bsc.kpis",)
+) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
     """A throw-away workspace holding the tables of ``paths``, for the command line.
 
     Yields the canonical tables by kind (as :meth:`Store.workspace_tables` gives them, in the
     order of the files) and one message per table that could not be used. Each table is read,
     detected and prepared as :func:`import_file` does, but only its canonical Parquet file is
     written: no copy of the raw table, no metadata database, no content hash, since nothing
-    outlives the command. Everything is removed on exit.
+    outlives the command. Everything is removed on exit. The modules named in
+    ``import_meanwhile`` are imported while the files are read.
     """
+    # The command's next step (the KPI engine: Ibis, DuckDB) is imported while the files are
+    # read, on the part of the cores that reading leaves free.
+    importer = threading.Thread(target=_import_all, args=(import_meanwhile,), daemon=True)
+    importer.start()
     with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
         stored: list[tuple[str, dict[str, str], Path]] = []
         refused: list[str] = []
-        for path in paths:
-            for table in read_path(path):
-                mapping = detect_mapping(table.frame, table.name)
-                try:
-                    canonical = prepare_table(table.frame, mapping).canonical
-                except InputError as error:
-                    refused.append(f"{table.name}: {error}")
+        for ready in prepare_files(paths):
+            for item in ready:
+                if item.prepared is None:
+                    refused.append(f"{item.table.name}: {item.refused}")
                     continue
                 # Numbered file names: nothing read from the files becomes part of a path.
                 file = Path(folder) / f"{len(stored)}.parquet"
-                write_parquet(canonical, file)
-                stored.append((mapping.kind, dict(mapping.roles), file))
+                write_parquet(item.prepared.canonical, file)
+                stored.append((item.mapping.kind, dict(item.mapping.roles), file))
+        importer.join()
         yield tables_by_kind(stored), refused
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    for module in modules:
+        importlib.import_module(module)
 
 
 def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
@@ -113,8 +177,10 @@ def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
         if found is None:
             raise
         return found
-    for path in sorted(demo_dir.glob("*.csv")):
-        import_file(store, workspace.id, path)
+    for ready in prepare_files(sorted(demo_dir.glob("*.csv"))):
+        for item in ready:
+            if item.prepared is not None:
+                save_table(store, workspace.id, item.table, item.mapping, item.prepared)
     return workspace
 
 

@@ -196,15 +196,20 @@ def _count_lines(name: str, data: bytes) -> int:
     a block whatever the file holds.
     """
     view = np.frombuffer(data, dtype=np.uint8)
+    # Most files have no lone \r (every \r starts a \r\n): their lines end at the \n alone.
+    lone_cr = data.count(b"\r") != data.count(b"\r\n")
     previous, lines = -1, 0
     for start in range(0, len(view), _BLOCK):
         stop = min(start + _BLOCK, len(view))
         block = view[start:stop]
-        # A \r followed by \n ends its line at the \n; the byte after the block settles the last one.
-        followed_by_lf = np.zeros(len(block), dtype=bool)
-        after = view[start + 1 : stop + 1] == 10
-        followed_by_lf[: len(after)] = after
-        breaks = np.flatnonzero((block == 10) | ((block == 13) & ~followed_by_lf)) + start
+        if lone_cr:
+            # A \r followed by \n ends its line at the \n; the byte after the block settles the last one.
+            followed_by_lf = np.zeros(len(block), dtype=bool)
+            after = view[start + 1 : stop + 1] == 10
+            followed_by_lf[: len(after)] = after
+            breaks = np.flatnonzero((block == 10) | ((block == 13) & ~followed_by_lf)) + start
+        else:
+            breaks = np.flatnonzero(block == 10) + start
         if breaks.size:
             lengths = np.diff(breaks, prepend=previous) - 1
             worst = int(lengths.argmax())

@@ -13,6 +13,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from bsc.detect.values import clean_text, parse_numbers, spread_sample
 
@@ -40,6 +42,24 @@ _DATE_SHAPE = re.compile(
     r"^\d{8}$|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\d{4}-\d{2}$|^\d{1,2}/\d{4}$"
     r"|^\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4}$|^[A-Za-z]{3,9}\.? \d{1,2},? \d{4}$|^[A-Za-z]{3,9} \d{4}$"
 )
+
+
+def _format_shapes() -> dict[str, str]:
+    """For each format pandas reads with its regular expressions, that expression (RE2 syntax,
+    anchored): a format none of a sample's cells fits cannot read any, and is not tried. The
+    formats pandas reads by its ISO 8601 parser, and ISO 8601 itself, are always tried."""
+    try:
+        from pandas._libs.tslibs.strptime import _TimeRE_cache, format_is_iso
+    except ImportError:  # another pandas: every format is tried
+        return {}
+    return {
+        fmt: f"(?i)^(?:{_TimeRE_cache.pattern(fmt)})$"
+        for fmt in DATE_FORMATS
+        if fmt != "ISO8601" and not format_is_iso(fmt)
+    }
+
+
+_SHAPES = _format_shapes()
 # Excel stores dates as days since 1899-12-30; 20000..80000 covers 1954..2119.
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _SERIAL_RANGE = (20000, 80000)
@@ -54,8 +74,12 @@ def date_formats(sample: pd.Series) -> list[tuple[str, float]]:
     text = clean_text(sample).dropna()
     if text.empty or text.str.fullmatch(_DATE_SHAPE).mean() < 0.5:
         return []
+    cells = pa.array(text.unique().astype(object), type=pa.string())
     found: list[tuple[str, float]] = []
     for fmt in DATE_FORMATS:
+        shape = _SHAPES.get(fmt)
+        if shape is not None and not pc.any(pc.match_substring_regex(cells, shape)).as_py():
+            continue
         share = float(_to_datetime(text, fmt).notna().mean())
         if share > 0:
             found.append((fmt, share))

@@ -33,7 +33,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Most distinct values a profile lists (as many as a segment column may have).
 _MAX_LEVELS = 50
 # Most rows of a table that detection profiles (see :func:`detection_rows`).
-DETECTION_ROWS = 100_000
+DETECTION_ROWS = 30_000
 # A column of yes/no words may hold a few other words ("maybe", "unknown") and stay a yes/no
 # column: bsc.prepare then leaves those cells empty and reports them, instead of the whole role
 # being lost to one stray word.
@@ -97,7 +97,7 @@ def _max_segment_levels(rows: int) -> int:
 def detection_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows a table's columns are profiled on: all of them up to :data:`DETECTION_ROWS`,
     else that many spread evenly over the table (first and last included), so that detection
-    takes the same time on a file of a million rows as on one of a hundred thousand.
+    takes the same time on a file of a million rows as on one of thirty thousand.
 
     What detection measures settles well before that many rows: the shares of numbers and dates
     come from :data:`~bsc.detect.values.SAMPLE_SIZE` cells anyway, a segment may have at most 50

@@ -60,6 +60,23 @@ class _ImportedOnFirstUse:
 # ``norm.sf`` and ``t.sf`` compute, bit for bit), so a tile's test does not load the module.
 lazy_scipy_stats = _ImportedOnFirstUse()
 
+try:
+    # The binomial functions ``scipy.stats.binom`` calls (Boost's), without loading the module:
+    # a count tile's test is on the Scorecard's first view. They differ from ``binom`` only
+    # outside its support (no count, no exposure), where the tests below set their own answer.
+    from scipy.special._ufuncs import _binom_cdf, _binom_pmf, _binom_sf
+except ImportError:  # another SciPy: the module's public functions
+
+    def _binom_pmf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> NDArray[np.float64]:
+        return lazy_scipy_stats.binom.pmf(k, n, p)
+
+    def _binom_cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> NDArray[np.float64]:
+        return lazy_scipy_stats.binom.cdf(k, n, p)
+
+    def _binom_sf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> NDArray[np.float64]:
+        return lazy_scipy_stats.binom.sf(k, n, p)
+
+
 __all__ = [
     "difference_test",
     "mean_interval",
@@ -437,9 +454,9 @@ def poisson_rate_test(
     total = c_1 + c_2
     with np.errstate(divide="ignore", invalid="ignore"):
         share = e_2 / (e_1 + e_2)
-        half_point = 0.5 * lazy_scipy_stats.binom.pmf(c_2, total, share)
-        below = lazy_scipy_stats.binom.cdf(c_2, total, share) - half_point
-        above = lazy_scipy_stats.binom.sf(c_2, total, share) + half_point
+        half_point = 0.5 * _binom_pmf(c_2, total, share)
+        below = _binom_cdf(c_2, total, share) - half_point
+        above = _binom_sf(c_2, total, share) + half_point
         p_value = np.minimum(1.0, 2.0 * np.minimum(below, above))
         z = (c_2 - total * share) / np.sqrt(total * share * (1.0 - share))
     defined = (e_1 > 0) & (e_2 > 0) & (c_1 >= 0) & (c_2 >= 0)

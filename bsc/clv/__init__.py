@@ -25,10 +25,12 @@ from bsc.clv.sbg import (
     HeldOutCheck,
     ShiftedBetaGeoModel,
     ShiftedBetaGeoParams,
+    SubscriptionRetention,
     held_out_check,
     life_table,
     life_table_from_survival,
     life_table_from_survivors,
+    subscription_retention,
 )
 from bsc.clv.summary import WEEK, rfm_summary, transactions_from_tables
 from bsc.clv.survival import (
@@ -52,6 +54,7 @@ __all__ = [
     "HeldOutCheck",
     "ShiftedBetaGeoModel",
     "ShiftedBetaGeoParams",
+    "SubscriptionRetention",
     "SurvivalCurve",
     "SurvivalData",
     "back_test",
@@ -63,6 +66,7 @@ __all__ = [
     "life_table_from_survival",
     "life_table_from_survivors",
     "rfm_summary",
+    "subscription_retention",
     "survival_curves",
     "survival_data",
     "survival_from_tables",

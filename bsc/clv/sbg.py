@@ -44,11 +44,13 @@ __all__ = [
     "HeldOutCheck",
     "ShiftedBetaGeoModel",
     "ShiftedBetaGeoParams",
+    "SubscriptionRetention",
     "held_out_check",
     "life_table",
     "life_table_from_survival",
     "life_table_from_survivors",
     "lifetime_periods",
+    "subscription_retention",
 ]
 
 
@@ -241,7 +243,9 @@ class HeldOutCheck:
             f"still here in the next {held} within {100 * self.sbg_error:.1f} percentage points on average"
         )
         if self.sbg_error < self.constant_rate_error:
-            return f"{head}; one constant retention rate was off by {100 * self.constant_rate_error:.1f}."
+            return (
+                f"{head}; one constant retention rate was off by {100 * self.constant_rate_error:.1f} points."
+            )
         return (
             f"{head}: no better than one constant retention rate ({100 * self.constant_rate_error:.1f} points). "
             "Trust its long-run projection no more than the simple rate."
@@ -269,8 +273,7 @@ def held_out_check(table: pd.DataFrame, calibration_periods: int) -> HeldOutChec
         )
     model = ShiftedBetaGeoModel().fit(_truncated(table, k))
     t = np.arange(0, last + 1, dtype=float)
-    ratio = 1 - table["lost"].to_numpy(dtype=float) / table["at_risk"].to_numpy(dtype=float)
-    actual = np.r_[1.0, np.cumprod(np.where(table["at_risk"].to_numpy() > 0, ratio, 1.0))]
+    actual = observed_shares(table)
     early = table.loc[:k]
     constant = 1 - early["lost"].sum() / early["at_risk"].sum()  # the geometric MLE over calibration
     frame = pd.DataFrame(
@@ -291,6 +294,18 @@ def held_out_check(table: pd.DataFrame, calibration_periods: int) -> HeldOutChec
         sbg_error=float((later["sbg"] - later["actual"]).abs().mean()),
         constant_rate_error=float((later["constant_rate"] - later["actual"]).abs().mean()),
     )
+
+
+def observed_shares(table: pd.DataFrame) -> NDArray[np.float64]:
+    """The Kaplan–Meier share still here after periods 0 … the last of a life table.
+
+    .. math:: \\hat S(t) = \\prod_{s \\le t} (1 - \\mathrm{lost}_s / \\mathrm{at\\ risk}_s)
+    """
+    at_risk = table["at_risk"].to_numpy(dtype=float)
+    ratio = 1 - np.divide(
+        table["lost"].to_numpy(dtype=float), at_risk, out=np.zeros_like(at_risk), where=at_risk > 0
+    )
+    return np.r_[1.0, np.cumprod(ratio)]
 
 
 def _truncated(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -330,3 +345,96 @@ def life_table_from_survival(data: SurvivalData, period_days: float = DAYS_PER_M
     period = period_days if data.unit == "days" else 1.0
     periods, churned = lifetime_periods(data.frame["duration"], data.frame["churned"], period)
     return life_table(periods, churned)
+
+
+@keep_type
+@dataclass(frozen=True)
+class SubscriptionRetention:
+    """The sBG fitted on every customer, its projection, and the held-out check (None when the data
+    span too few periods; ``held_out_note`` then says why).
+
+    ``projection`` is indexed by period 0 … ``horizon`` with ``survival``, ``survivors`` (of 1,000
+    starting customers) and ``retention_rate``; ``actual`` beside it is the Kaplan–Meier share
+    still here, NaN past the data.
+    """
+
+    params: ShiftedBetaGeoParams
+    customers: int
+    periods: int
+    period_name: str
+    projection: pd.DataFrame
+    held_out: HeldOutCheck | None
+    held_out_note: str | None
+
+    @property
+    def alike_note(self) -> str | None:
+        """When α + β is very large, the Beta is piled on one value: say that customers churn alike."""
+        alpha, beta = self.params.alpha, self.params.beta
+        if alpha + beta < 1000:
+            return None
+        return (
+            f"alpha + beta is very large: every customer leaves with about the same probability, "
+            f"{alpha / (alpha + beta):.2%} a {self.period_name}, so retention does not rise with tenure."
+        )
+
+    def as_json(self) -> dict:
+        """The ``sbg`` block of ``python -m bsc clv --json`` (plain numbers and lists)."""
+        check = self.held_out
+        return {
+            "alpha": self.params.alpha,
+            "beta": self.params.beta,
+            "customers": self.customers,
+            "period": self.period_name,
+            "periods_observed": self.periods,
+            "projection": {
+                "periods": self.projection.index.tolist(),
+                "survival": self.projection["survival"].tolist(),
+                "retention_rate": self.projection["retention_rate"].tolist(),
+            },
+            "held_out": None
+            if check is None
+            else {
+                "calibration_periods": check.calibration_periods,
+                "periods": check.table.index.tolist(),
+                "actual": check.table["actual"].tolist(),
+                "projected": check.table["sbg"].tolist(),
+                "error": check.sbg_error,
+                "constant_rate_error": check.constant_rate_error,
+            },
+        }
+
+
+def subscription_retention(
+    table: pd.DataFrame,
+    *,
+    calibration_periods: int | None = None,
+    horizon: int | None = None,
+    period_name: str = "month",
+) -> SubscriptionRetention:
+    """Fit the sBG on a whole life table, project it, and check it on held-out periods.
+
+    ``calibration_periods`` defaults to two thirds of the periods the data span (at least 2);
+    ``horizon`` to twice that span (at least 12 periods).
+    """
+    model = ShiftedBetaGeoModel().fit(table)
+    last = int(table.index.max())
+    horizon = max(12, 2 * last) if horizon is None else int(horizon)
+    projection = model.projection(horizon)
+    actual = observed_shares(table)
+    projection["actual"] = pd.Series(actual, index=range(last + 1)).reindex(projection.index)
+    k = max(2, round(2 * last / 3)) if calibration_periods is None else int(calibration_periods)
+    check: HeldOutCheck | None = None
+    note: str | None = None
+    try:
+        check = held_out_check(table, k)
+    except InputError as error:
+        note = str(error)
+    return SubscriptionRetention(
+        params=model.params_,
+        customers=model.customers_,
+        periods=last,
+        period_name=period_name,
+        projection=projection,
+        held_out=check,
+        held_out_note=note,
+    )

@@ -124,7 +124,7 @@ class TestSubscriptions:
         result = run_cli("clv", TELCO, "--model", "sbg", "--calibration-periods", "24")
         assert result.returncode == 0, result.stderr
         assert "Shifted beta-geometric" in result.stdout
-        assert "Fitted on the first 24 periods" in result.stdout
+        assert "Fitted on the first 24 months" in result.stdout
 
     def test_dates_are_cut_into_months(self, tmp_path):
         path = tmp_path / "customers.csv"

@@ -233,14 +233,15 @@ class HeldOutCheck:
     table: pd.DataFrame
     sbg_error: float
     constant_rate_error: float
+    period_name: str = "period"
 
     @property
     def verdict(self) -> str:
         """One plain sentence: how far off the projection was, and whether it beat a constant rate."""
         held = int(self.table["held_out"].sum())
         head = (
-            f"Fitted on the first {self.calibration_periods} periods, the sBG projected the share of customers "
-            f"still here in the next {held} within {100 * self.sbg_error:.1f} percentage points on average"
+            f"Fitted on the first {self.calibration_periods} {self.period_name}s, the sBG projected the share of "
+            f"customers still here in the next {held} within {100 * self.sbg_error:.1f} percentage points on average"
         )
         if self.sbg_error < self.constant_rate_error:
             return (
@@ -252,7 +253,9 @@ class HeldOutCheck:
         )
 
 
-def held_out_check(table: pd.DataFrame, calibration_periods: int) -> HeldOutCheck:
+def held_out_check(
+    table: pd.DataFrame, calibration_periods: int, period_name: str = "period"
+) -> HeldOutCheck:
     """Fit on periods 1 … k of a life table and compare the projections of periods after k.
 
     Customers still observed after period k are censored at k for the fit, so nothing after k
@@ -293,6 +296,7 @@ def held_out_check(table: pd.DataFrame, calibration_periods: int) -> HeldOutChec
         table=frame,
         sbg_error=float((later["sbg"] - later["actual"]).abs().mean()),
         constant_rate_error=float((later["constant_rate"] - later["actual"]).abs().mean()),
+        period_name=period_name,
     )
 
 
@@ -426,7 +430,7 @@ def subscription_retention(
     check: HeldOutCheck | None = None
     note: str | None = None
     try:
-        check = held_out_check(table, k)
+        check = held_out_check(table, k, period_name)
     except InputError as error:
         note = str(error)
     return SubscriptionRetention(

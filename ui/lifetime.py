@@ -216,7 +216,7 @@ def customer_value_section(fingerprint: str, tables: Tables, default_margin: flo
         st.info(f"No lifetime value: {literal(fitted.message)}", icon=":material/info:")
         return []
     try:
-        values = _customer_values(fingerprint, margin / 100, discount / 100, fitted)
+        values = customer_values_of(fingerprint, margin / 100, discount / 100, fitted)
     except InputError as error:
         show_input_error(error)
         return []
@@ -276,7 +276,7 @@ def customer_value_section(fingerprint: str, tables: Tables, default_margin: flo
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _customer_values(
+def customer_values_of(
     fingerprint: str, margin: float, discount: float, _fitted: FittedLifetimes
 ) -> pd.DataFrame:
     return customer_values(_fitted, margin=margin, yearly_discount=discount, months=MONTHS)

@@ -389,7 +389,7 @@ def _draw_retention(retention: SubscriptionRetention) -> None:
     st.caption(
         f"Fader & Hardie (2007): each customer leaves at each monthly renewal with their own probability, spread "
         f"as Beta(α {p.alpha:.3g}, β {p.beta:.3g}) across {retention.customers:,} customers, so retention rises with "
-        "tenure as the likeliest leavers go first. The held-out check fits on the first months only and compares "
+        "tenure as the likeliest leavers go first (when customers differ). The held-out check fits on the first months only and compares "
         "its projection of the later months with what happened; one constant retention rate is the simple "
         "alternative." + (f" {retention.alike_note}" if retention.alike_note else "")
     )

@@ -10,9 +10,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bsc.errors import InputError
 from bsc.json_output import strict_json
+
+if TYPE_CHECKING:
+    from bsc.clv import BackTest, SubscriptionRetention
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
@@ -439,20 +443,55 @@ def churn_command(args: argparse.Namespace) -> int:
 
 
 def clv_command(args: argparse.Namespace) -> int:
-    """Fit BG/NBD and Gamma-Gamma on the calibration period and back-test them on the holdout.
+    """Fit BG/NBD and Gamma-Gamma on the calibration period and back-test them on the holdout;
+    fit the shifted beta-geometric (sBG) on subscription data.
 
     ``holdout``: ``actual`` and ``predicted`` are the calibration customers' total repeat
     purchases (purchase days) in the holdout, ``rmse`` the model's root mean square error per
     customer and ``naive_rmse`` that of each customer's past rate × the holdout length.
     ``gamma_gamma`` is null when no spend model can be fitted. Times are in weeks.
+
+    ``sbg`` (when a customers table holds signup and churn dates, or a tenure and a churn flag):
+    the retention model's ``alpha`` and ``beta``, its projected share still here per month, and
+    ``held_out``: fitted on the first ``calibration_periods`` months only, its projection of the
+    share still here against the actual (Kaplan–Meier) share, with the mean absolute ``error``
+    and that of one constant retention rate. ``--model`` picks one model; ``auto`` fits both
+    where the data allow.
     """
-    from bsc.clv import back_test, transactions_from_tables
     from bsc.workspace import files_workspace
 
     with files_workspace(args.files) as (tables, refused):
         for message in refused:
             print(f"warning: {message}", file=sys.stderr)
+        report, back = _purchase_models(tables, args)
+        retention = _subscription_model(tables, args)
+    if retention is not None:
+        report["sbg"] = retention.as_json()
+    if args.json:
+        print(strict_json(report))
+        return 0
+    if back is not None:
+        _print_back_test(back)
+    if retention is not None:
+        _print_retention(retention)
+    return 0
+
+
+def _purchase_models(tables: dict, args: argparse.Namespace) -> tuple[dict, BackTest | None]:
+    """The BG/NBD back-test's JSON report and result; an empty report when ``auto`` finds no log."""
+    from bsc.clv import back_test, transactions_from_tables
+
+    if args.model == "sbg":
+        return {}, None
+    try:
         transactions = transactions_from_tables(tables)
+        if args.calibration_end is None:
+            raise InputError("BG/NBD needs --calibration-end DATE (the last day of the calibration period).")
+    except InputError as error:
+        if args.model == "bg_nbd" or "customers" not in tables:
+            raise
+        print(f"note: BG/NBD not fitted: {error}", file=sys.stderr)
+        return {}, None
     result = back_test(transactions, args.calibration_end, args.holdout_end)
     purchases = result.purchases.params_
     spend = result.spend.params_ if result.spend is not None else None
@@ -467,10 +506,30 @@ def clv_command(args: argparse.Namespace) -> int:
         },
         "customers": result.purchases.customers_,
     }
-    if args.json:
-        print(strict_json(report))
-        return 0
-    print(f"{report['customers']:,} customers bought by the calibration end; times in weeks.")
+    return report, result
+
+
+def _subscription_model(tables: dict, args: argparse.Namespace) -> SubscriptionRetention | None:
+    """The sBG fitted on the customers table; None when ``auto`` finds no subscription data."""
+    from bsc.clv import life_table_from_survival, subscription_retention, survival_from_tables
+
+    if args.model == "bg_nbd":
+        return None
+    try:
+        data = survival_from_tables(tables)
+        return subscription_retention(
+            life_table_from_survival(data), calibration_periods=args.calibration_periods
+        )
+    except InputError:
+        if args.model == "sbg":
+            raise
+        return None
+
+
+def _print_back_test(result: BackTest) -> None:
+    purchases = result.purchases.params_
+    spend = result.spend.params_ if result.spend is not None else None
+    print(f"{result.purchases.customers_:,} customers bought by the calibration end; times in weeks.")
     print(
         f"BG/NBD (purchases): r {purchases.r:.3f}, alpha {purchases.alpha:.3f}, a {purchases.a:.3f}, "
         f"b {purchases.b:.3f}  (rate ~ Gamma(r, alpha), dropout ~ Beta(a, b))"
@@ -494,7 +553,28 @@ def clv_command(args: argparse.Namespace) -> int:
             f"{group:<32} {row['customers']:>9,.0f} {row['actual']:>8.2f} {row['predicted']:>8.2f} {row['naive']:>9.2f}"
         )
     print("(mean repeat purchases per customer in the holdout)")
-    return 0
+
+
+def _print_retention(retention: SubscriptionRetention) -> None:
+    p = retention.params
+    print(
+        f"Shifted beta-geometric (subscriptions): alpha {p.alpha:.3f}, beta {p.beta:.3f} over "
+        f"{retention.customers:,} customers and {retention.periods} {retention.period_name}s "
+        "(churn at each renewal ~ Beta(alpha, beta))."
+    )
+    projection = retention.projection
+    if retention.alike_note:
+        print(retention.alike_note)
+    marks = [t for t in (1, 3, 6, 12, 24, 36) if t in projection.index]
+    print(
+        "Projected share still here: "
+        + ", ".join(f"{projection.loc[t, 'survival']:.1%} after {t}" for t in marks)
+    )
+    print(
+        retention.held_out.verdict
+        if retention.held_out is not None
+        else f"Held-out check: {retention.held_out_note}"
+    )
 
 
 def survival_command(args: argparse.Namespace) -> int:
@@ -625,12 +705,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clv.add_argument("files", nargs="+", type=Path)
     clv.add_argument(
-        "--calibration-end", required=True, metavar="DATE", help="last day of the calibration period"
+        "--calibration-end", metavar="DATE", help="last day of the calibration period (needed for BG/NBD)"
     )
     clv.add_argument(
         "--holdout-end",
         metavar="DATE",
         help="last day of the holdout (default: the last purchase in the data)",
+    )
+    clv.add_argument(
+        "--model",
+        choices=("auto", "bg_nbd", "sbg"),
+        default="auto",
+        help="bg_nbd: purchases from a transaction log; sbg: subscriptions from a customers table; "
+        "auto (default): each one the files allow",
+    )
+    clv.add_argument(
+        "--calibration-periods",
+        type=_positive_int,
+        metavar="K",
+        help="sBG held-out check: fit on the first K months (default: two thirds of them)",
     )
     clv.add_argument("--json", action="store_true", help="print JSON")
     clv.set_defaults(run=clv_command)

@@ -14,6 +14,7 @@ from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, segment_bar_chart, trend_chart
 from ui.churn_forecast import FORECAST, forecast_churn, predicted_churn_panel
+from ui.clv_tile import clv_tile
 from ui.context import page_setup, show_input_error
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
@@ -89,6 +90,7 @@ else:
 # What changed scans every segment: filled at the end of the script, after the tiles.
 changed_slot = st.empty()
 
+clv_fit = None
 available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
 forecast_slot = None
 for component in COMPONENTS:
@@ -106,16 +108,28 @@ for component in COMPONENTS:
                     if filters.segment is None
                     else same_days["segment"] == filters.segment
                 ]
-                kpi_tile(
-                    definition,
-                    focus[focus["kpi"] == definition.id],
-                    status_by_kpi.get(definition.id),
-                    coverage=result.coverage.get(definition.id),
-                    same_days=same_days,
-                    assumptions=result.notes.get(definition.id)
+                tile_options = {
+                    "coverage": result.coverage.get(definition.id),
+                    "same_days": same_days,
+                    "assumptions": result.notes.get(definition.id)
                     if definition.id in result.assumptions
                     else None,
-                )
+                }
+                rows, status = focus[focus["kpi"] == definition.id], status_by_kpi.get(definition.id)
+                if definition.id == "clv":
+                    # The probabilistic CLV where a transaction log allows (ui/clv_tile.py).
+                    clv_fit = clv_tile(
+                        definition,
+                        rows,
+                        status,
+                        fingerprint=fingerprint,
+                        tables=tables,
+                        margin=params.margin,
+                        segment=filters.segment,
+                        **tile_options,
+                    )
+                else:
+                    kpi_tile(definition, rows, status, **tile_options)
     if component == "retention" and "churn_rate" in set(values["kpi"]):
         # Filled at the end of the script, so the model never holds up the rest of the page.
         forecast_slot = st.empty()
@@ -278,7 +292,7 @@ with st.expander("Assumptions"), st.form("kpi_params"):
 
 # The slow extras, once everything else is drawn: kept with the data, else computed in the
 # background while a note stands in their place, and the page reruns when they have arrived.
-waiting: list[Pending] = []
+waiting: list[Pending] = [clv_fit] if clv_fit is not None else []
 changes = later("shifts", fingerprint, (), lambda: find_shifts(tables))
 if isinstance(changes, Pending):
     waiting.append(changes)

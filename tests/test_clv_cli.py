@@ -61,8 +61,86 @@ class TestClv:
         assert message in result.stderr and "Traceback" not in result.stderr
 
     def test_no_transactions(self):
-        result = run_cli("clv", str(FIXTURES / "telco_customers.csv"), "--calibration-end", "2024-01-01")
+        result = run_cli(
+            "clv",
+            str(FIXTURES / "telco_customers.csv"),
+            "--calibration-end",
+            "2024-01-01",
+            "--model",
+            "bg_nbd",
+        )
         assert result.returncode == 2 and "needs a transactions table" in result.stderr
+
+    def test_bg_nbd_needs_a_calibration_end(self):
+        result = run_cli("clv", CDNOW)
+        assert result.returncode == 2 and "needs --calibration-end" in result.stderr
+
+
+TELCO = str(FIXTURES / "telco_customers.csv")
+
+
+class TestSubscriptions:
+    @pytest.fixture(scope="class")
+    @staticmethod
+    def report():
+        result = run_cli("clv", TELCO, "--json")
+        assert result.returncode == 0, result.stderr
+        assert "BG/NBD not fitted" in result.stderr
+        return json.loads(result.stdout)
+
+    def test_a_tenure_table_gets_the_sbg_block_only(self, report):
+        assert set(report) == {"sbg"}
+        sbg = report["sbg"]
+        assert set(sbg) == {
+            "alpha",
+            "beta",
+            "customers",
+            "period",
+            "periods_observed",
+            "projection",
+            "held_out",
+        }
+        assert set(sbg["held_out"]) == {
+            "calibration_periods",
+            "periods",
+            "actual",
+            "projected",
+            "error",
+            "constant_rate_error",
+        }
+
+    def test_figures_match_an_independent_count(self, report):
+        # Independent reading: customers with a tenure of 1 month or more (those with 0 add nothing),
+        # the longest tenure, and the default calibration of two thirds of it.
+        telco = pd.read_csv(TELCO)
+        assert report["sbg"]["customers"] == int(
+            (telco["tenure"] > 0).sum() + ((telco["tenure"] == 0) & (telco["Churn"] == "Yes")).sum()
+        )
+        assert report["sbg"]["periods_observed"] == telco["tenure"].max()
+        assert report["sbg"]["held_out"]["calibration_periods"] == round(2 * telco["tenure"].max() / 3)
+        assert report["sbg"]["projection"]["survival"][0] == 1.0
+
+    def test_calibration_periods_and_text(self):
+        result = run_cli("clv", TELCO, "--model", "sbg", "--calibration-periods", "24")
+        assert result.returncode == 0, result.stderr
+        assert "Shifted beta-geometric" in result.stdout
+        assert "Fitted on the first 24 months" in result.stdout
+
+    def test_dates_are_cut_into_months(self, tmp_path):
+        path = tmp_path / "customers.csv"
+        path.write_text(CUSTOMERS)
+        result = run_cli("clv", str(path), "--model", "sbg", "--json")
+        assert result.returncode == 0, result.stderr
+        sbg = json.loads(result.stdout)["sbg"]
+        # By hand: the data end on 2024-03-01; C1 left after 30 days (month 1), C3 after 20 (month 1),
+        # C6 after 29 (month 1); C2, C4, C5 are still here after 50, 60 and 56 days (1 month survived).
+        assert sbg["customers"] == 6
+        assert sbg["periods_observed"] == 1
+        assert sbg["held_out"] is None
+
+    def test_no_subscription_data_with_model_sbg(self):
+        result = run_cli("clv", CDNOW, "--model", "sbg")
+        assert result.returncode == 2 and "customers table" in result.stderr
 
 
 CUSTOMERS = """customer_id,signup_date,churn_date,plan

@@ -18,6 +18,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/objectives.py", "Objectives & targets", ":material/flag:"),
     PageSpec("pages/segmentation.py", "Segmentation", ":material/bubble_chart:"),
     PageSpec("pages/churn.py", "Churn lab", ":material/person_remove:"),
+    PageSpec("pages/lifetime.py", "Lifetime value", ":material/timeline:"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:"),
     PageSpec("pages/workspaces.py", "Workspaces", ":material/folder_open:"),
     PageSpec("pages/about.py", "About", ":material/info:"),

@@ -24,7 +24,7 @@ from bsc.clv.gamma_gamma import GammaGammaModel
 from bsc.clv.summary import WEEK, as_day, rfm_summary
 from bsc.errors import InputError
 
-__all__ = ["BackTest", "back_test"]
+__all__ = ["BackTest", "back_test", "fit_spend_model"]
 
 # Customers are grouped by calibration repeat purchases 0, 1, …, 6 and "7+", as in FHL (2005), Fig. 4.
 _TOP_GROUP = 7
@@ -109,7 +109,7 @@ def back_test(
     summary = rfm_summary(transactions, calibration_end, holdout_end, time_unit=time_unit)
     history = (summary["frequency"], summary["recency"], summary["T"])
     purchases = BetaGeoModel().fit(*history)
-    spend, spend_note = _fit_spend(summary)
+    spend, spend_note = fit_spend_model(summary)
     length = float(summary["holdout_length"].iloc[0])
     actual = summary["holdout_frequency"].to_numpy(dtype=float)
     predicted = purchases.expected_purchases(length, *history)
@@ -146,7 +146,7 @@ def back_test(
     )
 
 
-def _fit_spend(summary: pd.DataFrame) -> tuple[GammaGammaModel | None, str | None]:
+def fit_spend_model(summary: pd.DataFrame) -> tuple[GammaGammaModel | None, str | None]:
     """Gamma-Gamma on repeat buyers with a positive mean spend; None and the reason when it cannot fit."""
     buyers = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     left_out = int(((summary["frequency"] > 0) & ~(summary["monetary_value"] > 0)).sum())

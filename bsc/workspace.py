@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bsc.currency import detect_currency
+from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_path
@@ -28,10 +30,26 @@ DEMO_WORKSPACE = "Demo company"
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
+# The roles that hold money, by table kind: where a table's currency can be read.
+MONEY_ROLES = {"transactions": "amount", "marketing": "spend", "customers": "acquisition_cost"}
+
+
+def table_currency(table: RawTable, mapping: TableMapping) -> str | None:
+    """The currency the table's money column is in, when its cells or header say so (else None)."""
+    column = mapping.roles.get(MONEY_ROLES.get(mapping.kind, ""))
+    if column is None or column not in table.frame:
+        return None
+    return detect_currency(table.frame[column], column)
+
+
 def save_table(store: Store, workspace_id: str, table: RawTable, mapping: TableMapping) -> Dataset:
-    """Prepare ``table`` with ``mapping`` and store it; raises InputError when the mapping cannot work."""
+    """Prepare ``table`` with ``mapping`` and store it; raises InputError when the mapping cannot work.
+
+    A workspace whose currency is still unknown takes the one the table's money column names
+    (:func:`table_currency`); one already known is kept (the user may have set it by hand).
+    """
     prepared = prepare_table(table.frame, mapping)
-    return store.save_dataset(
+    saved = store.save_dataset(
         workspace_id,
         name=table.name,
         source=table.source,
@@ -41,6 +59,11 @@ def save_table(store: Store, workspace_id: str, table: RawTable, mapping: TableM
         mapping=mapping,
         problems=[*table.problems, *prepared.problems],
     )
+    currency = table_currency(table, mapping)
+    workspace = store.get_workspace(workspace_id)
+    if currency is not None and workspace.currency is None:
+        store.set_currency(workspace_id, currency, expected_version=workspace.version)
+    return saved
 
 
 def remap_dataset(store: Store, dataset: Dataset, mapping: TableMapping) -> Dataset:
@@ -73,14 +96,17 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
 
 
 @contextmanager
-def files_workspace(paths: Sequence[str | Path]) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
+def files_workspace(
+    paths: Sequence[str | Path], currencies: set[str] | None = None
+) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
     """A throw-away workspace holding the tables of ``paths``, for the command line.
 
     Yields the canonical tables by kind (as :meth:`Store.workspace_tables` gives them, in the
     order of the files) and one message per table that could not be used. Each table is read,
     detected and prepared as :func:`import_file` does, but only its canonical Parquet file is
     written: no copy of the raw table, no metadata database, no content hash, since nothing
-    outlives the command. Everything is removed on exit.
+    outlives the command. Everything is removed on exit. When ``currencies`` is given, the
+    currency each table's money column names (:func:`table_currency`) is added to it.
     """
     with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
         stored: list[tuple[str, dict[str, str], Path]] = []
@@ -97,6 +123,9 @@ def files_workspace(paths: Sequence[str | Path]) -> Iterator[tuple[dict[str, lis
                 file = Path(folder) / f"{len(stored)}.parquet"
                 write_parquet(canonical, file)
                 stored.append((mapping.kind, dict(mapping.roles), file))
+                currency = table_currency(table, mapping) if currencies is not None else None
+                if currency is not None:
+                    currencies.add(currency)
         yield tables_by_kind(stored), refused
 
 
@@ -115,7 +144,7 @@ def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
         return found
     for path in sorted(demo_dir.glob("*.csv")):
         import_file(store, workspace.id, path)
-    return workspace
+    return store.set_currency(workspace.id, DEMO_CURRENCY, expected_version=workspace.version)
 
 
 def kpi_sources(requires: tuple[tuple[str, ...], ...], datasets: list[Dataset]) -> list[str]:

@@ -94,12 +94,14 @@ def kpis_command(args: argparse.Namespace) -> int:
     from bsc.kpis import KPIS, compute_kpis
     from bsc.workspace import files_workspace
 
-    with files_workspace(args.files) as (tables, refused):
+    found: set[str] = set()
+    with files_workspace(args.files, found) as (tables, refused):
         for message in refused:
             print(f"warning: {message}", file=sys.stderr)
         if not tables:
             raise InputError("None of the files holds a table that can be used.")
         result = compute_kpis(tables, period=args.period, by=_segment_attribute(tables, args.by))
+    currency = _currency(args.currency, found)
     values = result.values
     rows = [
         {
@@ -120,10 +122,12 @@ def kpis_command(args: argparse.Namespace) -> int:
     comparison = _segment_comparison(values) if result.by is not None else None
     if args.json:
         report = {
+            "currency": currency,
             "kpis": rows,
             "unavailable": unavailable,
             "assumptions": assumptions,
             "meaning": {
+                "currency": CURRENCY_MEANING,
                 "complete": "false when the data covers the period only in part (a value to date)",
                 "reason": "why the data cannot know a value; the value is then null",
             },
@@ -139,9 +143,10 @@ def kpis_command(args: argparse.Namespace) -> int:
     print(f"{'kpi':<26} {'period':<9} {'segment':<16} {'value':>14} {'n':>9}  95% interval")
     for row in rows:
         definition = KPIS[row["kpi"]]
-        value = definition.format_value(row["value"])
+        value = definition.format_value(row["value"], currency=currency)
         interval = (
-            f"{definition.format_value(row['ci_low'])} to {definition.format_value(row['ci_high'])}"
+            f"{definition.format_value(row['ci_low'], currency=currency)} to "
+            f"{definition.format_value(row['ci_high'], currency=currency)}"
             if row["ci_low"] is not None
             else ""
         )
@@ -152,6 +157,7 @@ def kpis_command(args: argparse.Namespace) -> int:
         print(
             f"{row['kpi']:<26} {row['period']:<9} {row['segment'] or '':<16} {value:>14} {n:>9}  {interval}{flags}"
         )
+    print(_money_line(currency))
     if any(not row["complete"] for row in rows):
         print("to date: the data covers that period only in part; do not compare it with whole periods.")
     for kpi, facts in assumptions.items():
@@ -167,14 +173,42 @@ def kpis_command(args: argparse.Namespace) -> int:
             definition = KPIS[cell["kpi"]]
             p = "" if cell["p_adjusted"] is None else f", adjusted p = {cell['p_adjusted']:.2g}"
             print(
-                f"  {cell['kpi']} {cell['period']} {cell['segment']}: {definition.format_value(cell['value'])} "
-                f"against {definition.format_value(cell['all_value'])}: {cell['verdict']}{p}"
+                f"  {cell['kpi']} {cell['period']} {cell['segment']}: "
+                f"{definition.format_value(cell['value'], currency=currency)} against "
+                f"{definition.format_value(cell['all_value'], currency=currency)}: {cell['verdict']}{p}"
             )
         print(
             "  better / worse: a real difference (not noise) at a 5% false-discovery rate over the table; "
             "not tested: counts grow with a segment's size, so no test is fair."
         )
     return 0
+
+
+CURRENCY_MEANING = (
+    "ISO 4217 code of every money value (revenue, CLV, CPA...): from --currency, else named by the "
+    "files' amount cells or headers; null when unknown (the values are then in the data's currency)"
+)
+
+
+def _currency(typed: str | None, found: set[str]) -> str | None:
+    """The currency of the money values: ``--currency`` when given, else the one the files name
+    (None when they name none, or several)."""
+    from bsc.currency import currency_code
+
+    if typed is not None:
+        return currency_code(typed)
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def _money_line(currency: str | None) -> str:
+    from bsc.currency import UNKNOWN_CURRENCY_SIGN
+
+    if currency is not None:
+        return f"money: {currency}."
+    return (
+        f"money: {UNKNOWN_CURRENCY_SIGN} is the data's currency, which the files do not name; "
+        "give it with --currency CODE (e.g. EUR)."
+    )
 
 
 # What each field of a ``comparison`` row of ``kpis --by COLUMN --json`` means.
@@ -252,12 +286,14 @@ def changes_command(args: argparse.Namespace) -> int:
     from bsc.kpis import KPIS
     from bsc.workspace import files_workspace
 
-    with files_workspace(args.files) as (tables, refused):
+    found: set[str] = set()
+    with files_workspace(args.files, found) as (tables, refused):
         for message in refused:
             print(f"warning: {message}", file=sys.stderr)
         if not tables:
             raise InputError("None of the files holds a table that can be used.")
         shifts, comparisons = find_shifts(tables)
+    currency = _currency(args.currency, found)
     changes = [
         {
             "kpi": shift.kpi,
@@ -265,7 +301,7 @@ def changes_command(args: argparse.Namespace) -> int:
             "segment": shift.segment,
             "before": _number(shift.before),
             "after": _number(shift.after),
-            "unit": KPIS[shift.kpi].unit_words,
+            "unit": KPIS[shift.kpi].unit_title(currency),
             "better": shift.better,
             "before_periods": shift.before_periods,
             "after_periods": shift.after_periods,
@@ -274,7 +310,17 @@ def changes_command(args: argparse.Namespace) -> int:
         for shift in shifts
     ]
     if args.json:
-        print(strict_json({"comparisons": comparisons, "method": CHANGES_METHOD, "changes": changes}))
+        print(
+            strict_json(
+                {
+                    "currency": currency,
+                    "comparisons": comparisons,
+                    "method": CHANGES_METHOD,
+                    "changes": changes,
+                    "meaning": {"currency": CURRENCY_MEANING},
+                }
+            )
+        )
         return 0
     if comparisons == 0:
         print(
@@ -284,7 +330,7 @@ def changes_command(args: argparse.Namespace) -> int:
         return 0
     for shift in shifts:
         print(
-            f"{shift.headline} (months {shift.after_periods} against {shift.before_periods}; "
+            f"{shift.headline_in(currency)} (months {shift.after_periods} against {shift.before_periods}; "
             f"p = {shift.p_value:.2g})"
         )
     if not shifts:
@@ -314,14 +360,16 @@ def report_command(args: argparse.Namespace) -> int:
     if by is None:
         attributes = {target.segment_by for target in targets if target.segment_by}
         by = attributes.pop() if len(attributes) == 1 else None
-    with files_workspace(args.files) as (tables, refused):
+    found: set[str] = set()
+    with files_workspace(args.files, found) as (tables, refused):
         for message in refused:
             print(f"warning: {message}", file=sys.stderr)
         if not tables:
             raise InputError("None of the files holds a table that can be used.")
         result = compute_kpis(tables, period=args.period, by=_segment_attribute(tables, by))
     names = ", ".join(path.name for path in args.files)
-    written = write_scorecard(args.out, result, targets, workspace=names)
+    currency = _currency(args.currency, found)
+    written = write_scorecard(args.out, result, targets, workspace=names, currency=currency)
     print(written)
     return 0
 
@@ -660,11 +708,21 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--period", choices=["month", "quarter", "year"], default="month")
     kpis.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
     kpis.add_argument("--json", action="store_true", help="print JSON")
+    kpis.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="currency of the money values, e.g. EUR (default: as the files name it)",
+    )
     kpis.set_defaults(run=kpis_command)
 
     changes = commands.add_parser("changes", help="list the KPI shifts What changed finds in files")
     changes.add_argument("files", nargs="+", type=Path)
     changes.add_argument("--json", action="store_true", help="print JSON")
+    changes.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="currency of the money values, e.g. EUR (default: as the files name it)",
+    )
     changes.set_defaults(run=changes_command)
 
     report = commands.add_parser("report", help="write the scorecard as a formatted Excel workbook")
@@ -673,6 +731,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--period", choices=["month", "quarter", "year"], default="month")
     report.add_argument("--by", metavar="COLUMN", help="split by a segment attribute")
     report.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    report.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="currency of the money values, e.g. EUR (default: as the files name it)",
+    )
     report.set_defaults(run=report_command)
 
     segment = commands.add_parser("segment", help="segment customers with k-means and profile the segments")

@@ -45,6 +45,8 @@ workspaces = Table(
     Column("created_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False, default=1),
     Column("read_only", Boolean, nullable=False, default=False, server_default=false()),
+    # ISO 4217 code of its money values (found in the data or set by hand); NULL: unknown.
+    Column("currency", String(3)),
 )
 
 datasets = Table(
@@ -203,6 +205,7 @@ ACCESS_TABLES = frozenset({"workspace_roles", "role_changes"})
 # Columns added to tables after their first release, added to older databases when a store opens.
 _ADDED_COLUMNS: dict[tuple[str, str], str] = {
     ("workspaces", "read_only"): "BOOLEAN NOT NULL DEFAULT FALSE",
+    ("workspaces", "currency"): "VARCHAR(3)",
     ("datasets", "canonical_file"): "VARCHAR(100)",
     ("datasets", "previous_file"): "VARCHAR(100)",
 }

@@ -85,10 +85,15 @@ class Shift:
 
     @property
     def headline(self) -> str:
+        """The shift in words, money in an unknown currency ("12 ¤"): see :meth:`headline_in`."""
+        return self.headline_in(None)
+
+    def headline_in(self, currency: str | None) -> str:
+        """The shift in words, money in ``currency``: "CPA worsened for channel = Social: €66.4 → €133"."""
         definition = KPIS[self.kpi]
         change = "improved" if self.better else "worsened"
-        before = definition.format_value(self.before)
-        after = definition.format_value(self.after)
+        before = definition.format_value(self.before, currency=currency)
+        after = definition.format_value(self.after, currency=currency)
         return f"{definition.name} {change} for {self.who}: {before} → {after}"
 
 

@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bsc.currency import currency_words
 from bsc.exports import neutralise_cell
 from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, KpiResult
 from bsc.targets import (
@@ -67,6 +68,7 @@ def build_workbook(
     workspace: str = "",
     title: str = "Customer scorecard",
     generated_at: datetime | None = None,
+    currency: str | None = None,
 ) -> Workbook:
     """The scorecard workbook for a computed scorecard and its targets.
 
@@ -80,19 +82,22 @@ def build_workbook(
         Shown at the top of the summary.
     generated_at
         Time stamp shown on the summary (now, UTC, by default).
+    currency
+        ISO 4217 code of the money values, written in their number format ("€12,346.00");
+        None when unknown: "12,346.00 ¤", the summary saying what ¤ means.
     """
     statuses = evaluate(targets, result.values, by=result.by)
     paths = trajectories(targets, result.values, by=result.by)
     book = Workbook()
     summary = book.active
     summary.title = "Summary"
-    _summary_sheet(summary, result, statuses, workspace, title, generated_at or datetime.now(UTC))
+    _summary_sheet(summary, result, statuses, workspace, title, generated_at or datetime.now(UTC), currency)
     for component in COMPONENTS:
         kpis = [k for k in KPIS if KPIS[k].component == component and k in set(result.values["kpi"])]
         if kpis:
-            _component_sheet(book.create_sheet(COMPONENT_NAMES[component]), result, kpis, paths)
+            _component_sheet(book.create_sheet(COMPONENT_NAMES[component]), result, kpis, paths, currency)
     _targets_sheet(book.create_sheet("Targets"), targets)
-    _definitions_sheet(book.create_sheet("Definitions"), result)
+    _definitions_sheet(book.create_sheet("Definitions"), result, currency)
     return book
 
 
@@ -127,11 +132,15 @@ def _summary_sheet(
     workspace: str,
     title: str,
     generated_at: datetime,
+    currency: str | None,
 ) -> None:
     sheet["A1"] = neutralise_cell(title)
     sheet["A1"].font = Font(bold=True, size=16)
     split = f"split by {result.by}" if result.by else "all customers"
-    facts = [workspace, f"per {result.period}", split, f"generated {generated_at:%Y-%m-%d %H:%M} UTC"]
+    # Said once for every amount of the workbook, when it has any.
+    has_money = any(KPIS[kpi].unit == "money" for kpi in set(result.values["kpi"]) if kpi in KPIS)
+    money = f"money in {currency_words(currency)}" if has_money else ""
+    facts = [workspace, f"per {result.period}", split, money, f"generated {generated_at:%Y-%m-%d %H:%M} UTC"]
     sheet["A2"] = neutralise_cell(" · ".join(fact for fact in facts if fact))
     sheet["A2"].font = Font(italic=True, color="595959")
 
@@ -194,7 +203,7 @@ def _summary_sheet(
                 row.note,
             ]
         )
-        formats.setdefault(len(kpi_rows) - 1, []).append(KPIS[row.kpi].excel_format)
+        formats.setdefault(len(kpi_rows) - 1, []).append(KPIS[row.kpi].excel_format_in(currency))
     _table(
         sheet,
         top + 1,
@@ -221,7 +230,9 @@ def _summary_sheet(
     sheet.freeze_panes = "A6"
 
 
-def _component_sheet(sheet: Worksheet, result: KpiResult, kpis: list[str], paths: pd.DataFrame) -> None:
+def _component_sheet(
+    sheet: Worksheet, result: KpiResult, kpis: list[str], paths: pd.DataFrame, currency: str | None
+) -> None:
     values = result.values[result.values["kpi"].isin(kpis)].copy()
     values["segment_key"] = _segment_keys(values["segment"])
     if len(paths):
@@ -245,7 +256,7 @@ def _component_sheet(sheet: Worksheet, result: KpiResult, kpis: list[str], paths
     blocks: list[tuple[str, int, int]] = []
     for _, block in values.groupby("_order", sort=True):
         kpi_id = block["kpi"].iloc[0]
-        number_format = KPIS[kpi_id].excel_format
+        number_format = KPIS[kpi_id].excel_format_in(currency)
         first = len(rows)
         for row in block.itertuples():
             status = row.status if isinstance(row.status, str) else None
@@ -294,14 +305,16 @@ def _component_sheet(sheet: Worksheet, result: KpiResult, kpis: list[str], paths
     _widths(sheet, [32, 22, 10, 12, 12, 12, 9, 12, 12, 12, 14])
     sheet.freeze_panes = "A2"
     for position, (kpi_id, first, last) in enumerate(blocks):
-        _trend_chart(sheet, kpi_id, first + 2, last + 2, anchor_row=1 + position * CHART_ROWS)
+        _trend_chart(sheet, kpi_id, first + 2, last + 2, 1 + position * CHART_ROWS, currency)
 
 
-def _trend_chart(sheet: Worksheet, kpi_id: str, first_row: int, last_row: int, anchor_row: int) -> None:
+def _trend_chart(
+    sheet: Worksheet, kpi_id: str, first_row: int, last_row: int, anchor_row: int, currency: str | None
+) -> None:
     definition = KPIS[kpi_id]
     chart = LineChart()
     chart.title = f"{definition.name}, all customers"
-    chart.y_axis.title = definition.unit_words
+    chart.y_axis.title = definition.unit_title(currency)
     chart.x_axis.title = "Period"
     chart.height, chart.width = 7.5, 16
     chart.add_data(Reference(sheet, min_col=4, min_row=first_row, max_row=last_row), titles_from_data=False)
@@ -320,7 +333,7 @@ def _targets_sheet(sheet: Worksheet, targets: Sequence[Target]) -> None:
     sheet.freeze_panes = "A2"
 
 
-def _definitions_sheet(sheet: Worksheet, result: KpiResult) -> None:
+def _definitions_sheet(sheet: Worksheet, result: KpiResult, currency: str | None) -> None:
     unavailable = dict(result.unavailable)
     rows = [
         [
@@ -328,7 +341,7 @@ def _definitions_sheet(sheet: Worksheet, result: KpiResult) -> None:
             definition.id,
             COMPONENT_NAMES[definition.component],
             definition.formula,
-            definition.unit_words,
+            definition.unit_title(currency),
             f"{definition.direction} is better",
             definition.description,
             result.notes.get(definition.id, ""),

@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from bsc.cache_keys import cache_key
+from bsc.currency import currency_code
 from bsc.database import ACCESS_TABLES, create_tables, datasets, segmentations, workspaces
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
@@ -63,6 +64,7 @@ class Workspace:
     """A company's tables, mappings, segmentations, objectives and targets.
 
     ``read_only``: nothing in it can be changed until it is turned off (see :meth:`Store.set_read_only`).
+    ``currency``: the ISO 4217 code of its money values, None while unknown (see :meth:`Store.set_currency`).
     """
 
     id: str
@@ -70,6 +72,7 @@ class Workspace:
     created_at: datetime
     version: int
     read_only: bool = False
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,27 @@ class Store:
                 workspaces.update()
                 .where(workspaces.c.id == workspace_id)
                 .values(read_only=bool(read_only), version=current.version + 1)
+            )
+        return self.get_workspace(workspace_id)
+
+    def set_currency(self, workspace_id: str, currency: str | None, *, expected_version: int) -> Workspace:
+        """Set the currency of the workspace's money values ("EUR", "€" or None for unknown).
+
+        Refused (:class:`ConflictError`) when the workspace changed since version
+        ``expected_version`` was read, and (:class:`ReadOnlyError`) when it is read-only.
+        """
+        code = currency_code(currency)
+        current = self.writable_workspace(workspace_id)
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                workspaces.update()
+                .where(workspaces.c.id == workspace_id, workspaces.c.version == expected_version)
+                .values(currency=code, version=current.version + 1)
+            ).rowcount
+        if not changed:
+            raise ConflictError(
+                "Someone changed this workspace in the meantime (its name, currency or read-only "
+                "setting); nothing was saved. Look at it again and retry."
             )
         return self.get_workspace(workspace_id)
 

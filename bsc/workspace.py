@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bsc.currency import detect_currency
+from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_path
@@ -74,6 +76,18 @@ def prepare_files(paths: Sequence[str | Path]) -> Iterator[list[ReadyTable]]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+# The roles that hold money, by table kind: where a table's currency can be read.
+MONEY_ROLES = {"transactions": "amount", "marketing": "spend", "customers": "acquisition_cost"}
+
+
+def table_currency(table: RawTable, mapping: TableMapping) -> str | None:
+    """The currency the table's money column is in, when its cells or header say so (else None)."""
+    column = mapping.roles.get(MONEY_ROLES.get(mapping.kind, ""))
+    if column is None or column not in table.frame:
+        return None
+    return detect_currency(table.frame[column], column)
+
+
 def save_table(
     store: Store,
     workspace_id: str,
@@ -82,10 +96,14 @@ def save_table(
     prepared: PreparedTable | None = None,
 ) -> Dataset:
     """Prepare ``table`` with ``mapping`` (unless given ``prepared``) and store it; raises
-    InputError when the mapping cannot work."""
+    InputError when the mapping cannot work.
+
+    A workspace whose currency is still unknown takes the one the table's money column names
+    (:func:`table_currency`); one already known is kept (the user may have set it by hand).
+    """
     if prepared is None:
         prepared = prepare_table(table.frame, mapping)
-    return store.save_dataset(
+    saved = store.save_dataset(
         workspace_id,
         name=table.name,
         source=table.source,
@@ -95,6 +113,11 @@ def save_table(
         mapping=mapping,
         problems=[*table.problems, *prepared.problems],
     )
+    currency = table_currency(table, mapping)
+    workspace = store.get_workspace(workspace_id)
+    if currency is not None and workspace.currency is None:
+        store.set_currency(workspace_id, currency, expected_version=workspace.version)
+    return saved
 
 
 def remap_dataset(store: Store, dataset: Dataset, mapping: TableMapping) -> Dataset:
@@ -128,7 +151,9 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
 
 @contextmanager
 def files_workspace(
-    paths: Sequence[str | Path], import_meanwhile: Sequence[str] = ("bsc.kpis",)
+    paths: Sequence[str | Path],
+    currencies: set[str] | None = None,
+    import_meanwhile: Sequence[str] = ("bsc.kpis",),
 ) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
     """A throw-away workspace holding the tables of ``paths``, for the command line.
 
@@ -136,8 +161,9 @@ def files_workspace(
     order of the files) and one message per table that could not be used. Each table is read,
     detected and prepared as :func:`import_file` does, but only its canonical Parquet file is
     written: no copy of the raw table, no metadata database, no content hash, since nothing
-    outlives the command. Everything is removed on exit. The modules named in
-    ``import_meanwhile`` are imported while the files are read.
+    outlives the command. Everything is removed on exit. When ``currencies`` is given, the
+    currency each table's money column names (:func:`table_currency`) is added to it. The
+    modules named in ``import_meanwhile`` are imported while the files are read.
     """
     # The command's next step (the KPI engine: Ibis, DuckDB) is imported while the files are
     # read, on the part of the cores that reading leaves free.
@@ -155,6 +181,9 @@ def files_workspace(
                 file = Path(folder) / f"{len(stored)}.parquet"
                 write_parquet(item.prepared.canonical, file)
                 stored.append((item.mapping.kind, dict(item.mapping.roles), file))
+                currency = table_currency(item.table, item.mapping) if currencies is not None else None
+                if currency is not None:
+                    currencies.add(currency)
         importer.join()
         yield tables_by_kind(stored), refused
 
@@ -181,7 +210,7 @@ def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
         for item in ready:
             if item.prepared is not None:
                 save_table(store, workspace.id, item.table, item.mapping, item.prepared)
-    return workspace
+    return store.set_currency(workspace.id, DEMO_CURRENCY, expected_version=workspace.version)
 
 
 def kpi_sources(requires: tuple[tuple[str, ...], ...], datasets: list[Dataset]) -> list[str]:

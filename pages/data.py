@@ -5,6 +5,7 @@ import streamlit as st
 
 from bsc.access import VIEWER
 from bsc.cache_keys import cache_key
+from bsc.currency import UNKNOWN_CURRENCY_SIGN
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import MAX_UPLOAD_BYTES, MB, RawTable, read_tables
@@ -169,5 +170,36 @@ def _confirm_delete(dataset: Dataset) -> None:
         st.rerun()
 
 
+def _currency_section() -> None:
+    """The currency every money value of the workspace is written in: found in the data at upload
+    (signs or codes in amount cells, a code in the header), or typed here."""
+    st.header("Currency", divider="gray")
+    current = ctx.workspace.currency
+    st.caption(
+        f"Money values (revenue, CLV, CPA...) are shown in {literal(current)}."
+        if current
+        else f"The data does not name its currency, so money values are shown with {UNKNOWN_CURRENCY_SIGN} "
+        "(the data's currency). Type it here to show it everywhere."
+    )
+    with st.form(f"currency_{ctx.workspace.id}_{ctx.workspace.version}"):
+        typed = st.text_input(
+            "Currency of the money values",
+            value=current or "",
+            max_chars=3,
+            placeholder="e.g. EUR",
+            disabled=ctx.read_only,
+            help="Three-letter code (EUR, USD, GBP, CHF...) or a sign (€ $ £ ¥); empty when unknown. "
+            "Found at upload when amount cells carry it (€12.50, 12.50 EUR) or a header does (amount_eur).",
+        )
+        if st.form_submit_button("Save currency", disabled=ctx.read_only):
+            try:
+                store.set_currency(ctx.workspace.id, typed, expected_version=ctx.workspace.version)
+            except InputError as error:
+                show_input_error(error)
+            else:
+                st.rerun()
+
+
 _upload_section()
+_currency_section()
 _workspace_section()

@@ -29,7 +29,7 @@ st.caption(
 )
 
 waiting = back_test_section(fingerprint, tables, ctx.workspace.id)
-waiting += customer_value_section(fingerprint, tables, kpi_params(ctx).margin)
+waiting += customer_value_section(fingerprint, tables, kpi_params(ctx).margin, ctx.workspace.currency)
 waiting += survival_section(fingerprint, tables, survival_attributes(fingerprint, tables))
 waiting += subscription_section(fingerprint, tables)
 refresh_when_ready(waiting)

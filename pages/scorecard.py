@@ -23,7 +23,7 @@ from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
 from ui.text import literal
-from ui.tiles import kpi_tile, shift_line, to_date_caption
+from ui.tiles import kpi_tile, money_note, shift_line, to_date_caption
 
 # Chips sit side by side in one row: the shortest names that still read.
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
@@ -33,6 +33,7 @@ SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
 TILES_PER_ROW = 4
 
 ctx = page_setup("Scorecard")
+currency = ctx.workspace.currency
 filters = sidebar_filters(ctx.store, ctx.workspace)
 tables = ctx.store.workspace_tables(ctx.workspace.id)
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
@@ -62,8 +63,15 @@ activity = focus[focus["kpi"].isin(["active_customers", "responses"]) & (focus["
 periods = sorted(p for p in (activity if len(activity) else focus)["period"].unique() if p != "all")
 who = ALL_CUSTOMERS if filters.segment is None else f"{filters.by_label}: {filters.segment}"
 span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
+# Said once for every amount on the page; an unknown currency is said, not guessed.
+money = (
+    ("money in " + literal(currency) if currency else money_note())
+    if any(KPIS[k].unit == "money" for k in set(values["kpi"]) if k in KPIS)
+    else None
+)
 st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · {literal(who)} · {span}"
+    + (f" · {money}" if money else "")
 )
 to_date = to_date_caption(focus, result.coverage, result.same_days)
 if to_date:
@@ -114,6 +122,7 @@ for component in COMPONENTS:
                     "assumptions": result.notes.get(definition.id)
                     if definition.id in result.assumptions
                     else None,
+                    "currency": currency,
                 }
                 rows, status = focus[focus["kpi"] == definition.id], status_by_kpi.get(definition.id)
                 if definition.id == "clv":
@@ -150,8 +159,8 @@ if result.unavailable:
 # Segments side by side: each segment against the rest, for the latest whole period.
 comparison = compare_segments(values) if filters.by else None
 if comparison is not None:
-    segment_table(comparison, [k for k in KPIS if k in set(values["kpi"])], filters.by_label)
-    segment_statuses(statuses, list(KPIS), filters.by_label)
+    segment_table(comparison, [k for k in KPIS if k in set(values["kpi"])], filters.by_label, currency)
+    segment_statuses(statuses, list(KPIS), filters.by_label, currency)
 
 st.header("Trends", divider="gray")
 trend_ids = [k.id for k in available]
@@ -188,6 +197,7 @@ if (chosen_values["period"] != "all").any():
             segment=filters.segment,
             others=others,
             by_label=filters.by_label,
+            currency=currency,
         ),
         width="stretch",
     )
@@ -198,7 +208,9 @@ else:
     )
 if comparison is not None and chosen in set(comparison["kpi"]):
     st.altair_chart(
-        segment_bar_chart(definition, comparison[comparison["kpi"] == chosen], filters.by_label),
+        segment_bar_chart(
+            definition, comparison[comparison["kpi"] == chosen], filters.by_label, currency=currency
+        ),
         width="stretch",
     )
 chosen_rows = focus[focus["kpi"] == chosen]
@@ -304,7 +316,7 @@ elif changes[0]:
     shifts, comparisons = changes
     with changed_slot.container(border=True):
         st.markdown(f"**What changed** · last {shifts[0].after_periods} against {shifts[0].before_periods}")
-        st.markdown("  \n".join(shift_line(shift, filters.labels) for shift in shifts[:5]))
+        st.markdown("  \n".join(shift_line(shift, filters.labels, currency) for shift in shifts[:5]))
         st.caption(
             "Only real changes (not noise) are listed, largest first, comparing whole months whose "
             "values the data can know.",

@@ -140,7 +140,10 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
         for kpi in result.values.columns:
             definition = KPIS[kpi]
             title = f"{definition.short_name} (year {result.periods[kpi]})"
-            shown[title] = [definition.format_value(v) for v in result.values[kpi].reindex(shown.index)]
+            shown[title] = [
+                definition.format_value(v, currency=ctx.workspace.currency)
+                for v in result.values[kpi].reindex(shown.index)
+            ]
         counts = segments.value_counts()
         shown["Customers"] = [
             f"{len(segments):,}"

@@ -177,6 +177,29 @@ class TestKpis:
         assert "(not enough history: churn by 90 days" in result.stdout
         assert "assumptions of clv: margin: 0.3" in result.stdout and "discounting: none" in result.stdout
 
+    def test_money_says_its_currency(self, tmp_path):
+        orders = tmp_path / "orders.csv"
+        # 5 + 7 = 12 euros of revenue in January 2024, written with the sign in every cell.
+        orders.write_text(
+            "customer_id,order_date,amount\nC1,2024-01-05,€5\nC2,2024-01-06,€7\n", encoding="utf-8"
+        )
+        found = json.loads(run_cli("kpis", str(orders), "--json").stdout)
+        assert found["currency"] == "EUR" and "ISO 4217" in found["meaning"]["currency"]
+        text = run_cli("kpis", str(orders)).stdout
+        revenue = next(line for line in text.splitlines() if line.startswith("revenue "))
+        assert "€12" in revenue and "money: EUR." in text
+        typed = json.loads(run_cli("kpis", str(orders), "--currency", "usd", "--json").stdout)
+        assert typed["currency"] == "USD"
+
+    def test_an_unknown_currency_is_null_and_said_so(self):
+        result = run_cli("kpis", str(FIXTURES / "cdnow_sample.txt"), "--period", "year")
+        revenue_1997 = next(
+            line for line in result.stdout.splitlines() if line.startswith("revenue") and "1997" in line
+        )
+        assert " ¤" in revenue_1997 and "give it with --currency CODE" in result.stdout
+        bad = run_cli("kpis", str(FIXTURES / "cdnow_sample.txt"), "--currency", "euros")
+        assert bad.returncode == 2 and "is not a currency" in bad.stderr
+
     def test_split_by_an_unknown_attribute_is_a_clear_error(self):
         result = run_cli("kpis", str(FIXTURES / "telco_customers.csv"), "--by", "no_such_column")
         assert result.returncode == 2

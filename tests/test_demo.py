@@ -460,7 +460,8 @@ class TestShippedDemo:
 
 @pytest.fixture(scope="module")
 def company_kpis(company: dict[str, pd.DataFrame], tmp_path_factory) -> dict[str | None, pd.DataFrame]:
-    """The monthly KPIs of the default company as the app computes them, all customers and by region."""
+    """The monthly KPIs of the default company as the app computes them: all customers, by region
+    and by acquisition channel."""
     from bsc.kpis import compute_kpis
     from bsc.workspace import files_workspace
 
@@ -468,7 +469,7 @@ def company_kpis(company: dict[str, pd.DataFrame], tmp_path_factory) -> dict[str
     for name, table in company.items():
         table.to_csv(folder / f"{name}.csv", index=False)
     with files_workspace(sorted(str(path) for path in folder.glob("*.csv"))) as (tables, _):
-        return {by: compute_kpis(tables, period="month", by=by).values for by in (None, "region")}
+        return {by: compute_kpis(tables, period="month", by=by).values for by in (None, "region", "channel")}
 
 
 class TestPlausibleStories:
@@ -494,17 +495,34 @@ class TestPlausibleStories:
 
     @staticmethod
     def _clv_changes(values: pd.DataFrame) -> pd.Series:
-        clv = values[(values["kpi"] == "clv") & values["value"].notna() & values["complete"].astype(bool)]
+        """Relative CLV changes between consecutive whole months that both show a value."""
+        clv = values[(values["kpi"] == "clv") & values["complete"].astype(bool)]
         clv = clv.assign(who=clv["segment"].astype(object).fillna("all")).sort_values("period")
-        return clv.groupby("who")["value"].pct_change().dropna()
+        return clv.groupby("who")["value"].pct_change(fill_method=None).dropna()
 
     def test_clv_moves_steadily_month_to_month(self, company_kpis: dict[str | None, pd.DataFrame]) -> None:
-        # Before losses were drawn by systematic sampling, seed 7 had all-customer CLV jumps of
-        # +113% and +96% (about ten customers lost a month, Poisson noise); now, measured, the
-        # changes lie between -44% and +29% for all customers and reach +69% in a region.
+        """Bound: no month-to-month CLV change beyond ±50% wherever a value is shown.
+
+        The CLV divides by the customers lost in the period, so its noise is about 1 ÷ √lost. A
+        region or channel loses about 5 customers a month: there the CLV jumped by +80% or more in
+        23 of 173 segment-months (Email: +458% from 1 loss to 4), by chance alone. The KPI now
+        shows no value under 15 losses (KpiParams.clv_min_lost), with a reason instead, so every
+        monthly segment value is now a reason. Measured on the shipped demo: all customers change
+        by -44% (January, after the December peak of orders) to +29%.
+        """
         everyone = self._clv_changes(company_kpis[None])
         assert len(everyone) >= 24
         assert everyone.abs().max() < 0.5
-        regions = self._clv_changes(company_kpis["region"])
-        assert len(regions) >= 100
-        assert regions.max() < 0.8
+        for by in ("region", "channel"):
+            changes = self._clv_changes(company_kpis[by])
+            assert changes.empty or changes.abs().max() < 0.5, by
+
+    def test_a_segment_month_with_few_losses_says_why_it_has_no_clv(
+        self, company_kpis: dict[str | None, pd.DataFrame]
+    ) -> None:
+        values = company_kpis["channel"]
+        clv = values[(values["kpi"] == "clv") & values["segment"].notna() & values["complete"].astype(bool)]
+        blank = clv[clv["value"].isna() & clv["reason"].fillna("").str.contains("too few for a steady CLV")]
+        # Each channel loses about 2–8 customers a month (3,000 customers, about a quarter churning
+        # over 30 months, split five ways): well under 15, so most segment-months say why.
+        assert len(blank) >= 0.8 * len(clv)

@@ -435,11 +435,17 @@ class TestOrders:
         assert math.isnan(new["value"]) and new["reason"].startswith("not enough history")
 
 
+# The tiny shop loses two customers in a month: far fewer than a CLV needs by default (15), so
+# the hand-computed values below lower that floor to one.
+ANY_LOSS = KpiParams(clv_min_lost=1)
+
+
 class TestClv:
-    def test_from_churn_dates(self, monthly: pd.DataFrame):
+    def test_from_churn_dates(self, shop: dict[str, list[Path]], backend: Backend):
         # Mar: active at the start c1, c2, c3; at the end c1, c3 -> base (3 + 2) / 2 = 2.5. Lost in
         # March: c2 (Mar 10) and c4 (Mar 15–25) -> 2. Revenue 52 × margin 0.3 / 2.5 = 6.24 per
         # customer; lost share 2 / 2.5 = 0.8 -> 6.24 / 0.8 = 7.8 (= 0.3 × 52 / 2).
+        monthly = compute_kpis(shop, params=ANY_LOSS, backend=backend, kpis=["clv"]).values
         clv = row(monthly, "clv", "2024-03")
         assert clv["value"] == pytest.approx(7.8)
         assert clv["numerator"] == pytest.approx(6.24)
@@ -449,9 +455,20 @@ class TestClv:
         assert math.isnan(value(monthly, "clv", "2024-01"))
 
     def test_margin_is_a_parameter(self, shop: dict[str, list[Path]], backend: Backend):
-        values = compute_kpis(shop, params=KpiParams(margin=0.6), backend=backend, kpis=["clv"]).values
+        params = KpiParams(margin=0.6, clv_min_lost=1)
+        values = compute_kpis(shop, params=params, backend=backend, kpis=["clv"]).values
         # 0.6 × 52 / 2 = 15.6.
         assert value(values, "clv", "2024-03") == pytest.approx(15.6)
+
+    def test_too_few_losses_give_a_reason_not_a_value(self, monthly: pd.DataFrame):
+        # March loses 2 customers (see above), under the default floor of 15: no value, a reason.
+        clv = row(monthly, "clv", "2024-03")
+        assert math.isnan(clv["value"])
+        assert clv["reason"].startswith("only 2 customers lost in the period: too few for a steady CLV")
+
+    def test_the_floor_of_losses_must_be_a_whole_number(self):
+        with pytest.raises(InputError, match="fewest customers lost for a CLV"):
+            KpiParams(clv_min_lost=0)
 
     def test_assumptions_are_noted(self, shop: dict[str, list[Path]], backend: Backend):
         notes = compute_kpis(shop, backend=backend, kpis=["clv"]).notes

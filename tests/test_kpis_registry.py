@@ -188,15 +188,17 @@ class TestFormatValue:
             # Hours.
             ("first_response_time", 2.5, "2.5 h"),
             ("resolution_time", 28.04, "28 h"),
-            # Money: no currency is known, the number goes bare; whole from 1,000.
-            ("revenue", 12345.678, "12,346"),
-            ("revenue", 1234567.0, "1,234,567"),
-            ("cpa", 45.5, "45.5"),
-            ("average_order_value", 0.05, "0.05"),
+            # Money: no currency is known, so the sign of an unnamed currency follows (see
+            # tests/test_currency.py for known ones); whole from 1,000.
+            ("revenue", 12345.678, "12,346 ¤"),
+            ("revenue", 1234567.0, "1,234,567 ¤"),
+            ("cpa", 45.5, "45.5 ¤"),
+            ("average_order_value", 0.05, "0.05 ¤"),
             # Counts, scores, orders.
             ("active_customers", 1234.0, "1,234"),
             ("responses", 523.0, "523"),
-            ("ces", 5.234, "5.23"),
+            # The CES on its 1–7 scale.
+            ("ces", 5.234, "5.23 of 7"),
             ("purchase_frequency", 1.5, "1.5"),
         ],
         ids=lambda value: str(value),
@@ -214,7 +216,7 @@ class TestFormatValue:
         assert KPIS["nps"].format_value(value) == "0 points"
         assert KPIS["churn_rate"].format_value(value) == "0%"
         assert KPIS["customer_growth"].format_value(value) == "0%"
-        assert KPIS["revenue"].format_value(value) == "0"
+        assert KPIS["revenue"].format_value(value) == "0 ¤"
         assert format_number(value, signed=True) == "0"
 
     def test_no_value_reads_minus_zero(self):

@@ -41,6 +41,27 @@ def _save(store: Store, workspace_id: str, name: str = "orders.csv"):
 
 
 class TestWorkspaces:
+    def test_currency_is_kept_with_the_workspace_and_version_checked(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        assert ws.currency is None
+        set_ = store.set_currency(ws.id, "€", expected_version=ws.version)
+        assert (set_.currency, set_.version) == ("EUR", ws.version + 1)
+        assert Store(tmp_path).get_workspace(ws.id).currency == "EUR"
+        # A second session still holding the first version is refused; nothing changes.
+        with pytest.raises(ConflictError, match="changed this workspace"):
+            store.set_currency(ws.id, "USD", expected_version=ws.version)
+        with pytest.raises(InputError, match="is not a currency"):
+            store.set_currency(ws.id, "euros", expected_version=set_.version)
+        assert store.set_currency(ws.id, "", expected_version=set_.version).currency is None
+
+    def test_currency_of_a_read_only_workspace_cannot_change(self, tmp_path):
+        store = Store(tmp_path)
+        ws = store.set_read_only(store.create_workspace("Acme").id, True)
+        with pytest.raises(ReadOnlyError):
+            store.set_currency(ws.id, "EUR", expected_version=ws.version)
+        assert store.get_workspace(ws.id).currency is None
+
     def test_create_rename_delete(self, tmp_path):
         store = Store(tmp_path)
         ws = store.create_workspace("  Acme   retail ")

@@ -32,8 +32,8 @@ class TestGapWords:
             ("churn_rate", 1.2, 1.5, "ahead by 0.3 pts"),
             # First response 3.5 h against 2 h, lower is better: 1.5 h too slow.
             ("first_response_time", 3.5, 2.0, "behind by 1.5 h"),
-            # Revenue 1,000 against 1,250: 250 short, money has no suffix.
-            ("revenue", 1000.0, 1250.0, "behind by 250"),
+            # Revenue 1,000 against 1,250: 250 short, in an unknown currency (¤).
+            ("revenue", 1000.0, 1250.0, "behind by 250 ¤"),
             # 45.0004 against 45 rounds to 0 at one decimal: on target, never "-0".
             ("nps", 44.9996, 45.0, "on target"),
             ("nps", math.nan, 45.0, ""),
@@ -42,6 +42,9 @@ class TestGapWords:
     )
     def test_sign_follows_direction(self, kpi, value, target, words):
         assert gap_words(KPIS[kpi], value, target) == words
+
+    def test_money_gap_in_the_workspace_currency(self):
+        assert gap_words(KPIS["revenue"], 1000.0, 1250.0, "EUR") == "behind by €250"
 
 
 class TestFromEvaluate:
@@ -89,7 +92,8 @@ class TestFromEvaluate:
         assert tile_words(rows["csat", None]) == "target 80% by 2027-03 · no value yet"
         revenue = rows["revenue", None]
         assert status_words(revenue) == "Set per quarter; choose the quarter period to compare."
-        assert tile_words(revenue) == "target 3,000 by 2027-Q1 · not compared here"
+        assert tile_words(revenue) == "target 3,000 ¤ by 2027-Q1 · not compared here"
+        assert tile_words(revenue, "EUR") == "target €3,000 by 2027-Q1 · not compared here"
 
     def test_without_a_target(self):
         statuses = evaluate((), MONTHLY)

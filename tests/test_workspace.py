@@ -77,3 +77,42 @@ def test_a_customers_tables_scores_feed_the_satisfaction_kpis(tmp_path: Path):
         "telco_status.csv: Satisfaction Score → csat (one score per customer, undated)"
     ]
     assert kpi_sources((("feedback.nps",),), datasets) == []
+
+
+def test_the_demo_workspace_is_in_euros(tmp_path: Path):
+    store = Store(tmp_path / "data")
+    assert ensure_demo_workspace(store).currency == "EUR"
+
+
+def test_a_table_naming_its_currency_gives_it_to_the_workspace(tmp_path: Path):
+    store = Store(tmp_path / "data")
+    workspace = store.create_workspace("Shop")
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "customer_id,order_date,amount\nC1,2024-01-05,€12.50\nC2,2024-01-06,€3\n", encoding="utf-8"
+    )
+    import_file(store, workspace.id, orders)
+    assert store.get_workspace(workspace.id).currency == "EUR"
+
+
+def test_a_currency_set_by_hand_is_kept(tmp_path: Path):
+    store = Store(tmp_path / "data")
+    workspace = store.create_workspace("Shop")
+    workspace = store.set_currency(workspace.id, "GBP", expected_version=workspace.version)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "customer_id,order_date,amount_usd\nC1,2024-01-05,12.50\nC2,2024-01-06,3\n", encoding="utf-8"
+    )
+    import_file(store, workspace.id, orders)
+    assert store.get_workspace(workspace.id).currency == "GBP"
+
+
+def test_files_workspace_reports_the_currencies_its_files_name(tmp_path: Path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "customer_id,order_date,amount_usd\nC1,2024-01-05,12.50\nC2,2024-01-06,3\n", encoding="utf-8"
+    )
+    found: set[str] = set()
+    with files_workspace([orders], found) as (tables, _):
+        assert "transactions" in tables
+    assert found == {"USD"}

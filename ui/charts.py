@@ -27,6 +27,7 @@ def trend_chart(
     others: Sequence[str] = (),
     by_label: str | None = None,
     height: int = 320,
+    currency: str | None = None,
 ) -> alt.Chart:
     """The KPI over time: all customers in black, the chosen ``segment`` highlighted (a thick
     line) and the ``others`` segments asked for (thin lines); no other segment is drawn, so
@@ -39,7 +40,7 @@ def trend_chart(
     :func:`bsc.targets.trajectories`) adds the shown series' target lines, dashed, with the
     amber band between the green and amber limits, up to the due period; each target line is
     labelled with its segment, the split named ``by_label`` (the header in the user's file) when
-    given, else the attribute's name in words.
+    given, else the attribute's name in words. Money is titled with the workspace's ``currency``.
     """
     data = rows[rows["period"] != "all"].copy()
     shown = {*others, *([segment] if segment is not None else [])}
@@ -51,7 +52,7 @@ def trend_chart(
     whole = whole_periods(data)
     data["coverage"] = whole.map({True: "whole period", False: "to date (part of the period)"})
     data = data[["start", "period", "segment", "value", "ci_low", "ci_high", "n", "coverage"]]
-    y_title = f"{definition.name} ({definition.unit_words})"
+    y_title = f"{definition.name} ({definition.unit_title(currency)})"
     segments = [ALL_CUSTOMERS, *sorted(s for s in data["segment"].unique() if s != ALL_CUSTOMERS)]
     palette = ["#222222", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
     colour = alt.Color(
@@ -106,7 +107,12 @@ def trend_chart(
 
 
 def segment_bar_chart(
-    definition: KpiDef, comparison: pd.DataFrame, by_label: str, *, height: int = 280
+    definition: KpiDef,
+    comparison: pd.DataFrame,
+    by_label: str,
+    *,
+    height: int = 280,
+    currency: str | None = None,
 ) -> alt.Chart:
     """One KPI by segment for one period (rows of :func:`bsc.kpis.compare.compare_segments`).
 
@@ -116,14 +122,14 @@ def segment_bar_chart(
     """
     data = comparison[["segment", "value", "n", "difference", "verdict", "period"]].copy()
     all_value = float(comparison["all_value"].iloc[0])
-    data["shown"] = [definition.format_value(v) for v in data["value"]]
+    data["shown"] = [definition.format_value(v, currency=currency) for v in data["value"]]
     period = str(comparison["period"].iloc[0])
     when = "all time" if period == "all" else period
     verdict_colours = alt.Scale(
         domain=["better", "worse", "within noise", "not tested"],
         range=[STATUS_COLOURS["green"], STATUS_COLOURS["red"], "#9E9E9E", "#BDBDBD"],
     )
-    x_title = f"{definition.name} ({definition.unit_words})"
+    x_title = f"{definition.name} ({definition.unit_title(currency)})"
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -145,7 +151,10 @@ def segment_bar_chart(
         )
     )
     rule_data = pd.DataFrame(
-        {"value": [all_value], "who": [f"{ALL_CUSTOMERS}: {definition.format_value(all_value)}"]}
+        {
+            "value": [all_value],
+            "who": [f"{ALL_CUSTOMERS}: {definition.format_value(all_value, currency=currency)}"],
+        }
     )
     rule = (
         alt.Chart(rule_data)

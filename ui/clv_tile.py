@@ -58,10 +58,11 @@ def clv_tile(
         return None
     values = customer_values_of(fingerprint, margin, YEARLY_DISCOUNT, fitted)
     method = f"BG/NBD + Gamma-Gamma, {MONTHS} months, margin {margin:.0%}, discount {YEARLY_DISCOUNT:.0%}/yr"
-    simple = tile_facts(definition, series).value
+    currency = tile_options.get("currency")
+    simple = tile_facts(definition, series, currency=currency).value
     st.metric(
         definition.short_name,
-        definition.format_value(float(values["clv"].mean())),
+        definition.format_value(float(values["clv"].mean()), currency=currency),
         border=True,
         help=f"{method}: the mean over {len(values):,} customers of the discounted margin on their expected "
         f"purchases over the next {MONTHS} months, as of {fitted.data_end:%d %b %Y} (details on the Lifetime "

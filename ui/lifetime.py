@@ -33,6 +33,7 @@ from bsc.clv.report import (
     survival_report,
 )
 from bsc.clv.sbg import SubscriptionRetention
+from bsc.currency import UNKNOWN_CURRENCY_SIGN, money_text
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
 from bsc.results_cache import Pending
@@ -181,7 +182,9 @@ def _draw_back_test(result: PurchaseBackTest) -> None:
     )
 
 
-def customer_value_section(fingerprint: str, tables: Tables, default_margin: float) -> list[Pending]:
+def customer_value_section(
+    fingerprint: str, tables: Tables, default_margin: float, currency: str | None = None
+) -> list[Pending]:
     """The customers worth the most: expected purchases, P(alive), spend and CLV, with the inputs."""
     st.header("Customers' lifetime value", divider="gray")
     if isinstance(purchase_window(fingerprint, tables), str):
@@ -221,16 +224,22 @@ def customer_value_section(fingerprint: str, tables: Tables, default_margin: flo
         show_input_error(error)
         return []
     method = f"BG/NBD + Gamma-Gamma, {MONTHS} months, margin {margin:g}%, discount {discount:g}%/yr"
+    unit = currency or UNKNOWN_CURRENCY_SIGN
     customers, mean, total = st.columns(3)
     customers.metric("Customers", f"{len(values):,}", border=True, help="Everyone who bought at least once.")
     mean.metric(
         "Mean CLV",
-        f"{values['clv'].mean():,.2f}",
+        money_text(f"{values['clv'].mean():,.2f}", currency),
         border=True,
         help=f"{method}: the margin on each customer's expected purchases over the next {MONTHS} months, "
         "discounted, averaged over customers.",
     )
-    total.metric("Total CLV", f"{values['clv'].sum():,.0f}", border=True, help=f"{method}, added up.")
+    total.metric(
+        "Total CLV",
+        money_text(f"{values['clv'].sum():,.0f}", currency),
+        border=True,
+        help=f"{method}, added up.",
+    )
     st.caption(
         f"As of {fitted.data_end:%d %b %Y} ({method}). Expected purchases: in the next 52 weeks. Chance still "
         "active: the BG/NBD's probability that the customer has not dropped out. Expected spend: per purchase, "
@@ -257,10 +266,12 @@ def customer_value_section(fingerprint: str, tables: Tables, default_margin: flo
                 help="The BG/NBD's probability that the customer has not dropped out.",
             ),
             "expected_spend": st.column_config.NumberColumn(
-                "Spend per purchase", format="%.2f", help="Expected value of a purchase (Gamma-Gamma)."
+                f"Spend per purchase ({unit})",
+                format="%.2f",
+                help="Expected value of a purchase (Gamma-Gamma).",
             ),
             "clv": st.column_config.NumberColumn(
-                f"CLV, {MONTHS} mo", format="%.2f", help="Discounted margin over the next months."
+                f"CLV, {MONTHS} mo ({unit})", format="%.2f", help="Discounted margin over the next months."
             ),
         },
     )

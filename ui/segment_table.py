@@ -1,7 +1,9 @@
 """Segments side by side: the KPI × segment table of the Scorecard, coloured only where it is real.
 
 The numbers come from :func:`bsc.kpis.compare.compare_segments`; this module only lays them out:
-one row per KPI, a column for all customers and one per segment, each cell "value · n". A cell
+one row per KPI (its tile's short name), a column for all customers and one per segment, each
+cell "value · n". It is drawn as a static table whose cells wrap, so that five segments and all
+customers fit a 1280-pixel screen without scrolling sideways. A cell
 is coloured (green better, vermillion worse, by the KPI's direction) and marked ▲ / ▼ only where
 the difference from the rest of the customers passes the test after the table-wide adjustment,
 so colour is never the only sign and noise never looks like news.
@@ -14,6 +16,7 @@ KPI with a target: "✗ Off track · behind by 6 pts".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -42,35 +45,46 @@ _STATUS_TINTS = {
 
 
 def comparison_layout(
-    comparison: pd.DataFrame, kpi_order: Sequence[str]
+    comparison: pd.DataFrame, kpi_order: Sequence[str], currency: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The table's cells as text (KPI rows × "All customers" and segment columns) and, beside
-    it, each cell's verdict ("better", "worse" or "" where nothing is coloured)."""
+    """The table's cells as text (KPI rows, by their tiles' short names, × "All customers" and
+    segment columns) and, beside it, each cell's verdict ("better", "worse" or "" where nothing
+    is coloured). Money is written in ``currency``, points as "pts", as on the tiles."""
     kpis = [k for k in kpi_order if k in set(comparison["kpi"])]
     segments = sorted(comparison["segment"].unique())
-    names = [KPIS[k].name for k in kpis]
+    names = [KPIS[k].short_name for k in kpis]
     cells = pd.DataFrame("", index=names, columns=[ALL_CUSTOMERS, *segments])
     verdicts = pd.DataFrame("", index=names, columns=cells.columns)
     for kpi, name in zip(kpis, names, strict=True):
         definition = KPIS[kpi]
         rows = comparison[comparison["kpi"] == kpi]
         first = rows.iloc[0]
-        cells.loc[name, ALL_CUSTOMERS] = _cell(definition.format_value(first["all_value"]), first["all_n"])
+        shown = partial(definition.format_value, compact=True, currency=currency)
+        cells.loc[name, ALL_CUSTOMERS] = _cell(shown(first["all_value"]), first["all_n"])
         for row in rows.itertuples():
             marker = (" ▲" if row.difference > 0 else " ▼") if row.real else ""
-            cells.loc[name, row.segment] = _cell(definition.format_value(row.value) + marker, row.n)
+            cells.loc[name, row.segment] = _cell(shown(row.value) + marker, row.n)
             verdicts.loc[name, row.segment] = row.verdict if row.verdict in _TINTS else ""
     return cells, verdicts
 
 
-def segment_table(comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: str) -> None:
+def segment_table(
+    comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: str, currency: str | None = None
+) -> None:
     """Draw the comparison table with its caption; nothing when no KPI is split."""
     if comparison.empty:
         return
-    cells, verdicts = comparison_layout(comparison, kpi_order)
+    cells, verdicts = comparison_layout(comparison, kpi_order, currency)
     styled = cells.style.apply(lambda _: verdicts.map(lambda v: _TINTS.get(v, "")), axis=None)
     st.subheader(f"Segments side by side: {literal(by_label)}", anchor=False)
-    st.dataframe(styled, width="stretch", height=min(38 + 35 * len(cells), 460))
+    # A static table wraps "€12,346 · n 2,243" within its column where a data grid would scroll
+    # sideways: a room reads every segment at once.
+    st.table(styled)
+    full_names = "; ".join(
+        f"{KPIS[k].short_name}: {KPIS[k].name}"
+        for k in kpi_order
+        if k in set(comparison["kpi"]) and KPIS[k].short_name != KPIS[k].name
+    )
     tested = int(comparison["test"].notna().sum())
     real = int(comparison["real"].sum())
     tests = sorted({CHANGE_TEST_NAMES[t] for t in comparison["test"].dropna()})
@@ -78,15 +92,18 @@ def segment_table(comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: 
         f"{_periods(comparison)} Each segment is compared with the rest of the customers; "
         f"{real} of {tested} tested cells show a real difference (not noise): green better, "
         "red worse, ▲ / ▼ higher / lower. Counts and totals grow with a segment's size and are "
-        "not tested. n: customers, answers or orders behind the value.",
-        help=f"Tests: {', '.join(tests) or 'none'}, segment against the rest of the customers. "
+        "not tested. n: customers, answers or orders behind the value; —: no value for that segment "
+        "(its tile says why).",
+        help=f"Rows: {full_names}. Tests: {', '.join(tests) or 'none'}, segment against the rest of the customers. "
         f"Multiple-comparison correction: Benjamini–Hochberg across all {tested} tested cells of the "
         f"table, at a {FALSE_DISCOVERY_RATE:.0%} false-discovery rate (so about 1 in 20 coloured "
         "cells may still be chance).",
     )
 
 
-def status_layout(statuses: pd.DataFrame, kpi_order: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def status_layout(
+    statuses: pd.DataFrame, kpi_order: Sequence[str], currency: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each segment's status for each KPI with a segment target, in words, and each cell's status.
 
     ``statuses`` is :func:`bsc.targets.evaluate` for the split (``by=``); rows are the KPIs that
@@ -108,15 +125,17 @@ def status_layout(statuses: pd.DataFrame, kpi_order: Sequence[str]) -> tuple[pd.
         if pd.isna(row.goal):
             continue
         # Undated values cannot meet a target due in a period: say so briefly (the note is long).
-        words = "Not compared: the data have no dates" if row.period == "all" else status_words(row)
+        words = "Not compared: the data have no dates" if row.period == "all" else status_words(row, currency)
         cells.loc[name, segment] = f"{TABLE_MARKS.get(row.status, '–')} {words}"
         kinds.loc[name, segment] = str(row.status)
     return cells, kinds
 
 
-def segment_statuses(statuses: pd.DataFrame, kpi_order: Sequence[str], by_label: str) -> None:
+def segment_statuses(
+    statuses: pd.DataFrame, kpi_order: Sequence[str], by_label: str, currency: str | None = None
+) -> None:
     """Draw "Targets by segment" under the comparison; nothing when no segment has a target."""
-    cells, kinds = status_layout(statuses, kpi_order)
+    cells, kinds = status_layout(statuses, kpi_order, currency)
     if cells.empty:
         return
     styled = cells.style.apply(lambda _: kinds.map(lambda v: _STATUS_TINTS.get(v, "")), axis=None)

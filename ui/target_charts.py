@@ -17,13 +17,18 @@ TARGET = "#CC79A7"
 
 
 def assistant_chart(
-    definition: KpiDef, assessment: Assessment, target: Target | None, *, height: int = 300
+    definition: KpiDef,
+    assessment: Assessment,
+    target: Target | None,
+    *,
+    height: int = 300,
+    currency: str | None = None,
 ) -> alt.Chart:
     """History, the trend projected to the due period with its prediction band, and the target path."""
     path = assessment.path.copy()
     path["start"] = label_starts(path["period"])
     path["series"] = path["kind"].map({"history": "Actual", "projection": "Trend projection"})
-    y_title = f"{definition.name} ({definition.unit_words})"
+    y_title = f"{definition.name} ({definition.unit_title(currency)})"
     x = alt.X("start:T", title="Period", axis=alt.Axis(format="%b %Y"))
     colour = alt.Color(
         "series:N",

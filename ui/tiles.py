@@ -19,6 +19,7 @@ import streamlit as st
 
 from bsc.change_tests import judge_change
 from bsc.columns import column_label
+from bsc.currency import UNKNOWN_CURRENCY_SIGN
 from bsc.errors import InputError
 from bsc.insights import Shift
 from bsc.kpis import KPIS, KpiDef, whole_periods
@@ -59,14 +60,16 @@ def tile_facts(
     *,
     coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     same_days: pd.DataFrame | None = None,
+    currency: str | None = None,
 ) -> TileFacts:
     """Facts for the tile of ``definition`` from its rows (``period`` order, one segment).
 
     ``coverage`` is the first and last date of the KPI's data (for "10 of 30 days"),
-    ``same_days`` the KPI's rows of :attr:`bsc.kpis.KpiResult.same_days` for the segment.
+    ``same_days`` the KPI's rows of :attr:`bsc.kpis.KpiResult.same_days` for the segment,
+    ``currency`` the workspace's (money is written "€12,346", "12,346 ¤" when unknown).
     """
     if len(series) and "complete" in series and not bool(series["complete"].iloc[-1]):
-        return _to_date_facts(definition, series, coverage, same_days)
+        return _to_date_facts(definition, series, coverage, same_days, currency)
     if len(series) and "reason" in series and pd.notna(series["reason"].iloc[-1]):
         return _unknown_facts(definition, series)
     # Only whole, known periods are compared (a partial first period is no baseline).
@@ -83,8 +86,8 @@ def tile_facts(
     ]
     if pd.notna(latest.get("ci_low")) and pd.notna(latest.get("ci_high")):
         lines.append(
-            f"95% interval: {definition.format_value(latest['ci_low'])} to "
-            f"{definition.format_value(latest['ci_high'])}."
+            f"95% interval: {definition.format_value(latest['ci_low'], currency=currency)} to "
+            f"{definition.format_value(latest['ci_high'], currency=currency)}."
         )
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
@@ -93,7 +96,7 @@ def tile_facts(
         # draw an empty chart).
         lines.append("All-time value: the data have no dates, so there is no trend or change.")
         return TileFacts(
-            value=definition.format_value(latest["value"], compact=True),
+            value=definition.format_value(latest["value"], compact=True, currency=currency),
             delta="all time",
             delta_color="off",
             within_noise=False,
@@ -107,7 +110,7 @@ def tile_facts(
     delta, color, within_noise, untested = None, "off", False, False
     if previous is not None:
         change = latest["value"] - previous["value"]
-        delta = definition.format_change(change, previous["value"])
+        delta = definition.format_change(change, previous["value"], currency)
         # Coloured only when the KPI's two-sample test rejects "no change" at 5%.
         verdict = judge_change(definition.change_test, previous, latest)
         lines.append(f"Change since {previous['period']} — {verdict.explanation}")
@@ -118,7 +121,7 @@ def tile_facts(
         else:
             untested = True
     return TileFacts(
-        value=definition.format_value(latest["value"], compact=True),
+        value=definition.format_value(latest["value"], compact=True, currency=currency),
         delta=delta,
         delta_color=color,
         within_noise=within_noise,
@@ -151,6 +154,7 @@ def _to_date_facts(
     series: pd.DataFrame,
     coverage: tuple[pd.Timestamp, pd.Timestamp] | None,
     same_days: pd.DataFrame | None,
+    currency: str | None = None,
 ) -> TileFacts:
     """A latest period the data covers only in part: "to date", compared like with like or not at all."""
     latest = series.iloc[-1]
@@ -179,10 +183,10 @@ def _to_date_facts(
         previous = parse_period(match["previous_period"])
         shown = int(match["days"])
         ours, theirs = _day_span(period, shown), _day_span(previous, min(shown, previous.days))
-        delta = definition.format_change(value - match["previous_value"], match["previous_value"])
+        delta = definition.format_change(value - match["previous_value"], match["previous_value"], currency)
         arrow, note = "auto", "to date"
         lines.append(
-            f"Like with like: {ours} against {theirs} ({definition.format_value(match['previous_value'])}); "
+            f"Like with like: {ours} against {theirs} ({definition.format_value(match['previous_value'], currency=currency)}); "
             "no colour, as a part of a period is no whole period."
         )
     else:
@@ -192,7 +196,7 @@ def _to_date_facts(
     if small:
         lines.append(f"Small sample: fewer than {SMALL_SAMPLE} — read with care.")
     return TileFacts(
-        value=definition.format_value(value, compact=True),
+        value=definition.format_value(value, compact=True, currency=currency),
         delta=delta,
         delta_color="off",
         within_noise=False,
@@ -269,18 +273,19 @@ def kpi_tile(
     coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     same_days: pd.DataFrame | None = None,
     assumptions: str | None = None,
+    currency: str | None = None,
 ) -> None:
     """A tile; ``status`` is the KPI's row of :func:`bsc.targets.evaluate` for the segment shown;
     ``coverage`` and ``same_days`` as for :func:`tile_facts`; ``assumptions`` (the CLV's margin,
-    churn base, discounting) are added to the help."""
-    facts = tile_facts(definition, series, coverage=coverage, same_days=same_days)
+    churn base, discounting) are added to the help; ``currency`` is the workspace's."""
+    facts = tile_facts(definition, series, coverage=coverage, same_days=same_days, currency=currency)
     label = definition.short_name
     help_text = facts.help + (f"  \nAssumptions: {assumptions}" if assumptions else "")
-    target_line = tile_words(status) if status is not None else ""
+    target_line = tile_words(status, currency) if status is not None else ""
     if status is not None and status.status != "no_target":
         label = f":{MARK_COLOURS[status.status]}[{TABLE_MARKS[status.status]}] {label}"
     if target_line:
-        help_text += f"  \nTarget: {target_line}. {status_words(status)}."
+        help_text += f"  \nTarget: {target_line}. {status_words(status, currency)}."
         if status.note and status.note not in help_text:
             help_text += f" {status.note}"
     # Short notes: a tile is a fifth of a projector-wide page, and "within noise" would be cut off
@@ -310,7 +315,15 @@ def kpi_tile(
         st.caption(target_line)
 
 
-def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:
+def money_note() -> str:
+    """What "¤" means, for a page whose workspace has no currency yet."""
+    return (
+        f"{UNKNOWN_CURRENCY_SIGN} = amounts in the data's currency, which the data does not name "
+        "(set it on the Data page)"
+    )
+
+
+def shift_line(shift: Shift, labels: Mapping[str, str] | None = None, currency: str | None = None) -> str:
     """One Markdown line for a significant shift: green when it is good news, red when bad."""
     definition = KPIS[shift.kpi]
     colour, arrow = (
@@ -329,6 +342,7 @@ def shift_line(shift: Shift, labels: Mapping[str, str] | None = None) -> str:
     verdict = "better" if shift.better else "worse"
     return (
         f":{colour}[{arrow} **{literal(definition.name)}**, {literal(who)}:] "
-        f"{literal(definition.format_value(shift.before))} → {literal(definition.format_value(shift.after))} "
+        f"{literal(definition.format_value(shift.before, currency=currency))} → "
+        f"{literal(definition.format_value(shift.after, currency=currency))} "
         f"({verdict})"
     )

@@ -76,12 +76,13 @@ The package holds one idea per module:
 - :mod:`bsc.demo.files`: :func:`write_company`, the CSV, Parquet and Excel files.
 """
 
-from bsc.demo.company import TABLE_NAMES, generate_company
+from bsc.demo.company import DEMO_CURRENCY, TABLE_NAMES, generate_company
 from bsc.demo.files import XLSX_MAX_ROWS, write_company
 from bsc.demo.stories import CompanyStories, company_stories
 from bsc.demo.timeline import DEMO_END
 
 __all__ = [
+    "DEMO_CURRENCY",
     "DEMO_END",
     "TABLE_NAMES",
     "XLSX_MAX_ROWS",

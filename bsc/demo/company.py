@@ -18,8 +18,19 @@ from bsc.demo.orders import orders_table
 from bsc.demo.timeline import DEMO_END, Calendar, as_date
 from bsc.errors import InputError
 
-__all__ = ["MAX_CUSTOMERS", "MAX_MONTHS", "MIN_CUSTOMERS", "MIN_MONTHS", "TABLE_NAMES", "generate_company"]
+__all__ = [
+    "DEMO_CURRENCY",
+    "MAX_CUSTOMERS",
+    "MAX_MONTHS",
+    "MIN_CUSTOMERS",
+    "MIN_MONTHS",
+    "TABLE_NAMES",
+    "generate_company",
+]
 
+# The demo company trades in euros: its amounts, costs and spend are written as bare numbers, as
+# many exports do, so its workspace is given the currency rather than finding it in the files.
+DEMO_CURRENCY = "EUR"
 TABLE_NAMES = ("customers", "orders", "surveys", "tickets", "marketing")
 MIN_CUSTOMERS, MAX_CUSTOMERS = 100, 5_000_000
 MIN_MONTHS, MAX_MONTHS = 24, 60

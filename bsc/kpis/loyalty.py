@@ -44,6 +44,18 @@ def _clv(card: Scorecard) -> pd.DataFrame:
     orders = card.orders.frame[["period", "segment", "revenue", "complete"]]
     frame = join_periods(orders, churn, how="inner")
     margin = card.params.margin
+    lost, fewest = frame["ended"].astype("float64"), card.params.clv_min_lost
+    # Too few losses: the value would be mostly chance (see KpiParams.clv_min_lost), so it is not
+    # a number but a reason, as for a period whose churn cannot be known.
+    too_few = (lost > 0) & (lost < fewest)
+    if too_few.any():
+        words = [
+            f"only {int(count)} customer{'s' if count != 1 else ''} lost in the period: too few for a "
+            f"steady CLV (at least {fewest}); choose a longer period or a larger segment"
+            for count in lost[too_few]
+        ]
+        reason = frame["reason"].astype(object) if "reason" in frame else pd.Series(None, index=frame.index)
+        frame["reason"] = reason.where(reason.notna() | ~too_few, pd.Series(words, index=lost[too_few].index))
     base = (frame["at_start"] + frame["base_at_end"]) / 2.0
     value_per_customer = margin * ratio(frame["revenue"], base)
     lost_share = ratio(frame["ended"], base)
@@ -173,10 +185,10 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         description="The steady-state formula: value per period times the expected number of periods a "
         "customer stays (1 ÷ churn), with revenue and churn over one base, the customers active in the "
         "period (mean of those active at its start and at its end), so that it does not depend on the "
-        "period's length. Margin as set; no discounting. NaN when no one was lost in the period, or "
-        "where its churn cannot be known (the first months of a log). Churn from churn dates, else "
+        "period's length. Margin as set; no discounting. NaN when no one was lost in the period, when "
+        "fewer than 15 were (too few: the value would be mostly chance), or where its churn cannot be known (the first months of a log). Churn from churn dates, else "
         "from the inactivity window (a customer who returns after the window starts a new lifetime).",
-        parameters=("margin", "churn_method", "inactivity_days"),
+        parameters=("margin", "churn_method", "inactivity_days", "clv_min_lost"),
         limits=(0.0, math.inf),
         change_test=None,
     ),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from bsc.change_tests import ChangeTest
+from bsc.currency import currency_words, excel_money_format, money_text
 from bsc.errors import InputError
 from bsc.result_files import keep_type
 from bsc.schema import KINDS
@@ -68,6 +69,10 @@ class KpiParams:
         ``"churn_date"``, ``"churn_flag"``, ``"inactivity"`` to force a method.
     confidence
         Confidence level of the intervals of sample statistics (default 0.95).
+    clv_min_lost
+        Fewest customers lost in a period for its CLV to be shown (default 15). The CLV divides
+        by that count, so its relative noise is about 1 ÷ √lost: 26% at 15, but 50% at 4, where a
+        segment's CLV would double or halve from one month to the next by chance alone.
     """
 
     inactivity_days: int = 90
@@ -77,6 +82,7 @@ class KpiParams:
     market_size_unit: Literal["revenue", "customers"] = "revenue"
     churn_method: ChurnMethod = "auto"
     confidence: float = 0.95
+    clv_min_lost: int = 15
 
     def __post_init__(self) -> None:
         weights = self.csi_weights
@@ -110,6 +116,10 @@ class KpiParams:
             problems.append(f"unknown churn method {self.churn_method!r}")
         if not 0.0 < self.confidence < 1.0:
             problems.append(f"the confidence level must lie between 0 and 1, not {self.confidence}")
+        if not (isinstance(self.clv_min_lost, int) and self.clv_min_lost >= 1):
+            problems.append(
+                f"the fewest customers lost for a CLV must be a whole number ≥ 1, not {self.clv_min_lost}"
+            )
         if problems:
             raise InputError("Invalid KPI settings: " + "; ".join(problems) + ".")
 
@@ -118,8 +128,9 @@ class KpiParams:
         return dict(self.csi_weights).get(kpi, 0.0)
 
 
-# What follows a formatted value, by unit. Counts, money, scores and orders go bare: their unit
-# words belong in the label or column title, where they are said once for every value.
+# What follows a formatted value, by unit. Counts, scores and orders go bare: their unit words
+# belong in the label or column title, where they are said once for every value. Money is written
+# with its currency by bsc.currency.money_text, the one place that does.
 _VALUE_SUFFIXES = {"%": "%", "points": " points", "hours": " h"}
 # The same, where space is short (a tile on a projector): "27.2 pts".
 _COMPACT_SUFFIXES = {"%": "%", "points": " pts", "hours": " h"}
@@ -192,6 +203,9 @@ class KpiDef:
         with a month's.
     signed
         Values are changes (customer growth): written with a sign, "+2.5%".
+    out_of
+        The top of a fixed answer scale (7 for the CES): a value is written "5.3 of 7", so the
+        room never has to ask which scale it is on. None for values without one.
     change_test
         The two-sample test that says whether a change between two periods is real (see
         :mod:`bsc.change_tests`): ``"proportion"``, ``"nps"``, ``"mean"``, ``"count"``,
@@ -220,28 +234,44 @@ class KpiDef:
     period_rate: bool = False
     signed: bool = False
     change_test: ChangeTest | None = None
+    out_of: float | None = None
 
-    def format_value(self, value: float | None, *, unit: bool = True, compact: bool = False) -> str:
-        """A value as shown everywhere: "35 points", "74.5%", "2.46", "1,234", "12.5 h", "+2.5%".
+    def format_value(
+        self, value: float | None, *, unit: bool = True, compact: bool = False, currency: str | None = None
+    ) -> str:
+        """A value as shown everywhere: "35 points", "74.5%", "5.3 of 7", "1,234", "€12,346", "12.5 h".
 
         The number as :func:`format_number` writes it, followed by the unit's suffix ("%",
-        " points", " h"; nothing for counts, money, scores and orders, nor when ``unit`` is
-        false; " pts" for points when ``compact``, as on a tile). NPS is unsigned ("35 points",
-        "-12 points"): a sign marks changes, such as the tile's delta or customer growth. None
-        and NaN are "—".
+        " points", " h"; " pts" for points when ``compact``, as on a tile; " of 7" on a fixed
+        answer scale, see :attr:`out_of`; nothing for counts, other scores and orders), and money
+        with the workspace's ``currency`` (:func:`bsc.currency.money_text`: "€12,346",
+        "12,346 CHF", "12,346 ¤" when the currency is unknown). Nothing is added when ``unit`` is
+        false. NPS is unsigned ("35 points", "-12 points"): a sign marks changes, such as the
+        tile's delta or customer growth. None and NaN are "—".
         """
         text = format_number(value, signed=self.signed)
         if not unit or text == "—":
             return text
+        if self.unit == "money":
+            return money_text(text, currency)
+        if self.out_of is not None:
+            return f"{text} of {format_number(self.out_of)}"
         return text + (_COMPACT_SUFFIXES if compact else _VALUE_SUFFIXES).get(self.unit, "")
 
-    def format_change(self, change: float, previous: float | None = None) -> str:
+    def unit_title(self, currency: str | None = None) -> str:
+        """The unit for an axis or column title: :attr:`unit_words`, money as its currency ("EUR")."""
+        if self.unit == "money":
+            return currency_words(currency)
+        return self.unit_words
+
+    def format_change(self, change: float, previous: float | None = None, currency: str | None = None) -> str:
         """A change between two periods, signed: "+3.6 pts", "-0.25", "+1.5 h", "+14.0%", "+120".
 
         Percentages and points change by points ("pts"); scores, indexes and hours by the value
         itself, to two decimals; totals (counts, money, orders) by their relative change when
-        the previous value is known and not zero, else by the number itself. A change that
-        rounds to zero is written without a sign ("0.0 pts"), never "-0.00".
+        the previous value is known and not zero, else by the number itself (money with its
+        ``currency``: "+€120"). A change that rounds to zero is written without a sign
+        ("0.0 pts"), never "-0.00".
         """
         if self.unit in ("%", "points"):
             amount, suffix, decimals = change, " pts", 1
@@ -252,14 +282,23 @@ class KpiDef:
         else:
             amount, suffix, decimals = change, "", 0
         rounded = round(float(amount), decimals)
-        if rounded == 0:
-            return f"{0:.{decimals}f}{suffix}"
-        return f"{rounded:+,.{decimals}f}{suffix}"
+        text = f"{0:.{decimals}f}" if rounded == 0 else f"{rounded:+,.{decimals}f}"
+        if self.unit == "money" and not suffix:
+            return money_text(text, currency)
+        return text + suffix
 
     @property
     def excel_format(self) -> str:
-        """The workbook's number format for values of this KPI."""
+        """The workbook's number format for values of this KPI (money in an unknown currency)."""
+        return self.excel_format_in(None)
+
+    def excel_format_in(self, currency: str | None) -> str:
+        """The workbook's number format for values of this KPI; money with its ``currency``."""
         number = _EXCEL_FORMATS.get(self.unit, "General")
+        if self.unit == "money":
+            number = excel_money_format(number, currency)
+        elif self.out_of is not None:
+            number = f'{number}" of {format_number(self.out_of)}"'
         return f"+{number};-{number};{number}" if self.signed else number
 
     @property

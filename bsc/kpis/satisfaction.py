@@ -163,12 +163,13 @@ DEFINITIONS: tuple[KpiDef, ...] = (
         input_format="%.2f",
         direction="higher",
         compute=_mean_score("ces"),
-        description="The CES 2.0 scale: higher means less effort for the customer. Student t interval; none "
-        "with fewer than two responses.",
+        description="On a scale of 1 to 7, higher means less effort for the customer (the CES 2.0 scale), "
+        'written "5.3 of 7". Student t interval; none with fewer than two responses.',
         sample_statistic=True,
         parameters=("confidence",),
         limits=(1.0, 7.0),
         change_test="mean",
+        out_of=7.0,
     ),
     KpiDef(
         id="rating",

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from bsc.currency import money_text
 from bsc.kpis import KPIS, KpiDef, format_number
 from bsc.targets.statuses import STATUS_LABELS
 
@@ -40,12 +41,13 @@ def _field(row: Any, name: str) -> Any:
     return row.get(name) if isinstance(row, dict) else getattr(row, name, None)
 
 
-def gap_words(definition: KpiDef, value: float, target: float) -> str:
+def gap_words(definition: KpiDef, value: float, target: float, currency: str | None = None) -> str:
     """ "ahead by 2 pts", "behind by 6 pts", "on target" (or "" when either number is missing).
 
     The amount is :math:`|v - t|` written as :func:`bsc.kpis.format_number` writes it, with
-    " pts" for percentages and NPS, " h" for hours and nothing for counts and money; the side
-    follows the KPI's direction (a churn rate below its target is ahead).
+    " pts" for percentages and NPS, " h" for hours, nothing for counts, and money with its
+    ``currency`` ("behind by €6"); the side follows the KPI's direction (a churn rate below its
+    target is ahead).
     """
     value, target = _number(value), _number(target)
     if math.isnan(value) or math.isnan(target):
@@ -58,24 +60,26 @@ def gap_words(definition: KpiDef, value: float, target: float) -> str:
     suffix = _GAP_SUFFIXES.get(definition.unit, "")
     if amount == "1" and suffix == " pts":
         suffix = " pt"
+    if definition.unit == "money":
+        amount = money_text(amount, currency)
     return f"{'ahead' if better else 'behind'} by {amount}{suffix}"
 
 
-def target_words(row: Any) -> str:
+def target_words(row: Any, currency: str | None = None) -> str:
     """ "target 45 pts by 2027-05", with the period's own value when the trajectory is still on
     its way: "target 40 pts in 2026-10 (45 pts by 2027-05)"; "" without a target."""
     definition = KPIS[_field(row, "kpi")]
     goal, due = _number(_field(row, "goal")), _field(row, "due_period")
     if math.isnan(goal) or not due:
         return ""
-    final = f"{definition.format_value(goal, compact=True)} by {due}"
+    final = f"{definition.format_value(goal, compact=True, currency=currency)} by {due}"
     now, period = _number(_field(row, "target")), _field(row, "period")
     if math.isnan(now) or not period or format_number(now) == format_number(goal) or period == due:
         return f"target {final}"
-    return f"target {definition.format_value(now, compact=True)} in {period} ({final})"
+    return f"target {definition.format_value(now, compact=True, currency=currency)} in {period} ({final})"
 
 
-def status_words(row: Any) -> str:
+def status_words(row: Any, currency: str | None = None) -> str:
     """The status and the gap of one KPI and segment, for a tile or a segment × KPI table.
 
     ``row`` is a row of :func:`bsc.targets.evaluate` (a dict, a named tuple or a Series).
@@ -93,7 +97,7 @@ def status_words(row: Any) -> str:
         return STATUS_LABELS["no_target"]
     if status == "no_data":
         return "No value yet for this target"
-    gap = gap_words(definition, _field(row, "value"), _field(row, "target"))
+    gap = gap_words(definition, _field(row, "value"), _field(row, "target"), currency)
     if gap == "on target":
         return "On target"
     if status == "noise":
@@ -102,14 +106,14 @@ def status_words(row: Any) -> str:
     return f"{label} · {gap}" if gap else label
 
 
-def tile_words(row: Any) -> str:
+def tile_words(row: Any, currency: str | None = None) -> str:
     """One line under a tile: "target 45 pts by 2027-05 · behind by 6 pts" (the status's colour
     and shape are on the tile's title); "" without a target."""
-    target = target_words(row)
+    target = target_words(row, currency)
     if not target:
         return ""
     status = _field(row, "status")
-    gap = gap_words(KPIS[_field(row, "kpi")], _field(row, "value"), _field(row, "target"))
+    gap = gap_words(KPIS[_field(row, "kpi")], _field(row, "value"), _field(row, "target"), currency)
     if status in ("green", "amber", "red", "noise") and gap == "on target":
         return f"{target} · on target"
     if status in ("green", "amber", "red") and gap:

@@ -118,3 +118,24 @@ def test_churn_outcomes_are_shown_as_such(data_dir: Path):
     roles = dict(zip(editor.value["Column"], editor.value["Role"], strict=True))
     assert roles["Satisfaction Score"] == "CSAT (1–5)"
     assert roles["Churn Reason"] == roles["Customer Status"] == "Churn outcome (not a segment)"
+
+
+def test_the_demo_currency_is_shown_and_can_be_changed(data_dir: Path):
+    at = open_app(DATA)
+    currency = next(t for t in at.text_input if t.label.startswith("Currency"))
+    assert currency.value == "EUR"
+    currency.set_value("chf")
+    next(b for b in at.button if b.label == "Save currency").click().run()
+    assert not at.exception
+    store = Store(data_dir)
+    assert store.find_workspace("Demo company").currency == "CHF"
+    assert any("shown in CHF" in c.value for c in at.caption)
+
+
+def test_a_wrong_currency_is_refused_with_a_message(data_dir: Path):
+    at = open_app(DATA)
+    next(t for t in at.text_input if t.label.startswith("Currency")).set_value("1€")
+    next(b for b in at.button if b.label == "Save currency").click().run()
+    assert not at.exception
+    assert any("is not a currency" in e.value for e in at.error)
+    assert Store(data_dir).find_workspace("Demo company").currency == "EUR"

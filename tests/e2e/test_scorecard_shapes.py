@@ -42,11 +42,11 @@ def test_scorecard_reads_every_shape_split(page: Page, tmp_path: Path):
         # Customers alone, no dates, split by Contract: the public table's churn per contract.
         _open(page, f"{server.url}/?ws={telco_id}&by=Contract")
         page.get_by_text("Segments side by side: Contract").scroll_into_view_if_needed()
-        assert page.get_by_test_id("stDataFrame").count() >= 1
+        assert page.get_by_test_id("stTable").count() >= 1
         assert page.get_by_text("Churn rate by Contract, all time").count() == 1
         screenshot(page, "scorecard_telco_by_contract")
         # Each contract as the sidebar's segment: its churn rate on the tile. (The comparison
-        # grid draws on a canvas, so the tiles are where a browser can read the text.)
+        # table is read in full by the tiles below, one contract at a time.)
         for contract, churn in (("Month-to-month", "42.7%"), ("One year", "11.3%"), ("Two year", "2.83%")):
             _open(page, f"{server.url}/?ws={telco_id}&by=Contract&segment={contract}")
             tile = page.get_by_test_id("stMetric").filter(has_text="Churn rate")
@@ -61,7 +61,7 @@ def test_scorecard_reads_every_shape_split(page: Page, tmp_path: Path):
         # The demo split by plan: the comparison table and the trend.
         _open(page, f"{server.url}/?ws={demo_id}&by=plan")
         page.get_by_text("Segments side by side: plan").scroll_into_view_if_needed()
-        assert page.get_by_test_id("stDataFrame").filter(has_text="Premium").count() >= 1
+        assert page.get_by_test_id("stTable").filter(has_text="Premium").count() >= 1
         assert page.get_by_text("Compare with other segments").count() == 1
         screenshot(page, "scorecard_demo_by_plan")
     finally:

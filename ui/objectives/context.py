@@ -32,6 +32,11 @@ class ObjectivesContext:
     def read_only(self) -> bool:
         return self.page.read_only
 
+    @property
+    def currency(self) -> str | None:
+        """The workspace's currency (None while unknown): every money value is written in it."""
+        return self.page.workspace.currency
+
     def kpis(self, unit: str, by: str | None) -> KpiResult:
         """The workspace's KPIs per ``unit``, split by ``by``, from the cache shared by every session."""
         return workspace_kpis(self.fingerprint, self.tables, unit, by, self.params)

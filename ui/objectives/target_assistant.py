@@ -112,7 +112,7 @@ def show(view: ObjectivesContext, *, just_refused: bool) -> None:
     except InputError as error:
         show_input_error(error)
         return
-    _show_assessment(definition, assessment, unit, due, goal)
+    _show_assessment(definition, assessment, unit, due, goal, view.currency)
     if not assessment.path.empty and goal is not None:
         draft_target = Target(
             kpi,
@@ -124,7 +124,10 @@ def show(view: ObjectivesContext, *, just_refused: bool) -> None:
         st.space("small")
         st.altair_chart(
             assistant_chart(
-                definition, assessment, existing if existing and existing.goal == goal else draft_target
+                definition,
+                assessment,
+                existing if existing and existing.goal == goal else draft_target,
+                currency=view.currency,
             ),
             width="stretch",
         )
@@ -295,7 +298,12 @@ def _save_target(
 
 
 def _show_assessment(
-    definition: KpiDef, assessment: Assessment, unit: str, due: str, goal: float | None
+    definition: KpiDef,
+    assessment: Assessment,
+    unit: str,
+    due: str,
+    goal: float | None,
+    currency: str | None = None,
 ) -> None:
     """The verdict with its reasons, then the baseline, range, trend and chance as metrics."""
     if assessment.verdict == "implausible":
@@ -308,7 +316,7 @@ def _show_assessment(
     else:
         st.info(" ".join(assessment.reasons), icon=":material/info:")
 
-    unit_word = definition.unit_words
+    unit_word = definition.unit_title(currency)
     suffix = f" ({unit_word})" if unit_word else ""
 
     def bare(value: float) -> str:
@@ -341,7 +349,9 @@ def _show_assessment(
         help="Where the KPI should land in the due period if the trend and its ups and downs go on.",
     )
     second_row[2].metric(
-        "Chance of reaching it" if goal is None else f"Chance of reaching {definition.format_value(goal)}",
+        "Chance of reaching it"
+        if goal is None
+        else f"Chance of reaching {definition.format_value(goal, currency=currency)}",
         "—" if assessment.probability is None else chance_text(assessment.probability).replace("about ", ""),
         # Without a trend there is no chance to give: the reason, not a 0%.
         help=" ".join(assessment.reasons) if assessment.probability is None and assessment.reasons else None,

@@ -110,9 +110,13 @@ def _targets_frame(view: ObjectivesContext, statuses: pd.DataFrame) -> pd.DataFr
                 "Weight": target.weight,
                 "Baseline": "—"
                 if target.baseline is None
-                else f"{definition.format_value(target.baseline)} ({target.baseline_period})",
-                "Latest": "—" if status is None else definition.format_value(status["value"]),
-                "Target now": "—" if status is None else definition.format_value(status["target"]),
+                else f"{definition.format_value(target.baseline, currency=view.currency)} ({target.baseline_period})",
+                "Latest": "—"
+                if status is None
+                else definition.format_value(status["value"], currency=view.currency),
+                "Target now": "—"
+                if status is None
+                else definition.format_value(status["target"], currency=view.currency),
                 "Status": f"split by {target.segment_by} to see it"
                 if status is None
                 else status_text(status["status"]),

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from bsc.assistant.whatif import Levers, project_whatif, whatif_base
+from bsc.currency import currency_words, money_text
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
 from ui.context import show_input_error
@@ -25,13 +26,20 @@ TILES = [
 ]
 
 
+MONEY_MEASURES = {"Revenue over 12 months", "CLV"}
+
+
+def _amount(number: str, money: bool, currency: str | None) -> str:
+    return money_text(number, currency) if money else number
+
+
 def show(view: ObjectivesContext) -> None:
     """The levers, the tiles and charts of their projection, and every assumption behind it."""
-    _whatif_panel(view.fingerprint, view.tables, view.params)
+    _whatif_panel(view.fingerprint, view.tables, view.params, view.currency)
 
 
 @st.fragment
-def _whatif_panel(fingerprint: str, tables: dict, params: KpiParams) -> None:
+def _whatif_panel(fingerprint: str, tables: dict, params: KpiParams, currency: str | None) -> None:
     monthly = workspace_kpis(fingerprint, tables, "month", None, params)
     try:
         base = whatif_base(monthly.values, margin=params.margin)
@@ -63,10 +71,16 @@ def _whatif_panel(fingerprint: str, tables: dict, params: KpiParams) -> None:
         if pd.isna(row["scenario"]):
             column.metric(label, "—", border=True, help="Needs a churn rate above 0: no customer was lost.")
             continue
-        value = f"{row['scenario']:,.0f}"
+        # Revenue and CLV are money, written in the workspace's currency; customers are a count.
+        money = measure in MONEY_MEASURES
+        value = _amount(f"{row['scenario']:,.0f}", money, currency)
         change = row["change"]
-        delta = f"{change:+,.0f} ({row['change_percent']:+.1f}%)" if pd.notna(change) and change else None
-        today = "—" if pd.isna(row["today"]) else f"{row['today']:,.0f}"
+        delta = (
+            f"{_amount(f'{change:+,.0f}', money, currency)} ({row['change_percent']:+.1f}%)"
+            if pd.notna(change) and change
+            else None
+        )
+        today = "—" if pd.isna(row["today"]) else _amount(f"{row['today']:,.0f}", money, currency)
         column.metric(label, value, delta=delta, border=True, help=f"Today's rates: {today}")
     st.space("small")
     left, right = st.columns(2)
@@ -75,7 +89,8 @@ def _whatif_panel(fingerprint: str, tables: dict, params: KpiParams) -> None:
         width="stretch",
     )
     right.altair_chart(
-        whatif_chart(outcome, "revenue", "Revenue per month", "Revenue (money)"), width="stretch"
+        whatif_chart(outcome, "revenue", "Revenue per month", f"Revenue ({currency_words(currency)})"),
+        width="stretch",
     )
     st.markdown("**Assumptions**")
     # The assumptions are the model's own sentences (numbers and KPI names), not data-supplied text.

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import OptimizeResult, minimize
 
 from bsc.errors import InputError
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
 
 
 def weighted_rows(*columns: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -40,6 +43,9 @@ def fit_log_parameters(
             # Outside the region where the special functions are finite: call it very unlikely.
             return 1e300, np.zeros_like(log_params)
         return value, gradient
+
+    # Imported here: the Scorecard's CLV tile reads a kept fit on its first view without fitting.
+    from scipy.optimize import minimize
 
     best = minimize(
         guarded,

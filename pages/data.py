@@ -7,7 +7,15 @@ from bsc.access import VIEWER
 from bsc.cache_keys import cache_key
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
-from bsc.ingest import MAX_KEPT_UPLOAD_BYTES, MAX_UPLOAD_BYTES, MB, RawTable, read_tables
+from bsc.ingest import (
+    MAX_CELLS,
+    MAX_KEPT_UPLOAD_BYTES,
+    MAX_UPLOAD_BYTES,
+    MAX_WORKBOOK_CELLS,
+    MB,
+    RawTable,
+    read_tables,
+)
 from bsc.mapping import TableMapping
 from bsc.prepare import PreparedTable, prepare_table
 from bsc.store import Dataset
@@ -54,7 +62,9 @@ def _upload_section() -> None:
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
         f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // MB} MB: a larger "
         "file is refused by the upload box before it is read; save it as Parquet, "
-        "which is often ten times smaller, or split it, and upload that."
+        "which is often ten times smaller, or split it, and upload that. "
+        f"A table may hold up to {MAX_CELLS // 1_000_000} million cells (rows × columns), a workbook "
+        f"{MAX_WORKBOOK_CELLS // 1_000_000} million, so that reading it stays within the server's memory."
     )
     if ctx.role == VIEWER:
         st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")

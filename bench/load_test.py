@@ -69,7 +69,7 @@ MEMORY_LIMIT_MB = 1_500
 SETTLED_MEMORY_LIMIT_MB = 1_200
 SETTLE_S = 15
 LARGE_UPLOAD = "orders_150mb.csv"
-LARGE_UPLOAD_REFUSAL = "more than the 4 million cells that can be read at once"
+LARGE_UPLOAD_REFUSAL = "more than the 4 million rows that can be read at once"
 ACTION_TIMEOUT_MS = 180_000
 # A run starts well within this after a click even on a busy server (the start is not the work).
 START_TIMEOUT_MS = 30_000

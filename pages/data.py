@@ -10,6 +10,7 @@ from bsc.errors import InputError
 from bsc.ingest import (
     MAX_CELLS,
     MAX_KEPT_UPLOAD_BYTES,
+    MAX_ROWS,
     MAX_UPLOAD_BYTES,
     MAX_WORKBOOK_CELLS,
     MB,
@@ -63,7 +64,8 @@ def _upload_section() -> None:
         f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // MB} MB: a larger "
         "file is refused by the upload box before it is read; save it as Parquet, "
         "which is often ten times smaller, or split it, and upload that. "
-        f"A table may hold up to {MAX_CELLS // 1_000_000} million cells (rows × columns), a workbook "
+        f"A table may hold up to {MAX_ROWS // 1_000_000} million rows and {MAX_CELLS // 1_000_000} million "
+        "cells (rows × columns), a workbook "
         f"{MAX_WORKBOOK_CELLS // 1_000_000} million, so that reading it stays within the server's memory."
     )
     if ctx.role == VIEWER:

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_EXPANDED_BYTES",
     "MAX_KEPT_UPLOAD_BYTES",
     "MAX_LINE_BYTES",
+    "MAX_ROWS",
     "MAX_UPLOAD_BYTES",
     "MAX_WORKBOOK_CELLS",
     "MAX_WORKBOOK_PARTS",
@@ -53,11 +54,15 @@ MAX_UPLOAD_BYTES = 200 * MB
 # How far a file may unpack: a workbook's parts together, a Parquet file's column data.
 MAX_EXPANDED_BYTES = 512 * MB
 MAX_COLUMNS = 1_000
-# Cells (rows x columns read) of one file read at once. What a cell costs from the file to the
-# KPIs was measured with `python -m bsc kpis` in a fresh process (bench/README.md): about 90
-# bytes for CSV cells, up to 180 for distinct text ids in Parquet, so that a table at this bound
-# stays under 1 GB. The 30 million once allowed took 1.8 GB for 10 million distinct ids.
-MAX_CELLS = 4_000_000
+# Rows and cells (rows x columns read) of one file read at once. What reading a table costs from
+# the file to the KPIs was measured with `python -m bsc kpis` in a fresh process (bench/README.md):
+# a row costs most when its cells are distinct text (ids), so both are bounded. At the bounds the
+# worst tables stay under 1 GB: 8 million distinct text cells (1.6 million rows of 5 columns)
+# 790 MB, 4 million distinct ids in one column 805 MB; the 100k-customer company's order lines
+# (1 million rows of 5 columns) 612 MB. The 30 million cells once allowed took 1.8 GB for
+# 10 million distinct ids.
+MAX_ROWS = 4_000_000
+MAX_CELLS = 8_000_000
 # Cells parsed from a workbook, empty ones included: a workbook is parsed cell by cell in Python,
 # about 30,000 cells a second here, against millions for a CSV file. Checked on the sheets' XML
 # before any cell is parsed, and again while the cells are streamed.
@@ -192,12 +197,18 @@ def _not_a_workbook(name: str, data: bytes, found: tuple[str, str] | None) -> st
 
 
 def _check_shape(name: str, rows: int, columns: int) -> None:
-    """Refuse a table wider than :data:`MAX_COLUMNS` or of more than :data:`MAX_CELLS` cells, on
+    """Refuse a table wider than :data:`MAX_COLUMNS`, longer than :data:`MAX_ROWS` or of more than
+    :data:`MAX_CELLS` cells, on
     its shape alone (counted lines, or a Parquet file's metadata), before its cells are parsed."""
     if columns > MAX_COLUMNS:
         raise InputError(
             f"{name} has {columns:,} columns; at most {MAX_COLUMNS:,} can be read. "
             "Keep the columns you need and upload it again."
+        )
+    if rows > MAX_ROWS:
+        raise InputError(
+            f"{name} has about {_count(rows, 'row')}, more than the {MAX_ROWS // 1_000_000:,} million "
+            "rows that can be read at once. Split it into smaller files, or keep the rows you need."
         )
     if rows * columns > MAX_CELLS:
         raise InputError(

@@ -37,12 +37,12 @@ def _upload(at, path: Path) -> None:
         ("wide_10000_columns.csv", "has 10,000 columns; at most 1,000 can be read"),
         ("encrypted.xlsx", "save it as .xlsx without a password"),
         ("dictionary_bomb.parquet", "would unpack to 601 MB"),
-        ("ten_million_ids.parquet", "has about 10,000,000 rows of 1 column, more than the 4 million cells"),
+        ("ten_million_ids.parquet", "has about 10,000,000 rows, more than the 4 million rows"),
         (
             "thirty_million_cells.xlsx",
             "holds about 30,000,000 cells, more than the 1,000,000 that can be read",
         ),
-        ("orders_150mb.csv", "has about 5,000,001 rows of 4 columns, more than the 4 million cells"),
+        ("orders_150mb.csv", "has about 5,000,001 rows, more than the 4 million rows"),
     ],
     ids=[
         "zip-bomb",

@@ -4,7 +4,15 @@ import streamlit as st
 
 from bsc import __version__
 from bsc.errors import InputError
-from bsc.ingest import MAX_CELLS, MAX_COLUMNS, MAX_EXPANDED_BYTES, MAX_UPLOAD_BYTES, MB
+from bsc.ingest import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_EXPANDED_BYTES,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    MAX_WORKBOOK_CELLS,
+    MB,
+)
 from ui.access import allow_list
 from ui.context import page_setup, sign_in_providers, signed_in_user
 from ui.text import literal
@@ -79,9 +87,10 @@ st.markdown(
     f"""
 - **Hostile files are refused before they are read whole.** Uploads are limited to
   {MAX_UPLOAD_BYTES // MB} MB; a workbook or Parquet file that would unpack past
-  {MAX_EXPANDED_BYTES // MB} MB, a table wider than {MAX_COLUMNS:,} columns or larger than
-  {MAX_CELLS // 1_000_000} million cells is refused with a message, and so is a file that is not
-  what its name says.
+  {MAX_EXPANDED_BYTES // MB} MB, a table wider than {MAX_COLUMNS:,} columns, longer than
+  {MAX_ROWS // 1_000_000} million rows or larger than {MAX_CELLS // 1_000_000} million cells (a workbook {MAX_WORKBOOK_CELLS // 1_000_000} million, as it is
+  read cell by cell) is refused with a message, and so is a file that is not what its name says.
+  So reading any file stays under 1 GB of memory.
 - **Nothing in a file is run.** Formulas are not evaluated (the values Excel saved are used), no
   file is ever unpickled, and text from data (names, segments, column names) is shown as typed,
   never as markup. Exports neutralise cells that a spreadsheet would read as formulas.

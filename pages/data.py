@@ -8,13 +8,23 @@ from bsc.cache_keys import cache_key
 from bsc.currency import UNKNOWN_CURRENCY_SIGN
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
-from bsc.ingest import MAX_UPLOAD_BYTES, MB, RawTable, read_tables
+from bsc.ingest import (
+    MAX_CELLS,
+    MAX_KEPT_UPLOAD_BYTES,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    MAX_WORKBOOK_CELLS,
+    MB,
+    RawTable,
+    read_tables,
+)
 from bsc.mapping import TableMapping
-from bsc.prepare import prepare_table
+from bsc.prepare import PreparedTable, prepare_table
 from bsc.store import Dataset
 from bsc.workspace import remap_dataset, save_table
 from ui.access import viewer_note
 from ui.context import page_setup, show_input_error
+from ui.shared_results import frames_bytes, shared_results
 from ui.tables import KIND_LABELS, mapping_editor, show_problems
 from ui.text import literal
 
@@ -22,15 +32,29 @@ ctx = page_setup("Data")
 store = ctx.store
 
 
-@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
-def _read_upload(content_hash: str, name: str, _data: bytes) -> list[tuple[RawTable, TableMapping]]:
-    """Read and detect an upload once per content: shared read-only, never mutated."""
-    return [(table, detect_mapping(table.frame, table.name)) for table in read_tables(name, _data)]
+# Read uploads and their checked tables, shared read-only by every session and never mutated;
+# bounded by the bytes of the frames they hold (bsc.ingest.checks.MAX_KEPT_UPLOAD_BYTES, half each).
+_READ = shared_results("read uploads", max_entries=8, max_bytes=MAX_KEPT_UPLOAD_BYTES // 2)
+_CHECKED = shared_results("checked uploads", max_entries=16, max_bytes=MAX_KEPT_UPLOAD_BYTES // 2)
 
 
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def _check(content_hash: str, table_name: str, mapping_json: str, _frame: pd.DataFrame):
-    return prepare_table(_frame, TableMapping.from_json(mapping_json))
+def _read_upload(content_hash: str, name: str, data: bytes) -> list[tuple[RawTable, TableMapping]]:
+    """Read and detect an upload once per content (a refused file is not kept: read again)."""
+    key = (content_hash, name)
+    tables = _READ.get(key)
+    if tables is None:
+        tables = [(table, detect_mapping(table.frame, table.name)) for table in read_tables(name, data)]
+        _READ.put(key, tables, frames_bytes(tables))
+    return tables
+
+
+def _check(content_hash: str, table_name: str, mapping_json: str, frame: pd.DataFrame) -> PreparedTable:
+    key = (content_hash, table_name, mapping_json)
+    prepared = _CHECKED.get(key)
+    if prepared is None:
+        prepared = prepare_table(frame, TableMapping.from_json(mapping_json))
+        _CHECKED.put(key, prepared, frames_bytes(prepared))
+    return prepared
 
 
 def _upload_section() -> None:
@@ -40,7 +64,10 @@ def _upload_section() -> None:
         "table) or Parquet. Customers, transactions, feedback, support tickets and marketing tables are "
         f"recognised; you can correct every guess before saving. Up to {MAX_UPLOAD_BYTES // MB} MB: a larger "
         "file is refused by the upload box before it is read; save it as Parquet, "
-        "which is often ten times smaller, or split it, and upload that."
+        "which is often ten times smaller, or split it, and upload that. "
+        f"A table may hold up to {MAX_ROWS // 1_000_000} million rows and {MAX_CELLS // 1_000_000} million "
+        "cells (rows × columns), a workbook "
+        f"{MAX_WORKBOOK_CELLS // 1_000_000} million, so that reading it stays within the server's memory."
     )
     if ctx.role == VIEWER:
         st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")

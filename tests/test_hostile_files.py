@@ -414,6 +414,23 @@ _BOMBS = [
     "one_10mb_line.csv",
     "wide_10000_columns.csv",
 ]
+# Within the upload and unpack limits, yet once costly to read: 1.8 GB (ten million distinct ids),
+# more than five minutes (30 million workbook cells), 1.9 GB (a 150 MB CSV file) for `bsc kpis`.
+_COSTLY = ["ten_million_ids.parquet", "thirty_million_cells.xlsx", "orders_150mb.csv"]
+# What a fresh process reading one file may take: the bounds the product promises.
+_PEAK_MB_BOUND = 1024
+_SECONDS_BOUND = 60
+_WATCH = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run([sys.executable, "-m", "bsc", "kpis", sys.argv[1]], capture_output=True, text=True)
+print(json.dumps({
+    "code": done.returncode,
+    "stderr": done.stderr[-2000:],
+    "seconds": time.perf_counter() - start,
+    "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+}))
+"""
 _MEASURE = """
 import json, resource, sys
 from pathlib import Path
@@ -453,6 +470,27 @@ class TestMemoryStaysBounded:
         # rows, padded rows of a huge sheet); 100 MB leaves room for the reader's own buffers.
         assert set(growth) == set(_BOMBS)
         assert max(growth.values()) < 100, growth
+
+    @pytest.mark.parametrize("name", _COSTLY + _BOMBS, ids=str)
+    def test_a_fresh_kpis_process_stays_within_1_gb_and_60_s(self, name: str, generated: Path):
+        # One fresh `python -m bsc kpis FILE` per file, started by a small watcher process whose
+        # only child it is, so that the children's peak resident set is this file's alone.
+        done = subprocess.run(
+            [sys.executable, "-c", _WATCH, str(generated / name)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        run = json.loads(done.stdout)
+        print(f"{name}: peak {run['peak_mb']:.0f} MB, {run['seconds']:.1f} s, exit {run['code']}")
+        assert run["peak_mb"] < _PEAK_MB_BOUND, run
+        assert run["seconds"] < _SECONDS_BOUND, run
+        assert "unexpected" not in run["stderr"] and "Traceback" not in run["stderr"], run
+        expected = next(case.message for case in CASES if case.file == name)
+        if expected is not None and next(c.outcome for c in CASES if c.file == name) == "refused":
+            assert run["code"] == 2 and expected in run["stderr"], run
 
     def test_a_zip_bomb_is_refused_before_the_workbook_is_opened(
         self, generated: Path, monkeypatch: pytest.MonkeyPatch

@@ -372,3 +372,15 @@ class TestLineEnds:
         # 2 MB of 20-byte lines ending in CR, one LF inside: split at LF alone, one 2 MB line.
         data = b"\r".join([b"C0001,2024-01-01,1.5"] * 100_000) + b"\n"
         assert _count_lines("t.csv", data) == 100_000
+
+
+def test_the_100k_company_order_lines_are_within_the_read_bounds() -> None:
+    # The generated 100k-customer company writes 1,000,280 order lines of 5 columns (bench/README.md):
+    # they must be read, while a table one row past MAX_ROWS or one cell past MAX_CELLS is refused.
+    from bsc.ingest.checks import MAX_CELLS, MAX_ROWS, _check_shape
+
+    _check_shape("orders.csv", 1_000_281, 5)
+    with pytest.raises(InputError, match="rows that can be read at once"):
+        _check_shape("long.csv", MAX_ROWS + 1, 1)
+    with pytest.raises(InputError, match="million cells that can be read at once"):
+        _check_shape("wide.csv", MAX_CELLS // 4 + 1, 4)

@@ -16,8 +16,11 @@ Whatever is uploaded, memory stays bounded, because a file is checked before it 
 - how far it would unpack: the sizes in a workbook's zip directory and in a Parquet file's
   metadata, against :data:`MAX_EXPANDED_BYTES` (a zip bomb is refused before anything is
   inflated: Python's zip reader never inflates a part past the size its directory declares);
-- its shape: at most :data:`MAX_COLUMNS` columns, :data:`MAX_CELLS` cells and lines of at most
-  :data:`MAX_LINE_BYTES`.
+- its shape: at most :data:`MAX_COLUMNS` columns, :data:`MAX_CELLS` cells (rows times the
+  columns read; measured to keep a fresh ``bsc kpis`` process under 1 GB) and lines of at most
+  :data:`MAX_LINE_BYTES`; a workbook's sheets at most :data:`MAX_WORKBOOK_CELLS` cells, counted
+  on their XML before any is parsed and again while they are streamed; a Parquet file is read
+  one row group at a time.
 
 Nothing in a file is ever run: workbooks are read for the values Excel saved (formulas are not
 evaluated), Parquet files through Arrow, and no file is ever unpickled.
@@ -37,13 +40,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+
 from bsc.errors import InputError
 from bsc.ingest.checks import (
     MAX_CELLS,
     MAX_COLUMNS,
     MAX_EXPANDED_BYTES,
+    MAX_KEPT_UPLOAD_BYTES,
     MAX_LINE_BYTES,
+    MAX_ROWS,
     MAX_UPLOAD_BYTES,
+    MAX_WORKBOOK_CELLS,
     MB,
     SUPPORTED_EXTENSIONS,
     TEXT_EXTENSIONS,
@@ -64,8 +72,11 @@ __all__ = [
     "MAX_CELLS",
     "MAX_COLUMNS",
     "MAX_EXPANDED_BYTES",
+    "MAX_KEPT_UPLOAD_BYTES",
     "MAX_LINE_BYTES",
+    "MAX_ROWS",
     "MAX_UPLOAD_BYTES",
+    "MAX_WORKBOOK_CELLS",
     "MB",
     "SUPPORTED_EXTENSIONS",
     "RawTable",
@@ -118,6 +129,15 @@ def read_tables(name: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) ->
         :data:`MAX_LINE_BYTES`, a quote that is never closed, or a workbook without any
         non-empty sheet. This is the only exception that leaves this package.
     """
+    try:
+        return _read_checked(name, data, max_bytes)
+    finally:
+        # Arrow keeps the memory it freed for its next allocations; a server reads an upload
+        # now and then, so it is handed back to the system rather than held between uploads.
+        pa.default_memory_pool().release_unused()
+
+
+def _read_checked(name: str, data: bytes, max_bytes: int) -> list[RawTable]:
     extension = _check_extension(name)
     _check_size(name, len(data), max_bytes)
     if not data.strip():

@@ -6,11 +6,16 @@
 - how far it would unpack: a workbook's zip directory (:func:`_check_workbook_parts`) and a
   Parquet file's metadata (:func:`_check_expanded`), against :data:`MAX_EXPANDED_BYTES`;
 - its shape: columns and cells (:func:`_check_shape`) and the length of its lines
-  (:func:`_count_lines`).
+  (:func:`_count_lines`);
+- the cells a workbook's sheets hold, counted on their XML as it is inflated a block at a time
+  (:func:`_check_workbook_cells`), before any cell is parsed.
 
-The limits live here as constants, with the one bound checked later, once cells are read: the
-range of dates taken as real (:class:`DateBounds`, applied by :mod:`bsc.prepare`). The names
-starting with ``_`` are shared inside :mod:`bsc.ingest` only.
+Every bound of the product lives here as a constant: what a file may be, what reading it may
+cost (cells read at once, cells parsed from a workbook), how many bytes of read uploads the app
+keeps in memory (:data:`MAX_KEPT_UPLOAD_BYTES`), and the one bound checked later, once cells are
+read: the range of dates taken as real (:class:`DateBounds`, applied by :mod:`bsc.prepare`). A
+deployment or a test changes a bound here (tests patch the module attribute). The names starting
+with ``_`` are shared inside :mod:`bsc.ingest` only.
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ __all__ = [
     "MAX_CELLS",
     "MAX_COLUMNS",
     "MAX_EXPANDED_BYTES",
+    "MAX_KEPT_UPLOAD_BYTES",
     "MAX_LINE_BYTES",
+    "MAX_ROWS",
     "MAX_UPLOAD_BYTES",
+    "MAX_WORKBOOK_CELLS",
     "MAX_WORKBOOK_PARTS",
     "MB",
     "SUPPORTED_EXTENSIONS",
@@ -46,9 +54,24 @@ MAX_UPLOAD_BYTES = 200 * MB
 # How far a file may unpack: a workbook's parts together, a Parquet file's column data.
 MAX_EXPANDED_BYTES = 512 * MB
 MAX_COLUMNS = 1_000
-MAX_CELLS = 30_000_000
+# Rows and cells (rows x columns read) of one file read at once. What reading a table costs from
+# the file to the KPIs was measured with `python -m bsc kpis` in a fresh process (bench/README.md):
+# a row costs most when its cells are distinct text (ids), so both are bounded. At the bounds the
+# worst tables stay under 1 GB: 8 million distinct text cells (1.6 million rows of 5 columns)
+# 790 MB, 4 million distinct ids in one column 805 MB; the 100k-customer company's order lines
+# (1 million rows of 5 columns) 612 MB. The 30 million cells once allowed took 1.8 GB for
+# 10 million distinct ids.
+MAX_ROWS = 4_000_000
+MAX_CELLS = 8_000_000
+# Cells parsed from a workbook, empty ones included: a workbook is parsed cell by cell in Python,
+# about 30,000 cells a second here, against millions for a CSV file. Checked on the sheets' XML
+# before any cell is parsed, and again while the cells are streamed.
+MAX_WORKBOOK_CELLS = 1_000_000
 MAX_LINE_BYTES = 1 * MB
 MAX_WORKBOOK_PARTS = 10_000
+# Bytes of read uploads (their frames and checked tables) the app keeps in memory for all
+# sessions together, so that reading a file again on every rerun costs nothing.
+MAX_KEPT_UPLOAD_BYTES = 256 * MB
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 SUPPORTED_EXTENSIONS = (*TEXT_EXTENSIONS, ".xlsx", ".parquet")
 _BLOCK = 16 * MB  # bytes scanned at a time when counting lines
@@ -174,10 +197,18 @@ def _not_a_workbook(name: str, data: bytes, found: tuple[str, str] | None) -> st
 
 
 def _check_shape(name: str, rows: int, columns: int) -> None:
+    """Refuse a table wider than :data:`MAX_COLUMNS`, longer than :data:`MAX_ROWS` or of more than
+    :data:`MAX_CELLS` cells, on
+    its shape alone (counted lines, or a Parquet file's metadata), before its cells are parsed."""
     if columns > MAX_COLUMNS:
         raise InputError(
             f"{name} has {columns:,} columns; at most {MAX_COLUMNS:,} can be read. "
             "Keep the columns you need and upload it again."
+        )
+    if rows > MAX_ROWS:
+        raise InputError(
+            f"{name} has about {_count(rows, 'row')}, more than the {MAX_ROWS // 1_000_000:,} million "
+            "rows that can be read at once. Split it into smaller files, or keep the rows you need."
         )
     if rows * columns > MAX_CELLS:
         raise InputError(
@@ -185,6 +216,48 @@ def _check_shape(name: str, rows: int, columns: int) -> None:
             f"{MAX_CELLS // 1_000_000:,} million cells that can be read at once. "
             "Split it, or leave out the columns you do not need."
         )
+
+
+def _too_many_workbook_cells(name: str, cells: str) -> InputError:
+    return InputError(
+        f"{name} holds {cells} cells, more than the {MAX_WORKBOOK_CELLS:,} that can be read from a "
+        "workbook (a workbook is read cell by cell, far more slowly than a CSV file). Save the sheets "
+        "you need as CSV files and upload those, or delete the rows and columns you do not need."
+    )
+
+
+def _check_workbook_cells(name: str, data: bytes) -> None:
+    """Refuse a workbook whose sheets hold more than :data:`MAX_WORKBOOK_CELLS` cells, counted on
+    their XML (``<c>`` elements, empty ones included: each costs its parsing) while it is inflated
+    a block at a time, so that this costs a block of memory and about a second per 150 MB of XML.
+
+    Cells in a namespace prefix (``<x:c>``) are not counted here; the budget checked while the
+    cells are streamed (:mod:`bsc.ingest.excel`) stops those.
+    """
+    cells = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in archive.infolist():
+                if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+                    continue
+                with archive.open(part) as stream:
+                    tail = b""
+                    while block := stream.read(_BLOCK // 4):
+                        # The last two bytes go with the next block, so that a tag cut between
+                        # blocks is counted there (a tag is three bytes: never counted twice).
+                        text = tail + block
+                        cells += _cell_tags(text)
+                        tail = text[-2:]
+                if cells > MAX_WORKBOOK_CELLS:
+                    raise _too_many_workbook_cells(name, f"about {cells:,}")
+    except InputError:
+        raise
+    except Exception:  # damaged parts: the workbook reader says so, with its own message
+        return
+
+
+def _cell_tags(text: bytes) -> int:
+    return text.count(b"<c ") + text.count(b"<c>") + text.count(b"<c/")
 
 
 def _count_lines(name: str, data: bytes) -> int:

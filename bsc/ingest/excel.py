@@ -2,8 +2,9 @@
 
 Workbooks are read for the values Excel saved: formulas are not evaluated, and a sheet whose
 formulas were never calculated is reported (:func:`_formula_problems`). Before the workbook is
-opened its zip directory is checked (see :mod:`bsc.ingest.checks`); while it is read, one
-:class:`_CellBudget` bounds the cells of all its sheets together. Columns keep their own types
+opened its zip directory and the cells its sheets hold are checked (see :mod:`bsc.ingest.checks`);
+while it is streamed (openpyxl's read-only mode), one :class:`_CellBudget` bounds the cells parsed
+from all its sheets together, empty ones included. Columns keep their own types
 where they hold one type, text where they mix types; cells showing an Excel error (``#DIV/0!``)
 are read as empty and reported. A sheet that cannot be read is skipped with a warning, so it
 does not cost the others.
@@ -20,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from bsc.errors import InputError
-from bsc.ingest.checks import MAX_CELLS, MAX_COLUMNS, MB, _check_workbook_parts
+from bsc.ingest.checks import (
+    MAX_COLUMNS,
+    MAX_WORKBOOK_CELLS,
+    MB,
+    _check_workbook_cells,
+    _check_workbook_parts,
+    _too_many_workbook_cells,
+)
 from bsc.ingest.tables import RawTable, _count, _frame_with_header, _settle_column_type, _were
 from bsc.mapping import Problem
 
@@ -50,22 +58,20 @@ class _TooManyCells(InputError):
 
 @dataclass
 class _CellBudget:
-    """Cells a workbook may still fill, across all its sheets."""
+    """Cells still to be parsed from a workbook, across all its sheets (:data:`MAX_WORKBOOK_CELLS`)."""
 
     name: str
-    left: int = MAX_CELLS
+    left: int = MAX_WORKBOOK_CELLS
 
     def take(self, cells: int) -> None:
         self.left -= cells
         if self.left < 0:
-            raise _TooManyCells(
-                f"{self.name} holds more than the {MAX_CELLS // 1_000_000:,} million cells that can be read "
-                "at once. Save the sheets you need as separate files, or leave out columns."
-            )
+            raise _TooManyCells(str(_too_many_workbook_cells(self.name, "more")))
 
 
 def _read_workbook(name: str, data: bytes) -> list[RawTable]:
     _check_workbook_parts(name, data)
+    _check_workbook_cells(name, data)
     import openpyxl
 
     try:
@@ -117,6 +123,8 @@ def _read_sheet(name: str, sheet, budget: _CellBudget) -> tuple[pd.DataFrame | N
     rows: list[list] = []
     numbers: list[int] = []  # each kept row's number in the sheet
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # Every cell parsed costs, empty or not: charged before anything else is done with it.
+        budget.take(len(row))
         if row.count(None) == len(row):
             continue
         if len(row) > MAX_COLUMNS:
@@ -132,7 +140,6 @@ def _read_sheet(name: str, sheet, budget: _CellBudget) -> tuple[pd.DataFrame | N
             end -= 1
         if not end:
             continue
-        budget.take(end)
         rows.append(list(row[:end]))
         if len(numbers) < _TITLE_ROWS_LOOKED_AT:
             numbers.append(number)

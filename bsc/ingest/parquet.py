@@ -1,8 +1,10 @@
 """Reading Parquet files through Arrow: one raw table, columns keeping their own types.
 
-The file's size once unpacked is checked on its metadata before any column is read, and again
-once text stored in a dictionary is known to decode to (see :func:`_decoded_bytes`). Columns
-holding lists or records are left out and reported.
+The file's shape (rows times the columns read) and its size once unpacked are checked on its
+metadata before any column is read. Row groups are then read one at a time, so that reading costs
+one row group beyond the cells kept; the size once unpacked is checked again after each, once the
+text it stores in a dictionary is known to decode to (see :func:`_decoded_bytes`). Columns holding
+lists or records are left out and reported.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bsc.errors import InputError
-from bsc.ingest.checks import _check_expanded, _check_shape
+from bsc.ingest.checks import MAX_COLUMNS, _check_expanded, _check_shape
 from bsc.ingest.tables import RawTable, _count, _settle_column_type, _tidy_columns
 from bsc.mapping import Problem
 
@@ -26,25 +28,22 @@ def _read_parquet(name: str, data: bytes) -> RawTable:
         raise InputError(damaged) from None
     if len(schema) == 0:
         raise InputError(f"{name} has no columns.")
-    # Checked on the metadata, before any column is read.
-    _check_shape(name, metadata.num_rows, len(schema))
+    flat = [f for f in schema if not pa.types.is_nested(f.type)]
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+    # Checked on the metadata, before any column is read: the cells are those of the columns read.
+    if len(schema) > MAX_COLUMNS:
+        _check_shape(name, metadata.num_rows, len(schema))
+    _check_shape(name, metadata.num_rows, len(flat))
     expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
     _check_expanded(name, expanded)
     _check_repeated_names(name, schema)
-    flat = [f for f in schema if not pa.types.is_nested(f.type)]
-    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
     if not flat:
         raise InputError(f"{name} holds only lists or records, no column a table can show.")
-    # Text stored once in a dictionary can decode to far more than the file says it unpacks to:
-    # it is read as a dictionary first and decoded only when its decoded size is known.
     try:
         # Read through ParquetFile, which takes a repeated column name as all its columns (the
         # dataset reader refuses it): the repeats are renamed below, as in a CSV file.
         reader = pq.ParquetFile(pa.BufferReader(data), read_dictionary=_text_leaves(schema))
-        table = reader.read(columns=list(dict.fromkeys(f.name for f in flat)))
-        table.validate(full=True)  # Arrow does not check text is valid UTF-8 when it reads it
-        decoded = sum(_decoded_bytes(table.column(i)) for i in range(table.num_columns))
-        _check_expanded(name, expanded + decoded)
+        table = _read_row_groups(name, reader, list(dict.fromkeys(f.name for f in flat)), expanded)
         labels = list(table.column_names)
         # Converted under unique names: pandas would turn columns sharing a name into text.
         table = pa.table(
@@ -74,6 +73,27 @@ def _read_parquet(name: str, data: bytes) -> RawTable:
     frame, problems = _tidy_columns(frame, names, problems)
     frame = frame.apply(lambda column: _settle_column_type(column) if column.dtype == object else column)
     return RawTable(name, name, None, frame, problems)
+
+
+def _read_row_groups(name: str, reader: pq.ParquetFile, columns: list[str], expanded: int) -> pa.Table:
+    """The columns of every row group, read one row group at a time.
+
+    Text stored once in a dictionary can decode to far more than the file says it unpacks to: it
+    is read as a dictionary, and the size it decodes to is added to ``expanded`` and checked
+    after each row group, so that a file is refused before the rest of it is read.
+    """
+    groups: list[pa.Table] = []
+    decoded = 0
+    for index in range(reader.num_row_groups):
+        group = reader.read_row_group(index, columns=columns)
+        group.validate(full=True)  # Arrow does not check text is valid UTF-8 when it reads it
+        decoded += sum(_decoded_bytes(group.column(i)) for i in range(group.num_columns))
+        _check_expanded(name, expanded + decoded)
+        groups.append(group)
+    if not groups:  # a file without row groups: its columns, without rows
+        return reader.read(columns=columns)
+    # Dictionaries differ between row groups: each chunk keeps its own until it is decoded.
+    return pa.concat_tables(groups)
 
 
 def _check_repeated_names(name: str, schema: pa.Schema) -> None:

@@ -37,8 +37,24 @@ def _upload(at, path: Path) -> None:
         ("wide_10000_columns.csv", "has 10,000 columns; at most 1,000 can be read"),
         ("encrypted.xlsx", "save it as .xlsx without a password"),
         ("dictionary_bomb.parquet", "would unpack to 601 MB"),
+        ("ten_million_ids.parquet", "has about 10,000,000 rows, more than the 4 million rows"),
+        (
+            "thirty_million_cells.xlsx",
+            "holds about 30,000,000 cells, more than the 1,000,000 that can be read",
+        ),
+        ("orders_150mb.csv", "has about 5,000,001 rows, more than the 4 million rows"),
     ],
-    ids=["zip-bomb", "pickle", "unclosed-quote", "10000-columns", "encrypted-workbook", "dictionary-bomb"],
+    ids=[
+        "zip-bomb",
+        "pickle",
+        "unclosed-quote",
+        "10000-columns",
+        "encrypted-workbook",
+        "dictionary-bomb",
+        "ten-million-ids",
+        "thirty-million-workbook-cells",
+        "150-mb-csv",
+    ],
 )
 def test_a_refused_upload_is_an_error_message(name: str, message: str, data_dir: Path, corpus: Path):
     path = HOSTILE / name if (HOSTILE / name).is_file() else corpus / name

@@ -7,6 +7,9 @@ listed in ``tests/hostile/README.md``.
 
 Nothing here needs the network. The largest files are sparse or made of repeated bytes: the
 file over the upload limit takes no disk space, the zip bomb is 0.6 MB on disk and 600 MB inflated.
+Three files are large for what they cost once read rather than for their size: 10 million
+distinct ids in one Parquet row group (6 MB), a 1.6 MB workbook of 30 million cells and a 150 MB
+CSV file; together they take about ten seconds to write.
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from bsc.ingest import MAX_UPLOAD_BYTES
@@ -179,6 +185,24 @@ def _cr_only_with_lf(path: Path) -> None:
     lines += [f"C{i % 500:04d},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i % 97}.25," for i in range(60_000)]
     lines[3] = 'C0002,2024-03-04,12.25,"two\nlines"'
     path.write_bytes("\r".join(lines).encode() + b"\r")
+
+
+@corpus_file("orders_150mb.csv")
+def _orders_150mb(path: Path) -> None:
+    # 5,000,000 orders of 200,000 customers over 1,000 days, about 31 bytes a line: within the
+    # upload limit, 20 million cells. Written by Arrow, unquoted, like a CRM export.
+    rows = 5_000_000
+    rng = np.random.default_rng(17)
+    number = pc.cast(pa.array(rng.integers(0, 200_000, rows)), pa.string())
+    table = pa.table(
+        {
+            "customer_id": pc.binary_join_element_wise("C", pc.utf8_lpad(number, 7, "0"), ""),
+            "order_date": pa.array(np.datetime64("2022-01-01") + rng.integers(0, 1_000, rows)),
+            "amount": pa.array(np.round(rng.gamma(2.0, 40.0, rows), 2)),
+            "channel": pa.array(np.array(["web", "shop", "phone"])[rng.integers(0, 3, rows)]),
+        }
+    )
+    pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="none"))
 
 
 @corpus_file("workbook_named.csv")
@@ -373,7 +397,34 @@ def _title_rows(path: Path) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+@corpus_file("thirty_million_cells.xlsx")
+def _thirty_million_cells(path: Path) -> None:
+    # 1,000,000 rows of 30 cells holding 1: 440 MB of sheet XML, under the 512 MB a workbook may
+    # unpack to, deflated to 1.6 MB. Streamed into the zip, never held whole.
+    row = b"<row>" + b"<c><v>1</v></c>" * 30 + b"</row>"
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes({"Cells": [["n"]]})))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(item, source.read(item.filename))
+                continue
+            with out.open(item.filename, "w", force_zip64=True) as sheet:
+                sheet.write(sheet_xml("").split(b"<sheetData>")[0] + b"<sheetData>")
+                for _ in range(100):
+                    sheet.write(row * 10_000)
+                sheet.write(b"</sheetData></worksheet>")
+
+
 # --- Parquet ----------------------------------------------------------------------------------
+
+
+@corpus_file("ten_million_ids.parquet")
+def _ten_million_ids(path: Path) -> None:
+    # 10,000,000 distinct customer ids C00000000 to C09999999 in one row group: 6 MB on disk.
+    rows = 10_000_000
+    number = pc.cast(pa.array(np.arange(rows)), pa.string())
+    ids = pc.binary_join_element_wise("C", pc.utf8_lpad(number, 8, "0"), "")
+    pq.write_table(pa.table({"customer_id": ids}), path, row_group_size=rows, compression="zstd")
 
 
 @corpus_file("null_rows.parquet")

@@ -9,7 +9,7 @@ each is the respondent's mood seen through its own noise, with a planted loading
 (:data:`RATING_LOADINGS`), so that key-driver analysis of NPS ranks support first, then delivery,
 then product quality, and finds price within noise; support also scores worst on average (a
 "fix first" driver). A comment is about the respondent's weakest attribute when that one is rated
-1 or 2 (late delivery, slow support, high prices, poor quality), praise from promoters, a neutral
+a point or more below its usual answer (late delivery, slow support, high prices, poor quality), praise from promoters, a neutral
 remark otherwise, and from North's story on, often about its new local team: the themes a topic
 model should find, with NPS lower among the writers of a complaint and higher among those of praise.
 """
@@ -43,56 +43,54 @@ RATING_LOADINGS = (
     ("quality_rating", 0.4, 0.0, 3.8),
 )
 RATING_SPREAD = 0.9
-# Whom a complaint is about: the attribute rated this low or lower.
-COMPLAINT_RATING = 2
+# A complaint is about the attribute furthest below its usual answer, when it is this far below.
+COMPLAINT_DROP = 1.0
 # Comments drawn whatever the ratings say: people write about what they like.
 RANDOM_COMMENT_SHARE = 0.15
 
+# Each theme's remarks share a word or two, as real comments about one thing do.
 COMPLAINTS = {
     "delivery_rating": (
-        "Order arrived late",
-        "Delivery was late again",
-        "My parcel came a week late",
-        "Late delivery and no tracking update",
-        "Delivery took far too long",
+        "Late delivery",
+        "Delivery was late",
+        "Delivery late again",
+        "My delivery came late, no tracking",
     ),
     "price_rating": (
-        "Too expensive for what you get",
-        "Prices went up again",
-        "A bit pricey compared to other shops",
-        "Expensive, cheaper elsewhere",
+        "Too expensive",
+        "Expensive, prices went up",
+        "Expensive compared to other shops",
     ),
     "support_rating": (
-        "Support took too long to answer",
-        "Waited days for support to reply",
-        "Hard to reach anyone in support",
-        "Support never answered my email",
-        "Nobody answers the support phone",
+        "Support too slow",
+        "Support never answered",
+        "Slow support, waited days",
+        "Could not reach support",
     ),
     "quality_rating": (
-        "Product broke quickly",
-        "Poor quality, the item broke after a week",
-        "Quality has gone down, broke in a month",
+        "Poor quality",
+        "Poor quality, it broke",
+        "Quality is poor, broke quickly",
     ),
 }
 PRAISE = (
+    "Great service",
     "Great service, thank you",
-    "Friendly staff, great service",
-    "Great range and friendly service",
-    "Always great service",
+    "Great service as always",
+    "Really great service, friendly staff",
 )
 NEUTRAL = (
+    "Fine",
+    "All fine",
     "Fine overall",
-    "Okay experience",
-    "Nothing special, fine",
-    "Website is okay",
+    "Fine, thanks",
 )
 STORY_COMMENTS = (
-    "The new local team is very helpful",
-    "Local team was helpful and quick",
-    "Helpful local team, knew my order",
+    "Local team very helpful",
+    "The new local team is helpful",
+    "Helpful local team",
 )
-STORY_COMMENT_SHARE = 0.6
+STORY_COMMENT_SHARE = 0.8
 
 TICKETS_PER_CUSTOMER_MONTH = 0.1
 TICKET_WEEKDAY = (1.1, 1.1, 1.0, 1.0, 1.0, 0.5, 0.4)
@@ -174,7 +172,7 @@ def _comments(
     rng: np.random.Generator, nps: np.ndarray, ratings: dict[str, np.ndarray], lifted: np.ndarray
 ) -> pd.Series:
     """A short comment, or blank (about half): a complaint about the weakest attribute when it is
-    rated :data:`COMPLAINT_RATING` or lower, praise from a promoter (9–10), a neutral remark
+    :data:`COMPLAINT_DROP` or more below its usual answer, praise from a promoter (9–10), a neutral remark
     otherwise; in North's story, often a word about the new local team. A share
     :data:`RANDOM_COMMENT_SHARE` picks any theme regardless."""
     count = len(nps)
@@ -183,12 +181,14 @@ def _comments(
     sizes = np.array([len(theme) for theme in themes])
     offsets = np.concatenate(([0], np.cumsum(sizes)))[:-1]
     names = list(COMPLAINTS)
-    scores = np.column_stack([ratings[name] for name in names])
-    weakest = np.argmin(scores, axis=1)
-    complaint = scores[np.arange(count), weakest] <= COMPLAINT_RATING
+    means = {name: mean for name, _, _, mean in RATING_LOADINGS}
+    # How far below its usual answer each rating is: the weakest attribute is the one furthest below.
+    below = np.column_stack([ratings[name] - np.round(means[name]) for name in names])
+    weakest = np.argmin(below, axis=1)
+    complaint = below[np.arange(count), weakest] <= -COMPLAINT_DROP
     praise, neutral, story = len(names), len(names) + 1, len(names) + 2
     theme = np.where(complaint, weakest, np.where(nps >= 9, praise, neutral))
-    theme = np.where(lifted & ~complaint & (rng.random(count) < STORY_COMMENT_SHARE), story, theme)
+    theme = np.where(lifted & (rng.random(count) < STORY_COMMENT_SHARE), story, theme)
     anything = rng.integers(0, story, count)
     theme = np.where(rng.random(count) < RANDOM_COMMENT_SHARE, anything, theme)
     code = offsets[theme] + np.floor(rng.random(count) * sizes[theme]).astype(np.int64)

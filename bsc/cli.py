@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bsc.errors import InputError
 from bsc.json_output import strict_json
+from bsc.why_commands import add_why_commands
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
@@ -640,6 +641,8 @@ def build_parser() -> argparse.ArgumentParser:
     survival.add_argument("--by", metavar="ATTR", help="one curve per value of a segment attribute")
     survival.add_argument("--json", action="store_true", help="print JSON")
     survival.set_defaults(run=survival_command)
+
+    add_why_commands(commands)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

@@ -6,7 +6,15 @@
 - :mod:`bsc.themes.labels`: the names a workshop gives its themes, kept per workspace.
 """
 
-from bsc.themes.analysis import DEFAULT_THEMES, MAX_THEMES, Theme, ThemeAnalysis, find_themes, theme_key
+from bsc.themes.analysis import (
+    DEFAULT_THEMES,
+    MAX_THEMES,
+    Theme,
+    ThemeAnalysis,
+    comments_frame,
+    find_themes,
+    theme_key,
+)
 from bsc.themes.stopwords import comment_language, stop_words
 
 __all__ = [
@@ -15,6 +23,7 @@ __all__ = [
     "Theme",
     "ThemeAnalysis",
     "comment_language",
+    "comments_frame",
     "find_themes",
     "stop_words",
     "theme_key",

@@ -25,7 +25,9 @@ random (seeded) and then applied to every comment.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,7 +41,15 @@ from bsc.errors import InputError
 from bsc.result_files import keep_type
 from bsc.themes.stopwords import comment_language, stop_words
 
-__all__ = ["DEFAULT_THEMES", "MAX_THEMES", "Theme", "ThemeAnalysis", "find_themes", "theme_key"]
+__all__ = [
+    "DEFAULT_THEMES",
+    "MAX_THEMES",
+    "Theme",
+    "ThemeAnalysis",
+    "comments_frame",
+    "find_themes",
+    "theme_key",
+]
 
 DEFAULT_THEMES = 8
 MAX_THEMES = 20
@@ -301,3 +311,22 @@ def _examples(comments: np.ndarray, weights: np.ndarray, members: np.ndarray) ->
         if len(chosen) == EXAMPLES:
             break
     return tuple(chosen)
+
+
+def comments_frame(tables: Mapping[str, Sequence[Path | str]]) -> pd.DataFrame:
+    """The survey answers of a workspace's feedback tables: ``comment``, and ``nps`` and ``date``
+    where the tables have them.
+
+    Raises
+    ------
+    InputError
+        When no feedback table has a comment column.
+    """
+    parts = [pd.read_parquet(path) for path in tables.get("feedback", ())]
+    parts = [part[[c for c in ("comment", "nps", "date") if c in part.columns]] for part in parts]
+    parts = [part for part in parts if "comment" in part.columns]
+    if not parts:
+        raise InputError(
+            "These tables have no comment column: map a free-text column of a survey as Comment."
+        )
+    return pd.concat(parts, ignore_index=True)

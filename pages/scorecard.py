@@ -28,6 +28,8 @@ from ui.tiles import kpi_tile, shift_line, to_date_caption
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
 # Shown in the definitions, not as tiles of their own: the means beside the medians.
 SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
+# Tiles that link to their key drivers on the Why page (tile KPI -> the page's target).
+WHY_LINKS = {"nps": "nps", "csat": "csat", "churn_rate": "churn"}
 # Four tiles a row: at 1280 px every title and value reads in full on a projector.
 TILES_PER_ROW = 4
 
@@ -116,6 +118,14 @@ for component in COMPONENTS:
                     if definition.id in result.assumptions
                     else None,
                 )
+                if definition.id in WHY_LINKS:
+                    st.page_link(
+                        "pages/why.py",
+                        label="Why?",
+                        icon=":material/psychology_alt:",
+                        query_params={"target": WHY_LINKS[definition.id]},
+                        help="Its key drivers, and what customers write about",
+                    )
     if component == "retention" and "churn_rate" in set(values["kpi"]):
         # Filled at the end of the script, so the model never holds up the rest of the page.
         forecast_slot = st.empty()

@@ -89,10 +89,9 @@ def driver_charts(analysis: DriverAnalysis) -> None:
             .encode(y=alt.Y("Driver:N", sort=None), x="low:Q", x2="high:Q")
         )
         st.altair_chart(
-            (bars + whiskers).properties(
-                title="Importance of every driver, with its 95% interval", height=320
-            ),
+            (bars + whiskers).properties(title="Importance of every driver, with its 95% interval"),
             width="stretch",
+            height=max(380, 34 * len(rows) + 80),
         )
 
 

@@ -23,6 +23,7 @@ from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, shift_line, to_date_caption
+from ui.why import why_link
 
 # Chips sit side by side in one row: the shortest names that still read.
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
@@ -119,13 +120,7 @@ for component in COMPONENTS:
                     else None,
                 )
                 if definition.id in WHY_LINKS:
-                    st.page_link(
-                        "pages/why.py",
-                        label="Why?",
-                        icon=":material/psychology_alt:",
-                        query_params={"target": WHY_LINKS[definition.id]},
-                        help="Its key drivers, and what customers write about",
-                    )
+                    why_link(WHY_LINKS[definition.id])
     if component == "retention" and "churn_rate" in set(values["kpi"]):
         # Filled at the end of the script, so the model never holds up the rest of the page.
         forecast_slot = st.empty()

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from bsc.drivers import TARGETS, DriverAnalysis
+from bsc.drivers import DriverAnalysis
 from bsc.errors import InputError
 from bsc.store import Store
 from bsc.themes import ThemeAnalysis
@@ -22,7 +23,7 @@ from ui.author import current_author
 from ui.context import show_input_error
 from ui.text import literal
 
-__all__ = ["driver_charts", "drivers_table", "segment_drivers_table", "themes_section"]
+__all__ = ["driver_charts", "drivers_table", "segment_drivers_table", "themes_section", "why_link"]
 
 REAL = "#0072B2"
 NOISE = "#9E9E9E"
@@ -278,5 +279,19 @@ def _rename_form(
                 st.rerun()
 
 
-def target_words(target: str) -> str:
-    return TARGETS[target]
+def why_link(target: str) -> None:
+    """A "Why?" link to the Why page with ``target`` (nps, csat or churn) chosen, for a KPI tile.
+
+    A page opened first after a restart runs without the navigation (see ui.context), where
+    ``st.page_link`` knows no other page: a plain link to the page's address stands in.
+    """
+    try:
+        st.page_link(
+            "pages/why.py",
+            label="Why?",
+            icon=":material/psychology_alt:",
+            query_params={"target": target},
+            help="Its key drivers, and what customers write about",
+        )
+    except StreamlitAPIException:
+        st.markdown(f"[Why?](/why?target={target})")

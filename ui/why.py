@@ -195,7 +195,6 @@ def themes_section(analysis: ThemeAnalysis, store: Store, workspace_id: str, *, 
     table = pd.DataFrame(
         {
             "Theme": [names[t.key] for t in analysis.themes],
-            "Top words": [", ".join(t.top_words[:4]) for t in analysis.themes],
             "Share of comments": [f"{t.share:.1%}" for t in analysis.themes],
             "Lately": [
                 ("—" if pd.isna(t.share_before) else f"{t.share_before:.1%} → {t.share_after:.1%}")
@@ -245,6 +244,7 @@ def themes_section(analysis: ThemeAnalysis, store: Store, workspace_id: str, *, 
     st.subheader("Examples and names", anchor=False)
     for theme in analysis.themes:
         with st.expander(f"{literal(names[theme.key])} · {theme.share:.1%} of comments"):
+            st.caption(literal("Top words: " + ", ".join(theme.top_words)))
             for example in theme.examples:
                 st.text(example)
             _rename_form(store, workspace_id, theme.key, names[theme.key], labels.get(theme.key), read_only)

@@ -21,8 +21,12 @@ def test_why_page_on_the_demo_company(server: Server, page: Page):
     top = page.get_by_test_id("stMetric").filter(has_text="Top driver")
     # The demo's planted story (bsc.demo.experience): support drives NPS most.
     expect(top).to_contain_text("support_rating", timeout=60_000)
-    expect(page.get_by_text("Fix first what matters most and scores worst").first).to_be_attached(timeout=30_000)
+    expect(page.get_by_text("Fix first what matters most and scores worst").first).to_be_attached(
+        timeout=30_000
+    )
     screenshot(page, "why-drivers")
     page.get_by_role("heading", name="What customers write about").scroll_into_view_if_needed()
-    expect(page.get_by_text("Share of comments per theme, month by month").first).to_be_attached(timeout=30_000)
+    expect(page.get_by_text("Share of comments per theme, month by month").first).to_be_attached(
+        timeout=30_000
+    )
     screenshot(page, "why-themes")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bsc.errors import InputError
 from bsc.json_output import strict_json
+from bsc.why_commands import add_why_commands
 
 if TYPE_CHECKING:
     from bsc.clv import BackTest, SubscriptionRetention
@@ -796,6 +797,8 @@ def build_parser() -> argparse.ArgumentParser:
     survival.add_argument("--by", metavar="ATTR", help="one curve per value of a segment attribute")
     survival.add_argument("--json", action="store_true", help="print JSON")
     survival.set_defaults(run=survival_command)
+
+    add_why_commands(commands)
 
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)

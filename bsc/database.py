@@ -1,7 +1,7 @@
 """The workspace database: every SQL table on one ``MetaData``, and :func:`create_tables`.
 
-The store's tables (workspaces, their datasets and saved segmentations), those of targets
-and objectives (objectives, initiatives, targets, the audit log) and those of who may do what in
+The store's tables (workspaces, their datasets and saved segmentations), the names given to
+comment themes, those of targets and objectives (objectives, initiatives, targets, the audit log) and those of who may do what in
 a workspace (its members' roles and their history, kept by :mod:`bsc.access`) live in one database, so they
 are declared here together and created together whenever a :class:`bsc.store.Store` opens.
 The rows of every other table carry a ``workspace_id`` and are deleted with their workspace
@@ -196,6 +196,20 @@ role_changes = Table(
     # "" for none: the member was added (old) or removed (new).
     Column("old_role", String(10), nullable=False, default=""),
     Column("new_role", String(10), nullable=False, default=""),
+)
+
+# The names a workshop gives the themes of its comments, kept by bsc.themes.labels.
+
+theme_labels_table = Table(
+    "theme_labels",
+    metadata,
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    # The theme's three top words, sorted (bsc.themes.theme_key).
+    Column("theme_key", String(400), primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(320), nullable=False),
 )
 
 # Tables about access to a workspace rather than its content: an owner may change them while the

@@ -24,11 +24,14 @@ from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, money_note, shift_line, to_date_caption
+from ui.why import why_link
 
 # Chips sit side by side in one row: the shortest names that still read.
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}
 # Shown in the definitions, not as tiles of their own: the means beside the medians.
 SECONDARY = {"first_response_time_mean", "resolution_time_mean"}
+# Tiles that link to their key drivers on the Why page (tile KPI -> the page's target).
+WHY_LINKS = {"nps": "nps", "csat": "csat", "churn_rate": "churn"}
 # Four tiles a row: at 1280 px every title and value reads in full on a projector.
 TILES_PER_ROW = 4
 
@@ -139,6 +142,8 @@ for component in COMPONENTS:
                     )
                 else:
                     kpi_tile(definition, rows, status, **tile_options)
+                if definition.id in WHY_LINKS:
+                    why_link(WHY_LINKS[definition.id])
     if component == "retention" and "churn_rate" in set(values["kpi"]):
         # Filled at the end of the script, so the model never holds up the rest of the page.
         forecast_slot = st.empty()

@@ -16,6 +16,7 @@ TABLES = {
     "audit_log",
     "workspace_roles",
     "role_changes",
+    "theme_labels",
 }
 
 

@@ -15,6 +15,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/scorecard.py", "Scorecard", ":material/dashboard:", default=True),
+    PageSpec("pages/why.py", "Why", ":material/psychology_alt:"),
     PageSpec("pages/objectives.py", "Objectives & targets", ":material/flag:"),
     PageSpec("pages/segmentation.py", "Segmentation", ":material/bubble_chart:"),
     PageSpec("pages/churn.py", "Churn lab", ":material/person_remove:"),

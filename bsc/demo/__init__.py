@@ -20,8 +20,9 @@ column detector maps without help:
     spend ever falls below zero.
 ``surveys``
     response_id, customer_id, response_date, nps (0–10), csat (1–5), ces (1–7, where 7 means
-    "it was easy"), comment (short, blank for about half the responses). About two responses
-    per customer over the whole history.
+    "it was easy"), delivery_rating, price_rating, support_rating, quality_rating (1–5), comment
+    (short, blank for about half the responses). About two responses per customer over the
+    whole history.
 ``tickets``
     ticket_id, customer_id, opened_at, first_response_at, resolved_at (minute precision).
     About 0.1 tickets per active customer-month, mostly in office hours. Tickets still open at the end of the history, and a few abandoned ones, have no
@@ -56,6 +57,13 @@ Stories to find
    climbs to 2.6 times its earlier level while the customers it wins stay flat, so its CPA
    (spend / conversions) in the last six months is about 2.4 times that of the first six
    months. The other channels' CPA only creeps up with 0.3 % inflation a month.
+
+4. **Support drives NPS most, and scores worst.** Of the four attribute ratings, support leans
+   most on the respondent's mood, then delivery, then product quality; price not at all. Key-driver
+   analysis of NPS ranks them in that order with price within noise, and support, the weakest on
+   average, is the one to fix first. Comments complain about the weakest attribute when it is rated
+   1 or 2, praise comes from promoters, and from North's story on North's customers write about
+   their new local team (see :mod:`bsc.demo.experience`).
 
 A churned customer places no order, answers no survey and opens no ticket after the churn
 date. The same ``seed`` always gives the same tables.

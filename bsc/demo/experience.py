@@ -1,8 +1,17 @@
 """What the demo company's customers say and ask: survey answers and support tickets.
 
-Survey answers (NPS, CSAT, CES, a short comment) follow each customer's hidden satisfaction,
-with North's story lift; tickets come more often from unhappy customers and are answered as
-fast as the customer's plan and hidden service level allow.
+Survey answers (NPS, CSAT, CES, four attribute ratings, a short comment) follow each customer's
+hidden satisfaction, with North's story lift; tickets come more often from unhappy customers and
+are answered as fast as the customer's plan and hidden service level allow.
+
+The attribute ratings (1–5: delivery, price, support, product quality) carry the drivers story:
+each is the respondent's mood seen through its own noise, with a planted loading
+(:data:`RATING_LOADINGS`), so that key-driver analysis of NPS ranks support first, then delivery,
+then product quality, and finds price within noise; support also scores worst on average (a
+"fix first" driver). A comment is about the respondent's weakest attribute when that one is rated
+a point or more below its usual answer (late delivery, slow support, high prices, poor quality), praise from promoters, a neutral
+remark otherwise, and from North's story on, often about its new local team: the themes a topic
+model should find, with NPS lower among the writers of a complaint and higher among those of praise.
 """
 
 from __future__ import annotations
@@ -23,30 +32,65 @@ SURVEYS_PER_CUSTOMER = 2.0
 NPS_MEAN, NPS_SPREAD, NPS_NOISE = 7.7, 1.8, 1.0
 COMMENT_SHARE = 0.5
 
-PROMOTER_COMMENTS = (
+# The attribute ratings, in column order: (column, loading on the respondent's mood, loading on
+# their slow service, mean before rounding). A rating is
+# clip(rint(mean + 0.9 × (loading × mood − service × slow + sqrt(1 − loading² − service²) × noise)), 1, 5):
+# support leans most on mood (and on slow service), price not at all.
+RATING_LOADINGS = (
+    ("delivery_rating", 0.6, 0.0, 4.0),
+    ("price_rating", 0.0, 0.0, 3.3),
+    ("support_rating", 0.75, 0.3, 2.9),
+    ("quality_rating", 0.4, 0.0, 3.8),
+)
+RATING_SPREAD = 0.9
+# A complaint is about the attribute furthest below its usual answer, when it is this far below.
+COMPLAINT_DROP = 1.0
+# Comments drawn whatever the ratings say: people write about what they like.
+RANDOM_COMMENT_SHARE = 0.15
+
+# Each theme's remarks share a word or two, as real comments about one thing do.
+COMPLAINTS = {
+    "delivery_rating": (
+        "Late delivery",
+        "Delivery was late",
+        "Delivery late again",
+        "My delivery came late, no tracking",
+    ),
+    "price_rating": (
+        "Too expensive",
+        "Expensive, prices went up",
+        "Expensive compared to other shops",
+    ),
+    "support_rating": (
+        "Support too slow",
+        "Support never answered",
+        "Slow support, waited days",
+        "Could not reach support",
+    ),
+    "quality_rating": (
+        "Poor quality",
+        "Poor quality, it broke",
+        "Quality is poor, broke quickly",
+    ),
+}
+PRAISE = (
+    "Great service",
     "Great service, thank you",
-    "Love the new range",
-    "Fast delivery",
-    "Easy to order",
-    "Always reliable",
-    "Friendly staff",
+    "Great service as always",
+    "Really great service, friendly staff",
 )
-PASSIVE_COMMENTS = (
-    "Good, but a bit pricey",
-    "Delivery could be faster",
+NEUTRAL = (
+    "Fine",
+    "All fine",
     "Fine overall",
-    "Okay experience",
-    "Website is a bit slow",
+    "Fine, thanks",
 )
-DETRACTOR_COMMENTS = (
-    "Support took too long to answer",
-    "Too expensive for what you get",
-    "Order arrived late",
-    "Hard to reach anyone",
-    "Product broke quickly",
-    "Thinking of switching",
+STORY_COMMENTS = (
+    "Local team very helpful",
+    "The new local team is helpful",
+    "Helpful local team",
 )
-STORY_COMMENT = "The new local team is very helpful"
+STORY_COMMENT_SHARE = 0.8
 
 TICKETS_PER_CUSTOMER_MONTH = 0.1
 TICKET_WEEKDAY = (1.1, 1.1, 1.0, 1.0, 1.0, 0.5, 0.4)
@@ -83,7 +127,8 @@ def surveys_table(rng: np.random.Generator, people: People, calendar: Calendar, 
         1,
         7,
     )
-    comment = _comments(rng, nps, lift > 0)
+    ratings = _ratings(rng, mood, slow)
+    comment = _comments(rng, nps, ratings, lift > 0)
 
     order = np.lexsort((customer, day))
     return pd.DataFrame(
@@ -94,9 +139,20 @@ def surveys_table(rng: np.random.Generator, people: People, calendar: Calendar, 
             "nps": nps[order].astype(np.int64),
             "csat": csat[order].astype(np.int64),
             "ces": ces[order].astype(np.int64),
+            **{name: values[order].astype(np.int64) for name, values in ratings.items()},
             "comment": comment.take(order).reset_index(drop=True),
         }
     )
+
+
+def _ratings(rng: np.random.Generator, mood: np.ndarray, slow: np.ndarray) -> dict[str, np.ndarray]:
+    """The four attribute ratings (1–5), each mood and slow service seen through its own noise."""
+    ratings = {}
+    for name, loading, service, mean in RATING_LOADINGS:
+        noise = np.sqrt(1.0 - loading**2 - service**2) * rng.standard_normal(len(mood))
+        latent = loading * mood - service * slow + noise
+        ratings[name] = np.clip(np.rint(mean + RATING_SPREAD * latent), 1, 5)
+    return ratings
 
 
 def _drift(trait: np.ndarray, first: np.ndarray, last: np.ndarray, days: int) -> np.ndarray:
@@ -112,15 +168,31 @@ def _drift(trait: np.ndarray, first: np.ndarray, last: np.ndarray, days: int) ->
     return mean - mean[0]
 
 
-def _comments(rng: np.random.Generator, nps: np.ndarray, lifted: np.ndarray) -> pd.Series:
-    """A short comment matching the score (promoter 9–10, passive 7–8, detractor 0–6), or blank."""
-    pool = (*DETRACTOR_COMMENTS, *PASSIVE_COMMENTS, *PROMOTER_COMMENTS, STORY_COMMENT, "")
-    sizes = np.array([len(DETRACTOR_COMMENTS), len(PASSIVE_COMMENTS), len(PROMOTER_COMMENTS)])
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    group = np.where(nps >= 9, 2, np.where(nps >= 7, 1, 0))
-    code = offsets[group] + np.floor(rng.random(len(nps)) * sizes[group]).astype(np.int64)
-    code = np.where(lifted & (group == 2) & (rng.random(len(nps)) < 0.3), len(pool) - 2, code)
-    code = np.where(rng.random(len(nps)) < COMMENT_SHARE, code, len(pool) - 1)
+def _comments(
+    rng: np.random.Generator, nps: np.ndarray, ratings: dict[str, np.ndarray], lifted: np.ndarray
+) -> pd.Series:
+    """A short comment, or blank (about half): a complaint about the weakest attribute when it is
+    :data:`COMPLAINT_DROP` or more below its usual answer, praise from a promoter (9–10), a neutral remark
+    otherwise; in North's story, often a word about the new local team. A share
+    :data:`RANDOM_COMMENT_SHARE` picks any theme regardless."""
+    count = len(nps)
+    themes = [*COMPLAINTS.values(), PRAISE, NEUTRAL, STORY_COMMENTS]
+    pool = (*(text for theme in themes for text in theme), "")
+    sizes = np.array([len(theme) for theme in themes])
+    offsets = np.concatenate(([0], np.cumsum(sizes)))[:-1]
+    names = list(COMPLAINTS)
+    means = {name: mean for name, _, _, mean in RATING_LOADINGS}
+    # How far below its usual answer each rating is: the weakest attribute is the one furthest below.
+    below = np.column_stack([ratings[name] - np.round(means[name]) for name in names])
+    weakest = np.argmin(below, axis=1)
+    complaint = below[np.arange(count), weakest] <= -COMPLAINT_DROP
+    praise, neutral, story = len(names), len(names) + 1, len(names) + 2
+    theme = np.where(complaint, weakest, np.where(nps >= 9, praise, neutral))
+    theme = np.where(lifted & (rng.random(count) < STORY_COMMENT_SHARE), story, theme)
+    anything = rng.integers(0, story, count)
+    theme = np.where(rng.random(count) < RANDOM_COMMENT_SHARE, anything, theme)
+    code = offsets[theme] + np.floor(rng.random(count) * sizes[theme]).astype(np.int64)
+    code = np.where(rng.random(count) < COMMENT_SHARE, code, len(pool) - 1)
     comments = label_column(code, pool)
     return comments.where(comments != "")
 

@@ -30,7 +30,7 @@ from bsc.targets.cells import _author
 from bsc.targets.ledger import _delete, _insert, _read, _update
 from bsc.targets.rows import RecordKind
 
-__all__ = ["NOTE_LIMIT", "NOTES", "Note", "NoteBook", "first_words", "notes_frame"]
+__all__ = ["NOTES", "NOTE_LIMIT", "Note", "NoteBook", "first_words", "notes_frame"]
 
 # Long enough for "what happened, what we do about it"; short enough to fit a tile's tooltip
 # and a row of the briefing.

@@ -30,12 +30,14 @@ from bsc.targets.cells import _author
 from bsc.targets.ledger import _delete, _insert, _read, _update
 from bsc.targets.rows import RecordKind
 
-__all__ = ["NOTES", "NOTE_LIMIT", "Note", "NoteBook", "first_words", "notes_frame"]
+__all__ = ["NOTES", "NOTE_COLUMNS", "NOTE_LIMIT", "Note", "NoteBook", "first_words", "notes_frame"]
 
 # Long enough for "what happened, what we do about it"; short enough to fit a tile's tooltip
 # and a row of the briefing.
 NOTE_LIMIT = 1000
 UNDATED = "all"
+# The columns of notes_frame a reader sees (``kpi``, ``segment_by`` and ``segment`` are for code).
+NOTE_COLUMNS = ["kpi", "KPI", "Period", "Segment", "Note", "By", "Saved (UTC)"]
 # Characters that could hide or reorder text (controls other than line breaks and tabs).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -194,8 +196,9 @@ def first_words(text: str, words: int = 8) -> str:
 
 
 def notes_frame(notes: Sequence[Note]) -> pd.DataFrame:
-    """Notes as a table (KPI name, period, segment, text, author, time), for the workbook and
-    the briefing; in KPI registry order, then period, newest first within a period."""
+    """Notes as a table (KPI name, period, segment, text, author, time), for the chart, the
+    workbook and the briefing; in KPI registry order, then period, newest first within a period.
+    ``segment_by`` and ``segment`` are None for all customers."""
     order = {kpi: i for i, kpi in enumerate(KPIS)}
     ordered = sorted(
         notes, key=lambda n: (order.get(n.kpi, 99), n.period, -(n.created_at or datetime.min).timestamp())
@@ -209,8 +212,10 @@ def notes_frame(notes: Sequence[Note]) -> pd.DataFrame:
             "Note": [n.text for n in ordered],
             "By": [n.updated_by for n in ordered],
             "Saved (UTC)": [n.updated_at for n in ordered],
+            "segment_by": [n.segment_by for n in ordered],
+            "segment": [n.segment for n in ordered],
         },
-        columns=["kpi", "KPI", "Period", "Segment", "Note", "By", "Saved (UTC)"],
+        columns=[*NOTE_COLUMNS, "segment_by", "segment"],
     )
 
 

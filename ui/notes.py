@@ -1,6 +1,6 @@
 """Notes on the Scorecard: a line under each tile, the notes panel of a KPI, the briefing download.
 
-Under a tile: the latest note on the shown period ("📝 Price rise hit promoters… — Ana"), or,
+Under a tile: the latest note on the shown period ("Price rise hit promoters… — Ana", after a note icon), or,
 when the KPI is off track against its target and has no note, a request for one. The panel
 (an expander under the trend chart) lists the chosen KPI's notes for the shown segment and lets
 an editor add one or change one; a viewer or a read-only workspace reads them only. An edit
@@ -58,12 +58,12 @@ def tile_note(kpi: str, rows: pd.DataFrame, status: object, notes: Sequence[Note
     latest = next((n for n in notes if n.kpi == kpi and n.period == period), None)
     if latest is not None:
         st.caption(
-            f"📝 {literal(first_words(latest.text, 7))} — {literal(latest.updated_by)}",
+            f":material/edit_note: {literal(first_words(latest.text, 7))} — {literal(latest.updated_by)}",
             help=f"Note on {period} by {latest.updated_by}: {latest.text}",
         )
     elif getattr(status, "status", None) == "red":
         st.caption(
-            f":red[📝 Off track in {period}: add a note] (Notes, under Trends)",
+            f":red[:material/edit_note: Off track in {period}: add a note] (Notes, under Trends)",
             help="A KPI off track against its target asks for a note: what happened, what we do about it.",
         )
 

@@ -111,10 +111,8 @@ class TestDemoPdf:
         for kpi, definition in KPIS.items():
             series = values[(values["kpi"] == kpi) & values["segment"].isna() & values["value"].notna()]
             series = series[series["complete"].astype(bool)]
-            if (
-                len(series) < 2
-                or (f"{definition.name} rose" not in text
-                and f"{definition.name} fell" not in text)
+            if len(series) < 2 or (
+                f"{definition.name} rose" not in text and f"{definition.name} fell" not in text
             ):
                 continue
             # Recomputed here from the engine's rows: a KPI said to rise or fall passed its test.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bsc.brief.command import add_brief_command
 from bsc.errors import InputError
 from bsc.json_output import strict_json
 from bsc.why_commands import add_why_commands
@@ -738,6 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="currency of the money values, e.g. EUR (default: as the files name it)",
     )
     report.set_defaults(run=report_command)
+    add_brief_command(commands)
 
     segment = commands.add_parser("segment", help="segment customers with k-means and profile the segments")
     segment.add_argument("files", nargs="+", type=Path)

@@ -1,7 +1,8 @@
 """The workspace database: every SQL table on one ``MetaData``, and :func:`create_tables`.
 
 The store's tables (workspaces, their datasets and saved segmentations), the names given to
-comment themes, those of targets and objectives (objectives, initiatives, targets, the audit log) and those of who may do what in
+comment themes, those of targets and objectives (objectives, initiatives, targets, the audit log),
+the notes on KPIs and those of who may do what in
 a workspace (its members' roles and their history, kept by :mod:`bsc.access`) live in one database, so they
 are declared here together and created together whenever a :class:`bsc.store.Store` opens.
 The rows of every other table carry a ``workspace_id`` and are deleted with their workspace
@@ -169,6 +170,32 @@ audit_table = Table(
     Column("field", String(60), nullable=False),
     Column("old", Text, nullable=False, default=""),
     Column("new", Text, nullable=False, default=""),
+)
+
+# Notes on a KPI for a period and segment (what happened, what we do about it), kept by bsc.notes;
+# their changes go to the audit log above.
+
+notes_table = Table(
+    "kpi_notes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "workspace_id",
+        String(32),
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kpi", String(60), nullable=False),
+    # A period label ("2026-05", "2026-Q2", "2026"); empty strings for "all customers", as targets.
+    Column("period", String(10), nullable=False),
+    Column("segment_by", String(200), nullable=False, default=""),
+    Column("segment", String(200), nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
 )
 
 # Who may do what in a workspace when sign-in is on, kept by bsc.access.

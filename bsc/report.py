@@ -8,6 +8,8 @@ Sheets, in order:
 - **One sheet per component** (Satisfaction, Retention, ...): the trend data per KPI, segment
   and period with the 95 % interval, n, the target of the period, its band limits and status,
   and a line chart per KPI for all customers with its target.
+- **Notes**: the notes on KPIs (what happened, what we do about it), per KPI, period and segment,
+  with author and time; only when there are notes.
 - **Targets**: the targets in the import layout (kpi, segment, period, target, green, amber,
   weight), so the workbook can be read back as a targets file.
 - **Definitions**: formula, unit, direction and method of every KPI, and what the statuses mean.
@@ -34,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bsc.currency import currency_words
 from bsc.exports import neutralise_cell
 from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, KpiResult
+from bsc.notes import NOTE_COLUMNS, Note, notes_frame
 from bsc.targets import (
     STATUS_LABELS,
     Target,
@@ -69,6 +72,7 @@ def build_workbook(
     title: str = "Customer scorecard",
     generated_at: datetime | None = None,
     currency: str | None = None,
+    notes: Sequence[Note] = (),
 ) -> Workbook:
     """The scorecard workbook for a computed scorecard and its targets.
 
@@ -85,6 +89,8 @@ def build_workbook(
     currency
         ISO 4217 code of the money values, written in their number format ("€12,346.00");
         None when unknown: "12,346.00 ¤", the summary saying what ¤ means.
+    notes
+        The workspace's notes on KPIs (:class:`bsc.notes.Note`), written on a Notes sheet.
     """
     statuses = evaluate(targets, result.values, by=result.by)
     paths = trajectories(targets, result.values, by=result.by)
@@ -96,6 +102,8 @@ def build_workbook(
         kpis = [k for k in KPIS if KPIS[k].component == component and k in set(result.values["kpi"])]
         if kpis:
             _component_sheet(book.create_sheet(COMPONENT_NAMES[component]), result, kpis, paths, currency)
+    if notes:
+        _notes_sheet(book.create_sheet("Notes"), notes)
     _targets_sheet(book.create_sheet("Targets"), targets)
     _definitions_sheet(book.create_sheet("Definitions"), result, currency)
     return book
@@ -330,6 +338,15 @@ def _targets_sheet(sheet: Worksheet, targets: Sequence[Target]) -> None:
     frame = targets_to_frame(targets)
     _table(sheet, 1, list(frame.columns), frame.to_numpy().tolist())
     _widths(sheet, [26, 24, 10, 12, 10, 10, 8])
+    sheet.freeze_panes = "A2"
+
+
+def _notes_sheet(sheet: Worksheet, notes: Sequence[Note]) -> None:
+    frame = notes_frame(notes)[NOTE_COLUMNS[1:]]
+    end = _table(sheet, 1, list(frame.columns), frame.to_numpy().tolist(), formats={6: "yyyy-mm-dd hh:mm"})
+    for row in sheet.iter_rows(min_row=2, max_row=end, min_col=4, max_col=4):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    _widths(sheet, [28, 10, 22, 70, 22, 18])
     sheet.freeze_panes = "A2"
 
 

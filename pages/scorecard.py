@@ -18,6 +18,15 @@ from ui.clv_tile import clv_tile
 from ui.context import page_setup, show_input_error
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
+from ui.notes import (
+    brief_bytes,
+    brief_download,
+    chart_notes,
+    notes_panel,
+    shown_notes,
+    tile_note,
+    workspace_notes,
+)
 from ui.segment_table import segment_statuses, segment_table
 from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready
 from ui.status_chips import status_chip
@@ -76,6 +85,8 @@ st.caption(
     f"{literal(ctx.workspace.name)} · {PERIOD_LABELS[filters.period].lower()}ly · {literal(who)} · {span}"
     + (f" · {money}" if money else "")
 )
+# The briefing pack's download, drawn at the end once What changed is known.
+brief_slot = st.empty()
 to_date = to_date_caption(focus, result.coverage, result.same_days)
 if to_date:
     st.caption(literal(to_date))
@@ -86,6 +97,8 @@ focus_statuses = statuses[
     statuses["segment"].isna() if filters.segment is None else statuses["segment"] == filters.segment
 ]
 status_by_kpi = {row.kpi: row for row in focus_statuses.itertuples()}
+all_notes = workspace_notes(ctx)
+notes = shown_notes(all_notes, filters.by, filters.segment)
 if targets:
     summary = rollup(focus_statuses)
     summary = pd.concat([summary.tail(1), summary.head(-1)])  # the whole perspective first
@@ -142,6 +155,7 @@ for component in COMPONENTS:
                     )
                 else:
                     kpi_tile(definition, rows, status, **tile_options)
+                tile_note(definition.id, rows, status, notes)
                 if definition.id in WHY_LINKS:
                     why_link(WHY_LINKS[definition.id])
     if component == "retention" and "churn_rate" in set(values["kpi"]):
@@ -203,9 +217,11 @@ if (chosen_values["period"] != "all").any():
             others=others,
             by_label=filters.by_label,
             currency=currency,
+            notes=chart_notes(all_notes, chosen, filters.by),
         ),
         width="stretch",
     )
+    notes_panel(ctx, definition, periods, notes, segment_by=filters.by, segment=filters.segment)
 else:
     st.caption(
         f"{literal(definition.name)} has no dated values (the data has no dates): "
@@ -329,6 +345,19 @@ elif changes[0]:
             "comparisons made: a 5% false-discovery rate (Benjamini–Hochberg), so about 1 in 20 "
             "listed shifts may still be chance.",
         )
+
+with brief_slot.container():
+    brief_download(
+        brief_bytes(
+            result,
+            targets,
+            [n for n in all_notes if n.segment_by is None],
+            changes[0] if isinstance(changes, tuple) else None,
+            workspace=ctx.workspace.name,
+            currency=currency,
+        ),
+        ctx.workspace.name,
+    )
 
 if forecast_slot is not None:
     forecast = later(

@@ -14,6 +14,7 @@ TABLES = {
     "initiatives",
     "targets",
     "audit_log",
+    "kpi_notes",
     "workspace_roles",
     "role_changes",
     "theme_labels",

@@ -256,3 +256,49 @@ class TestReportCommand:
         assert code == 2
         assert "row 2: The target must be a number, not “high”" in capsys.readouterr().err
         assert not (tmp_path / "x.xlsx").exists()
+
+
+class TestNotesSheet:
+    def test_notes_are_written_and_read_back(self, tmp_path):
+        from bsc.notes import Note
+
+        saved = datetime(2026, 11, 2, 8, 15)
+        notes = [
+            Note(
+                "churn_rate",
+                "2026-10",
+                "Churn up: a competitor's offer. Win-back calls.",
+                id="n1",
+                updated_by="Ana",
+                updated_at=saved,
+                created_at=saved,
+            ),
+            Note(
+                "nps",
+                "2026-10",
+                EVIL,
+                segment_by="region",
+                segment="North",
+                id="n2",
+                updated_by="Bruno",
+                updated_at=saved,
+                created_at=saved,
+            ),
+        ]
+        path = write_scorecard(tmp_path / "notes.xlsx", scorecard(), TARGETS, notes=notes)
+        sheet = openpyxl.load_workbook(path)["Notes"]
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row)]
+        assert rows[0] == ["KPI", "Period", "Segment", "Note", "By", "Saved (UTC)"]
+        # NPS comes before churn in the KPI registry; a formula-like note is written as text.
+        assert rows[1][:5] == ["Net Promoter Score", "2026-10", "region: North", "'" + EVIL, "Bruno"]
+        assert rows[2][:5] == [
+            "Churn rate",
+            "2026-10",
+            "All customers",
+            "Churn up: a competitor's offer. Win-back calls.",
+            "Ana",
+        ]
+        assert rows[2][5] == saved
+
+    def test_no_notes_no_sheet(self, workbook):
+        assert "Notes" not in workbook.sheetnames

@@ -12,6 +12,7 @@ import pandas as pd
 
 from bsc.columns import column_label
 from bsc.kpis import KpiDef, whole_periods
+from bsc.notes import first_words
 from bsc.periods import label_starts
 from bsc.targets import STATUS_COLOURS
 
@@ -28,6 +29,7 @@ def trend_chart(
     by_label: str | None = None,
     height: int = 320,
     currency: str | None = None,
+    notes: pd.DataFrame | None = None,
 ) -> alt.Chart:
     """The KPI over time: all customers in black, the chosen ``segment`` highlighted (a thick
     line) and the ``others`` segments asked for (thin lines); no other segment is drawn, so
@@ -41,6 +43,8 @@ def trend_chart(
     amber band between the green and amber limits, up to the due period; each target line is
     labelled with its segment, the split named ``by_label`` (the header in the user's file) when
     given, else the attribute's name in words. Money is titled with the workspace's ``currency``.
+    ``notes`` (``period, segment, words, by``: see :func:`note_marks`) adds a dotted rule at
+    each noted period with a marker on top whose tooltip gives the note's first words.
     """
     data = rows[rows["period"] != "all"].copy()
     shown = {*others, *([segment] if segment is not None else [])}
@@ -103,6 +107,10 @@ def trend_chart(
         layers.insert(0, band)
     if paths is not None and len(paths):
         layers = [*_target_layers(paths, by_label), *layers]
+    if notes is not None and len(notes):
+        shown_notes = notes[notes["segment"].isna() | notes["segment"].isin(shown)]
+        if len(shown_notes):
+            layers.extend(_note_layers(shown_notes))
     return alt.layer(*layers).properties(title=f"{definition.name} per period", height=height)
 
 
@@ -190,6 +198,52 @@ def cohort_heatmap(cohorts: pd.DataFrame, *, max_months: int = 24) -> alt.Chart:
         )
         .properties(title="Cohort retention: share of each cohort ordering again", height=420)
     )
+
+
+def note_marks(notes: pd.DataFrame) -> pd.DataFrame:
+    """One mark per noted period and segment from :func:`bsc.notes.notes_frame` rows: the
+    latest note's first words, and how many notes the period has."""
+    columns = ["period", "segment", "words", "by", "count"]
+    if notes.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    keyed = notes.assign(segment=notes["segment"].fillna(""))
+    for (period, segment), group in keyed.groupby(["Period", "segment"], sort=False):
+        latest = group.iloc[0]  # notes_frame lists the newest first within a period
+        rows.append(
+            {
+                "period": period,
+                "segment": segment or None,
+                "words": first_words(str(latest["Note"]), 10),
+                "by": str(latest["By"]),
+                "count": len(group),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _note_layers(marks: pd.DataFrame) -> list[alt.Chart]:
+    """A dotted rule at each noted period and a marker along the chart's top with the note's
+    first words in its tooltip (undated "all" notes have no place on a time axis)."""
+    data = marks[marks["period"] != "all"].copy()
+    if data.empty:
+        return []
+    data["start"] = label_starts(data["period"])
+    data["segment"] = data["segment"].astype(object).where(data["segment"].notna(), ALL_CUSTOMERS)
+    tooltip = [
+        alt.Tooltip("period:N", title="Note on"),
+        alt.Tooltip("segment:N", title="For"),
+        alt.Tooltip("words:N", title="Note"),
+        alt.Tooltip("by:N", title="By"),
+        alt.Tooltip("count:Q", title="Notes in this period"),
+    ]
+    base = alt.Chart(data).encode(x=alt.X("start:T"), tooltip=tooltip)
+    rule = base.mark_rule(color="#555555", strokeDash=[2, 3], strokeWidth=1.5)
+    # y = 0 in pixels: the top edge of the plot, where no line or band hides the marker.
+    marker = base.mark_point(shape="triangle-down", size=140, filled=True, color="#555555").encode(
+        y=alt.value(0)
+    )
+    return [rule, marker]
 
 
 def _target_layers(paths: pd.DataFrame, by_label: str | None = None) -> list[alt.Chart]:

@@ -42,6 +42,7 @@ __all__ = [
     "clean_column_name",
     "inspect_file",
     "prepare_table",
+    "repeated_customers_problem",
 ]
 
 MAX_EXAMPLES = 5
@@ -115,7 +116,11 @@ def inspect_file(name: str, data: bytes, *, date_bounds: DateBounds | None = Non
 
 
 def prepare_table(
-    frame: pd.DataFrame, mapping: TableMapping, *, date_bounds: DateBounds | None = None
+    frame: pd.DataFrame,
+    mapping: TableMapping,
+    *,
+    date_bounds: DateBounds | None = None,
+    drop_repeated_customers: bool = True,
 ) -> PreparedTable:
     """Build the canonical table of ``frame`` under ``mapping`` and validate its values.
 
@@ -133,6 +138,9 @@ def prepare_table(
     reason, a status "Churned"...) is kept as a churn outcome instead, and said so. The frame's
     ``attrs`` carry each attribute's header in the file, the column behind each role and the
     outcome columns (see :mod:`bsc.columns`).
+
+    ``drop_repeated_customers`` False keeps a customers table's repeated ids: for a table
+    prepared in parts (:mod:`bsc.large_files`), where the repeats are dropped over all parts.
 
     Raises
     ------
@@ -156,7 +164,7 @@ def prepare_table(
     _derive_roles(kind, columns, problems)
     headers, outcomes = _add_attributes(frame, mapping, columns, problems)
     canonical = pd.DataFrame(columns, index=frame.index)
-    if kind.id == "customers":
+    if kind.id == "customers" and drop_repeated_customers:
         canonical = _drop_repeated_customers(canonical, mapping.roles["customer_id"], problems)
     facts = TableColumns(headers, dict(mapping.roles), tuple(outcomes))
     return PreparedTable(with_headers(canonical.reset_index(drop=True), facts), problems)
@@ -460,15 +468,19 @@ def _drop_repeated_customers(canonical: pd.DataFrame, source: str, problems: lis
     if not repeated.any():
         return canonical
     counts = ids[ids.isin(ids[repeated])].value_counts()
-    examples = tuple(f"{value} ({count} rows)" for value, count in counts.iloc[:MAX_EXAMPLES].items())
-    problems.append(
-        Problem(
-            "warning",
-            f"{len(counts)} customer IDs appear on more than one row; the first row of each was kept "
-            f"and {int(repeated.sum())} repeated rows were dropped.",
-            rows=int(repeated.sum()),
-            examples=examples,
-            column=source,
-        )
-    )
+    problems.append(repeated_customers_problem(counts, int(repeated.sum()), source))
     return canonical[~repeated]
+
+
+def repeated_customers_problem(counts: pd.Series, dropped: int, source: str) -> Problem:
+    """The warning for customer ids on more than one row: ``counts`` holds the rows of each
+    repeated id, most first (as ``value_counts`` gives them), ``dropped`` the rows left out."""
+    examples = tuple(f"{value} ({count} rows)" for value, count in counts.iloc[:MAX_EXAMPLES].items())
+    return Problem(
+        "warning",
+        f"{len(counts)} customer IDs appear on more than one row; the first row of each was kept "
+        f"and {dropped} repeated rows were dropped.",
+        rows=dropped,
+        examples=examples,
+        column=source,
+    )

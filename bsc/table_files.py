@@ -29,6 +29,7 @@ from bsc.schema import CUSTOMER_SURVEY_ROLES
 __all__ = [
     "arrow_table",
     "frame_hash",
+    "parquet_writer",
     "table_hash",
     "tables_by_kind",
     "write_parquet",
@@ -180,3 +181,9 @@ def tables_by_kind(tables: Iterable[tuple[str, Mapping[str, str], Path]]) -> dic
     if scored and "feedback" not in by_kind:
         by_kind["feedback"] = scored
     return by_kind
+
+
+def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A Parquet writer for a table written in parts (one row group per part), compressed as
+    :func:`write_parquet` compresses whole tables."""
+    return pq.ParquetWriter(path, schema, compression=_COMPRESSION)

@@ -9,7 +9,7 @@ import importlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.ingest import RawTable, read_path
+from bsc.large_files import is_streamed, stream_to_parquet
 from bsc.mapping import TableMapping
 from bsc.prepare import PreparedTable, prepare_table
 from bsc.schema import CUSTOMER_SURVEY_ROLES
@@ -161,7 +162,10 @@ def files_workspace(
     order of the files) and one message per table that could not be used. Each table is read,
     detected and prepared as :func:`import_file` does, but only its canonical Parquet file is
     written: no copy of the raw table, no metadata database, no content hash, since nothing
-    outlives the command. Everything is removed on exit. When ``currencies`` is given, the
+    outlives the command. Text files larger than :data:`bsc.large_files.STREAM_FROM_BYTES`
+    (of any size the disk holds) are streamed into their Parquet file in batches
+    (:func:`bsc.large_files.stream_to_parquet`), with memory bounded by the batch size. Everything
+    is removed on exit. When ``currencies`` is given, the
     currency each table's money column names (:func:`table_currency`) is added to it. The
     modules named in ``import_meanwhile`` are imported while the files are read.
     """
@@ -169,23 +173,49 @@ def files_workspace(
     # read, on the part of the cores that reading leaves free.
     importer = threading.Thread(target=_import_all, args=(import_meanwhile,), daemon=True)
     importer.start()
+    streamed = [is_streamed(path) for path in paths]
     with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
         stored: list[tuple[str, dict[str, str], Path]] = []
         refused: list[str] = []
-        for ready in prepare_files(paths):
-            for item in ready:
+
+        def keep(table: RawTable, mapping: TableMapping) -> Path:
+            # Numbered file names: nothing read from the files becomes part of a path.
+            file = Path(folder) / f"{len(stored)}.parquet"
+            stored.append((mapping.kind, dict(mapping.roles), file))
+            currency = table_currency(table, mapping) if currencies is not None else None
+            if currency is not None:
+                currencies.add(currency)
+            return file
+
+        whole = prepare_files([path for path, big in zip(paths, streamed, strict=True) if not big])
+        for path, big in zip(paths, streamed, strict=True):
+            if big:
+                # Larger than memory should hold at once: read, prepared and written in batches.
+                _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
+                continue
+            for item in next(whole):
                 if item.prepared is None:
                     refused.append(f"{item.table.name}: {item.refused}")
                     continue
-                # Numbered file names: nothing read from the files becomes part of a path.
-                file = Path(folder) / f"{len(stored)}.parquet"
-                write_parquet(item.prepared.canonical, file)
-                stored.append((item.mapping.kind, dict(item.mapping.roles), file))
-                currency = table_currency(item.table, item.mapping) if currencies is not None else None
-                if currency is not None:
-                    currencies.add(currency)
+                write_parquet(item.prepared.canonical, keep(item.table, item.mapping))
         importer.join()
         yield tables_by_kind(stored), refused
+
+
+def _stream_file(
+    path: str | Path,
+    scratch: Path,
+    keep: Callable[[RawTable, TableMapping], Path],
+    refused: list[str],
+) -> None:
+    """Stream a large text file into ``scratch``, then keep it (or note why it is refused)."""
+    try:
+        streamed = stream_to_parquet(path, scratch)
+    except InputError as error:
+        scratch.unlink(missing_ok=True)
+        refused.append(f"{Path(path).name}: {error}")
+        return
+    scratch.rename(keep(streamed.table, streamed.mapping))
 
 
 def _import_all(modules: Sequence[str]) -> None:

@@ -51,8 +51,7 @@ _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 def _read_text(name: str, data: bytes) -> RawTable:
     lines = _count_lines(name, data)
     text, encoding_problems = _decode(name, data)
-    head = text[: 2 * MAX_LINE_BYTES].splitlines()[: _SNIFF_LINES * 2]
-    sniffed = [line for line in head if line.strip()][:_SNIFF_LINES]
+    sniffed = _first_lines(text)
     delimiter = _sniff_delimiter(sniffed)
     _check_shape(name, lines, _widest(sniffed, delimiter))
     cells, skipped = _parse_delimited(name, text, delimiter)
@@ -72,6 +71,12 @@ def _read_text(name: str, data: bytes) -> RawTable:
         raise InputError(f"{name} is empty.")
     frame, header_problems = _frame_with_header(name, cells)
     return RawTable(name, name, None, frame, problems + header_problems)
+
+
+def _first_lines(text: str) -> list[str]:
+    """The first non-blank lines of a text, the ones its delimiter is sniffed from."""
+    head = text[: 2 * MAX_LINE_BYTES].splitlines()[: _SNIFF_LINES * 2]
+    return [line for line in head if line.strip()][:_SNIFF_LINES]
 
 
 def _widest(lines: Sequence[str], delimiter: str) -> int:

@@ -1,0 +1,251 @@
+"""Big files in: a text file too large to read whole, streamed into its canonical Parquet file.
+
+The browser upload keeps its limits (:data:`bsc.ingest.MAX_UPLOAD_BYTES`); the command line's
+files (:func:`bsc.workspace.files_workspace`) may be as large as the disk holds. A CSV, TSV or
+text file larger than :data:`STREAM_FROM_BYTES` is read in batches (:mod:`bsc.ingest.batches`):
+
+1. its first rows are read as an upload is read, and the mapping is detected on them
+   (:func:`bsc.detect.detect_mapping`);
+2. each batch is prepared with that mapping (:func:`bsc.prepare.prepare_table`) and appended
+   to the canonical Parquet file, one row group per batch;
+3. the batches' problems are merged: the rows each problem touches are summed, its examples
+   kept from the first batches (with row numbers counted from the start of the file); a
+   customers table's repeated ids are dropped over the whole file, as one table's would be.
+
+Memory is bounded by the batch size (:data:`bsc.ingest.batches.BATCH_BYTES`), not by the
+file. On a file both paths can read, the canonical values and the problems are those of the
+whole-table path, with two limits that only a file larger than the sample can meet: the roles
+are detected on the sample (a column changing character after the first rows keeps the role
+the sample gave it), and where a date column's day/month order or formats must be worked out,
+each batch works them out on its own rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bsc import schema
+from bsc.detect import detect_mapping
+from bsc.ingest import MB, RawTable
+from bsc.ingest import batches as batches_module
+from bsc.ingest.batches import read_text_batches
+from bsc.ingest.checks import TEXT_EXTENSIONS, DateBounds
+from bsc.mapping import Problem, TableMapping
+from bsc.prepare import MAX_EXAMPLES, prepare_table, repeated_customers_problem
+from bsc.table_files import arrow_table, parquet_writer
+
+__all__ = ["STREAM_FROM_BYTES", "StreamedTable", "is_streamed", "stream_to_parquet"]
+
+# Text files larger than this are streamed rather than read whole: below it, the whole table
+# decides detection as before; above it, reading whole would hold several times the file in
+# memory (and past the upload limit it is refused).
+STREAM_FROM_BYTES = 64 * MB
+
+# The count at the head of a counted problem ("Amount: 1,234 rows are not a number; ..."),
+# as bsc.prepare writes it.
+_COUNTED = re.compile(r": (1 row is|[\d,]+ rows are) ")
+_ROW_NUMBER = re.compile(r"^row (\d+)")
+# The order in which bsc.prepare checks a column, by words of each check's message: a column's
+# problems first met in different batches are put back in this order.
+_CHECK_ORDER = (
+    "too large or infinite",
+    "empty; kept",
+    "not a readable date",
+    "not a number",
+    "not a yes/no value",
+    "outside",
+    "negative",
+    "date formats",
+    "day and month could be",
+    "blank: value unknown",
+)
+
+
+@dataclass(frozen=True)
+class StreamedTable:
+    """A text file streamed into its canonical Parquet file.
+
+    Attributes
+    ----------
+    table : RawTable
+        The file's first rows, read as an upload is read (the source of the mapping and of the
+        currency named by its money column).
+    mapping : TableMapping
+        Detected on those rows.
+    rows : int
+        Data rows read from the whole file.
+    problems : list of Problem
+        What reading noticed, then the preparation's problems over the whole file.
+    """
+
+    table: RawTable
+    mapping: TableMapping
+    rows: int
+    problems: list[Problem]
+
+
+def is_streamed(path: str | Path, threshold: int | None = None) -> bool:
+    """True for a text file larger than ``threshold`` bytes (default :data:`STREAM_FROM_BYTES`):
+    one :func:`stream_to_parquet` reads."""
+    path = Path(path)
+    limit = STREAM_FROM_BYTES if threshold is None else threshold
+    return path.suffix.lower() in TEXT_EXTENSIONS and path.is_file() and path.stat().st_size > limit
+
+
+def stream_to_parquet(
+    path: str | Path,
+    out: Path,
+    *,
+    sample_bytes: int | None = None,
+    batch_bytes: int | None = None,
+    date_bounds: DateBounds | None = None,
+) -> StreamedTable:
+    """Read a text file in batches, prepare each and write the canonical table to ``out``.
+
+    ``sample_bytes`` and ``batch_bytes`` default to :data:`bsc.ingest.batches.SAMPLE_BYTES` and
+    :data:`bsc.ingest.batches.BATCH_BYTES`.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read in batches (see :func:`bsc.ingest.batches.read_text_batches`)
+        or its detected mapping cannot work (as :func:`bsc.prepare.prepare_table` says). ``out``
+        may then hold part of the table.
+    """
+    batches = read_text_batches(
+        path,
+        sample_bytes=batches_module.SAMPLE_BYTES if sample_bytes is None else sample_bytes,
+        batch_bytes=batches_module.BATCH_BYTES if batch_bytes is None else batch_bytes,
+    )
+    mapping = detect_mapping(batches.sample.frame, batches.sample.name)
+    # A mapping that cannot work is refused before the file is read, as the whole table would be.
+    prepare_table(batches.sample.frame.iloc[:0], mapping)
+    merged = _MergedProblems(mapping)
+    repeats = _RepeatedCustomers(mapping.roles["customer_id"]) if mapping.kind == "customers" else None
+    rows = 0
+    writer = None
+    try:
+        for frame in batches.frames():
+            prepared = prepare_table(frame, mapping, date_bounds=date_bounds, drop_repeated_customers=False)
+            canonical = prepared.canonical if repeats is None else repeats.drop(prepared.canonical)
+            merged.add(prepared.problems, rows_before=rows)
+            rows += len(frame)
+            table = arrow_table(canonical)
+            if writer is None:
+                writer = parquet_writer(out, table.schema)
+            else:
+                table = table.cast(writer.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    problems = [*batches.sample.problems, *merged.problems()]
+    if repeats is not None:
+        problems += repeats.problems()
+    return StreamedTable(batches.sample, mapping, rows, problems)
+
+
+class _MergedProblems:
+    """The problems of the batches as one table's: counted ones summed, the rest kept once.
+
+    Preparation reports column by column (the roles in their kind's order, then derived roles,
+    then the attributes), so the merged problems are ordered by column first. Within a column,
+    a problem first met in a later batch goes before the next problem that batch shares with
+    the earlier ones (else last), so that the whole table's order is kept.
+    """
+
+    def __init__(self, mapping: TableMapping) -> None:
+        roles = [mapping.roles[role] for role in schema.kind(mapping.kind).role_ids if role in mapping.roles]
+        later = [*mapping.segments, *mapping.outcomes, *mapping.attributes]
+        self._rank: dict[str | None, float] = {column: i for i, column in enumerate(roles)}
+        # Problems about no column (a derived role) come between the roles and the attributes.
+        self._rank[None] = len(roles) - 0.5
+        for i, column in enumerate(later):
+            self._rank.setdefault(column, len(roles) + i)
+        self._order: list[tuple] = []
+        self._merged: dict[tuple, Problem] = {}
+
+    def add(self, problems: list[Problem], rows_before: int) -> None:
+        keys = [self._key(problem) for problem in problems]
+        for position, (key, problem) in enumerate(zip(keys, problems, strict=True)):
+            problem = _shifted(problem, rows_before)
+            if key in self._merged:
+                self._merged[key] = _summed(self._merged[key], problem)
+                continue
+            self._merged[key] = problem
+            later = [k for k in keys[position + 1 :] if k in self._merged and k != key]
+            self._order.insert(self._order.index(later[0]) if later else len(self._order), key)
+
+    def problems(self) -> list[Problem]:
+        return [self._merged[key] for key in sorted(self._order, key=self._place)]
+
+    def _place(self, key: tuple) -> tuple[float, int, int]:
+        message = key[3]
+        if "says who churned or why" in message:  # reported after every attribute's checks
+            return len(self._rank) + 1, 0, self._order.index(key)
+        check = next((i for i, words in enumerate(_CHECK_ORDER) if words in message), len(_CHECK_ORDER))
+        if message.endswith(": {rows} empty."):  # a required date left blank: its column's last check
+            check = len(_CHECK_ORDER) - 1
+        return self._rank.get(key[1], len(self._rank)), check, self._order.index(key)
+
+    @staticmethod
+    def _key(problem: Problem) -> tuple:
+        counted = _COUNTED.search(problem.message) is not None and problem.rows > 0
+        message = _COUNTED.sub(": {rows} ", problem.message, count=1) if counted else problem.message
+        return problem.severity, problem.column, counted, message
+
+
+def _shifted(problem: Problem, rows_before: int) -> Problem:
+    """The problem with its example rows numbered from the start of the file."""
+    if not rows_before or not problem.examples:
+        return problem
+    examples = tuple(
+        _ROW_NUMBER.sub(lambda match: f"row {int(match.group(1)) + rows_before}", example)
+        for example in problem.examples
+    )
+    return Problem(problem.severity, problem.message, problem.rows, examples, problem.column)
+
+
+def _summed(first: Problem, later: Problem) -> Problem:
+    if first.rows <= 0 or _COUNTED.search(first.message) is None:
+        return first
+    rows = first.rows + later.rows
+    phrase = "1 row is" if rows == 1 else f"{rows:,} rows are"
+    message = _COUNTED.sub(lambda _: f": {phrase} ", first.message, count=1)
+    examples = (first.examples + later.examples)[:MAX_EXAMPLES]
+    return Problem(first.severity, message, rows, examples, first.column)
+
+
+class _RepeatedCustomers:
+    """A customers table's ids over all batches: later rows repeating an id are dropped, and the
+    warning is the one :func:`bsc.prepare.prepare_table` gives for a whole table."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._first_seen: dict[str, int] = {}  # id -> order of first appearance
+        self._rows: dict[str, int] = {}  # repeated id -> rows holding it
+        self._dropped = 0
+
+    def drop(self, canonical: pd.DataFrame) -> pd.DataFrame:
+        ids = canonical["customer_id"]
+        filled = ids.notna()
+        repeated = filled & (ids.duplicated(keep="first") | ids.isin(self._first_seen.keys()))
+        for value in ids[filled & ~repeated]:
+            self._first_seen[value] = len(self._first_seen)
+        for value in ids[repeated]:
+            self._rows[value] = self._rows.get(value, 1) + 1
+        self._dropped += int(repeated.sum())
+        return canonical[~repeated.to_numpy(dtype=bool)] if repeated.any() else canonical
+
+    def problems(self) -> list[Problem]:
+        if not self._dropped:
+            return []
+        ordered = sorted(self._rows, key=self._first_seen.__getitem__)
+        # In order of first appearance, sorted as value_counts sorts (most rows first).
+        counts = pd.Series([self._rows[value] for value in ordered], index=ordered, name="count")
+        counts = counts.sort_values(ascending=False)
+        return [repeated_customers_problem(counts, self._dropped, self._source)]

@@ -14,6 +14,7 @@ TABLES = {
     "initiatives",
     "targets",
     "audit_log",
+    "strategy_arrows",
     "workspace_roles",
     "role_changes",
 }

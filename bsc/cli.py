@@ -802,6 +802,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_why_commands(commands)
 
+    from bsc.links.command import links_command
+
+    links = commands.add_parser("links", help="test the strategy map's cause-and-effect links on files")
+    links.add_argument("files", nargs="+", type=Path)
+    links.add_argument("--json", action="store_true", help="print JSON")
+    links.set_defaults(run=links_command)
+
     demo = commands.add_parser("demo", help="write a generated demo company")
     demo.add_argument("--customers", type=_positive_int, default=3000)
     demo.add_argument("--months", type=_positive_int, default=30)

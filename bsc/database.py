@@ -2,7 +2,7 @@
 
 The store's tables (workspaces, their datasets and saved segmentations), the names given to
 comment themes, those of targets and objectives (objectives, initiatives, targets, the audit log),
-the notes on KPIs and those of who may do what in
+the notes on KPIs, the strategy map's own arrows and those of who may do what in
 a workspace (its members' roles and their history, kept by :mod:`bsc.access`) live in one database, so they
 are declared here together and created together whenever a :class:`bsc.store.Store` opens.
 The rows of every other table carry a ``workspace_id`` and are deleted with their workspace
@@ -196,6 +196,23 @@ notes_table = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("updated_by", String(200), nullable=False),
     Column("version", Integer, nullable=False),
+)
+
+# Arrows users draw on the strategy map between two KPIs, kept by bsc.links.arrows (versioned and
+# audited like targets).
+
+strategy_arrows_table = Table(
+    "strategy_arrows",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("cause", String(60), nullable=False),
+    Column("effect", String(60), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("workspace_id", "cause", "effect", name="uq_strategy_arrow"),
 )
 
 # Who may do what in a workspace when sign-in is on, kept by bsc.access.

@@ -15,6 +15,7 @@ TABLES = {
     "targets",
     "audit_log",
     "kpi_notes",
+    "strategy_arrows",
     "workspace_roles",
     "role_changes",
     "theme_labels",

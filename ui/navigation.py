@@ -20,6 +20,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/segmentation.py", "Segmentation", ":material/bubble_chart:"),
     PageSpec("pages/churn.py", "Churn lab", ":material/person_remove:"),
     PageSpec("pages/lifetime.py", "Lifetime value", ":material/timeline:"),
+    PageSpec("pages/strategy_map.py", "Strategy map", ":material/account_tree:"),
     PageSpec("pages/data.py", "Data", ":material/upload_file:"),
     PageSpec("pages/workspaces.py", "Workspaces", ":material/folder_open:"),
     PageSpec("pages/about.py", "About", ":material/info:"),

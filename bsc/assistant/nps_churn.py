@@ -21,7 +21,7 @@ import pandas as pd
 
 from bsc.engine import read_columns
 
-__all__ = ["NpsChurnLink", "nps_churn_link"]
+__all__ = ["NpsChurnLink", "nps_churn_link", "nps_groups", "recorded_columns"]
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -55,8 +55,8 @@ def nps_churn_link(tables: Mapping[str, Sequence[Path | str]]) -> NpsChurnLink:
     feedback table's customer ids, dates and NPS and the customers table's churn dates;
     without them the link is 0, and the note says so.
     """
-    feedback = _recorded(tables, "feedback", ["customer_id", "date", "nps"])
-    customers = _recorded(tables, "customers", ["customer_id", "churn_date"])
+    feedback = recorded_columns(tables, "feedback", ["customer_id", "date", "nps"])
+    customers = recorded_columns(tables, "customers", ["customer_id", "churn_date"])
     missing = None
     if feedback is None:
         missing = "survey answers with customer ids, dates and NPS scores"
@@ -86,9 +86,7 @@ def nps_churn_link(tables: Mapping[str, Sequence[Path | str]]) -> NpsChurnLink:
     churned_here = churned_here.loc[answers.index]
     answers["months"] = (answers["end"] - answers["date"]).dt.total_seconds() / 86400.0 / DAYS_PER_MONTH
     answers["event"] = churned_here.astype(float)
-    answers["group"] = np.select(
-        [answers["nps"] >= 9, answers["nps"] >= 7], ["promoter", "passive"], "detractor"
-    )
+    answers["group"] = nps_groups(answers["nps"])
     sums = answers.groupby("group")[["event", "months"]].sum()
 
     def rate(group: str) -> float:
@@ -119,7 +117,12 @@ def nps_churn_link(tables: Mapping[str, Sequence[Path | str]]) -> NpsChurnLink:
     return NpsChurnLink(detractor, passive, promoter, churned, answered, effect, note)
 
 
-def _recorded(
+def nps_groups(scores: pd.Series) -> np.ndarray:
+    """Each 0–10 answer's group: "detractor" (0–6), "passive" (7–8) or "promoter" (9–10) [1]_."""
+    return np.select([scores >= 9, scores >= 7], ["promoter", "passive"], "detractor")
+
+
+def recorded_columns(
     tables: Mapping[str, Sequence[Path | str]], kind: str, columns: list[str]
 ) -> pd.DataFrame | None:
     """The columns of a table kind, or None when the workspace does not record all of them or has no rows."""

@@ -9,7 +9,7 @@ from bsc.errors import InputError
 from bsc.insights import find_shifts
 from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, cohort_retention
 from bsc.kpis.compare import compare_segments
-from bsc.results_cache import Pending
+from bsc.results_cache import Pending, result_key
 from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
 from ui.charts import cohort_heatmap, segment_bar_chart, trend_chart
@@ -28,7 +28,7 @@ from ui.notes import (
     workspace_notes,
 )
 from ui.segment_table import segment_statuses, segment_table
-from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready
+from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready, results_cache
 from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
 from ui.text import literal
@@ -346,6 +346,17 @@ elif changes[0]:
             "listed shifts may still be chance.",
         )
 
+links_cache, links_key = results_cache(), result_key("links", fingerprint)
+
+
+def _tested_links() -> list[dict]:
+    # The strategy map's built-in links, as its page keeps them (ui/strategy_map.py), tested
+    # only when the pack is asked for and nobody has opened the map yet.
+    from bsc.links import customer_links, link_rows
+
+    return link_rows(links_cache.get_or_compute(links_key, lambda: customer_links(tables)))
+
+
 with brief_slot.container():
     brief_download(
         brief_bytes(
@@ -353,6 +364,7 @@ with brief_slot.container():
             targets,
             [n for n in all_notes if n.segment_by is None],
             changes[0] if isinstance(changes, tuple) else None,
+            links_of=_tested_links,
             workspace=ctx.workspace.name,
             currency=currency,
         ),

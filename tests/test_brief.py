@@ -120,9 +120,24 @@ class TestDemoPdf:
             assert verdict.real, kpi
         assert "a real change (not noise" in text  # the demo has some: active customers and orders
 
-    def test_a_strategy_map_section_only_when_links_are_given(self, demo_pdf):
+    def test_the_command_tests_the_strategy_map_links(self, demo_pdf):
+        from bsc.links import tested_links
+        from bsc.workspace import files_workspace
+
         reader, _ = demo_pdf
-        assert "Strategy map" not in " ".join(page.extract_text() for page in reader.pages)
+        text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+        assert "Strategy map: the links tested on the data" in text
+        with files_workspace(DEMO) as (tables, _):
+            nps_churn = next(r for r in tested_links(tables) if (r.cause, r.effect) == ("nps", "churn_rate"))
+        # The pack's row is the link as bsc.links tests it: its estimate in points and its verdict.
+        assert f"Net Promoter Score → Churn rate {nps_churn.estimate:,.2f} pts" in text
+        assert nps_churn.verdict in text
+
+    def test_a_strategy_map_section_only_when_links_are_given(self):
+        without = brief_pdf(_result(ROWS), generated_at=datetime(2026, 6, 1))
+        assert "Strategy map" not in " ".join(
+            p.extract_text() for p in pypdf.PdfReader(io.BytesIO(without)).pages
+        )
         link = {
             "cause": "nps",
             "effect": "churn_rate",

@@ -10,8 +10,9 @@ saved, and the text typed stays in the box.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -115,14 +116,21 @@ def brief_download(make_pdf: Callable[[], bytes], workspace: str) -> None:
 
 
 def brief_bytes(
-    result: KpiResult, targets: Sequence, notes: Sequence[Note], shifts, **options
+    result: KpiResult,
+    targets: Sequence,
+    notes: Sequence[Note],
+    shifts,
+    links_of: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+    **options,
 ) -> Callable[[], bytes]:
-    """The function the download button calls: the pack of this scorecard."""
+    """The function the download button calls: the pack of this scorecard, with the strategy
+    map's tested links that ``links_of`` gives (called then, not before)."""
 
     def make() -> bytes:
         from bsc.brief.pdf import brief_pdf
 
-        return brief_pdf(result, targets, notes, shifts=shifts, **options)
+        links = links_of() if links_of is not None else None
+        return brief_pdf(result, targets, notes, shifts=shifts, links=links, **options)
 
     return make
 

@@ -22,6 +22,7 @@ def brief_command(args: argparse.Namespace) -> int:
     from bsc.cli import _currency
     from bsc.insights import find_shifts
     from bsc.kpis import compute_kpis
+    from bsc.links import link_rows, tested_links
     from bsc.targets import read_targets_file, targets_from_frame
     from bsc.workspace import files_workspace
 
@@ -38,6 +39,7 @@ def brief_command(args: argparse.Namespace) -> int:
             raise InputError("None of the files holds a table that can be used.")
         result = compute_kpis(tables, period=args.period)
         shifts, _ = find_shifts(tables)
+        links = link_rows(tested_links(tables))
     written = write_brief(
         args.out,
         result,
@@ -46,6 +48,7 @@ def brief_command(args: argparse.Namespace) -> int:
         workspace=", ".join(path.name for path in args.files),
         currency=_currency(args.currency, found),
         shifts=shifts,
+        links=links,
     )
     print(written)
     return 0

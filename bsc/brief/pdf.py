@@ -32,6 +32,8 @@ from bsc.targets import Target, trajectories
 
 __all__ = ["LINK_FIELDS", "brief_pdf", "write_brief"]
 
+# What a link's estimate is counted in, as the Estimate column says it.
+_LINK_UNITS = {"points": "pts", "rho": "(rho)", "money": "(money)"}
 # The fields of one tested strategy-map link, as `python -m bsc links --json` writes them.
 LINK_FIELDS = ("cause", "effect", "estimate", "ci_low", "ci_high", "n", "verdict", "method")
 MAX_CHARTS = 8
@@ -300,6 +302,8 @@ class _Pack(FPDF):
                 self.multi_cell(132, 5.4, self.t(alt_text), align="L")
 
     def links_page(self, links: Sequence[Mapping[str, Any]]) -> None:
+        """One row per tested link, its estimate with its unit (points of churn, a rank correlation,
+        money in the data's currency)."""
         self.add_page()
         self.heading("Strategy map: the links tested on the data")
         if not links:
@@ -311,7 +315,7 @@ class _Pack(FPDF):
             rows.append(
                 [
                     f"{cause} → {effect}",
-                    _number(link.get("estimate")),
+                    f"{_number(link.get('estimate'))} {_LINK_UNITS.get(str(link.get('unit')), '')}".strip(),
                     f"{_number(link.get('ci_low'))} to {_number(link.get('ci_high'))}",
                     _number(link.get("n"), 0),
                     str(link.get("verdict", "")),

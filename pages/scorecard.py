@@ -33,7 +33,7 @@ from ui.status_chips import status_chip
 from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, money_note, shift_line, to_date_caption
-from ui.why import why_link
+from ui.why_link import why_link
 
 # Chips sit side by side in one row: the shortest names that still read.
 CHIP_TITLES = {**COMPONENT_NAMES, "loyalty": "Loyalty", OVERALL: "Overall"}

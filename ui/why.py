@@ -12,7 +12,6 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from bsc.drivers import DriverAnalysis
 from bsc.errors import InputError
@@ -23,7 +22,7 @@ from ui.author import current_author
 from ui.context import show_input_error
 from ui.text import literal
 
-__all__ = ["driver_charts", "drivers_table", "segment_drivers_table", "themes_section", "why_link"]
+__all__ = ["driver_charts", "drivers_table", "segment_drivers_table", "themes_section"]
 
 REAL = "#0072B2"
 NOISE = "#9E9E9E"
@@ -277,21 +276,3 @@ def _rename_form(
                 show_input_error(error)
             else:
                 st.rerun()
-
-
-def why_link(target: str) -> None:
-    """A "Why?" link to the Why page with ``target`` (nps, csat or churn) chosen, for a KPI tile.
-
-    A page opened first after a restart runs without the navigation (see ui.context), where
-    ``st.page_link`` knows no other page: a plain link to the page's address stands in.
-    """
-    try:
-        st.page_link(
-            "pages/why.py",
-            label="Why?",
-            icon=":material/psychology_alt:",
-            query_params={"target": target},
-            help="Its key drivers, and what customers write about",
-        )
-    except StreamlitAPIException:
-        st.markdown(f"[Why?](/why?target={target})")

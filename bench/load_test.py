@@ -33,6 +33,7 @@ after the crowd has left (the large upload must not stay held by the server).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -358,7 +359,11 @@ async def upload_large_file(page: Page, session: Session, workshop: Workshop, pa
     await asyncio.sleep(max(0.0, workshop.deadline - workshop.duration * 2 / 3 - time.monotonic()))
     upload = page.get_by_test_id("stFileUploaderDropzoneInput")
     await measured(page, session, lambda: upload.set_input_files(path))
-    shown = " ".join(await page.get_by_test_id("stAlertContent").all_inner_texts())
+    # Streamlit 1.67 names an alert's content by its kind: stAlertContentError, …Warning, …Info.
+    alerts = page.locator("[data-testid^=stAlertContent]")
+    with contextlib.suppress(PlaywrightTimeout):  # reported below with what the page shows
+        await alerts.filter(has_text=LARGE_UPLOAD_REFUSAL).first.wait_for(timeout=ACTION_TIMEOUT_MS)
+    shown = " ".join(await alerts.all_inner_texts())
     if LARGE_UPLOAD_REFUSAL not in shown:
         session.errors.append(f"{path.name}: expected the cell limit's message, saw {shown[:200]!r}")
 

@@ -75,6 +75,8 @@ def segment_table(
     if comparison.empty:
         return
     cells, verdicts = comparison_layout(comparison, kpi_order, currency)
+    # st.table writes its labels as Markdown: segment names from the data are escaped to show as typed.
+    cells, verdicts = cells.rename(columns=literal), verdicts.rename(columns=literal)
     styled = cells.style.apply(lambda _: verdicts.map(lambda v: _TINTS.get(v, "")), axis=None)
     st.subheader(f"Segments side by side: {literal(by_label)}", anchor=False)
     # A static table wraps "€12,346 · n 2,243" within its column where a data grid would scroll

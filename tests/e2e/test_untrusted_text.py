@@ -243,7 +243,7 @@ def _objectives(page: Page) -> None:
     _choose(page, "KPI", "Revenue per customer (Loyalty")
     expect(_caption(page, "For region")).to_contain_text(f"For region {TARGET_REGION}, per month")
     expect(page.get_by_test_id("stMarkdownContainer").filter(has_text="Current target:")).to_contain_text(
-        f"150 by 2027-06 · set by {AUTHOR} on"
+        f"150 ¤ by 2027-06 · set by {AUTHOR} on"  # the workbook names no currency: ¤
     )
     page.get_by_role("tab", name="Audit log").click()
     _choose(page, "Who", AUTHOR)
@@ -299,6 +299,25 @@ def _churn(page: Page) -> None:
     expect(page.get_by_role("heading", name="Customers to call")).to_be_visible()
 
 
+def _why(page: Page) -> None:
+    assert_no_maths(page)
+    expect(page.get_by_role("heading", name="Key drivers")).to_be_visible()
+
+
+def _lifetime(page: Page) -> None:
+    assert_no_maths(page)
+    expect(_caption(page, "The probabilistic models")).to_contain_text(
+        f"{WORKSPACE} · The probabilistic models"
+    )
+
+
+def _strategy_map(page: Page) -> None:
+    assert_no_maths(page)
+    expect(_caption(page, "Does satisfaction drive retention")).to_contain_text(
+        f"{WORKSPACE} · Does satisfaction drive retention"
+    )
+
+
 # Where each page shows text from data, beyond the workspace picker every page has.
 SHOWN_LITERALLY = {
     "pages/scorecard.py": _scorecard,
@@ -308,6 +327,9 @@ SHOWN_LITERALLY = {
     "pages/data.py": _data,
     "pages/workspaces.py": _workspaces,
     "pages/about.py": _about,
+    "pages/why.py": _why,
+    "pages/lifetime.py": _lifetime,
+    "pages/strategy_map.py": _strategy_map,
 }
 
 
@@ -385,7 +407,7 @@ def test_names_typed_in_the_app_show_as_typed(hostile: Hostile, watched: tuple[P
     page.get_by_role("button", name="Save target").click()
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stAlert").filter(has_text="Saved:")).to_contain_text(
-        f"Saved: Revenue per customer · region {south}, 150 by"
+        f"Saved: Revenue per customer · region {south}, 150 ¤ by"
     )
     page.get_by_role("tab", name="Objectives & initiatives").click()
     editor = page.get_by_role("tabpanel", name="Objectives & initiatives").get_by_test_id("stDataFrame").first

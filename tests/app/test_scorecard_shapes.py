@@ -4,6 +4,7 @@ alone, and the demo's five tables; split and not split, never an exception."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,10 +53,13 @@ def _chart_specs(at) -> list[dict]:
 
 
 def _comparison(at):
-    """The segments-side-by-side table, or None (other tables: unavailable KPIs, definitions)."""
-    tables = [t.value for t in at.dataframe if "All customers" in t.value.columns]
+    """The segments-side-by-side table (a static table whose segment names are escaped Markdown),
+    or None (other tables: unavailable KPIs, definitions)."""
+    tables = [t.value for t in at.table if "All customers" in t.value.columns]
     assert len(tables) <= 1
-    return tables[0] if tables else None
+    if not tables:
+        return None
+    return tables[0].rename(columns=lambda name: re.sub(r"\\(.)", r"\1", str(name)))
 
 
 def _titles(at) -> list[str]:

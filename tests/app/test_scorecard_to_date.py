@@ -71,8 +71,8 @@ class TestTileFacts:
         )
         series = _series([120_000.0, 118_000.0, 121_000.0, 42_000.0], [True, True, True, False])
         facts = tile_facts(KPIS["revenue"], series, coverage=COVERAGE, same_days=same_days)
-        # 42,000 against 40,000 over 1–10 May: +5 %, not −65 % against the whole of May; no colour.
-        assert (facts.value, facts.delta, facts.delta_color) == ("42,000", "+5.0%", "off")
+        # 42,000 against 40,000 over 1–10 May: +5 %, not −65 % against the whole of May; no colour. (¤: the data names no currency)
+        assert (facts.value, facts.delta, facts.delta_color) == ("42,000 ¤", "+5.0%", "off")
         assert facts.period_note == "to date"
         assert "1–10 June against 1–10 May (40,000)" in facts.help
 

@@ -74,7 +74,7 @@ class TestTileFacts:
         # 42,000 against 40,000 over 1–10 May: +5 %, not −65 % against the whole of May; no colour. (¤: the data names no currency)
         assert (facts.value, facts.delta, facts.delta_color) == ("42,000 ¤", "+5.0%", "off")
         assert facts.period_note == "to date"
-        assert "1–10 June against 1–10 May (40,000)" in facts.help
+        assert "1–10 June against 1–10 May (40,000 ¤)" in facts.help
 
     def test_a_value_the_data_cannot_know(self):
         reason = (

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.context import timed_run
+from ui.context import run_page, timed_run
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="Customer Scorecard", page_icon=":material/insights:", layout="wide")
@@ -10,4 +10,4 @@ navigation = st.navigation(
     [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in PAGES],
 )
 with timed_run():
-    navigation.run()
+    run_page(navigation)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bsc.cache_keys import cache_key
+from bsc.imports import retrying_import_deadlocks
 from bsc.result_files import read_result, write_result
 
 __all__ = ["Pending", "ResultsCache", "result_key"]
@@ -183,7 +184,8 @@ class ResultsCache:
     def _compute_and_keep(self, key: str, compute: Callable[[], Any]) -> None:
         # Returns nothing: a finished job holds no result in memory, the file has it.
         if not self.has(key):
-            self.put(key, compute())
+            # A page opened meanwhile may be importing what the job imports (see bsc.imports).
+            self.put(key, retrying_import_deadlocks(compute))
 
     def _forget_success(self, key: str, job: Future) -> None:
         with self._lock:

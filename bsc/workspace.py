@@ -5,6 +5,7 @@ Also the command line's throw-away workspace (:func:`files_workspace`), which ne
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import tempfile
@@ -20,6 +21,7 @@ from bsc.currency import detect_currency
 from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
+from bsc.imports import retrying_import_deadlocks
 from bsc.ingest import RawTable, read_path
 from bsc.large_files import is_streamed, stream_to_parquet
 from bsc.mapping import TableMapping
@@ -219,8 +221,11 @@ def _stream_file(
 
 
 def _import_all(modules: Sequence[str]) -> None:
-    for module in modules:
-        importlib.import_module(module)
+    # Ahead of need only: should an import fail here, the command meets the error itself when
+    # it imports the module, on the main thread.
+    with contextlib.suppress(Exception):
+        for module in modules:
+            retrying_import_deadlocks(lambda module=module: importlib.import_module(module))
 
 
 def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:

@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from bsc.access import EDITOR, VIEWER, acting_as
 from bsc.errors import InputError
+from bsc.imports import ATTEMPTS, ImportDeadlock
 from bsc.store import DEFAULT_DATA_DIR, Store, Workspace
 from bsc.workspace import ensure_demo_workspace
 from ui.access import refuse_unless_allowed, viewer_note, workspace_role
@@ -28,6 +30,7 @@ from ui.text import literal
 
 # Non-widget session keys: they survive page switches, unlike widget keys.
 CURRENT_WORKSPACE = "current_workspace_id"
+_IMPORT_RETRIES = "page_import_retries"
 # Where each script run's own time goes when set (one JSON line a run): the benchmarks read it to
 # tell the server's work from the browser's.
 RUN_TIMING_LOG = "BSC_RUN_TIMING_LOG"
@@ -207,6 +210,25 @@ def timed_run() -> Iterator[None]:
         }
         with _timing_lock, open(log, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
+
+
+def run_page(navigation: StreamlitPage) -> None:
+    """Run the page the visitor chose; when its imports met a background job's, run it again.
+
+    A background job (What changed, a forecast) may be importing the same large package as the
+    page at that moment; Python then stops one of the two imports (see :mod:`bsc.imports`). The
+    page is run again from the top, at most a few times in a row, rather than shown broken.
+    """
+    try:
+        navigation.run()
+    except ImportDeadlock:
+        tried = st.session_state.get(_IMPORT_RETRIES, 0)
+        if tried >= ATTEMPTS:
+            raise
+        st.session_state[_IMPORT_RETRIES] = tried + 1
+        time.sleep(0.05 * (tried + 1))
+        st.rerun()
+    st.session_state.pop(_IMPORT_RETRIES, None)
 
 
 def show_input_error(error: InputError) -> None:

@@ -581,8 +581,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_why_commands(commands)
 
-    from bsc.links.command import links_command
-
     links = commands.add_parser("links", help="test the strategy map's cause-and-effect links on files")
     links.add_argument("files", nargs="+", type=Path)
     links.add_argument("--json", action="store_true", help="print JSON")
@@ -595,6 +593,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True)
     demo.set_defaults(run=demo_command)
     return parser
+
+
+def links_command(args: argparse.Namespace) -> int:
+    # Imported when run: the links import the KPI engine, which other commands load meanwhile.
+    from bsc.links.command import links_command as run_links
+
+    return run_links(args)
 
 
 def _positive_int(text: str) -> int:

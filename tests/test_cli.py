@@ -575,6 +575,19 @@ class TestImports:
     def test_importing_the_command_line_loads_no_heavy_library(self):
         assert self._loaded_after("import bsc.cli") == []
 
+    def test_reading_the_arguments_loads_no_engine(self):
+        # The KPI engine (Ibis, DuckDB) is imported beside the reading of the files, not before:
+        # no command's set-up may import it while the arguments are read.
+        check = (
+            "import sys\nfrom bsc.cli import build_parser\nbuild_parser()\n"
+            "print(','.join(m for m in ('ibis', 'duckdb', 'bsc.kpis', 'bsc.links') if m in sys.modules))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == ""
+
     def test_computing_kpis_loads_no_heavy_library(self):
         files = [str(ROOT / "data" / "demo" / name) for name in ("orders.csv", "surveys.csv")]
         code = (

@@ -26,8 +26,8 @@ from bsc.errors import InputError
 from bsc.kpis import KPIS
 from bsc.periods import parse_period
 from bsc.store import Store
-from bsc.targets.cells import _author
-from bsc.targets.ledger import _delete, _insert, _read, _update
+from bsc.targets.cells import checked_author
+from bsc.targets.ledger import delete_record, insert_record, read_record, update_record
 from bsc.targets.rows import RecordKind
 
 __all__ = ["NOTES", "NOTE_COLUMNS", "NOTE_LIMIT", "Note", "NoteBook", "first_words", "notes_frame"]
@@ -153,7 +153,7 @@ class NoteBook:
             return [_note(row) for row in conn.execute(query).mappings()]
 
     def get_note(self, note_id: str) -> Note:
-        found = _read(self.store.engine, self.workspace_id, NOTES, note_id)
+        found = read_record(self.store.engine, self.workspace_id, NOTES, note_id)
         if found is None:
             raise InputError("That note no longer exists (it was deleted in another session).")
         return found
@@ -161,10 +161,10 @@ class NoteBook:
     def add_note(self, note: Note, *, author: str) -> Note:
         """Store a new note (``id`` and ``version`` are ignored). Raises :class:`InputError` for
         an empty or too long text, an unknown KPI or period, or no author."""
-        author = _author(author)
+        author = checked_author(author)
         checked = _checked(note)
         with self.store.engine.begin() as conn:
-            note_id = _insert(conn, self.workspace_id, NOTES, checked, author)
+            note_id = insert_record(conn, self.workspace_id, NOTES, checked, author)
         return self.get_note(note_id)
 
     def update_note(self, note_id: str, text: str, *, author: str, expected_version: int) -> Note:
@@ -174,19 +174,19 @@ class NoteBook:
         (nothing is written; the message quotes the text saved meanwhile) and
         :class:`InputError` for a bad text.
         """
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_note(note_id)
         proposed = _checked(replace(current, text=text))
         with self.store.engine.begin() as conn:
-            _update(conn, self.workspace_id, NOTES, current, proposed, expected_version, author)
+            update_record(conn, self.workspace_id, NOTES, current, proposed, expected_version, author)
         return self.get_note(note_id)
 
     def delete_note(self, note_id: str, *, author: str, expected_version: int) -> None:
         """Delete a note, refused when someone changed it since ``expected_version``."""
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_note(note_id)
         with self.store.engine.begin() as conn:
-            _delete(conn, self.workspace_id, NOTES, current, expected_version, author)
+            delete_record(conn, self.workspace_id, NOTES, current, expected_version, author)
 
 
 def first_words(text: str, words: int = 8) -> str:

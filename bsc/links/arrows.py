@@ -18,8 +18,8 @@ from bsc.database import strategy_arrows_table
 from bsc.errors import InputError
 from bsc.kpis import KPIS
 from bsc.store import ConflictError, Store
-from bsc.targets.cells import _author
-from bsc.targets.ledger import _delete, _insert, _read
+from bsc.targets.cells import checked_author
+from bsc.targets.ledger import delete_record, insert_record, read_record
 from bsc.targets.rows import RecordKind
 
 __all__ = ["ARROWS", "ArrowBook", "UserArrow"]
@@ -109,7 +109,7 @@ class ArrowBook:
         ConflictError
             When someone else drew the same arrow meanwhile.
         """
-        author = _author(author)
+        author = checked_author(author)
         unknown = [kpi for kpi in (cause, effect) if kpi not in KPIS]
         if unknown:
             raise InputError(f"Unknown KPI {unknown[0]!r}; an arrow joins two KPIs of the scorecard.")
@@ -124,7 +124,7 @@ class ArrowBook:
             raise _already_drawn(existing)
         try:
             with self.store.engine.begin() as conn:
-                arrow_id = _insert(conn, self.workspace_id, ARROWS, UserArrow(cause, effect), author)
+                arrow_id = insert_record(conn, self.workspace_id, ARROWS, UserArrow(cause, effect), author)
         except ConflictError:
             raced = self._find(cause, effect)
             if raced is None:
@@ -134,16 +134,16 @@ class ArrowBook:
 
     def remove_arrow(self, arrow_id: str, *, author: str, expected_version: int) -> None:
         """Remove an arrow; refused (:class:`ConflictError`) when it changed or went meanwhile."""
-        author = _author(author)
+        author = checked_author(author)
         current = self._get(arrow_id)
         with self.store.engine.begin() as conn:
-            _delete(conn, self.workspace_id, ARROWS, current, expected_version, author)
+            delete_record(conn, self.workspace_id, ARROWS, current, expected_version, author)
 
     def _find(self, cause: str, effect: str) -> UserArrow | None:
         return next((a for a in self.arrows() if (a.cause, a.effect) == (cause, effect)), None)
 
     def _get(self, arrow_id: str) -> UserArrow:
-        found = _read(self.store.engine, self.workspace_id, ARROWS, arrow_id)
+        found = read_record(self.store.engine, self.workspace_id, ARROWS, arrow_id)
         if found is None:
             raise ConflictError("That arrow was removed in another session; nothing was saved.")
         return found

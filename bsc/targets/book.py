@@ -22,7 +22,7 @@ from bsc.database import audit_table, initiatives_table, objectives_table, targe
 from bsc.errors import InputError
 from bsc.kpis import KPIS, KpiResult, compute_kpis
 from bsc.store import ConflictError, Store
-from bsc.targets.cells import _author
+from bsc.targets.cells import checked_author
 from bsc.targets.checks import (
     _checked_initiative,
     _checked_objective,
@@ -32,7 +32,7 @@ from bsc.targets.checks import (
     _target_changes,
 )
 from bsc.targets.files import targets_from_frame, targets_to_frame
-from bsc.targets.ledger import _delete, _insert, _read, _update
+from bsc.targets.ledger import delete_record, insert_record, read_record, update_record
 from bsc.targets.model import STORED_FIELDS, Initiative, Objective, Target
 from bsc.targets.rows import INITIATIVES, OBJECTIVES, TARGETS, RecordKind
 
@@ -190,7 +190,7 @@ class TargetBook:
         InputError
             For bad values; nothing is saved.
         """
-        author = _author(author)
+        author = checked_author(author)
         existing = self.find_target(target.kpi, target.segment_by, target.segment)
         if existing is None and expected_version:
             raise ConflictError(
@@ -201,12 +201,12 @@ class TargetBook:
         if existing is not None:
             checked = self._checked_target(_keeping_stored(target, existing), existing)
             with self.store.engine.begin() as conn:
-                _update(conn, self.workspace_id, TARGETS, existing, checked, expected_version, author)
+                update_record(conn, self.workspace_id, TARGETS, existing, checked, expected_version, author)
             return self.get_target(existing.id)
         checked = self._checked_target(target, None)
         try:
             with self.store.engine.begin() as conn:
-                target_id = _insert(conn, self.workspace_id, TARGETS, checked, author)
+                target_id = insert_record(conn, self.workspace_id, TARGETS, checked, author)
         except ConflictError:
             # Another session created the same KPI and segment between the check above and this
             # insert: the database's unique constraint refused ours. Name what they saved.
@@ -226,21 +226,21 @@ class TargetBook:
         ramp. Raises :class:`ConflictError` when ``expected_version`` is stale and
         :class:`InputError` for bad values; nothing is saved then.
         """
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_target(target_id)
         _refuse_unknown(TARGETS, changes)
         proposed = replace(current, **_target_changes(changes, current))
         checked = self._checked_target(proposed, current)
         with self.store.engine.begin() as conn:
-            _update(conn, self.workspace_id, TARGETS, current, checked, expected_version, author)
+            update_record(conn, self.workspace_id, TARGETS, current, checked, expected_version, author)
         return self.get_target(target_id)
 
     def delete_target(self, target_id: str, *, author: str, expected_version: int) -> None:
         """Delete a target, refused when someone changed it since ``expected_version``."""
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_target(target_id)
         with self.store.engine.begin() as conn:
-            _delete(conn, self.workspace_id, TARGETS, current, expected_version, author)
+            delete_record(conn, self.workspace_id, TARGETS, current, expected_version, author)
 
     def import_targets(self, frame: pd.DataFrame, *, author: str) -> ImportSummary:
         """Create or replace targets from rows of a targets file (see :func:`targets_from_frame`).
@@ -249,7 +249,7 @@ class TargetBook:
         segments, due periods not past); one bad row and nothing is saved. Then all targets are
         written in one transaction, each change in the audit log.
         """
-        author = _author(author)
+        author = checked_author(author)
         wanted = targets_from_frame(frame)
         plans: list[tuple[Target | None, Target]] = []
         problems = []
@@ -267,9 +267,11 @@ class TargetBook:
         with self.store.engine.begin() as conn:
             for existing, target in plans:
                 if existing is None:
-                    _insert(conn, self.workspace_id, TARGETS, target, author)
+                    insert_record(conn, self.workspace_id, TARGETS, target, author)
                     created += 1
-                elif _update(conn, self.workspace_id, TARGETS, existing, target, existing.version, author):
+                elif update_record(
+                    conn, self.workspace_id, TARGETS, existing, target, existing.version, author
+                ):
                     updated += 1
                 else:
                     unchanged += 1
@@ -284,63 +286,65 @@ class TargetBook:
     def add_objective(self, objective: Objective, *, author: str) -> Objective:
         """Store a new objective. Raises InputError for an empty or taken name, a due date in the
         past or a KPI this workspace cannot compute."""
-        author = _author(author)
+        author = checked_author(author)
         checked = self._checked_objective(objective, None)
         with self.store.engine.begin() as conn:
-            objective_id = _insert(conn, self.workspace_id, OBJECTIVES, checked, author)
+            objective_id = insert_record(conn, self.workspace_id, OBJECTIVES, checked, author)
         return self.get_objective(objective_id)
 
     def update_objective(
         self, objective_id: str, changes: Mapping[str, object], *, author: str, expected_version: int
     ) -> Objective:
         """Change ``name, description, owner, due_date, kpis`` of an objective (version-checked)."""
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_objective(objective_id)
         _refuse_unknown(OBJECTIVES, changes)
         proposed = replace(current, **_objective_changes(changes))
         checked = self._checked_objective(proposed, current)
         with self.store.engine.begin() as conn:
-            changed = _update(conn, self.workspace_id, OBJECTIVES, current, checked, expected_version, author)
+            changed = update_record(
+                conn, self.workspace_id, OBJECTIVES, current, checked, expected_version, author
+            )
         return self.get_objective(objective_id) if changed else current
 
     def delete_objective(self, objective_id: str, *, author: str, expected_version: int) -> None:
         """Delete an objective and its initiatives (version-checked)."""
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_objective(objective_id)
         initiatives = [(INITIATIVES, initiative) for initiative in self.initiatives(objective_id)]
         with self.store.engine.begin() as conn:
-            _delete(
+            delete_record(
                 conn, self.workspace_id, OBJECTIVES, current, expected_version, author, cascaded=initiatives
             )
 
     def add_initiative(self, initiative: Initiative, *, author: str) -> Initiative:
         """Store a new initiative under an existing objective."""
-        author = _author(author)
+        author = checked_author(author)
         checked = self._checked_initiative(initiative)
         with self.store.engine.begin() as conn:
-            initiative_id = _insert(conn, self.workspace_id, INITIATIVES, checked, author)
+            initiative_id = insert_record(conn, self.workspace_id, INITIATIVES, checked, author)
         return self.get_initiative(initiative_id)
 
     def update_initiative(
         self, initiative_id: str, changes: Mapping[str, object], *, author: str, expected_version: int
     ) -> Initiative:
         """Change ``name, owner, status, start_date, end_date`` of an initiative (version-checked)."""
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_initiative(initiative_id)
         _refuse_unknown(INITIATIVES, changes)
         proposed = replace(current, **_initiative_changes(changes))
         checked = self._checked_initiative(proposed)
         with self.store.engine.begin() as conn:
-            changed = _update(
+            changed = update_record(
                 conn, self.workspace_id, INITIATIVES, current, checked, expected_version, author
             )
         return self.get_initiative(initiative_id) if changed else current
 
     def delete_initiative(self, initiative_id: str, *, author: str, expected_version: int) -> None:
-        author = _author(author)
+        author = checked_author(author)
         current = self.get_initiative(initiative_id)
         with self.store.engine.begin() as conn:
-            _delete(conn, self.workspace_id, INITIATIVES, current, expected_version, author)
+            delete_record(conn, self.workspace_id, INITIATIVES, current, expected_version, author)
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -367,7 +371,7 @@ class TargetBook:
         return _checked_initiative(initiative)
 
     def _get(self, kind: RecordKind, record_id: str) -> Any:
-        found = _read(self.store.engine, self.workspace_id, kind, record_id)
+        found = read_record(self.store.engine, self.workspace_id, kind, record_id)
         if found is None:
             raise ConflictError(f"That {kind.entity} was deleted in another session; nothing was saved.")
         return found

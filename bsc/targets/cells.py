@@ -21,7 +21,7 @@ from bsc.errors import InputError
 from bsc.kpis import KPIS
 from bsc.targets.model import DEFAULT_AMBER, DEFAULT_GREEN
 
-__all__: list[str] = []
+__all__ = ["checked_author"]
 
 
 def _number(
@@ -146,7 +146,8 @@ def _text(value: object, what: str, *, required: bool = False, limit: int = 200)
     return text
 
 
-def _author(author: object) -> str:
+def checked_author(author: object) -> str:
+    """The name a write is logged under; refused when blank (the audit log records who changed what)."""
     name = _text(author, "Your name", limit=200)
     if not name:
         raise InputError("Give your name first (in the sidebar): the audit log records who changed what.")

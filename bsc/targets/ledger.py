@@ -6,10 +6,11 @@ value, so two people editing the same record never silently overwrite each other
 is written to the audit log (who, when, what, old and new value) on the same connection as the
 row, so both are saved or neither.
 
-One helper per write serves every kind of record (:mod:`bsc.targets.rows`): :func:`_insert`,
-:func:`_update` and :func:`_delete` each write the row, check the version and log the change;
-the caller runs them inside one transaction (``engine.begin()``). The names starting with
-``_`` are shared inside :mod:`bsc.targets` only.
+One helper per write serves every kind of record (:mod:`bsc.targets.rows`), and the other books
+kept the same way (KPI notes, strategy-map arrows) use them too: :func:`insert_record`,
+:func:`update_record` and :func:`delete_record` each write the row, check the version and log the
+change; the caller runs them inside one transaction (``engine.begin()``), under the name
+:func:`bsc.targets.cells.checked_author` accepts.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from bsc.database import audit_table
 from bsc.store import ConflictError
 from bsc.targets.rows import Record, RecordKind
 
-__all__: list[str] = []
+__all__ = ["delete_record", "insert_record", "read_record", "update_record"]
 
 
-def _insert(conn: Connection, workspace_id: str, kind: RecordKind, record: Record, author: str) -> str:
+def insert_record(conn: Connection, workspace_id: str, kind: RecordKind, record: Record, author: str) -> str:
     """Store a new record at version 1 and log "created"; returns its new id."""
     now = _now()
     record_id = uuid.uuid4().hex
@@ -50,7 +51,7 @@ def _insert(conn: Connection, workspace_id: str, kind: RecordKind, record: Recor
     return record_id
 
 
-def _update(
+def update_record(
     conn: Connection,
     workspace_id: str,
     kind: RecordKind,
@@ -88,7 +89,7 @@ def _update(
     return True
 
 
-def _delete(
+def delete_record(
     conn: Connection,
     workspace_id: str,
     kind: RecordKind,
@@ -102,7 +103,7 @@ def _delete(
 
     ``cascaded`` are the records the database deletes along with it (an objective's
     initiatives, ``ON DELETE CASCADE``); each is logged as deleted first. Raises
-    :class:`ConflictError` as :func:`_update` does.
+    :class:`ConflictError` as :func:`update_record` does.
     """
     if current.version != expected_version:
         raise _conflict(current)
@@ -116,7 +117,7 @@ def _delete(
     _audit(conn, workspace_id, author, kind, current, "deleted", current.describe(), "")
 
 
-def _read(engine: Engine, workspace_id: str, kind: RecordKind, record_id: str) -> Any:
+def read_record(engine: Engine, workspace_id: str, kind: RecordKind, record_id: str) -> Any:
     """The stored record with this id in the workspace, or None."""
     with engine.connect() as conn:
         row = (
@@ -167,7 +168,7 @@ def _conflict(current: Record) -> ConflictError:
 
 def _stale(engine: Engine, workspace_id: str, kind: RecordKind, record_id: str) -> ConflictError:
     """The error for a save that lost a race: re-read the row to show its current value."""
-    current = _read(engine, workspace_id, kind, record_id)
+    current = read_record(engine, workspace_id, kind, record_id)
     if current is None:
         return ConflictError(f"That {kind.entity} was deleted in another session; nothing was saved.")
     return _conflict(current)

@@ -14,6 +14,8 @@ from bsc.schema import ASSIGNMENTS
 from bsc.store import Store, Workspace
 
 PERIOD_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
+# The period a new visitor sees.
+DEFAULT_PERIOD = "month"
 ALL_CUSTOMERS = "All customers"
 # Non-widget keys: widget keys vanish when a page stops drawing them.
 _KEEP = {"period": "filter_period", "by": "filter_by", "segment": "filter_segment"}
@@ -52,8 +54,8 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
     labels = segment_labels(tables)
     attributes = list(labels)
     periods = list(PERIOD_LABELS)
-    period = _remembered("period", "month")
-    period = period if period in periods else "month"
+    period = _remembered("period", DEFAULT_PERIOD)
+    period = period if period in periods else DEFAULT_PERIOD
     by = _known_attribute(labels, _remembered("by", None))
 
     with st.sidebar:
@@ -61,7 +63,7 @@ def sidebar_filters(store: Store, workspace: Workspace) -> Filters:
         period = st.segmented_control(
             "Period", periods, default=period, format_func=PERIOD_LABELS.__getitem__, key="period_picker"
         )
-        period = period or "month"
+        period = period or DEFAULT_PERIOD
         by_options = [None, *attributes]
         by = st.selectbox(
             "Split by",

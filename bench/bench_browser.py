@@ -294,6 +294,15 @@ def print_report(
     print(f"\nMachine load average (1, 5, 15 min) at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.")
 
 
+def started(data: Path, port: int | None, when: str) -> Server:
+    """The server, started; prints how long it took to answer, its warm-up included (see
+    :mod:`ui.warm_up`): the time before a visitor can be let in, in no page's figure."""
+    begun = time.perf_counter()
+    server = start_server(data, port)
+    print(f"Server ready ({when}) {time.perf_counter() - begun:.1f} s after its start, warm-up included.")
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=None, help="the generated company (else the demo)")
@@ -312,7 +321,7 @@ def main() -> int:
         url = f"/?ws={workspace_id}"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            server: Server = start_server(data, args.port)
+            server: Server = started(data, args.port, "fresh data folder")
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 context.add_init_script(RUN_AND_TILE_RECORDER)
@@ -324,7 +333,7 @@ def main() -> int:
             finally:
                 server.stop()
             # A restart: only what the app keeps in the data folder survives.
-            server = start_server(data, args.port)
+            server = started(data, args.port, "after the restart")
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 context.add_init_script(RUN_AND_TILE_RECORDER)

@@ -13,7 +13,8 @@ scorecard to be computed. The warm-up
    the default assumptions) and keeps it with the workspace's data in the results cache, unless
    it is kept already (a restart then reads it, as the page would).
 
-Everything runs before the first session exists, on the one thread there is, so no import can
+Before any of that, the server is told that the app navigates with ``st.navigation`` (see
+:func:`navigation_only`). Everything runs before the first session exists, on the one thread there is, so no import can
 meet another thread's. A step that fails is logged and skipped: the page then does that work
 itself, as it would without a warm-up. Each step's time is logged.
 """
@@ -45,12 +46,28 @@ _ROOT = Path(__file__).resolve().parents[1]
 @asynccontextmanager
 async def warm_up(_app: Any) -> AsyncIterator[None]:
     """The ASGI lifespan of the app: warm up at start, nothing to do at shutdown."""
+    navigation_only()
     if os.environ.get(WARM_UP, "1") != "0":
         started = time.perf_counter()
         for step in (_import_default_page, _open_store_and_scorecard):
             _timed(step)
         _LOG.info("Warm-up done in %.2f s.", time.perf_counter() - started)
     yield
+
+
+def navigation_only() -> None:
+    """Tell the server that ``pages/`` is not Streamlit's legacy multipage folder.
+
+    Streamlit decides per process, when the first session starts, whether a ``pages/`` folder
+    beside the main script makes a legacy multipage app, and changes its mind only when a script
+    calls ``st.navigation``. So the first visitor of a fresh server who opened a page's address
+    (``/objectives``) got that file alone, with the files' names as the menu, until someone
+    opened ``/``. The app always navigates with ``st.navigation`` (``app.py``), so the question
+    is settled before the first session.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
 
 
 def default_page_modules() -> list[str]:

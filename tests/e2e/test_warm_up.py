@@ -1,4 +1,4 @@
-"""The server warms up before it accepts a visitor: the default Scorecard is computed and kept."""
+"""The server's start: it warms up before it accepts a visitor, and knows the app's own menu."""
 
 from __future__ import annotations
 
@@ -42,3 +42,15 @@ def test_a_fresh_server_has_the_default_scorecard_kept_before_the_first_visit(se
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_role("heading", name="Scorecard")).to_be_visible()
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_page_address_opened_first_on_a_fresh_server_is_the_apps_page(server: Server, page: Page):
+    # The first visit of the server opens a page's address directly, not "/".
+    page.goto(f"{server.url}/objectives")
+    wait_for_app(page, timeout=120_000)
+    expect(page.get_by_role("heading", name="Objectives & targets", exact=True)).to_be_visible()
+    menu = page.get_by_test_id("stSidebarNav")
+    # The app's menu with its titles, not the file names of the pages folder.
+    expect(menu.get_by_role("link", name="Objectives & targets")).to_be_visible()
+    expect(menu.get_by_role("link", name="Strategy map")).to_be_visible()
+    assert menu.get_by_role("link", name="app", exact=True).count() == 0

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bsc import ingest
 from bsc.currency import detect_currency
 from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.imports import retrying_import_deadlocks
-from bsc.ingest import RawTable, read_path
+from bsc.ingest import MB, RawTable, read_path
+from bsc.ingest.checks import TEXT_EXTENSIONS
 from bsc.large_files import is_streamed, restream_parquet, stream_to_parquet
 from bsc.mapping import TableMapping
 from bsc.prepare import PreparedTable, prepare_table
@@ -178,6 +180,7 @@ def import_file(
             # As a table of a file read whole whose mapping cannot work: refused, named.
             name = Path(path).name
             return [], [str(error) if str(error).startswith(name) else f"{name}: {error}"]
+    _refuse_large_workbooks(path)
     stored: list[Dataset] = []
     refused: list[str] = []
     for table in read_path(path):
@@ -187,6 +190,19 @@ def import_file(
         except InputError as error:
             refused.append(f"{table.name}: {error}")
     return stored, refused
+
+
+def _refuse_large_workbooks(path: str | Path) -> None:
+    """A workbook or Parquet file above the upload limit: only text files are read in batches."""
+    path = Path(path)
+    limit = ingest.MAX_UPLOAD_BYTES
+    if path.suffix.lower() in TEXT_EXTENSIONS or not path.is_file() or path.stat().st_size <= limit:
+        return
+    raise InputError(
+        f"{path.name} is {path.stat().st_size / MB:,.1f} MB: a workbook or Parquet file may be at most "
+        f"{limit // MB:,} MB, since only CSV, TSV and text files are read in batches. "
+        "Save it as CSV and import that."
+    )
 
 
 def import_streamed_file(

@@ -250,3 +250,18 @@ class TestStreamedImport:
         ]
         assert store.list_datasets(workspace.id) == []
         assert not list((store.data_dir / "tables").iterdir())
+
+
+def test_a_workbook_above_the_upload_limit_is_refused_with_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Only text files are read in batches: a larger workbook or Parquet file is to be saved as CSV."""
+    path = tmp_path / "orders.parquet"
+    pd.DataFrame({"order_id": range(100), "amount": 1.5}).to_parquet(path)
+    monkeypatch.setattr(bsc.ingest, "MAX_UPLOAD_BYTES", 100)
+    store = Store(tmp_path / "data")
+    workspace = store.create_workspace("Files")
+    with pytest.raises(
+        InputError, match=r"orders.parquet is 0.0 MB: a workbook or Parquet file .* Save it as CSV"
+    ):
+        import_file(store, workspace.id, path)

@@ -8,6 +8,7 @@ from bsc.cache_keys import cache_key
 from bsc.currency import UNKNOWN_CURRENCY_SIGN
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
+from bsc.import_folder import import_folder
 from bsc.ingest import (
     MAX_CELLS,
     MAX_KEPT_UPLOAD_BYTES,
@@ -69,6 +70,7 @@ def _upload_section() -> None:
         f"A table may hold up to {MAX_ROWS // 1_000_000} million rows and {MAX_CELLS // 1_000_000} million "
         "cells (rows × columns), a workbook "
         f"{MAX_WORKBOOK_CELLS // 1_000_000} million, so that reading it stays within the server's memory."
+        + (" A larger file put in the server's import folder is imported below." if import_folder() else "")
     )
     if ctx.role == VIEWER:
         st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")

@@ -95,14 +95,14 @@ def _file_list(files: list[ServerFile], folder: Path, batch_bytes: int) -> None:
         pd.DataFrame(
             {
                 "File": [file.name for file in files],
-                "Size (MB)": [file.size / MB for file in files],
+                "Size": [_size(file.size) for file in files],
                 "Read": ["in batches" if is_streamed(folder / file.name) else "whole" for file in files],
             }
         ),
         hide_index=True,
         width="stretch",
         column_config={
-            "Size (MB)": st.column_config.NumberColumn(format="%.1f", help="The file's size on disk."),
+            "Size": st.column_config.TextColumn(help="The file's size on disk (1 MB = 1,024 kB)."),
             "Read": st.column_config.TextColumn(
                 help=f"In batches of {batch_bytes // MB} MB when larger than {STREAM_FROM_BYTES // MB} MB "
                 "(a text file): memory stays bounded whatever the file's size. Whole otherwise."

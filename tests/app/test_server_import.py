@@ -14,6 +14,7 @@ import pytest
 from bsc.store import Store
 from bsc.workspace import import_file
 from tests.app.conftest import open_app, shown
+from ui.tables import IGNORE_LABEL
 
 DATA = "pages/data.py"
 HEADER = "Import from the server"
@@ -54,7 +55,7 @@ def _headers(at) -> list[str]:
 
 
 def _listing(at):
-    return next(d.value for d in at.dataframe if {"File", "Size (MB)", "Read"} <= set(d.value.columns))
+    return next(d.value for d in at.dataframe if {"File", "Size", "Read"} <= set(d.value.columns))
 
 
 def test_no_section_without_the_setting(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
@@ -80,8 +81,10 @@ def test_the_folder_files_are_listed_with_their_size(data_dir: Path, import_dir:
     listing = _listing(at)
     # The link leading out of the folder is not listed.
     assert list(listing["File"]) == ["big_orders.csv", "picture.csv", "small_orders.csv"]
-    sizes = dict(zip(listing["File"], listing["Size (MB)"], strict=True))
-    assert sizes["big_orders.csv"] == pytest.approx((import_dir / "big_orders.csv").stat().st_size / 2**20)
+    sizes = dict(zip(listing["File"], listing["Size"], strict=True))
+    # The sizes on disk, in kB of 1,024 bytes: 72 bytes of the picture, the orders by stat.
+    assert sizes["picture.csv"] == "0.1 kB"
+    assert sizes["big_orders.csv"] == f"{(import_dir / 'big_orders.csv').stat().st_size / 1024:,.1f} kB"
     reads = dict(zip(listing["File"], listing["Read"], strict=True))
     assert reads == {"big_orders.csv": "in batches", "picture.csv": "whole", "small_orders.csv": "whole"}
 
@@ -150,3 +153,29 @@ def test_a_read_only_workspace_cannot_import(data_dir: Path, import_dir: Path):
     assert not at.exception
     assert at.button(key="server_import").disabled
     assert any("read-only, so no file can be imported" in i.value for i in at.info)
+
+
+def test_a_streamed_table_is_remapped_from_the_data_page(data_dir: Path, import_dir: Path):
+    """A new mapping saved under Tables in this workspace is applied to every row, in batches."""
+    at = open_app(DATA)
+    at.selectbox(key="server_file").set_value("big_orders.csv").run()
+    at.button(key="server_import").click().run()
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    [dataset] = [d for d in store.list_datasets(workspace.id) if d.name == "big_orders.csv"]
+    key = f"stored_{dataset.id}_v1"
+    # The stored table's editor shows the columns from the first rows read.
+    editor = next(d for d in at.dataframe if d.key == f"{key}_roles_transactions")
+    assert list(editor.value["Column"]) == ["order_id", "customer_id", "order_date", "amount"]
+    at.session_state[f"{key}_roles_transactions"] = {
+        "edited_rows": {0: {"Role": IGNORE_LABEL}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key=f"{key}_save").click().run()
+    assert not at.exception
+    remapped = store.get_dataset(dataset.id)
+    assert remapped.version == 2 and "order_id" not in remapped.mapping.roles
+    canonical = store.load_canonical(dataset.id)
+    assert len(canonical) == 2_000 and "order_id" not in canonical.columns

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bsc.brief.command import add_brief_command
 from bsc.errors import InputError
+from bsc.import_command import add_import_command
 from bsc.json_output import strict_json
 from bsc.lifetime_commands import add_lifetime_commands
 from bsc.why_commands import add_why_commands
@@ -580,6 +581,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_lifetime_commands(commands)
 
     add_why_commands(commands)
+
+    add_import_command(commands)
 
     links = commands.add_parser("links", help="test the strategy map's cause-and-effect links on files")
     links.add_argument("files", nargs="+", type=Path)

@@ -70,6 +70,9 @@ datasets = Table(
     # until the next save for readers that found it just before). NULL: <id>.parquet.
     Column("canonical_file", String(100)),
     Column("previous_file", String(100)),
+    # True for a table streamed from a large file in batches (bsc.large_files): its raw file is
+    # read, and re-mapped, one row group at a time.
+    Column("streamed", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 segmentations = Table(
@@ -266,6 +269,7 @@ _ADDED_COLUMNS: dict[tuple[str, str], str] = {
     ("workspaces", "currency"): "VARCHAR(3)",
     ("datasets", "canonical_file"): "VARCHAR(100)",
     ("datasets", "previous_file"): "VARCHAR(100)",
+    ("datasets", "streamed"): "BOOLEAN NOT NULL DEFAULT FALSE",
 }
 
 

@@ -12,8 +12,10 @@ text file larger than :data:`STREAM_FROM_BYTES` is read in batches (:mod:`bsc.in
    kept from the first batches (with row numbers counted from the start of the file); a
    customers table's repeated ids are dropped over the whole file, as one table's would be.
 
-Memory is bounded by the batch size (:data:`bsc.ingest.batches.BATCH_BYTES`), not by the
-file. On a file both paths can read, the canonical values and the problems are those of the
+Memory is bounded by the batch size (:func:`bsc.ingest.batches.stream_batch_bytes`: the
+``BSC_STREAM_BATCH_MB`` setting, default 32 MB), not by the file. A kept workspace also keeps
+the table as read, streamed into a raw Parquet file beside the canonical one, so that a new
+mapping is applied to it in the same batches (:func:`restream_parquet`). On a file both paths can read, the canonical values and the problems are those of the
 whole-table path, with two limits that only a file larger than the sample can meet: the roles
 are detected on the sample (a column changing character after the first rows keeps the role
 the sample gave it), and where a date column's day/month order or formats must be worked out,
@@ -23,10 +25,12 @@ each batch works them out on its own rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from bsc import schema
 from bsc.detect import detect_mapping
@@ -38,7 +42,7 @@ from bsc.mapping import Problem, TableMapping
 from bsc.prepare import MAX_EXAMPLES, prepare_table, repeated_customers_problem
 from bsc.table_files import arrow_table, parquet_writer
 
-__all__ = ["STREAM_FROM_BYTES", "StreamedTable", "is_streamed", "stream_to_parquet"]
+__all__ = ["STREAM_FROM_BYTES", "StreamedTable", "is_streamed", "restream_parquet", "stream_to_parquet"]
 
 # Text files larger than this are streamed rather than read whole: below it, the whole table
 # decides detection as before; above it, reading whole would hold several times the file in
@@ -100,53 +104,112 @@ def stream_to_parquet(
     path: str | Path,
     out: Path,
     *,
+    raw_out: Path | None = None,
+    progress: Callable[[int], None] | None = None,
     sample_bytes: int | None = None,
     batch_bytes: int | None = None,
     date_bounds: DateBounds | None = None,
 ) -> StreamedTable:
     """Read a text file in batches, prepare each and write the canonical table to ``out``.
 
-    ``sample_bytes`` and ``batch_bytes`` default to :data:`bsc.ingest.batches.SAMPLE_BYTES` and
-    :data:`bsc.ingest.batches.BATCH_BYTES`.
+    ``raw_out``, when given, receives the table as read (every cell as text, the sample's column
+    names), one row group per batch: what a kept workspace re-maps from
+    (:func:`restream_parquet`). ``progress`` is called after each batch with the rows read so
+    far. ``sample_bytes`` and ``batch_bytes`` default to :data:`bsc.ingest.batches.SAMPLE_BYTES`
+    and :func:`bsc.ingest.batches.stream_batch_bytes`.
 
     Raises
     ------
     InputError
         When the file cannot be read in batches (see :func:`bsc.ingest.batches.read_text_batches`)
         or its detected mapping cannot work (as :func:`bsc.prepare.prepare_table` says). ``out``
-        may then hold part of the table.
+        and ``raw_out`` may then hold part of the table.
     """
     batches = read_text_batches(
         path,
         sample_bytes=batches_module.SAMPLE_BYTES if sample_bytes is None else sample_bytes,
-        batch_bytes=batches_module.BATCH_BYTES if batch_bytes is None else batch_bytes,
+        batch_bytes=batches_module.stream_batch_bytes() if batch_bytes is None else batch_bytes,
     )
     mapping = detect_mapping(batches.sample.frame, batches.sample.name)
     # A mapping that cannot work is refused before the file is read, as the whole table would be.
     prepare_table(batches.sample.frame.iloc[:0], mapping)
+    rows, problems = _write_prepared(
+        batches.frames(), mapping, out, raw_out=raw_out, progress=progress, date_bounds=date_bounds
+    )
+    return StreamedTable(batches.sample, mapping, rows, [*batches.sample.problems, *problems])
+
+
+def restream_parquet(
+    raw_path: Path,
+    out: Path,
+    mapping: TableMapping,
+    *,
+    progress: Callable[[int], None] | None = None,
+    date_bounds: DateBounds | None = None,
+) -> tuple[int, list[Problem]]:
+    """Prepare a streamed table's raw Parquet file (``raw_out`` of :func:`stream_to_parquet`)
+    again with ``mapping``, one row group at a time, into ``out``.
+
+    Memory is bounded by a row group, that is by the batch size the file was streamed with.
+    Returns the rows read and the preparation's problems over the whole table.
+
+    Raises
+    ------
+    InputError
+        When the mapping cannot work (as :func:`bsc.prepare.prepare_table` says).
+    """
+    raw = pq.ParquetFile(raw_path)
+    prepare_table(raw.schema_arrow.empty_table().to_pandas(), mapping)
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for group in range(raw.num_row_groups):
+            yield raw.read_row_group(group).to_pandas()
+
+    return _write_prepared(frames(), mapping, out, progress=progress, date_bounds=date_bounds)
+
+
+def _write_prepared(
+    frames: Iterable[pd.DataFrame],
+    mapping: TableMapping,
+    out: Path,
+    *,
+    raw_out: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    date_bounds: DateBounds | None = None,
+) -> tuple[int, list[Problem]]:
+    """Prepare each frame with ``mapping`` and append it to ``out`` (and the frame as read to
+    ``raw_out``); the rows read and the merged problems."""
     merged = _MergedProblems(mapping)
     repeats = _RepeatedCustomers(mapping.roles["customer_id"]) if mapping.kind == "customers" else None
     rows = 0
-    writer = None
+    writers: dict[Path, pq.ParquetWriter] = {}
+
+    def append(frame: pd.DataFrame, path: Path) -> None:
+        table = arrow_table(frame)
+        if path not in writers:
+            writers[path] = parquet_writer(path, table.schema)
+        else:
+            table = table.cast(writers[path].schema)
+        writers[path].write_table(table)
+
     try:
-        for frame in batches.frames():
+        for frame in frames:
             prepared = prepare_table(frame, mapping, date_bounds=date_bounds, drop_repeated_customers=False)
             canonical = prepared.canonical if repeats is None else repeats.drop(prepared.canonical)
             merged.add(prepared.problems, rows_before=rows)
             rows += len(frame)
-            table = arrow_table(canonical)
-            if writer is None:
-                writer = parquet_writer(out, table.schema)
-            else:
-                table = table.cast(writer.schema)
-            writer.write_table(table)
+            append(canonical, out)
+            if raw_out is not None:
+                append(frame, raw_out)
+            if progress is not None:
+                progress(rows)
     finally:
-        if writer is not None:
+        for writer in writers.values():
             writer.close()
-    problems = [*batches.sample.problems, *merged.problems()]
+    problems = merged.problems()
     if repeats is not None:
         problems += repeats.problems()
-    return StreamedTable(batches.sample, mapping, rows, problems)
+    return rows, problems
 
 
 class _MergedProblems:

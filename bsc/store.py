@@ -3,7 +3,8 @@
 Layout under the data folder (``BSC_DATA_DIR``, default ``./workspace-data``)::
 
     bsc.sqlite3                      metadata (or BSC_DATABASE_URL, e.g. PostgreSQL)
-    tables/<table_id>.raw.parquet     the table as read from the uploaded file
+    tables/<table_id>.raw.parquet     the table as read from the uploaded file (a large file
+                                      imported on the server is streamed into it in batches)
     tables/<table_id>.parquet         its canonical form (roles applied, typed)
     tables/<table_id>.<token>.parquet its canonical form after a new mapping was saved
     segmentations/<id>.v<version>.parquet
@@ -52,7 +53,7 @@ from bsc.database import ACCESS_TABLES, create_tables, datasets, segmentations, 
 from bsc.errors import InputError
 from bsc.mapping import Problem, TableMapping
 from bsc.schema import ASSIGNMENTS
-from bsc.table_files import arrow_table, table_hash, tables_by_kind, write_parquet_atomic
+from bsc.table_files import arrow_table, file_hash, table_hash, tables_by_kind, write_parquet_atomic
 
 DEFAULT_DATA_DIR = "workspace-data"
 
@@ -77,7 +78,13 @@ class Workspace:
 
 @dataclass(frozen=True)
 class Dataset:
-    """One stored table of a workspace, with its mapping."""
+    """One stored table of a workspace, with its mapping.
+
+    ``streamed``: read from a large file in batches (:mod:`bsc.large_files`), never held whole in
+    memory; its raw file is read a row group at a time (:meth:`Store.load_raw_head`,
+    :func:`bsc.large_files.restream_parquet`). Its ``content_hash`` is then the SHA-256 of the
+    source file's bytes, then of each new canonical file after a new mapping.
+    """
 
     id: str
     workspace_id: str
@@ -93,6 +100,7 @@ class Dataset:
     updated_at: datetime
     version: int
     canonical_file: str = ""
+    streamed: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,46 +293,67 @@ class Store:
         canonical_table = arrow_table(canonical)
         write_parquet_atomic(raw, self.raw_path(dataset_id))
         write_parquet_atomic(canonical_table, self._table_path(canonical_file))
-        now = _now()
-        row = {
-            "id": dataset_id,
-            "workspace_id": workspace_id,
-            "name": clean_name,
-            "source": source,
-            "sheet": sheet,
-            "kind": mapping.kind,
-            "mapping": mapping.to_json(),
-            "problems": _problems_json(problems),
-            "rows": len(raw),
-            "content_hash": table_hash(canonical_table),
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "canonical_file": canonical_file,
-        }
+        row = _dataset_row(workspace_id, dataset_id, clean_name, source, sheet, mapping, problems)
+        return self._insert_dataset({**row, "rows": len(raw), "content_hash": table_hash(canonical_table)})
+
+    def save_streamed_dataset(
+        self,
+        workspace_id: str,
+        *,
+        name: str,
+        source: str,
+        raw_file: Path,
+        canonical_file: Path,
+        mapping: TableMapping,
+        problems: Sequence[Problem],
+        rows: int,
+        content_hash: str,
+    ) -> Dataset:
+        """Keep a table streamed from a large file (:func:`bsc.large_files.stream_to_parquet`).
+
+        ``raw_file`` and ``canonical_file`` were written in :meth:`scratch_file` places; they are
+        flushed to disk and moved in (no copy), then the metadata row is written, so a crash
+        leaves the table whole or absent. ``content_hash`` is the source file's (see
+        :attr:`Dataset.streamed`). Refused, before anything moves, in a read-only workspace.
+        """
+        self.writable_workspace(workspace_id)
+        clean_name = _clean_name(name)
+        dataset_id = _new_id()
+        row = _dataset_row(workspace_id, dataset_id, clean_name, source, None, mapping, problems)
+        _move_in(raw_file, self.raw_path(dataset_id))
+        _move_in(canonical_file, self._table_path(row["canonical_file"]))
+        return self._insert_dataset({**row, "rows": rows, "content_hash": content_hash, "streamed": True})
+
+    def scratch_file(self) -> Path:
+        """A new file name in the tables folder (the same disk, so a move is a rename) for a table
+        being streamed; not a table's file until :meth:`save_streamed_dataset` moves it."""
+        return self.data_dir / "tables" / f".incoming-{_new_id()}.parquet"
+
+    def _insert_dataset(self, row: dict) -> Dataset:
         try:
             with self.engine.begin() as conn:
                 conn.execute(datasets.insert().values(**row))
         except Exception:
-            self.raw_path(dataset_id).unlink(missing_ok=True)
-            self._table_path(canonical_file).unlink(missing_ok=True)
+            self.raw_path(row["id"]).unlink(missing_ok=True)
+            self._table_path(row["canonical_file"]).unlink(missing_ok=True)
             raise
-        return self.get_dataset(dataset_id)
+        return self.get_dataset(row["id"])
 
     def update_mapping(
         self,
         dataset_id: str,
         *,
         expected_version: int,
-        canonical: pd.DataFrame,
+        canonical: pd.DataFrame | Path,
         mapping: TableMapping,
         problems: Sequence[Problem] = (),
     ) -> Dataset:
         """Replace a table's mapping and canonical form, refusing if someone saved in between.
 
-        The new canonical form goes to a new file; the metadata row then points to it, in one
-        transaction that also checks the version. The file of the version before is kept (a
-        reader may have just found it) and the one before that is removed.
+        The new canonical form goes to a new file (a frame is written there; a Parquet file
+        streamed to a :meth:`scratch_file` is moved there); the metadata row then points to it,
+        in one transaction that also checks the version. The file of the version before is kept
+        (a reader may have just found it) and the one before that is removed.
         """
         current = self.get_dataset(dataset_id)
         self.writable_workspace(current.workspace_id)
@@ -334,8 +363,13 @@ class Store:
                 "your change was not saved. The current mapping is shown."
             )
         new_file = f"{dataset_id}.{_new_id()}.parquet"
-        canonical_table = arrow_table(canonical)
-        write_parquet_atomic(canonical_table, self._table_path(new_file))
+        if isinstance(canonical, Path):
+            _move_in(canonical, self._table_path(new_file))
+            content_hash = file_hash(self._table_path(new_file))
+        else:
+            canonical_table = arrow_table(canonical)
+            write_parquet_atomic(canonical_table, self._table_path(new_file))
+            content_hash = table_hash(canonical_table)
         try:
             with self.engine.begin() as conn:
                 outdated = conn.execute(
@@ -348,7 +382,7 @@ class Store:
                         kind=mapping.kind,
                         mapping=mapping.to_json(),
                         problems=_problems_json(problems),
-                        content_hash=table_hash(canonical_table),
+                        content_hash=content_hash,
                         updated_at=_now(),
                         version=expected_version + 1,
                         canonical_file=new_file,
@@ -375,6 +409,14 @@ class Store:
 
     def load_raw(self, dataset_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.raw_path(dataset_id))
+
+    def load_raw_head(self, dataset_id: str, rows: int) -> pd.DataFrame:
+        """The first ``rows`` rows of a table as read, without reading the rest of its file."""
+        raw = pq.ParquetFile(self.raw_path(dataset_id))
+        head = next(raw.iter_batches(batch_size=max(1, rows)), None)
+        return (head.to_pandas() if head is not None else raw.schema_arrow.empty_table().to_pandas()).head(
+            rows
+        )
 
     def load_canonical(self, dataset_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.canonical_path(dataset_id))
@@ -691,6 +733,40 @@ def _assignments(segments: pd.Series, attribute: str) -> pd.DataFrame:
     if frame[attribute].isna().any() or (frame[attribute] == "").any():
         raise InputError("Every customer needs a segment name.")
     return frame
+
+
+def _dataset_row(
+    workspace_id: str,
+    dataset_id: str,
+    name: str,
+    source: str,
+    sheet: str | None,
+    mapping: TableMapping,
+    problems: Sequence[Problem],
+) -> dict:
+    """A new table's metadata row, but for its ``rows`` and ``content_hash``."""
+    now = _now()
+    return {
+        "id": dataset_id,
+        "workspace_id": workspace_id,
+        "name": name,
+        "source": source,
+        "sheet": sheet,
+        "kind": mapping.kind,
+        "mapping": mapping.to_json(),
+        "problems": _problems_json(problems),
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "canonical_file": f"{dataset_id}.parquet",
+    }
+
+
+def _move_in(source: Path, target: Path) -> None:
+    """Flush a file written elsewhere in the tables folder to disk and rename it into place."""
+    with open(source, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(source, target)
 
 
 def _problems_json(problems: Sequence[Problem]) -> str:

@@ -28,6 +28,7 @@ from bsc.schema import CUSTOMER_SURVEY_ROLES
 
 __all__ = [
     "arrow_table",
+    "file_hash",
     "frame_hash",
     "parquet_writer",
     "table_hash",
@@ -93,6 +94,15 @@ def frame_hash(frame: pd.DataFrame) -> str:
     The hash of :func:`arrow_table` of the frame (see :func:`table_hash`).
     """
     return table_hash(arrow_table(frame))
+
+
+def file_hash(path: Path, chunk_bytes: int = 8 * 1024 * 1024) -> str:
+    """The SHA-256 of a file's bytes, read ``chunk_bytes`` at a time (for files of any size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def table_hash(table: pa.Table) -> str:

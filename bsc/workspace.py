@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bsc import ingest
 from bsc.currency import detect_currency
 from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.imports import retrying_import_deadlocks
-from bsc.ingest import RawTable, read_path
-from bsc.large_files import is_streamed, stream_to_parquet
+from bsc.ingest import MB, RawTable, read_path
+from bsc.ingest.checks import TEXT_EXTENSIONS
+from bsc.large_files import is_streamed, restream_parquet, stream_to_parquet
 from bsc.mapping import TableMapping
 from bsc.prepare import PreparedTable, prepare_table
 from bsc.schema import CUSTOMER_SURVEY_ROLES
-from bsc.table_files import tables_by_kind, write_parquet
+from bsc.table_files import file_hash, tables_by_kind, write_parquet
 
 if TYPE_CHECKING:
     # Only for annotations: the command line's throw-away workspace runs without the store and
@@ -116,15 +118,33 @@ def save_table(
         mapping=mapping,
         problems=[*table.problems, *prepared.problems],
     )
-    currency = table_currency(table, mapping)
-    workspace = store.get_workspace(workspace_id)
-    if currency is not None and workspace.currency is None:
-        store.set_currency(workspace_id, currency, expected_version=workspace.version)
+    _take_currency(store, workspace_id, table_currency(table, mapping))
     return saved
 
 
-def remap_dataset(store: Store, dataset: Dataset, mapping: TableMapping) -> Dataset:
-    """Apply a new mapping to a stored table, refused if someone changed it since ``dataset`` was read."""
+def remap_dataset(
+    store: Store, dataset: Dataset, mapping: TableMapping, progress: Callable[[int], None] | None = None
+) -> Dataset:
+    """Apply a new mapping to a stored table, refused if someone changed it since ``dataset`` was read.
+
+    A streamed table (:attr:`bsc.store.Dataset.streamed`) is prepared again from its raw file a
+    row group at a time (:func:`bsc.large_files.restream_parquet`), with ``progress`` called
+    with the rows done; any other is prepared whole.
+    """
+    if dataset.streamed:
+        store.writable_workspace(dataset.workspace_id)  # refused before the table is read
+        scratch = store.scratch_file()
+        try:
+            _, problems = restream_parquet(store.raw_path(dataset.id), scratch, mapping, progress=progress)
+            return store.update_mapping(
+                dataset.id,
+                expected_version=dataset.version,
+                canonical=scratch,
+                mapping=mapping,
+                problems=problems,
+            )
+        finally:
+            scratch.unlink(missing_ok=True)
     prepared = prepare_table(store.load_raw(dataset.id), mapping)
     return store.update_mapping(
         dataset.id,
@@ -135,12 +155,32 @@ def remap_dataset(store: Store, dataset: Dataset, mapping: TableMapping) -> Data
     )
 
 
-def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list[Dataset], list[str]]:
+def import_file(
+    store: Store,
+    workspace_id: str,
+    path: str | Path,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Dataset], list[str]]:
     """Read a file, detect each table's mapping and store every table that can be used.
 
     Returns the stored datasets and one message per table that could not be stored, so that a
-    bad sheet never loses the good ones.
+    bad sheet never loses the good ones. A text file larger than
+    :data:`bsc.large_files.STREAM_FROM_BYTES` (of any size the disk holds) is streamed
+    (:func:`import_streamed_file`, ``progress`` called with the rows read so far); any other file
+    is read whole, within the upload's limits (:func:`bsc.ingest.read_path`).
+
+    Raises InputError when the file cannot be read whole, and ReadOnlyError for a read-only
+    workspace; a large file that cannot be streamed is refused (a message, nothing kept).
     """
+    if is_streamed(path):
+        store.writable_workspace(workspace_id)  # a read-only workspace raises, as below
+        try:
+            return [import_streamed_file(store, workspace_id, path, progress)], []
+        except InputError as error:
+            # As a table of a file read whole whose mapping cannot work: refused, named.
+            name = Path(path).name
+            return [], [str(error) if str(error).startswith(name) else f"{name}: {error}"]
+    _refuse_large_workbooks(path)
     stored: list[Dataset] = []
     refused: list[str] = []
     for table in read_path(path):
@@ -150,6 +190,65 @@ def import_file(store: Store, workspace_id: str, path: str | Path) -> tuple[list
         except InputError as error:
             refused.append(f"{table.name}: {error}")
     return stored, refused
+
+
+def _refuse_large_workbooks(path: str | Path) -> None:
+    """A workbook or Parquet file above the upload limit: only text files are read in batches."""
+    path = Path(path)
+    limit = ingest.MAX_UPLOAD_BYTES
+    if path.suffix.lower() in TEXT_EXTENSIONS or not path.is_file() or path.stat().st_size <= limit:
+        return
+    raise InputError(
+        f"{path.name} is {path.stat().st_size / MB:,.1f} MB: a workbook or Parquet file may be at most "
+        f"{limit // MB:,} MB, since only CSV, TSV and text files are read in batches. "
+        "Save it as CSV and import that."
+    )
+
+
+def import_streamed_file(
+    store: Store,
+    workspace_id: str,
+    path: str | Path,
+    progress: Callable[[int], None] | None = None,
+) -> Dataset:
+    """Stream a large text file into a kept workspace, with memory bounded by the batch size.
+
+    The table as read and its canonical form are streamed into two Parquet files in the store's
+    tables folder (:func:`bsc.large_files.stream_to_parquet`), then kept with the detected
+    mapping, the problems over the whole file, its rows and the SHA-256 of the file's bytes
+    (:meth:`bsc.store.Store.save_streamed_dataset`). As :func:`save_table`, the workspace takes
+    the currency the money column names when it has none yet. Raises InputError when the file
+    cannot be read in batches or the workspace is read-only (before the file is read); nothing
+    is left behind then.
+    """
+    path = Path(path)
+    store.writable_workspace(workspace_id)
+    raw, canonical = store.scratch_file(), store.scratch_file()
+    try:
+        streamed = stream_to_parquet(path, canonical, raw_out=raw, progress=progress)
+        saved = store.save_streamed_dataset(
+            workspace_id,
+            name=path.name,
+            source=path.name,
+            raw_file=raw,
+            canonical_file=canonical,
+            mapping=streamed.mapping,
+            problems=streamed.problems,
+            rows=streamed.rows,
+            content_hash=file_hash(path),
+        )
+    finally:
+        raw.unlink(missing_ok=True)
+        canonical.unlink(missing_ok=True)
+    _take_currency(store, workspace_id, table_currency(streamed.table, streamed.mapping))
+    return saved
+
+
+def _take_currency(store: Store, workspace_id: str, currency: str | None) -> None:
+    """Give a workspace whose currency is still unknown the one a table names."""
+    workspace = store.get_workspace(workspace_id)
+    if currency is not None and workspace.currency is None:
+        store.set_currency(workspace_id, currency, expected_version=workspace.version)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from bsc.cache_keys import cache_key
 from bsc.currency import UNKNOWN_CURRENCY_SIGN
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
+from bsc.import_folder import import_folder
 from bsc.ingest import (
     MAX_CELLS,
     MAX_KEPT_UPLOAD_BYTES,
@@ -24,6 +25,7 @@ from bsc.store import Dataset
 from bsc.workspace import remap_dataset, save_table
 from ui.access import viewer_note
 from ui.context import page_setup, show_input_error
+from ui.server_import import PREVIEW_ROWS, server_import_section
 from ui.shared_results import frames_bytes, shared_results
 from ui.tables import KIND_LABELS, mapping_editor, show_problems
 from ui.text import literal
@@ -68,6 +70,7 @@ def _upload_section() -> None:
         f"A table may hold up to {MAX_ROWS // 1_000_000} million rows and {MAX_CELLS // 1_000_000} million "
         "cells (rows × columns), a workbook "
         f"{MAX_WORKBOOK_CELLS // 1_000_000} million, so that reading it stays within the server's memory."
+        + (" A larger file put in the server's import folder is imported below." if import_folder() else "")
     )
     if ctx.role == VIEWER:
         st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")
@@ -163,7 +166,8 @@ def _workspace_section() -> None:
 
 
 def _stored_table(dataset: Dataset) -> None:
-    raw = store.load_raw(dataset.id)
+    # A table streamed from a large file is never loaded whole: its first rows show the columns.
+    raw = store.load_raw_head(dataset.id, PREVIEW_ROWS) if dataset.streamed else store.load_raw(dataset.id)
     mapping_tab, problems_tab, preview_tab = st.tabs(
         ["Column mapping", f"Problems ({len(dataset.problems)})", "Preview"]
     )
@@ -174,7 +178,8 @@ def _stored_table(dataset: Dataset) -> None:
         unchanged = mapping == dataset.mapping
         if save.button("Save mapping", key=f"{key}_save", disabled=unchanged or ctx.read_only):
             try:
-                remap_dataset(store, dataset, mapping)
+                with st.spinner("Applying the mapping to every row…"):
+                    remap_dataset(store, dataset, mapping)
             except InputError as error:
                 show_input_error(error)
             else:
@@ -184,6 +189,10 @@ def _stored_table(dataset: Dataset) -> None:
     with problems_tab:
         show_problems(dataset.problems)
     with preview_tab:
+        if dataset.streamed:
+            st.caption(
+                f"Read in batches from a large file: its first {len(raw.head(50)):,} rows of {dataset.rows:,}."
+            )
         st.dataframe(raw.head(50), width="stretch")
 
 
@@ -228,5 +237,6 @@ def _currency_section() -> None:
 
 
 _upload_section()
+server_import_section(ctx)
 _currency_section()
 _workspace_section()

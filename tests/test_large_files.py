@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from bsc import large_files
@@ -176,3 +177,49 @@ def test_command_line_workspace_streams_files_above_the_threshold(
         assert list(tables) == list(read_whole)
         for kind, paths in tables.items():
             pd.testing.assert_frame_equal(pd.read_parquet(paths[0]), read_whole[kind])
+
+
+class TestBatchSetting:
+    """BSC_STREAM_BATCH_MB sets the bytes parsed at a time, the bound on a streamed file's memory."""
+
+    def test_unset_is_the_default(self):
+        from bsc.ingest.batches import BATCH_BYTES, stream_batch_bytes
+
+        assert stream_batch_bytes({}) == BATCH_BYTES == 32 * 1024 * 1024
+
+    def test_megabytes(self):
+        from bsc.ingest.batches import stream_batch_bytes
+
+        assert stream_batch_bytes({"BSC_STREAM_BATCH_MB": " 8 "}) == 8 * 1024 * 1024
+
+    @pytest.mark.parametrize("text", ["0", "-4", "8.5", "lots"], ids=["zero", "negative", "fraction", "word"])
+    def test_a_bad_value_is_refused_with_its_name(self, text: str):
+        from bsc.ingest.batches import stream_batch_bytes
+
+        with pytest.raises(InputError, match="BSC_STREAM_BATCH_MB must be a whole number"):
+            stream_batch_bytes({"BSC_STREAM_BATCH_MB": text})
+
+    def test_the_setting_sizes_the_batches(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        path = orders_csv(tmp_path / "orders.csv")
+        monkeypatch.setattr("bsc.ingest.batches.MB", 1_000)  # a "megabyte" of 1 kB keeps the file small
+        monkeypatch.setenv("BSC_STREAM_BATCH_MB", "2")
+        raw = tmp_path / "raw.parquet"
+        stream_to_parquet(path, tmp_path / "out.parquet", raw_out=raw, sample_bytes=SAMPLE_BYTES)
+        # About 40 bytes a line: 2,000-byte batches of about 50 rows over 600 rows.
+        groups = pq.ParquetFile(raw).num_row_groups
+        assert 600 // 60 <= groups <= 600 // 40 + 1
+
+
+def test_restream_gives_the_streamed_table_again(tmp_path: Path):
+    """Re-mapping with the same mapping writes the same canonical table and problems."""
+    from bsc.large_files import restream_parquet
+
+    path = orders_csv(tmp_path / "orders.csv")
+    raw, first, again = tmp_path / "raw.parquet", tmp_path / "first.parquet", tmp_path / "again.parquet"
+    streamed = stream_to_parquet(path, first, raw_out=raw, sample_bytes=SAMPLE_BYTES, batch_bytes=BATCH_BYTES)
+    done: list[int] = []
+    rows, problems = restream_parquet(raw, again, streamed.mapping, progress=done.append)
+    assert rows == streamed.rows == 600 and done[-1] == 600
+    pd.testing.assert_frame_equal(pd.read_parquet(again), pd.read_parquet(first))
+    # The reading notes of the sample are not the mapping's: only the preparation's problems.
+    assert problems == streamed.problems[len(streamed.table.problems) :]

@@ -128,3 +128,14 @@ class TestTablesByKind:
             [("customers", {"nps": "NPS"}, customers), ("feedback", {"nps": "Score"}, survey)]
         )
         assert tables == {"customers": [customers], "feedback": [survey]}
+
+
+def test_file_hash_reads_in_chunks_and_equals_sha256(tmp_path: Path):
+    """Golden: hashlib's SHA-256 of the whole file at once."""
+    import hashlib
+
+    from bsc.table_files import file_hash
+
+    path = tmp_path / "bytes.bin"
+    path.write_bytes(bytes(range(256)) * 1_000)
+    assert file_hash(path, chunk_bytes=1_000) == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import bsc.ingest
 from bsc.errors import InputError
-from bsc.store import Store
-from bsc.workspace import DEMO_WORKSPACE, ensure_demo_workspace, files_workspace, import_file, kpi_sources
+from bsc.store import ReadOnlyError, Store
+from bsc.workspace import (
+    DEMO_WORKSPACE,
+    ensure_demo_workspace,
+    files_workspace,
+    import_file,
+    kpi_sources,
+    remap_dataset,
+)
 from tests.conftest import FIXTURES
 
 
@@ -116,3 +127,141 @@ def test_files_workspace_reports_the_currencies_its_files_name(tmp_path: Path):
     with files_workspace([orders], found) as (tables, _):
         assert "transactions" in tables
     assert found == {"USD"}
+
+
+class TestStreamedImport:
+    """A file larger than the streaming threshold kept in a workspace as the same file read whole.
+
+    Golden values: the same company's files imported whole (:func:`import_file` below the
+    threshold, the upload's path, tested in tests/test_kpis.py and tests/test_prepare.py), so the
+    streamed tables must give the same rows and every KPI value.
+    """
+
+    # Bytes: orders (about 140 kB, detected on its first 50 kB), surveys and tickets (about 40 kB)
+    # are streamed in batches of 16 kB; customers (about 22 kB) and marketing are read whole.
+    THRESHOLD = 30_000
+    SAMPLE = 50_000
+    BATCH = 16_000
+
+    @pytest.fixture
+    def company(self, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+        from bsc.demo import write_company
+
+        return write_company(tmp_path_factory.mktemp("company"), customers=400, months=24, xlsx=False)
+
+    @classmethod
+    def stream_small_files(cls, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("bsc.large_files.STREAM_FROM_BYTES", cls.THRESHOLD)
+        monkeypatch.setattr("bsc.ingest.batches.SAMPLE_BYTES", cls.SAMPLE)
+        monkeypatch.setattr("bsc.ingest.batches.BATCH_BYTES", cls.BATCH)
+
+    @pytest.fixture
+    def streaming(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.stream_small_files(monkeypatch)
+
+    def _import(self, store: Store, name: str, files: list[Path]):
+        workspace = store.create_workspace(name)
+        for path in files:
+            assert import_file(store, workspace.id, path)[1] == []
+        return workspace
+
+    def test_streamed_tables_give_the_rows_and_kpis_of_the_whole_tables(
+        self, tmp_path: Path, company: list[Path], monkeypatch: pytest.MonkeyPatch
+    ):
+        from bsc.kpis import compute_kpis
+
+        store = Store(tmp_path / "data")
+        whole = self._import(store, "Whole", company)
+        self.stream_small_files(monkeypatch)
+        streamed = self._import(store, "Streamed", company)
+
+        by_name = {d.name: d for d in store.list_datasets(whole.id)}
+        kept = {d.name: d for d in store.list_datasets(streamed.id)}
+        assert {name for name, d in kept.items() if d.streamed} == {
+            "orders.csv",
+            "surveys.csv",
+            "tickets.csv",
+        }
+        for name, dataset in kept.items():
+            assert (dataset.kind, dataset.rows, dataset.mapping) == (
+                by_name[name].kind,
+                by_name[name].rows,
+                by_name[name].mapping,
+            ), name
+            pd.testing.assert_frame_equal(
+                store.load_canonical(dataset.id), store.load_canonical(by_name[name].id), check_dtype=False
+            )
+        orders = kept["orders.csv"]
+        # One row group per batch: the file was never read whole.
+        assert pq.ParquetFile(store.raw_path(orders.id)).num_row_groups >= 142_000 // self.BATCH
+        assert orders.content_hash == hashlib.sha256((company[1]).read_bytes()).hexdigest()
+        assert store.get_workspace(streamed.id).currency == store.get_workspace(whole.id).currency
+        for period in ("month", "quarter"):
+            expected = compute_kpis(store.workspace_tables(whole.id), period=period).values
+            actual = compute_kpis(store.workspace_tables(streamed.id), period=period).values
+            assert len(actual) > 100
+            pd.testing.assert_frame_equal(actual, expected)
+        # Nothing half-written is left in the tables folder.
+        assert not list((store.data_dir / "tables").glob(".*"))
+
+    def test_a_streamed_table_is_remapped_in_batches(
+        self, tmp_path: Path, company: list[Path], streaming: None, monkeypatch: pytest.MonkeyPatch
+    ):
+        store = Store(tmp_path / "data")
+        workspace = store.create_workspace("Streamed")
+        [orders], _ = import_file(store, workspace.id, company[1])
+        assert orders.streamed
+        before = store.load_canonical(orders.id)
+        roles = {role: column for role, column in orders.mapping.roles.items() if role != "quantity"}
+        ignored = replace(orders.mapping, roles=roles)
+        monkeypatch.setattr("bsc.workspace.prepare_table", None)  # never the whole-table path
+        done: list[int] = []
+        remapped = remap_dataset(store, orders, ignored, progress=done.append)
+        assert remapped.version == 2 and done[-1] == orders.rows and len(done) > 1
+        after = store.load_canonical(orders.id)
+        assert len(after) == len(before)
+        assert "quantity" in before.columns and "quantity" not in after.columns
+        pd.testing.assert_frame_equal(after, before[list(after.columns)])
+        # The head of the table as read, for the Data page, without reading the rest.
+        head = store.load_raw_head(orders.id, 20)
+        assert len(head) == 20 and list(head.columns) == list(store.load_raw(orders.id).columns)
+
+    def test_a_read_only_workspace_refuses_a_large_file_before_reading_it(
+        self, tmp_path: Path, company: list[Path], streaming: None
+    ):
+        store = Store(tmp_path / "data")
+        workspace = store.create_workspace("Locked")
+        store.set_read_only(workspace.id, True)
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            import_file(store, workspace.id, company[1])
+        assert store.list_datasets(workspace.id) == []
+        assert not list((store.data_dir / "tables").iterdir())
+
+    def test_a_bad_large_file_leaves_nothing_behind(self, tmp_path: Path, streaming: None):
+        path = tmp_path / "ragged.csv"
+        lines = [f"O{i},C{i % 97},2024-01-{1 + i % 28:02d},{i % 50}.50" for i in range(3000)]
+        path.write_text("order_id,customer_id,order_date,amount\n" + "\n".join([*lines, "x,y"]) + "\n")
+        store = Store(tmp_path / "data")
+        workspace = store.create_workspace("Files")
+        stored, refused = import_file(store, workspace.id, path)
+        assert stored == []
+        assert refused == [
+            "ragged.csv could not be read past its first rows: CSV parse error: Expected 4 columns, got 2: x,y"
+        ]
+        assert store.list_datasets(workspace.id) == []
+        assert not list((store.data_dir / "tables").iterdir())
+
+
+def test_a_workbook_above_the_upload_limit_is_refused_with_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Only text files are read in batches: a larger workbook or Parquet file is to be saved as CSV."""
+    path = tmp_path / "orders.parquet"
+    pd.DataFrame({"order_id": range(100), "amount": 1.5}).to_parquet(path)
+    monkeypatch.setattr(bsc.ingest, "MAX_UPLOAD_BYTES", 100)
+    store = Store(tmp_path / "data")
+    workspace = store.create_workspace("Files")
+    with pytest.raises(
+        InputError, match=r"orders.parquet is 0.0 MB: a workbook or Parquet file .* Save it as CSV"
+    ):
+        import_file(store, workspace.id, path)

@@ -7,7 +7,8 @@ disk holds. Such a file is never read whole:
   (:func:`bsc.ingest.read_tables`): the encoding, the delimiter, the header and the column
   names come from there, and so does the detection of what the columns mean;
 - the whole file is then parsed by Arrow's streaming CSV reader, every cell as text, missing
-  cells as :data:`~bsc.ingest.text.MISSING_TEXT`, :data:`BATCH_BYTES` of the file at a time,
+  cells as :data:`~bsc.ingest.text.MISSING_TEXT`, :func:`stream_batch_bytes` of the file at a time
+  (:data:`BATCH_BYTES`, or the ``BSC_STREAM_BATCH_MB`` setting),
   and each batch is handed over as a frame with the sample's column names.
 
 Memory is bounded by the batch size, not by the file. A batch's frame holds what the
@@ -21,7 +22,8 @@ runs of spaces, lines of another number of fields than the first, a single colum
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +45,37 @@ from bsc.ingest.text import (
     _utf16_encoding,
 )
 
-__all__ = ["BATCH_BYTES", "SAMPLE_BYTES", "TextBatches", "read_text_batches"]
+__all__ = [
+    "BATCH_BYTES",
+    "BATCH_SETTING",
+    "SAMPLE_BYTES",
+    "TextBatches",
+    "read_text_batches",
+    "stream_batch_bytes",
+]
 
 # The head of the file read as an upload is read, for the header and the detection of roles.
 SAMPLE_BYTES = 16 * MB
 # Bytes of the file parsed at a time: the bound on memory (a batch's frame and its prepared
-# form take about ten times the bytes). Arrow needs a whole line in a block.
+# form take about ten times the bytes). Arrow needs a whole line in a block. Whoever runs the
+# server or the command line may set it in megabytes (:data:`BATCH_SETTING`, read by
+# `stream_batch_bytes` and nowhere else); this is the default.
 BATCH_BYTES = 32 * MB
+BATCH_SETTING = "BSC_STREAM_BATCH_MB"
+
+
+def stream_batch_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """Bytes parsed at a time: :data:`BATCH_SETTING` megabytes when set, else :data:`BATCH_BYTES`.
+
+    Raises InputError when the setting is not a whole number of megabytes of at least 1.
+    """
+    text = (os.environ if environ is None else environ).get(BATCH_SETTING, "").strip()
+    if not text:
+        return BATCH_BYTES
+    megabytes = int(text) if text.isdigit() else 0
+    if megabytes < 1:
+        raise InputError(f"{BATCH_SETTING} must be a whole number of megabytes, at least 1, not {text!r}.")
+    return megabytes * MB
 
 
 @dataclass(frozen=True)
@@ -128,7 +154,7 @@ _TEXT_CELLS = pa_csv.ConvertOptions(
 
 
 def read_text_batches(
-    path: str | Path, *, sample_bytes: int = SAMPLE_BYTES, batch_bytes: int = BATCH_BYTES
+    path: str | Path, *, sample_bytes: int = SAMPLE_BYTES, batch_bytes: int | None = None
 ) -> TextBatches:
     """Open a CSV, TSV or text file of any size for reading in batches (see the module's notes).
 
@@ -139,7 +165,7 @@ def read_text_batches(
     sample_bytes
         Bytes read as an upload is read, for the header and the detection.
     batch_bytes
-        Bytes parsed at a time; at least the longest line.
+        Bytes parsed at a time; at least the longest line. Default: :func:`stream_batch_bytes`.
 
     Raises
     ------
@@ -196,7 +222,7 @@ def read_text_batches(
         _header=header,
         _keep=keep,
         _fields=cells.shape[1],
-        _batch_bytes=batch_bytes,
+        _batch_bytes=stream_batch_bytes() if batch_bytes is None else batch_bytes,
     )
 
 

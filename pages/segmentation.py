@@ -264,7 +264,12 @@ def _kmeans_section() -> None:
     if not chosen:
         st.info("Choose at least one feature.", icon=":material/info:")
         return
-    transforms = tuple(sorted((f, t) for f, t in settings["transforms"].items() if f in chosen))
+    # Only the transforms changed from the suggested ones: the same fit has one key however the
+    # form was reached (the estimator applies the suggestion to every feature not listed).
+    suggested = default_transforms(frame)
+    transforms = tuple(
+        sorted((f, t) for f, t in settings["transforms"].items() if f in chosen and t != suggested.get(f))
+    )
     params = (tuple(chosen), settings["k"], settings["scaling"], transforms)
     # Fitted on the server's background worker and kept with the data: every session asking the
     # same segmentation shares one fit, and the page's own run never waits for k-means.
@@ -281,12 +286,11 @@ def _kmeans_section() -> None:
         return
     if fit.pending is not None:
         if fit.result is None:
-            pending_note("The segments", fit.pending)
+            pending_note("The segmentation", fit.pending)
         else:
-            shown_features, shown_k, shown_scaling, _ = fit.params
             st.info(
-                f"Showing the segments for {params_text(shown_features, shown_k, shown_scaling)} while the new "
-                f"ones ({params_text(chosen, settings['k'], settings['scaling'])}) are computed.",
+                f"Showing the segments for {literal(params_text(*fit.params))} while the new ones "
+                f"({literal(params_text(*params))}) are computed.",
                 icon=":material/hourglass_top:",
             )
         refresh_when_ready([fit.pending])

@@ -75,3 +75,6 @@ def test_params_text():
         == "2 features, automatic number of segments, robust scaling"
     )
     assert params_text(["a"], 3, "standard") == "1 feature, 3 segments, standard scaling"
+    assert params_text(["a"], 3, "standard", (("a", "none"),)) == (
+        "1 feature, 3 segments, standard scaling, transforms changed: a none"
+    )

@@ -117,7 +117,14 @@ def segment_customers(
     )
 
 
-def params_text(features: Sequence[str], k: int | str, scaling: str) -> str:
-    """The settings of a fit in a few words, for the note shown beside an earlier result."""
+def params_text(
+    features: Sequence[str], k: int | str, scaling: str, transforms: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The settings of a fit in a few words, for the note shown beside an earlier result;
+    ``transforms`` are those changed from the suggested ones."""
     count = "automatic number of segments" if k == "auto" else f"{k} segments"
-    return f"{len(features)} feature{'s' if len(features) != 1 else ''}, {count}, {scaling} scaling"
+    words = f"{len(features)} feature{'s' if len(features) != 1 else ''}, {count}, {scaling} scaling"
+    if transforms:
+        changed = ", ".join(f"{feature} {how}" for feature, how in transforms)
+        words += f", transforms changed: {changed}"
+    return words

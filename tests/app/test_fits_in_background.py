@@ -73,7 +73,7 @@ def test_sessions_asking_the_same_segments_share_one_fit(
     for at in (first, second):
         assert not at.exception, at.exception
     # The first session's run only started the fit: it shows a note, never a blank page.
-    assert any(note.startswith(":material/hourglass_top: The segments") for note in _notes(first))
+    assert any(note.startswith(":material/hourglass_top: The segmentation") for note in _notes(first))
     _wait_for(data_dir / "results", "kmeans_segments")
     first.run()
     third = open_app(SEGMENTATION)

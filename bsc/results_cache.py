@@ -7,7 +7,10 @@ When the data change, so does the fingerprint, and the old entries are simply ne
 again; the least recently used go first once the cache passes its bounds.
 
 :class:`ResultsCache` also computes slow results in the background (one worker thread, one job
-per key at a time), so that a page can draw what it already has and fill in the rest later.
+per key at a time), so that a page can draw what it already has and fill in the rest later. A
+result a page waits for (:meth:`ResultsCache.get_or_start`) runs before the results started
+ahead of a next click (:meth:`ResultsCache.start`): a model asked on opening its page does not
+wait behind the Scorecard's prefetched periods.
 
 Each result is a data file (:mod:`bsc.result_files`: JSON and Parquet in a zip), so a file in
 the folder can at worst hold wrong numbers, never code that reading it would run.
@@ -16,6 +19,8 @@ the folder can at worst hold wrong numbers, never code that reading it would run
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import tempfile
 import threading
@@ -32,6 +37,8 @@ from bsc.result_files import read_result, write_result
 
 __all__ = ["Pending", "ResultsCache", "result_key"]
 
+# The order of the waiting jobs: those a page waits for first, then those started ahead.
+ASKED, AHEAD = 0, 1
 SUFFIX = ".result"
 # Bumped when the kept form of a result changes: old files are then never read.
 FORMAT = "2"
@@ -68,6 +75,11 @@ class ResultsCache:
         # Re-entrant: cancelling a job runs its done-callback, which takes the lock, at once.
         self._lock = threading.RLock()
         self._jobs: dict[str, Future] = {}
+        # Waiting jobs by priority, then in the order started; a job asked again while it waits
+        # ahead is queued a second time as asked, and whichever entry comes first runs it.
+        self._waiting: list[tuple[int, int, str, Callable[[], Any], Future]] = []
+        self._priority: dict[str, int] = {}
+        self._order = itertools.count()
         self._worker: ThreadPoolExecutor | None = None
 
     # -- on disk ---------------------------------------------------------------------------
@@ -154,6 +166,8 @@ class ResultsCache:
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and not job.done():
+                if self._priority.get(key, ASKED) > ASKED:
+                    self._queue(key, compute, job, ASKED)
                 return Pending(key)
             if job is not None:
                 del self._jobs[key]
@@ -163,23 +177,48 @@ class ResultsCache:
         result = self.get(key, missing)
         if result is not missing:
             return result
-        self.start(key, compute)
+        self.start(key, compute, asked=True)
         return Pending(key)
 
-    def start(self, key: str, compute: Callable[[], Any]) -> None:
+    def start(self, key: str, compute: Callable[[], Any], *, asked: bool = False) -> None:
         """Compute and keep ``key`` on the background worker, unless it is kept, queued or running.
 
-        Jobs run one at a time, in the order they were started. A job that failed stays known
-        (and is not started again) until :meth:`get_or_start` has reported its error.
+        Jobs run one at a time: first those ``asked`` (a page waits for them), then the others,
+        each group in the order started. A job that failed stays known (and is not started
+        again) until :meth:`get_or_start` has reported its error.
         """
         with self._lock:
             if key in self._jobs or self.has(key):
                 return
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bsc-results")
-            job = self._worker.submit(self._compute_and_keep, key, compute)
+            job: Future = Future()
             self._jobs[key] = job
+            self._queue(key, compute, job, ASKED if asked else AHEAD)
         job.add_done_callback(lambda done: self._forget_success(key, done))
+
+    def _queue(self, key: str, compute: Callable[[], Any], job: Future, priority: int) -> None:
+        # Called with the lock held. One task per entry: each runs the first waiting entry.
+        heapq.heappush(self._waiting, (priority, next(self._order), key, compute, job))
+        self._priority[key] = min(priority, self._priority.get(key, priority))
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bsc-results")
+        self._worker.submit(self._run_next)
+
+    def _run_next(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                return
+            _, _, key, compute, job = heapq.heappop(self._waiting)
+            # Run already from an earlier entry, or cancelled (asked now, computed by the asker).
+            if job.running() or job.done() or not job.set_running_or_notify_cancel():
+                return
+            if self._jobs.get(key) is job:
+                self._priority.pop(key, None)
+        try:
+            self._compute_and_keep(key, compute)
+        except BaseException as error:  # kept on the job, as an executor does, for get_or_start
+            job.set_exception(error)
+        else:
+            job.set_result(None)
 
     def _compute_and_keep(self, key: str, compute: Callable[[], Any]) -> None:
         # Returns nothing: a finished job holds no result in memory, the file has it.
@@ -191,6 +230,7 @@ class ResultsCache:
         with self._lock:
             if self._jobs.get(key) is job and (job.cancelled() or job.exception() is None):
                 del self._jobs[key]
+                self._priority.pop(key, None)
 
     def running(self, key: str) -> bool:
         """Whether a background job for ``key`` has not finished yet."""

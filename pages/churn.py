@@ -1,31 +1,21 @@
 """Churn lab: who is likely to leave, why, how good the model is, and whom to call."""
 
-import datetime as dt
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from bsc.churn import (
     LABEL_SOURCES,
     MODEL_LABELS,
-    ChurnAnalysis,
-    ChurnData,
-    at_risk_customers,
-    calibration_points,
-    churn_data_from_workspace,
     data_end,
-    gains_points,
     label_sources,
     plan_contacts,
-    roc_points,
-    scored_customers,
     typical_customer_value,
 )
+from bsc.churn.lab_result import LISTED, ChurnLabResult
 from bsc.errors import InputError
 from bsc.exports import safe_csv_bytes
 from bsc.schema import ASSIGNMENTS
-from ui.churn_results import analysis_key, churn_analysis
+from ui.churn_results import LAB, churn_lab
 from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.empty_workspace import stop_if_no_tables
 from ui.model_charts import (
@@ -42,10 +32,12 @@ from ui.model_charts import (
     roc_chart,
     top_help,
 )
+from ui.slow_extras import Unavailable, fitted, latest_params, pending_note, refresh_when_ready
 from ui.text import literal
 
 HORIZONS = [30, 60, 90, 180, 270, 365]
 MODELS = {"auto": "Best of both (auto)", "logreg": MODEL_LABELS["logreg"], "gbm": MODEL_LABELS["gbm"]}
+SOURCE_WORDS = {"churn_date": "churn dates", "inactivity": "no order", "column": "the churn flag"}
 TYPE_LABELS = {
     "number": "number",
     "flag": "yes/no",
@@ -57,7 +49,6 @@ TYPE_LABELS = {
     "constant": "constant",
     "label": "churn label",
 }
-MAX_LISTED = 1000
 
 ctx = page_setup("Churn lab")
 show_read_only_notice(
@@ -74,14 +65,6 @@ SETTINGS = f"churn_settings_{ctx.workspace.id}"
 OVERRIDES = f"churn_columns_{ctx.workspace.id}"
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _churn_data(
-    fingerprint: str, source: str, horizon: int, cutoff: dt.date | None, _tables: dict
-) -> ChurnData:
-    # Shared read-only between sessions: a ChurnData is frozen and never changed.
-    return churn_data_from_workspace(_tables, source=source, horizon_days=horizon, cutoff=cutoff)
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def _data_end(fingerprint: str, _tables: dict) -> pd.Timestamp | None:
     try:
@@ -95,9 +78,31 @@ def _customer_value(fingerprint: str, _tables: dict) -> float | None:
     return typical_customer_value(_tables)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _at_risk(analysis_id: str, top: int, _analysis: ChurnAnalysis) -> pd.DataFrame:
-    return at_risk_customers(_analysis, top=top)
+def _params_text(params: tuple) -> str:
+    """An analysis's settings in a few words, for the note shown beside an earlier result."""
+    source, horizon, cutoff, model, include, exclude = params
+    words = [SOURCE_WORDS.get(source, source)]
+    if source != "column":
+        words.append(f"{horizon}-day window")
+        words.append(f"cutoff {cutoff:%d %b %Y}" if cutoff is not None else "latest cutoff")
+    words.append(MODELS[model].lower())
+    chosen = len(include) + len(exclude)
+    if chosen:
+        words.append(f"{chosen} column{'s' if chosen != 1 else ''} chosen by hand")
+    return ", ".join(words)
+
+
+def _latest_settings() -> dict | None:
+    """The settings of the analysis last shown for this data (kept with it), with its columns
+    chosen by hand put back, so that the page opens on that result instead of fitting anew."""
+    latest = latest_params(LAB, fingerprint)
+    if latest is None or latest[0] not in sources:
+        return None
+    source, horizon, cutoff, model, include, exclude = latest
+    chosen = st.session_state.get(OVERRIDES, {})
+    chosen[source] = {"include": list(include), "exclude": list(exclude)}
+    st.session_state[OVERRIDES] = chosen
+    return {"source": source, "horizon": horizon or 365, "cutoff": cutoff, "model": model}
 
 
 stop_if_no_tables(tables)
@@ -125,7 +130,8 @@ st.caption(
 # The definition of churn and the model
 # --------------------------------------------------------------------------------------------
 
-settings = st.session_state.get(SETTINGS) or {}
+# Opened afresh, the page starts from the analysis last shown for this data.
+settings = st.session_state.get(SETTINGS) or _latest_settings() or {}
 if settings.get("source") not in sources:
     settings = {"source": sources[0], "horizon": 365, "cutoff": None, "model": "auto"}
 end = _data_end(fingerprint, tables)
@@ -173,67 +179,68 @@ st.session_state[SETTINGS] = settings
 dated = source != "column"
 overrides = st.session_state.get(OVERRIDES, {}).get(source, {"include": [], "exclude": []})
 
-try:
-    with st.spinner("Computing per-customer features…"):
-        data = _churn_data(fingerprint, source, horizon if dated else 0, cutoff if dated else None, tables)
-except InputError as error:
-    show_input_error(error)
+params = (
+    source,
+    horizon if dated else 0,
+    cutoff if dated else None,
+    settings["model"],
+    tuple(overrides["include"]),
+    tuple(overrides["exclude"]),
+)
+# Fitted on the server's background worker and kept with the data: every session asking the same
+# analysis shares one fit, a restart loses nothing, and the page's own run never trains a model.
+fit = fitted(LAB, fingerprint, params, lambda: churn_lab(tables, *params))
+if isinstance(fit.result, Unavailable):
+    show_input_error(InputError(fit.result.message))
     st.stop()
-st.info(f"**Definition in use.** {literal(data.definition.text)}", icon=":material/rule:")
-window = data.definition
-if window.dated and cutoff is None and window.cutoff is not None and window.horizon_days is not None:
-    last_day = window.cutoff + pd.Timedelta(days=window.horizon_days - 1)
+if fit.pending is not None:
+    if fit.result is None:
+        pending_note("The churn analysis", fit.pending)
+        refresh_when_ready([fit.pending])
+        st.stop()
+    st.info(
+        f"Showing the result for {literal(_params_text(fit.params))} while the new one "
+        f"({literal(_params_text(params))}) is computed.",
+        icon=":material/hourglass_top:",
+    )
+    refresh_when_ready([fit.pending])
+lab: ChurnLabResult = fit.result
+st.info(f"**Definition in use.** {literal(lab.definition)}", icon=":material/rule:")
+if lab.dated and fit.params[2] is None and lab.cutoff is not None and lab.horizon_days is not None:
+    last_day = lab.cutoff + pd.Timedelta(days=lab.horizon_days - 1)
     st.caption(
-        f"Default window: the {window.horizon_days} days from {window.cutoff:%d %b %Y} to {last_day:%d %b %Y}, "
+        f"Default window: the {lab.horizon_days} days from {lab.cutoff:%d %b %Y} to {last_day:%d %b %Y}, "
         "the last day of the data, so the whole window is in the data (no churn after it is missed or half-counted). "
         "Pick a cutoff to test an earlier window."
     )
-
-bar = st.progress(0.0, text="Analysing…")
-try:
-    analysis = churn_analysis(
-        data,
-        model=settings["model"],
-        include=overrides["include"],
-        exclude=overrides["exclude"],
-        n_jobs=2,
-        progress=lambda share, message: bar.progress(min(1.0, share), text=message),
-    )
-except InputError as error:
-    bar.empty()
-    show_input_error(error)
-    st.stop()
-bar.empty()
-analysis_id = analysis_key(data, settings["model"], overrides["include"], overrides["exclude"])
 
 # --------------------------------------------------------------------------------------------
 # The answer
 # --------------------------------------------------------------------------------------------
 
-for warning in analysis.warnings:
-    if warning.kind != "too_good":
-        st.warning(literal(warning.message), icon=":material/warning:")
-if not analysis.has_signal:
-    st.error(literal(analysis.verdict), icon=":material/block:")
-elif analysis.small_sample or analysis.too_good:
-    st.warning(literal(analysis.verdict), icon=":material/warning:")
+for warning in lab.warnings:
+    st.warning(literal(warning), icon=":material/warning:")
+if not lab.has_signal:
+    st.error(literal(lab.verdict), icon=":material/block:")
+elif lab.small_sample or lab.too_good:
+    st.warning(literal(lab.verdict), icon=":material/warning:")
 else:
-    st.success(literal(analysis.verdict), icon=":material/check_circle:")
+    st.success(literal(lab.verdict), icon=":material/check_circle:")
 
-scores = analysis.scores
-share = analysis.positives / analysis.n
-low, high = analysis.auc_interval
+scores = lab.scores
+share = lab.positives / lab.n
+low, high = lab.auc_interval
 tiles = st.columns(5)
 spread = {"delta_color": "off", "delta_arrow": "off", "border": True}
 tiles[0].metric(
     "Customers",
-    f"{analysis.n:,}",
-    "active at the cutoff" if data.definition.dated else "with a churn value",
+    f"{lab.n:,}",
+    "active at the cutoff" if lab.dated else "with a churn value",
     help="The customers the models learn from and are tested on.",
     **spread,
 )
-tiles[1].metric("Churned", f"{analysis.positives:,}", f"{share:.0%} of customers", **spread)
-if analysis.small_sample:
+tiles[1].metric("Churned", f"{lab.positives:,}", f"{share:.0%} of customers", **spread)
+if lab.small_sample:
     tiles[2].metric(
         RANKS,
         f"{low:.2f}–{high:.2f}",
@@ -247,7 +254,7 @@ else:
     tiles[2].metric(
         RANKS,
         f"{scores.roc_auc:.2f}",
-        "likely a leak" if analysis.too_good else f"± {scores.roc_auc_std:.2f} over folds",
+        "likely a leak" if lab.too_good else f"± {scores.roc_auc_std:.2f} over folds",
         help=f"{RANKS_HELP} ± the standard deviation over the folds.",
         **spread,
     )
@@ -265,19 +272,19 @@ else:
         help=error_help(share),
         **spread,
     )
-if analysis.too_good:
+if lab.too_good:
     # Beside the ranking score (ROC AUC): a model this good usually learns from a record of the outcome.
-    st.warning(literal(analysis.too_good.message), icon=":material/gpp_maybe:")
-st.caption(literal(analysis.choice))
+    st.warning(literal(lab.too_good), icon=":material/gpp_maybe:")
+st.caption(literal(lab.choice))
 
 # --------------------------------------------------------------------------------------------
 # The evidence: drivers and model quality
 # --------------------------------------------------------------------------------------------
 
 st.header("What drives churn", divider="gray")
-drivers = analysis.drivers.assign(name=lambda f: f["column"].map(analysis.plan.label))
-noise = [analysis.plan.label(column) for column in analysis.within_noise]
-group_drivers = analysis.group_drivers
+drivers = lab.drivers
+noise = list(lab.within_noise)
+group_drivers = lab.group_drivers
 
 
 def _drivers_chart(place, frame: pd.DataFrame, name: str, title: str, nothing: str) -> None:
@@ -291,7 +298,7 @@ no_column = (
     "No column drives churn beyond the noise: shuffling any of them changes how well the model ranks "
     "churners (its ROC AUC) by less than its fold-to-fold spread."
 )
-if len(analysis.model.group_importance_) > 1:
+if lab.groups > 1:
     left, right = st.columns(2)
     _drivers_chart(
         left, group_drivers, "group", "Where the signal comes from", "No source stands out from the noise."
@@ -309,16 +316,11 @@ st.caption(
         if noise
         else ""
     )
-    + ("" if analysis.has_signal else " The model found no usable signal, so even these bars may be noise.")
+    + ("" if lab.has_signal else " The model found no usable signal, so even these bars may be noise.")
 )
 with st.expander("Logistic regression coefficients"):
-    coefficients = analysis.model.coefficients_.copy()
-    coefficients["Term"] = [
-        f"{analysis.plan.label(column)}{term[len(column) :]}"
-        for term, column in zip(coefficients["term"], coefficients["column"], strict=True)
-    ]
     st.dataframe(
-        coefficients[["Term", "coefficient", "odds_ratio"]],
+        lab.coefficients,
         hide_index=True,
         width="stretch",
         column_config={
@@ -333,22 +335,20 @@ with st.expander("Logistic regression coefficients"):
     )
 
 st.header("How good the model is", divider="gray")
-truth = analysis.data.churned.to_numpy(dtype=bool)
-out_of_fold = analysis.out_of_fold
 charts = st.columns(3)
-charts[0].altair_chart(roc_chart(roc_points(truth, out_of_fold), scores.roc_auc), width="stretch")
-charts[1].altair_chart(calibration_chart(calibration_points(truth, out_of_fold)), width="stretch")
-charts[2].altair_chart(gains_chart(gains_points(truth, out_of_fold)), width="stretch")
+charts[0].altair_chart(roc_chart(lab.roc, scores.roc_auc), width="stretch")
+charts[1].altair_chart(calibration_chart(lab.calibration), width="stretch")
+charts[2].altair_chart(gains_chart(lab.gains), width="stretch")
 comparison = pd.DataFrame(
     [
         {
             "Model": MODEL_LABELS[name],
-            "Used": "✓" if name == analysis.model.chosen_ else "",
+            "Used": "✓" if name == lab.chosen else "",
             f"{RANKS} (ROC AUC)": f"{s.roc_auc:.3f} ± {s.roc_auc_std:.3f}",
             f"{TOP} (PR AUC)": f"{s.pr_auc:.3f} ± {s.pr_auc_std:.3f}",
             f"{ERROR} (Brier score)": f"{s.brier:.3f} ± {s.brier_std:.3f}",
         }
-        for name, s in analysis.model.scores_.items()
+        for name, s in lab.model_scores.items()
     ]
 )
 st.dataframe(comparison, hide_index=True, width="stretch")
@@ -357,7 +357,7 @@ st.caption(
     "fitted without them; ± is the standard deviation over folds."
     + (
         " Churners and stayers were weighed equally, then probabilities put back on the real scale."
-        if analysis.model.class_weight_
+        if lab.balanced
         else ""
     )
 )
@@ -371,19 +371,19 @@ st.header("Customers to call", divider="gray")
 
 @st.fragment
 def contact_section() -> None:
-    if not analysis.has_signal:
+    if not lab.has_signal:
         st.info(
             "No list: the model cannot tell churners from stayers better than chance, so calling the 'riskiest' "
             "customers would be calling customers at random.",
             icon=":material/info:",
         )
         return
-    customers, probability = scored_customers(analysis)
+    probability = lab.probability["churn_probability"].to_numpy()
     who = (
-        f"the {len(customers):,} customers active at the end of the data, probability of leaving within "
-        f"{data.definition.horizon_days} days"
-        if data.current is not None
-        else f"the {len(customers):,} customers who have not churned, each scored by a model that did not see them"
+        f"the {len(probability):,} customers active at the end of the data, probability of leaving within "
+        f"{lab.horizon_days} days"
+        if lab.scores_current
+        else f"the {len(probability):,} customers who have not churned, each scored by a model that did not see them"
     )
     st.caption(f"Scored: {who}.")
     clv = _customer_value(fingerprint, tables)
@@ -433,8 +433,8 @@ def contact_section() -> None:
         f"{plan.expected_saved:,.1f}), rounded to whole customers.",
     )
     st.altair_chart(net_value_chart(plan.curve, plan.contacted), width="stretch")
-    listed = min(MAX_LISTED, max(plan.contacted, 20))
-    at_risk = _at_risk(analysis_id, listed, analysis)
+    listed = min(LISTED, max(plan.contacted, 20))
+    at_risk = lab.at_risk.head(listed)
     shown = at_risk.rename(
         columns={
             "customer": "Customer",
@@ -474,15 +474,16 @@ contact_section()
 # --------------------------------------------------------------------------------------------
 
 st.header("Columns", divider="gray")
-decisions = analysis.plan.decisions
+# Built from plain lists: the same table whether the result was just computed or read back, so
+# that the editor keeps its edits across reruns.
 table = pd.DataFrame(
     {
-        "column": [d.column for d in decisions],
-        "Column": [analysis.plan.label(d.column) for d in decisions],
-        "Type": [TYPE_LABELS.get(d.type, d.type) for d in decisions],
-        "Use": [d.used for d in decisions],
-        ALONE: [np.nan if d.single_auc is None else d.single_auc for d in decisions],
-        "How it is read, or why it is left out": [d.reason for d in decisions],
+        "column": lab.columns["column"].tolist(),
+        "Column": lab.columns["label"].tolist(),
+        "Type": [TYPE_LABELS.get(kind, kind) for kind in lab.columns["type"]],
+        "Use": lab.columns["used"].astype(bool).tolist(),
+        ALONE: lab.columns["single_auc"].astype("float64").tolist(),
+        "How it is read, or why it is left out": lab.columns["reason"].tolist(),
     }
 )
 generation = st.session_state.get(f"{OVERRIDES}_generation", 0)
@@ -490,7 +491,8 @@ edited = st.data_editor(
     table,
     hide_index=True,
     width="stretch",
-    disabled=["Column", "Type", ALONE, "How it is read, or why it is left out"],
+    # An earlier result's columns may not be this analysis's: they are chosen once it has arrived.
+    disabled=True if fit.stale else ["Column", "Type", ALONE, "How it is read, or why it is left out"],
     column_order=["Column", "Type", "Use", ALONE, "How it is read, or why it is left out"],
     column_config={
         "Use": st.column_config.CheckboxColumn(help="Tick to include a column, untick to leave it out."),

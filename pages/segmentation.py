@@ -14,7 +14,6 @@ from bsc.segmentation import (
     DEFAULT_FEATURES,
     SCALINGS,
     TRANSFORMS,
-    CustomerSegmentation,
     Profiles,
     RfmBreaks,
     SegmentKpis,
@@ -26,6 +25,7 @@ from bsc.segmentation import (
     segment_kpis,
     segment_profiles,
 )
+from bsc.segmentation.kmeans_result import KmeansSegments, params_text, segment_customers
 from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import sidebar_filters
@@ -38,7 +38,7 @@ from ui.segment_charts import (
     rfm_grid_chart,
     sizes_chart,
 )
-from ui.shared_results import shared_results
+from ui.slow_extras import Unavailable, fitted, latest_params, pending_note, refresh_when_ready
 from ui.text import literal
 
 METHODS = {"kmeans": "k-means clustering", "rfm": "RFM scores"}
@@ -47,6 +47,8 @@ SCALING_LABELS = {"standard": "Standard (mean 0, sd 1)", "robust": "Robust (medi
 # Non-widget keys: they keep the last settings across reruns and page switches.
 SETTINGS = "segmentation_settings"
 RFM_RESET = "rfm_editor_generation"
+# The name of k-means segmentations among the results kept with the workspace's data.
+KMEANS = "kmeans_segments"
 
 ctx = page_setup("Segmentation")
 filters = sidebar_filters(ctx.store, ctx.workspace)
@@ -63,11 +65,6 @@ fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
 @st.cache_data(max_entries=8, show_spinner=False)
 def _features(fingerprint: str, tables: dict) -> CustomerFeatures:
     return customer_features(tables)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _projection(fingerprint: str, settings_key: str, _model: CustomerSegmentation, _frame: pd.DataFrame):
-    return _model.project(_frame, max_points=3000)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -189,7 +186,8 @@ def _kmeans_settings() -> dict:
         "scaling": "standard",
         "transforms": {},
     }
-    settings = st.session_state.get(SETTINGS)
+    # Opened afresh, the page starts from the segmentation last shown for this data (kept with it).
+    settings = st.session_state.get(SETTINGS) or _latest_settings()
     if not settings or not set(settings["features"]) <= set(available):
         settings = defaults
     suggested = default_transforms(frame)
@@ -252,74 +250,94 @@ def _kmeans_settings() -> dict:
     return settings
 
 
+def _latest_settings() -> dict | None:
+    latest = latest_params(KMEANS, fingerprint)
+    if latest is None:
+        return None
+    chosen, k, scaling, transforms = latest
+    return {"features": list(chosen), "k": k, "scaling": scaling, "transforms": dict(transforms)}
+
+
 def _kmeans_section() -> None:
     settings = _kmeans_settings()
     chosen = list(settings["features"])
     if not chosen:
         st.info("Choose at least one feature.", icon=":material/info:")
         return
-    transforms = tuple(sorted((f, t) for f, t in settings["transforms"].items() if f in chosen))
-    key = (fingerprint, tuple(chosen), settings["k"], settings["scaling"], transforms)
-    models = shared_results("segmentations", max_entries=16)
-    model = models.get(key)
-    if model is None:
-        bar = st.progress(0.0, text="Segmenting…")
-        try:
-            model = CustomerSegmentation(
-                settings["k"], scaling=settings["scaling"], transforms=dict(transforms)
+    # Only the transforms changed from the suggested ones: the same fit has one key however the
+    # form was reached (the estimator applies the suggestion to every feature not listed).
+    suggested = default_transforms(frame)
+    transforms = tuple(
+        sorted((f, t) for f, t in settings["transforms"].items() if f in chosen and t != suggested.get(f))
+    )
+    params = (tuple(chosen), settings["k"], settings["scaling"], transforms)
+    # Fitted on the server's background worker and kept with the data: every session asking the
+    # same segmentation shares one fit, and the page's own run never waits for k-means.
+    fit = fitted(
+        KMEANS,
+        fingerprint,
+        params,
+        lambda: segment_customers(
+            frame[chosen], settings["k"], scaling=settings["scaling"], transforms=dict(transforms)
+        ),
+    )
+    if isinstance(fit.result, Unavailable):
+        show_input_error(InputError(fit.result.message))
+        return
+    if fit.pending is not None:
+        if fit.result is None:
+            pending_note("The segmentation", fit.pending)
+        else:
+            st.info(
+                f"Showing the segments for {literal(params_text(*fit.params))} while the new ones "
+                f"({literal(params_text(*params))}) are computed.",
+                icon=":material/hourglass_top:",
             )
-            model.fit(
-                frame[chosen], progress=lambda share, message: bar.progress(min(1.0, share), text=message)
-            )
-        except InputError as error:
-            show_input_error(error)
-            return
-        finally:
-            bar.empty()
-        models.put(key, model)
-    settings_key = repr((tuple(chosen), settings["k"], settings["scaling"], transforms))
-    _kmeans_results(model, chosen, settings_key)
+        refresh_when_ready([fit.pending])
+    if fit.result is not None:
+        shown_features = list(fit.params[0])
+        _kmeans_results(fit.result, shown_features, repr(fit.params))
 
 
 @st.fragment
-def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key: str) -> None:
+def _kmeans_results(model: KmeansSegments, chosen: list[str], settings_key: str) -> None:
     tiles = st.columns(4)
-    tiles[0].metric("Segments", model.k_, border=True, help=model.k_reason_)
+    tiles[0].metric("Segments", model.k, border=True, help=model.k_reason)
     tiles[1].metric(
         "Separation",
-        f"{model.silhouette_:.2f}",
+        f"{model.silhouette:.2f}",
         border=True,
         help="How well the segments stand apart (mean silhouette), −1 to 1: how much closer customers are to their own segment than to the next. "
         "Above 0.5 is clear, 0.25–0.5 reasonable, below 0.25 weak.",
     )
     tiles[2].metric(
         "Stability",
-        f"{model.stability_ari_:.2f}",
+        f"{model.stability_ari:.2f}",
         border=True,
         help="How much the same segments come back when refitted on other samples with other seeds "
         "(adjusted Rand index: 1 = identical, 0 = unrelated).",
     )
-    tiles[3].metric("Customers", f"{len(model.labels_):,}", border=True)
-    st.markdown(f"**Why {model.k_} segments:** {literal(model.k_reason_)}")
-    if not model.stable_:
+    tiles[3].metric("Customers", f"{len(model.labels):,}", border=True)
+    st.markdown(f"**Why {model.k} segments:** {literal(model.k_reason)}")
+    if not model.stable:
         st.warning(
-            f"The segments are not stable: refits agree only {model.stability_ari_:.2f} on the adjusted Rand "
+            f"The segments are not stable: refits agree only {model.stability_ari:.2f} on the adjusted Rand "
             "index (below 0.8). Try fewer segments or other features before relying on them.",
             icon=":material/warning:",
         )
-    if len(model.k_scores_) > 1:
-        st.altair_chart(k_choice_chart(model.k_scores_, model.k_, model.elbow_k_), width="stretch")
-    if model.missing_.sum():
-        filled = ", ".join(f"{_label(f)} {n:,}" for f, n in model.missing_.items() if n)
+    if len(model.k_scores) > 1:
+        st.altair_chart(k_choice_chart(model.k_scores, model.k, model.elbow_k), width="stretch")
+    if sum(model.missing.values()):
+        filled = ", ".join(f"{_label(f)} {n:,}" for f, n in model.missing.items() if n)
         st.caption(f"Missing values filled with the feature's median: {filled}.")
 
     st.subheader("Name the segments", anchor=False)
     names_table = pd.DataFrame(
         {
-            "Segment": list(model.names_),
-            "Suggested": list(model.names_.values()),
-            "Name": list(model.names_.values()),
-            "Customers": [int(model.profiles_.sizes[s]) for s in model.names_],
+            "Segment": list(model.names),
+            "Suggested": list(model.names.values()),
+            "Name": list(model.names.values()),
+            "Customers": [model.sizes[s] for s in model.names],
         }
     )
     edited = st.data_editor(
@@ -334,8 +352,8 @@ def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key
         names = model.segment_names(dict(zip(edited["Segment"], edited["Name"], strict=True)))
     except InputError as error:
         show_input_error(error)
-        names = model.names_
-    segments = pd.Series([names[s] for s in model.labels_], index=frame.index, name="segment")
+        names = model.names
+    segments = pd.Series([names[s] for s in model.labels["segment"]], index=frame.index, name="segment")
 
     st.subheader("Profiles", anchor=False)
     profiles = segment_profiles(frame, segments)
@@ -346,9 +364,8 @@ def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key
         z_scores=profiles.z_scores.reindex(order)[[*chosen, *[c for c in frame.columns if c not in chosen]]],
     )
     _profile_section(profiles, _overall_means(), chosen)
-    projection = _projection(fingerprint, settings_key, model, frame[chosen])
-    points = projection.points.assign(segment=[names[s] for s in projection.points["segment"]])
-    st.altair_chart(projection_chart(points, projection.explained, order), width="stretch")
+    points = model.projection.assign(segment=[names[s] for s in model.projection["segment"]])
+    st.altair_chart(projection_chart(points, model.explained, order), width="stretch")
     st.caption("Principal components of the prepared features: nearby points are similar customers.")
 
     _kpi_section(segments, order)
@@ -356,11 +373,11 @@ def _kmeans_results(model: CustomerSegmentation, chosen: list[str], settings_key
     params = {
         "method": "k-means",
         "features": chosen,
-        "k": model.k_,
+        "k": model.k,
         "scaling": model.scaling,
-        "transforms": model.transforms_,
-        "silhouette": round(model.silhouette_, 4),
-        "stability_ari": round(model.stability_ari_, 4),
+        "transforms": model.transforms,
+        "silhouette": round(model.silhouette, 4),
+        "stability_ari": round(model.stability_ari, 4),
         "segments": order,
     }
     save_panel(ctx.store, ctx.workspace, segments, params, key="kmeans", default_name="Value segments")

@@ -187,3 +187,52 @@ class TestInTheBackground:
         cache.put("k", 1)
         cache.start("k", lambda: pytest.fail("computed again"))
         assert not cache.running("k")
+
+    def test_a_result_a_page_waits_for_runs_before_those_started_ahead(self, cache: ResultsCache):
+        started, release = threading.Event(), threading.Event()
+        order: list[str] = []
+
+        def busy():
+            started.set()
+            release.wait(10)
+            order.append("busy")
+            return 0
+
+        def job(name: str):
+            return lambda: order.append(name) or 1
+
+        cache.start("busy", busy)
+        assert started.wait(10)
+        # Queued while the worker is busy: two started ahead of a click, then one a page waits for.
+        cache.start("period-2", job("period-2"))
+        cache.start("period-3", job("period-3"))
+        assert cache.get_or_start("model", job("model")) == Pending("model")
+        release.set()
+        for key in ("busy", "model", "period-2", "period-3"):
+            cache.wait(key, timeout=10)
+        assert order == ["busy", "model", "period-2", "period-3"]
+
+    def test_a_started_job_asked_by_a_page_moves_ahead(self, cache: ResultsCache):
+        started, release = threading.Event(), threading.Event()
+        order: list[str] = []
+
+        def busy():
+            started.set()
+            release.wait(10)
+            return 0
+
+        def job(name: str):
+            return lambda: order.append(name) or 1
+
+        cache.start("busy", busy)
+        assert started.wait(10)
+        cache.start("period-2", job("period-2"))
+        cache.start("forecast", job("forecast"))
+        # The page now waits for the forecast: it runs next, once (by the asker's equal computation),
+        # before period 2.
+        assert cache.get_or_start("forecast", job("forecast again")) == Pending("forecast")
+        release.set()
+        for key in ("busy", "forecast", "period-2"):
+            cache.wait(key, timeout=10)
+        assert order == ["forecast again", "period-2"]
+        assert cache.get("forecast") == 1

@@ -2,19 +2,24 @@
 
 The churn lab and the Scorecard's churn forecast fit the same analysis for the same workspace
 and settings; whichever page comes first fits it, the other finds it here. At most
-:data:`KEPT` analyses are kept, the least recently used dropped first (see
-:class:`ui.shared_results.SharedResults`).
+:data:`KEPT` analyses are kept in memory, the least recently used dropped first (see
+:class:`ui.shared_results.SharedResults`). What the lab draws of an analysis
+(:func:`churn_lab`) is kept on disk with the workspace's results, under :data:`LAB`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from bsc.cache_keys import cache_key
-from bsc.churn import ChurnAnalysis, ChurnData, analyse_churn
+from bsc.churn import ChurnAnalysis, ChurnData, analyse_churn, churn_data_from_workspace
+from bsc.churn.lab_result import ChurnLabResult, churn_lab_result
 from bsc.churn.model import ModelChoice, Progress
 from ui.shared_results import shared_results
 
+# The name of the Churn lab's results among the results kept with the workspace's data.
+LAB = "churn_lab"
 # A fitted analysis holds two models and the out-of-fold scores of every customer: keep a few.
 KEPT = 6
 
@@ -55,3 +60,26 @@ def churn_analysis(
         )
         analyses.put(key, analysis)
     return analysis
+
+
+def churn_lab(
+    tables: dict,
+    source: str,
+    horizon: int,
+    cutoff: dt.date | None,
+    model: ModelChoice = "auto",
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> ChurnLabResult:
+    """What the Churn lab shows of the analysis of the workspace's ``tables``: churn per ``source``
+    in the ``horizon`` days after ``cutoff`` (:func:`bsc.churn.churn_data_from_workspace`; 0 and
+    None for a churn column), fitted with these settings (:func:`churn_analysis`).
+
+    Raises
+    ------
+    InputError
+        When the data cannot give this definition of churn or cannot be analysed.
+    """
+    data = churn_data_from_workspace(tables, source=source, horizon_days=horizon, cutoff=cutoff)
+    analysis = churn_analysis(data, model=model, include=include, exclude=exclude, n_jobs=2)
+    return churn_lab_result(analysis)

@@ -7,6 +7,10 @@ churn forecast): when nothing is kept yet, the extra is computed on the server's
 worker, the page shows a note in its place, and :func:`refresh_when_ready` reruns the page once
 every extra it waits for has arrived.
 
+A page that fits a model asks :func:`fitted`: the fit runs on the background worker like an
+extra, and until it arrives the page shows the last result kept for this workspace (with the
+parameters it was computed for), so that opening the page or changing a setting never waits.
+
 ``BSC_SLOW_EXTRAS=inline`` computes the extras in the page's own run instead (AppTest, which
 does not run the page again by itself, and scripts that want one complete run).
 """
@@ -71,6 +75,52 @@ def later(name: str, fingerprint: str, params: Sequence[object], compute: Callab
     if os.environ.get(SLOW_EXTRAS) == "inline":
         return results_cache().get_or_compute(key, refusing)
     return results_cache().get_or_start(key, refusing)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What a model page draws: ``result`` (None when nothing is kept yet) computed for ``params``,
+    and ``pending`` while the result of the asked parameters is being computed."""
+
+    result: Any
+    params: tuple | None
+    pending: Pending | None = None
+
+    @property
+    def stale(self) -> bool:
+        """Whether ``result`` is an earlier one, shown while the asked one is computed."""
+        return self.result is not None and self.pending is not None
+
+
+def fitted(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> Fitted:
+    """Model ``name`` of the data with ``fingerprint`` fitted with ``params`` (see :func:`later`),
+    or, while it is computed, the last one kept for this data.
+
+    Every result shown is remembered as the data's latest (on disk, beside the results), so a
+    page opened later, in any session or after a restart, can start from it (:func:`latest_params`).
+    An :class:`Unavailable` is shown but never remembered.
+    """
+    params = tuple(params)
+    result = later(name, fingerprint, params, compute)
+    if not isinstance(result, Pending):
+        if not isinstance(result, Unavailable) and latest_params(name, fingerprint) != params:
+            results_cache().put(_latest_key(name, fingerprint), params)
+        return Fitted(result, params)
+    last = latest_params(name, fingerprint)
+    if last is not None and last != params:
+        earlier = results_cache().get(result_key(name, fingerprint, *last))
+        if earlier is not None and not isinstance(earlier, Unavailable):
+            return Fitted(earlier, last, result)
+    return Fitted(None, None, result)
+
+
+def latest_params(name: str, fingerprint: str) -> tuple | None:
+    """The parameters of the last model ``name`` shown for the data with ``fingerprint``."""
+    return results_cache().get(_latest_key(name, fingerprint))
+
+
+def _latest_key(name: str, fingerprint: str) -> str:
+    return result_key(f"{name}-latest", fingerprint)
 
 
 def prefetch(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> None:

@@ -47,6 +47,7 @@ from threadpoolctl import threadpool_limits
 
 from bsc.churn.evaluation import IMPORTANCE_ROWS, MIN_CLASS_FOR_CV, fold_permutation_importance
 from bsc.errors import InputError
+from bsc.result_files import keep_type
 
 __all__ = [
     "BALANCE_BELOW",
@@ -157,6 +158,7 @@ def signed_log1p(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
 
 
+@keep_type
 @dataclass(frozen=True)
 class ModelScores:
     """Cross-validated scores of one model: the mean over folds and the standard deviation.

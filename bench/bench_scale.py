@@ -184,16 +184,18 @@ def _order_count(backend, tables):
     return order_table(backend, tables["transactions"]).count().as_table()
 
 
-def run_process(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one whole child process."""
+def run_process(command: list[str]) -> tuple[float, float, float | None]:
+    """Wall seconds, peak resident memory (MB) and CPU seconds of one whole child process;
+    CPU seconds None when it failed (its error is printed)."""
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     if child.returncode != 0:
-        raise SystemExit(f"{command[:4]} failed with exit status {child.returncode}")
-    return seconds, usage.ru_maxrss / 1024
+        print(f"    {' '.join(command[1:4])} ... failed with exit status {child.returncode}", flush=True)
+        return seconds, usage.ru_maxrss / 1024, None
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def time_cli(folder: Path) -> dict:
@@ -320,13 +322,20 @@ def main() -> None:
 
     if args.cli:
         print("\n### Whole processes on the five CSV files\n")
-        print("| customers | CSV MB | `bsc kpis` s | peak MB | analyst script s | peak MB | ratio |")
+        print(
+            "| customers | CSV MB | `bsc kpis` s (CPU s) | peak MB | analyst script s (CPU s) | peak MB "
+            "| ratio wall (CPU) |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for customers, summary, figures in rows:
-            (cli, cli_mb), (analyst, analyst_mb) = figures["cli"], figures["analyst"]
+            (cli, cli_mb, cli_cpu), (analyst, analyst_mb, analyst_cpu) = figures["cli"], figures["analyst"]
+            if cli_cpu is None or analyst_cpu is None:
+                print(f"| {customers:,} | {summary['csv_mb']:.0f} | failed | | | | |")
+                continue
             print(
-                f"| {customers:,} | {summary['csv_mb']:.0f} | {cli:.1f} | {cli_mb:,.0f} "
-                f"| {analyst:.1f} | {analyst_mb:,.0f} | {cli / analyst:.1f} |"
+                f"| {customers:,} | {summary['csv_mb']:.0f} | {cli:.1f} ({cli_cpu:.1f}) | {cli_mb:,.0f} "
+                f"| {analyst:.1f} ({analyst_cpu:.1f}) | {analyst_mb:,.0f} "
+                f"| {cli / analyst:.1f} ({cli_cpu / analyst_cpu:.1f}) |"
             )
     print(f"\nLoad average after: {load_average()}")
 

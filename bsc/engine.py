@@ -175,9 +175,9 @@ class Backend:
         ``build`` turns the loaded table into an expression; its result is kept under ``name``
         for these exact files, like :meth:`read`. Use it for derivations that do not depend on
         any setting (e.g. one row per order from order lines). With ``in_memory`` false, the
-        expression is kept but not computed: for a plain selection of rows and columns of a
-        table read in place (:data:`READ_IN_PLACE`), which would cost as much to copy as the
-        table itself.
+        expression is kept but not computed: for a plain selection of rows and columns, which
+        would cost as much to copy as the table it selects from (loaded, or read in place:
+        :data:`READ_IN_PLACE`).
         """
         files = _existing_files(paths)
         return self._remember(

@@ -177,9 +177,10 @@ def order_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
 def customer_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
     """The customers table with one row per customer (:func:`one_row_per_customer`), kept by the
     backend; when the files list each customer once (:func:`ids_run_steadily`), the same rows
-    are had without grouping (:func:`customers_listed_once`)."""
-    build = customers_listed_once if ids_run_steadily(paths, "customer_id") else one_row_per_customer
-    return backend.derive("customers", "customers", paths, build)
+    are a selection of the loaded customers table (:func:`customers_listed_once`), not a copy."""
+    if ids_run_steadily(paths, "customer_id"):
+        return backend.derive("customers", "customers", paths, customers_listed_once, in_memory=False)
+    return backend.derive("customers", "customers", paths, one_row_per_customer)
 
 
 def lines_are_orders(paths: Sequence[Path | str]) -> bool:

@@ -3,7 +3,9 @@
 The KPIs are Ibis expressions over the workspace's canonical Parquet tables. A :class:`Backend`
 wraps an Ibis connection, reads the Parquet files of a table kind as one Ibis table (several
 files of a kind are unioned by column name) and keeps what it has read in memory, so that the
-next scorecard over the same files starts from loaded tables.
+next scorecard over the same files starts from loaded tables. The transaction log is the
+exception (:data:`READ_IN_PLACE`): it is read from its files, and only the tables derived from
+it are kept in memory.
 
 Choosing the backend
 --------------------
@@ -47,6 +49,7 @@ from bsc.schema import ASSIGNMENTS, KINDS
 
 __all__ = [
     "ASSIGNMENTS",
+    "READ_IN_PLACE",
     "SPARK_MASTER_ENV",
     "Backend",
     "default_backend",
@@ -60,6 +63,12 @@ SPARK_MASTER_ENV = "BSC_SPARK_MASTER"
 
 # Loaded tables kept per backend; a workspace has a handful of kinds, a session a few workspaces.
 _LOADED_TABLES_KEPT = 32
+# Kinds read from their Parquet files by each query rather than copied into memory. The order
+# log is the table that grows with the business (10M lines for 1M customers): copying it whole
+# took longer than every other table together and held a second copy of it in memory, while
+# the KPI queries start from the tables derived from it (one row per order, per customer and
+# month), which are kept.
+READ_IN_PLACE = frozenset({"transactions"})
 
 
 class Backend:
@@ -133,7 +142,9 @@ class Backend:
         Several files are unioned by column name; a column missing from one file is null in its
         rows. The result is kept: reading the same files again (same paths, sizes and
         modification times) returns the loaded table without touching the disk. Besides the
-        table kinds, ``kind`` may be :data:`ASSIGNMENTS` (saved segmentations).
+        table kinds, ``kind`` may be :data:`ASSIGNMENTS` (saved segmentations). The kinds of
+        :data:`READ_IN_PLACE` (the transaction log) are not copied into memory: the table reads
+        its files on each query, and the tables derived from it (:meth:`derive`) are kept.
 
         Raises
         ------
@@ -145,27 +156,43 @@ class Backend:
             raise InputError(f"Unknown table kind {kind!r}; expected one of {', '.join(KINDS)}.")
         files = _existing_files(paths)
         return self._remember(
-            ("read", kind, _signature(files)), lambda: _conform(self._read_parquet(files), kind)
+            ("read", kind, _signature(files)),
+            lambda: _conform(self._read_parquet(files), kind),
+            in_memory=kind not in READ_IN_PLACE,
         )
 
     def derive(
-        self, name: str, kind: str, paths: Sequence[Path | str], build: Callable[[ir.Table], ir.Table]
+        self,
+        name: str,
+        kind: str,
+        paths: Sequence[Path | str],
+        build: Callable[[ir.Table], ir.Table],
+        *,
+        in_memory: bool = True,
     ) -> ir.Table:
         """A table derived from the canonical table of a kind, computed once and kept in memory.
 
         ``build`` turns the loaded table into an expression; its result is kept under ``name``
         for these exact files, like :meth:`read`. Use it for derivations that do not depend on
-        any setting (e.g. one row per order from order lines).
+        any setting (e.g. one row per order from order lines). With ``in_memory`` false, the
+        expression is kept but not computed: for a plain selection of rows and columns, which
+        would cost as much to copy as the table it selects from (loaded, or read in place:
+        :data:`READ_IN_PLACE`).
         """
         files = _existing_files(paths)
         return self._remember(
-            ("derive", name, kind, _signature(files)), lambda: build(self.read(kind, files))
+            ("derive", name, kind, _signature(files)),
+            lambda: build(self.read(kind, files)),
+            in_memory=in_memory,
         )
 
-    def _remember(self, key: tuple[Any, ...], build: Callable[[], ir.Table]) -> ir.Table:
+    def _remember(
+        self, key: tuple[Any, ...], build: Callable[[], ir.Table], *, in_memory: bool = True
+    ) -> ir.Table:
         with self._lock:
             if key not in self._loaded:
-                self._loaded[key] = build().cache()
+                table = build()
+                self._loaded[key] = table.cache() if in_memory else table
                 while len(self._loaded) > _LOADED_TABLES_KEPT:
                     self._loaded.pop(next(iter(self._loaded)))
             return self._loaded[key]

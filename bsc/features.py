@@ -44,7 +44,7 @@ import pandas as pd
 from bsc.columns import column_label, resolve_name, stored_columns
 from bsc.engine import Backend, default_backend, table_columns
 from bsc.errors import InputError
-from bsc.kpis.tables import orders_from_lines
+from bsc.kpis.tables import order_table, orders_from_lines
 from bsc.schema import KINDS
 
 __all__ = [
@@ -451,7 +451,7 @@ def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timesta
     """Per customer: orders, revenue, first and last order date."""
     if cutoff is None:
         # The same derived order table as the KPIs: loaded once, shared.
-        orders = backend.derive("orders", "transactions", files, orders_from_lines)
+        orders = order_table(backend, files)
     else:
         lines = backend.read("transactions", files)
         orders = orders_from_lines(lines.filter(lines.date < cutoff))

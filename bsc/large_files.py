@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from bsc import schema
 from bsc.detect import detect_mapping
-from bsc.ingest import MB, RawTable
+from bsc.ingest import MB, RawTable, checks
 from bsc.ingest import batches as batches_module
 from bsc.ingest.batches import read_text_batches
 from bsc.ingest.checks import TEXT_EXTENSIONS, DateBounds
@@ -93,11 +93,41 @@ class StreamedTable:
 
 
 def is_streamed(path: str | Path, threshold: int | None = None) -> bool:
-    """True for a text file larger than ``threshold`` bytes (default :data:`STREAM_FROM_BYTES`):
-    one :func:`stream_to_parquet` reads."""
+    """True for a text file that :func:`stream_to_parquet` reads: larger than ``threshold``
+    bytes (default :data:`STREAM_FROM_BYTES`), or of a shape that reading it whole refuses.
+
+    The shape is that of :func:`bsc.ingest.checks._check_shape`: more than
+    :data:`~bsc.ingest.checks.MAX_ROWS` lines, or more than :data:`~bsc.ingest.checks.MAX_CELLS`
+    cells (lines times the fields of the first line), counted cheaply on the bytes (see
+    :func:`_too_many_cells_to_read_whole`). The 1M-customer company's customers file (55 MB,
+    1 million rows of 9 columns) is such a file: below the size, over the cells.
+    """
     path = Path(path)
-    limit = STREAM_FROM_BYTES if threshold is None else threshold
-    return path.suffix.lower() in TEXT_EXTENSIONS and path.is_file() and path.stat().st_size > limit
+    if path.suffix.lower() not in TEXT_EXTENSIONS or not path.is_file():
+        return False
+    size = path.stat().st_size
+    if size > (STREAM_FROM_BYTES if threshold is None else threshold):
+        return True
+    # Every line and every cell takes at least one byte: a smaller file cannot be over the shape.
+    return size > min(checks.MAX_ROWS, checks.MAX_CELLS) and _too_many_cells_to_read_whole(path)
+
+
+def _too_many_cells_to_read_whole(path: Path) -> bool:
+    """Lines over MAX_ROWS, or lines times the fields of the first line over MAX_CELLS. The fields are the first line's commas, semicolons, tabs or bars (the most
+    frequent) plus one: a quoted delimiter or line break counts too much, never too little,
+    so a file read whole is never one that the whole-file reader would refuse by its shape."""
+    feeds = returns = 0
+    last = b""
+    with path.open("rb") as stream:
+        first = stream.readline(checks.MAX_LINE_BYTES)
+        stream.seek(0)
+        while block := stream.read(8 * MB):
+            feeds, returns, last = feeds + block.count(b"\n"), returns + block.count(b"\r"), block[-1:]
+    # Lines end at a line feed, or at a lone carriage return (old Macs): the larger count, plus
+    # an unfinished last line.
+    lines = max(feeds, returns) + (last not in (b"\n", b"\r"))
+    fields = 1 + max(first.count(delimiter) for delimiter in (b",", b";", b"\t", b"|"))
+    return lines > checks.MAX_ROWS or lines * fields > checks.MAX_CELLS
 
 
 def stream_to_parquet(

@@ -861,24 +861,38 @@ class TestResultFrame:
 
 
 class TestLoadTables:
-    def test_derives_every_table_the_scorecard_starts_from(self, shop: dict[str, list[Path]]):
+    def test_derives_every_table_the_monthly_scorecard_starts_from(self, shop: dict[str, list[Path]]):
         backend = Backend.duckdb()
         load_tables(shop, backend=backend)
 
         def derived_again(_):
             raise AssertionError("derived a second time")
 
-        for name in (
-            "orders",
-            "customers_by_month",
-            "customers_by_quarter",
-            "customers_by_year",
-            "customers_by_all",
-        ):
+        for name in ("orders", "customers_by_month"):
             backend.derive(name, "transactions", shop["transactions"], derived_again)
         backend.derive("customers", "customers", shop["customers"], derived_again)
         values = compute_kpis(shop, backend=backend, kpis=["revenue"]).values
         assert value(values, "revenue", "2024-01") == 65.0
+
+    def test_longer_periods_are_derived_on_first_use(self, shop: dict[str, list[Path]]):
+        backend = Backend.duckdb()
+        load_tables(shop, backend=backend)
+        derived: list[str] = []
+
+        def record(name: str):
+            def build(_):
+                derived.append(name)
+                raise AssertionError("stop")
+
+            return build
+
+        for name in ("customers_by_quarter", "customers_by_year", "customers_by_all"):
+            with pytest.raises(AssertionError, match="stop"):
+                backend.derive(name, "transactions", shop["transactions"], record(name))
+        assert derived == ["customers_by_quarter", "customers_by_year", "customers_by_all"]
+        # Q1 2024 is every line of the tiny shop: 10 + 5 + 20 + 30 + 40 + 25 - 10 + 50 + 12 = 182.
+        quarterly = compute_kpis(shop, backend=backend, kpis=["revenue"], period="quarter").values
+        assert value(quarterly, "revenue", "2024-Q1") == 182.0
 
 
 class TestCohortRetention:

@@ -223,3 +223,24 @@ def test_restream_gives_the_streamed_table_again(tmp_path: Path):
     pd.testing.assert_frame_equal(pd.read_parquet(again), pd.read_parquet(first))
     # The reading notes of the sample are not the mapping's: only the preparation's problems.
     assert problems == streamed.problems[len(streamed.table.problems) :]
+
+
+def test_command_line_workspace_streams_a_file_with_more_cells_than_a_whole_read_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # 500 customers of 6 columns: 501 lines x 6 fields = 3,006 cells, over a limit of 3,000,
+    # though the file (about 25 kB) is far below the streaming size.
+    customers = customers_csv(tmp_path / "customers.csv")
+    with files_workspace([customers]) as (tables, _):
+        read_whole = pd.read_parquet(tables["customers"][0])
+    monkeypatch.setattr("bsc.ingest.batches.SAMPLE_BYTES", SAMPLE_BYTES)
+    monkeypatch.setattr("bsc.ingest.batches.BATCH_BYTES", BATCH_BYTES)
+    monkeypatch.setattr("bsc.ingest.checks.MAX_CELLS", 3_006)
+    assert not is_streamed(customers)
+    monkeypatch.setattr("bsc.ingest.checks.MAX_CELLS", 3_000)
+    assert is_streamed(customers)
+    with pytest.raises(InputError, match="cells that can be read at once"):
+        read_path(customers)
+    with files_workspace([customers]) as (tables, refused):
+        assert refused == []
+        pd.testing.assert_frame_equal(pd.read_parquet(tables["customers"][0]), read_whole)

@@ -47,7 +47,7 @@ from bsc.kpis.tables import (
     assigned_attributes,
     columns_by_kind,
     customer_period_table,
-    one_row_per_customer,
+    customer_table,
     order_table,
     segment_attributes,
     segment_columns,
@@ -160,9 +160,7 @@ class Scorecard:
         assigned = self.assigned_segments
         if "customers" not in self.paths:
             return assigned
-        customers = self.backend.derive(
-            "customers", "customers", self.paths["customers"], one_row_per_customer
-        )
+        customers = customer_table(self.backend, self.paths["customers"])
         if assigned is not None:
             customers = customers.left_join(assigned, "customer_id").drop("customer_id_right")
         elif self._customer_segment_column is not None:

@@ -7,17 +7,20 @@ time) with orders; one row per customer of the customers table (see :func:`load_
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from bsc.columns import column_label, resolve_name, stored_columns
-from bsc.engine import ASSIGNMENTS, Backend, default_backend, table_columns
+from bsc.engine import ASSIGNMENTS, Backend, default_backend, files_key, table_columns
 from bsc.errors import InputError
-from bsc.periods import GRANULARITIES, TRUNCATE_UNIT, Granularity
+from bsc.periods import TRUNCATE_UNIT, Granularity
 from bsc.schema import KINDS
 
 # Table kind id -> canonical Parquet files of that kind.
@@ -29,20 +32,21 @@ CHANNEL_ALIASES = ("acquisition_channel", "channel")
 def load_tables(tables: Tables, *, backend: Backend | None = None) -> None:
     """Read a workspace's tables into the backend's memory ahead of the first scorecard.
 
-    Reads every kind and derives, once per set of files, the tables the KPI queries start from:
-    one row per order, orders and revenue per customer and period (month, quarter, year, all
-    time), one row per customer. Optional: :func:`bsc.kpis.compute_kpis` derives what it needs
-    on first use.
+    Reads every kind and derives, once per set of files, the tables the monthly scorecard
+    starts from: one row per order, orders and revenue per customer and month, one row per
+    customer. The quarterly, yearly and all-time tables are derived from the monthly one on
+    their first use (each takes about as long as the monthly one: at 10M orders, loading them
+    all would double the wait before the first, monthly, scorecard). Optional:
+    :func:`bsc.kpis.compute_kpis` derives what it needs on first use.
     """
     backend = backend or default_backend()
     paths = {kind: list(files) for kind, files in tables.items() if kind in KINDS and files}
     for kind, files in paths.items():
         backend.read(kind, files)
     if "transactions" in paths:
-        for unit in GRANULARITIES:
-            customer_period_table(backend, paths["transactions"], unit)
+        customer_period_table(backend, paths["transactions"], "month")
     if "customers" in paths:
-        backend.derive("customers", "customers", paths["customers"], one_row_per_customer)
+        customer_table(backend, paths["customers"])
 
 
 def segment_attributes(tables: Tables) -> list[str]:
@@ -159,8 +163,93 @@ def _is_text(dtype: pa.DataType) -> bool:
 
 
 def order_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
-    """The order table of a transaction log (see :func:`orders_from_lines`), kept by the backend."""
+    """The order table of a transaction log (see :func:`orders_from_lines`), kept by the backend.
+
+    When each line is an order (:func:`lines_are_orders`), the order table is the lines
+    themselves (:func:`orders_from_order_lines`, the same rows), read from the files in place:
+    grouping ten million lines by order to find each alone in its group took most of the load.
+    """
+    if lines_are_orders(paths):
+        return backend.derive("orders", "transactions", paths, orders_from_order_lines, in_memory=False)
     return backend.derive("orders", "transactions", paths, orders_from_lines)
+
+
+def customer_table(backend: Backend, paths: Sequence[Path | str]) -> ir.Table:
+    """The customers table with one row per customer (:func:`one_row_per_customer`), kept by the
+    backend; when the files list each customer once (:func:`ids_run_steadily`), the same rows
+    are a selection of the loaded customers table (:func:`customers_listed_once`), not a copy."""
+    if ids_run_steadily(paths, "customer_id"):
+        return backend.derive("customers", "customers", paths, customers_listed_once, in_memory=False)
+    return backend.derive("customers", "customers", paths, one_row_per_customer)
+
+
+def lines_are_orders(paths: Sequence[Path | str]) -> bool:
+    """Whether every line of the transaction files is an order of its own, told cheaply: every
+    line has an order id and the ids run steadily (:func:`ids_run_steadily`)."""
+    return ids_run_steadily(paths, "order_id")
+
+
+def ids_run_steadily(paths: Sequence[Path | str], column: str) -> bool:
+    """Whether ``column`` of the files holds an id on every row, each id greater than the one
+    before (or each less), from the first row of the first file to the last of the last.
+
+    Then no two rows share an id: exports listed by order number, by date with ids given in
+    order, or by customer number are. Otherwise (ids repeated, missing, or listed in another
+    order) False, and callers group the rows by id. Reads the one column with pyarrow, once per
+    set of files (paths, sizes and modification times).
+    """
+    files = [Path(path) for path in paths]
+    return _ids_run_steadily(files_key({column: files}), tuple(files), column)
+
+
+@functools.lru_cache(maxsize=64)
+def _ids_run_steadily(_key: str, files: tuple[Path, ...], column: str) -> bool:
+    previous: pa.Scalar | None = None
+    direction: str | None = None
+    for path in files:
+        schema = pq.read_schema(path)
+        if column not in schema.names:
+            return False
+        kind = schema.field(column).type
+        if not (_is_text(kind) or pa.types.is_integer(kind)):
+            return False
+        ids = pq.read_table(path, columns=[column])[column]
+        if ids.null_count:
+            return False
+        if not len(ids):
+            continue
+        if previous is not None:
+            if _is_text(previous.type) != _is_text(ids.type):
+                return False
+            ids = pa.chunked_array([pa.array([previous.as_py()], type=ids.type), *ids.chunks])
+        if len(ids) >= 2:
+            direction = _steady_direction(ids, direction)
+            if direction is None:
+                return False
+        previous = ids[-1]
+    return True
+
+
+def _steady_direction(ids: pa.ChunkedArray, direction: str | None) -> str | None:
+    """Way ("up" or "down") when every id is greater (less) than the one before, as far as
+    ``direction`` (the way the ids ran so far, None at the start) allows; None otherwise."""
+    earlier, later = ids[:-1], ids[1:]
+    compare = {"up": pc.greater, "down": pc.less}
+    for way in ("up", "down"):
+        if direction in (None, way) and pc.all(compare[way](later, earlier)).as_py():
+            return way
+    return None
+
+
+def orders_from_order_lines(lines: ir.Table) -> ir.Table:
+    """:func:`orders_from_lines` of a log whose every line is an order (:func:`lines_are_orders`).
+
+    Each order's group holds its one line, so its date and amount are the line's: the lines
+    with a customer id and a date, as ``customer_id``, ``date``, ``amount``.
+    """
+    lines = lines.filter(lines.customer_id.notnull() & lines.date.notnull())
+    amount = lines.amount if "amount" in lines.columns else ibis.null("float64")
+    return lines.select("customer_id", "date", amount=amount)
 
 
 def customer_period_table(backend: Backend, paths: Sequence[Path | str], unit: Granularity) -> ir.Table:
@@ -213,19 +302,37 @@ def one_row_per_customer(customers: ir.Table) -> ir.Table:
     latest churn date.
     """
     customers = customers.filter(customers.customer_id.notnull())
+    attributes = _customer_attributes(customers, combine=True)
+    return customers.group_by("customer_id").aggregate(**attributes)
+
+
+def customers_listed_once(customers: ir.Table) -> ir.Table:
+    """:func:`one_row_per_customer` of a table listing each customer once: each customer's
+    group holds one row, so its attributes are the row's (the same columns, without grouping)."""
+    customers = customers.filter(customers.customer_id.notnull())
+    return customers.select("customer_id", **_customer_attributes(customers, combine=False))
+
+
+def _customer_attributes(customers: ir.Table, *, combine: bool) -> dict[str, ir.Value]:
+    """The attributes of :func:`one_row_per_customer`: combined over a customer's rows, or
+    (``combine`` false) taken from their one row."""
+
+    def rows(value: ir.Value, reduce: str) -> ir.Value:
+        return getattr(value, reduce)() if combine else value
+
     attributes: dict[str, ir.Value] = {
-        column: customers[column].max()
+        column: rows(customers[column], "max")
         for column in customers.columns
         if column not in KINDS["customers"].role_ids and customers[column].type().is_string()
     }
     if "acquisition_channel" in customers.columns:
-        attributes["acquisition_channel"] = customers.acquisition_channel.max()
+        attributes["acquisition_channel"] = rows(customers.acquisition_channel, "max")
     if "loyalty_member" in customers.columns:
-        attributes["_member"] = customers.loyalty_member.any()
+        attributes["_member"] = rows(customers.loyalty_member, "any")
     if "signup_date" in customers.columns:
-        attributes["_signup_date"] = customers.signup_date.min()
+        attributes["_signup_date"] = rows(customers.signup_date, "min")
     if "churn_date" in customers.columns:
-        attributes["_churn_date"] = customers.churn_date.max()
+        attributes["_churn_date"] = rows(customers.churn_date, "max")
     if "churn" in customers.columns:
-        attributes["_churned"] = customers.churn.any()
-    return customers.group_by("customer_id").aggregate(**attributes)
+        attributes["_churned"] = rows(customers.churn, "any")
+    return attributes

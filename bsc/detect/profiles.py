@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bsc.detect.dates import _SERIAL_RANGE, date_formats, parse_dates
-from bsc.detect.values import _FLAG_VALUES, clean_text, parse_numbers, spread_sample
+from bsc.detect.values import _FLAG_VALUES, clean_text, parse_numbers, spread_sample, take_rows
 
 __all__ = [
     "DETECTION_ROWS",
@@ -106,7 +106,15 @@ def detection_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if len(frame) <= DETECTION_ROWS:
         return frame
     positions = np.unique(np.linspace(0, len(frame) - 1, DETECTION_ROWS).astype(np.int64))
-    return frame.iloc[positions].reset_index(drop=True)
+    if frame.shape[1] == 0:
+        return frame.iloc[positions].reset_index(drop=True)
+    # Column by column: an Arrow take is several times faster than the frame's ``iloc``.
+    columns = {
+        i: take_rows(frame.iloc[:, i], positions).reset_index(drop=True) for i in range(frame.shape[1])
+    }
+    rows = pd.DataFrame(columns)
+    rows.columns = frame.columns
+    return rows
 
 
 def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.arrays import ArrowExtensionArray
 
 __all__ = [
     "EXACT_FLOAT_INTEGER",
@@ -27,6 +28,7 @@ __all__ = [
     "parse_numbers",
     "regex_replace",
     "spread_sample",
+    "take_rows",
     "uses_decimal_comma",
 ]
 
@@ -171,7 +173,17 @@ def spread_sample(values: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
     """Up to ``size`` cells spread evenly over the whole column (first and last included)."""
     if len(values) <= size:
         return values
-    return values.iloc[np.unique(np.linspace(0, len(values) - 1, size).astype(int))]
+    return take_rows(values, np.unique(np.linspace(0, len(values) - 1, size).astype(int)))
+
+
+def take_rows(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``values.iloc[positions]``, taken in Arrow when the column is Arrow-backed: pandas'
+    ``iloc`` on an Arrow string column costs some five times the take itself."""
+    if not isinstance(values.array, ArrowExtensionArray):
+        return values.iloc[positions]
+    return pd.Series(
+        values.array.take(positions), index=values.index.take(positions), name=values.name, copy=False
+    )
 
 
 def parse_flags(values: pd.Series) -> pd.Series:

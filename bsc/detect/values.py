@@ -53,6 +53,8 @@ _FLAG_VALUES = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, 
 _CURRENCY = r"(?i)[\s$€£¥'%]|\b(?:EUR|USD|GBP|CHF)\b"
 _NUMBER_DOT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
 _NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")
+_NUMBER_DOT_ASCII = _NUMBER_DOT.pattern.replace(r"\d", "[0-9]")
+_NUMBER_COMMA_ASCII = _NUMBER_COMMA.pattern.replace(r"\d", "[0-9]")
 
 
 def blank_mask(values: pd.Series) -> pd.Series:
@@ -88,12 +90,26 @@ def uses_decimal_comma(sample: pd.Series) -> bool:
     more values fit it alone than fit the dot convention alone (so ``1,234`` stays one thousand
     two hundred and thirty-four).
     """
-    cleaned = _clean_number_text(clean_text(sample).dropna())
-    if cleaned.empty:
-        return False
-    dot = cleaned.str.fullmatch(_NUMBER_DOT).astype(bool)
-    comma = cleaned.str.fullmatch(_NUMBER_COMMA).astype(bool)
-    return int((comma & ~dot).sum()) > int((dot & ~comma).sum())
+    return _decimal_comma(_clean_number_text(clean_text(sample).dropna()))
+
+
+def _decimal_comma(cleaned: pd.Series) -> bool:
+    """:func:`uses_decimal_comma` of cells already cleaned by :func:`_clean_number_text`."""
+    cells = pa.array(cleaned.astype("string"), from_pandas=True)
+    if pc.all(pc.string_is_ascii(cells)).as_py() is not False:
+        # On ASCII text Python's \d is [0-9], so RE2 (in Arrow, a whole column at once) matches
+        # exactly as the Python patterns do.
+        dot = pc.match_substring_regex(cells, _NUMBER_DOT_ASCII)
+        comma = pc.match_substring_regex(cells, _NUMBER_COMMA_ASCII)
+        comma_only = pc.sum(pc.and_not(comma, dot)).as_py() or 0
+        return comma_only > (pc.sum(pc.and_not(dot, comma)).as_py() or 0)
+    # Python's patterns, whose \d takes any Unicode digit as float() does, cell by cell.
+    comma_only = dot_only = 0
+    for cell in cleaned.tolist():
+        dot, comma = _NUMBER_DOT.fullmatch(cell) is not None, _NUMBER_COMMA.fullmatch(cell) is not None
+        comma_only += comma and not dot
+        dot_only += dot and not comma
+    return comma_only > dot_only
 
 
 def regex_replace(text: pd.Series, pattern: str, replacement: str = "") -> pd.Series:
@@ -132,9 +148,13 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
     if values.dtype == "boolean" or values.dtype.kind == "M":
         return pd.Series(np.nan, index=values.index, dtype="float64")
     text = clean_text(values)
-    sample = spread_sample(text.dropna())
+    filled = text.dropna()
+    sample = spread_sample(filled)
+    cleaned_sample = None
     if decimal_comma is None:
-        decimal_comma = uses_decimal_comma(sample)
+        # The sample is clean text already: cleaned for numbers once, it serves twice below.
+        cleaned_sample = _clean_number_text(sample)
+        decimal_comma = _decimal_comma(cleaned_sample)
     # Reading plain numbers directly is fast; failing cells are slow, so when the sample shows
     # signs or separators, every cell is cleaned first.
     plain = not decimal_comma and bool(_to_float(sample).notna().all())
@@ -145,7 +165,10 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
         numbers = pd.Series(np.nan, index=values.index, dtype="float64")
         retry = text.notna()
     if retry.any():
-        cleaned = _clean_number_text(text[retry])
+        if cleaned_sample is not None and not plain and len(sample) == len(filled):
+            cleaned = cleaned_sample  # every filled cell is in the sample, and all are retried
+        else:
+            cleaned = _clean_number_text(text[retry])
         if decimal_comma:
             cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         else:

@@ -195,8 +195,14 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
         hit = parsed.notna()
         if not hit.any():
             break
-        dates[parsed.index[hit]] = parsed[hit]
-        remaining = remaining[~hit]
+        if len(parsed) == len(dates) and hit.all():
+            # Every cell read at once (the usual case): no assignment by label, which costs as
+            # much as reading the dates on a long column.
+            dates = pd.Series(parsed.to_numpy(), index=dates.index, dtype="datetime64[us]")
+            remaining = remaining.iloc[:0]
+        else:
+            dates[parsed.index[hit]] = parsed[hit]
+            remaining = remaining[~hit]
         used.append(fmt)
     if excel_serials and not remaining.empty:
         # Serials among written dates: a column typed partly as dates, partly as text in Excel.

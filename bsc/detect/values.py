@@ -24,6 +24,7 @@ __all__ = [
     "TRUE_WORDS",
     "blank_mask",
     "clean_text",
+    "may_contain",
     "parse_flags",
     "parse_numbers",
     "regex_replace",
@@ -190,6 +191,27 @@ def _to_float(text: pd.Series) -> pd.Series:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return pd.to_numeric(text, errors="coerce").astype("float64")
     return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+
+
+def may_contain(text: pd.Series, characters: str) -> bool:
+    """False only when no cell of ``text`` holds any of the ASCII ``characters``: a cheap test
+    before a regular expression that cannot match without one of them.
+
+    It looks at the bytes behind an Arrow text column at once (UTF-8 keeps ASCII bytes for ASCII
+    characters only), and answers True whenever it cannot tell.
+    """
+    if not isinstance(text.array, ArrowExtensionArray):
+        return True
+    chunks = text.array.__arrow_array__()
+    if not (pa.types.is_string(chunks.type) or pa.types.is_large_string(chunks.type)):
+        return True
+    wanted = [character.encode("ascii") for character in characters]
+    for chunk in chunks.chunks:
+        data = chunk.buffers()[2]
+        # The whole buffer, even bytes outside a sliced chunk: at worst a needless True.
+        if data is not None and any(byte in data.to_pybytes() for byte in wanted):
+            return True
+    return False
 
 
 def spread_sample(values: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:

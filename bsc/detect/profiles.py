@@ -140,7 +140,8 @@ def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
         formats = date_formats(sample)
         date_share = max((share for _, share in formats), default=0.0)
         if formats:
-            date_share = float(parse_dates(sample)[0].notna().mean())
+            # ``sample`` is the filled cells' spread sample: the formats just found are its own.
+            date_share = float(parse_dates(sample, sample_formats=formats)[0].notna().mean())
     serial_share = float(numbers.between(*_SERIAL_RANGE).mean()) if len(numbers) else 0.0
     flag_like = _flag_like(filled_text, distinct)
     lengths = sample.str.len()

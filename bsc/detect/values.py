@@ -62,6 +62,14 @@ def blank_mask(values: pd.Series) -> pd.Series:
     """True where a cell is missing or holds only spaces."""
     if values.dtype.kind in "biufcmM":
         return values.isna()
+    if isinstance(values.array, ArrowExtensionArray):
+        cells = values.array.__arrow_array__()
+        if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
+            # Arrow's "all spaces" test uses the same Unicode spaces as its strip, without
+            # building the stripped text.
+            blank = pc.or_(pc.utf8_is_space(cells), pc.equal(pc.binary_length(cells), 0))
+            blank = ArrowExtensionArray(pc.fill_null(blank, True))
+            return pd.Series(blank, index=values.index, name=values.name, copy=False)
     return values.isna() | (values.astype("string").str.strip() == "")
 
 

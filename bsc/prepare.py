@@ -27,6 +27,7 @@ from bsc.detect.values import (
     EXACT_FLOAT_INTEGER,
     blank_mask,
     clean_text,
+    may_contain,
     parse_flags,
     parse_numbers,
     regex_replace,
@@ -289,6 +290,8 @@ def _inexact_float_ids(values: pd.Series, ids: pd.Series) -> pd.Series:
     if values.dtype.kind == "f":
         numbers = values.astype("float64")
     else:
+        if not may_contain(ids, "eEnN"):  # every match has an exponent's e or the n of inf
+            return pd.Series(False, index=ids.index)
         scientific = ids.str.fullmatch(_FLOAT_ID_TEXT).fillna(False).astype(bool)
         if not scientific.any():
             return pd.Series(False, index=ids.index)

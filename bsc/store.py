@@ -36,6 +36,7 @@ import os
 import re
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,12 +290,27 @@ class Store:
         clean_name = _clean_name(name)
         dataset_id = _new_id()
         canonical_file = f"{dataset_id}.parquet"
-        # One conversion to Arrow serves both the canonical file and its content hash.
-        canonical_table = arrow_table(canonical)
-        write_parquet_atomic(raw, self.raw_path(dataset_id))
-        write_parquet_atomic(canonical_table, self._table_path(canonical_file))
+        raw_path, canonical_path = self.raw_path(dataset_id), self._table_path(canonical_file)
+        # The raw file is written on a second thread while this one writes the canonical file and
+        # hashes it: Arrow's Parquet writer and hash release the GIL, so the two overlap.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bsc-store") as pool:
+            raw_written = pool.submit(write_parquet_atomic, raw, raw_path)
+            try:
+                # One conversion to Arrow serves both the canonical file and its content hash.
+                canonical_table = arrow_table(canonical)
+                write_parquet_atomic(canonical_table, canonical_path)
+                content_hash = table_hash(canonical_table)
+            except BaseException:
+                wait([raw_written])
+                raw_path.unlink(missing_ok=True)
+                raise
+            try:
+                raw_written.result()
+            except BaseException:
+                canonical_path.unlink(missing_ok=True)
+                raise
         row = _dataset_row(workspace_id, dataset_id, clean_name, source, sheet, mapping, problems)
-        return self._insert_dataset({**row, "rows": len(raw), "content_hash": table_hash(canonical_table)})
+        return self._insert_dataset({**row, "rows": len(raw), "content_hash": content_hash})
 
     def save_streamed_dataset(
         self,

@@ -22,6 +22,7 @@ from bsc.detect import (
     parse_numbers,
     uses_decimal_comma,
 )
+from bsc.detect.values import blank_mask, may_contain
 from bsc.ingest import read_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -587,6 +588,43 @@ class TestFastPaths:
         # first and last rows included, evenly spread in between
         assert rows["n"].iloc[0] == 0 and rows["n"].iloc[-1] == DETECTION_ROWS * 3 - 1
         assert detection_rows(frame.iloc[:10]) is not None and len(detection_rows(frame.iloc[:10])) == 10
+
+    def test_detection_rows_are_the_rows_iloc_takes(self):
+        # The reference is pandas' iloc on the evenly spread positions (what detection_rows
+        # computed before it took Arrow columns with Arrow's take); duplicate names included.
+        n = DETECTION_ROWS * 3 + 7
+        frame = pd.DataFrame(
+            {
+                "id": pd.Series([f"C{i:07d}" if i % 11 else None for i in range(n)], dtype="str"),
+                "amount": np.arange(n) * 0.5,
+                "when": pd.date_range("2024-01-01", periods=n, freq="min"),
+                "word": pd.Series(["a", None, 3] * (n // 3) + ["b"] * (n % 3), dtype=object),
+            }
+        )
+        frame.columns = ["id", "amount", "when", "id"]
+        positions = np.unique(np.linspace(0, n - 1, DETECTION_ROWS).astype(np.int64))
+        pd.testing.assert_frame_equal(detection_rows(frame), frame.iloc[positions].reset_index(drop=True))
+
+    def test_blank_cells_of_arrow_text_are_those_the_strip_empties(self):
+        # Reference: the strip-based definition (pandas' strip, Arrow's Unicode spaces).
+        cells = ["", " ", "\t\n", "\u00a0", "\u2003\u3000", "\u200b", " a ", "x", None, "\u00a0b"]
+        for dtype in ("str", "string", object):
+            values = pd.Series(cells, dtype=dtype, name="c")
+            expected = values.isna() | (values.astype("string").str.strip() == "")
+            pd.testing.assert_series_equal(blank_mask(values), expected)
+
+    def test_decimal_comma_with_digits_beyond_ascii(self):
+        # Python's \d takes Arabic-Indic digits (as float() does): "١٢,٥٠" fits the comma
+        # convention only, like "12,50"; such samples keep Python's patterns.
+        assert uses_decimal_comma(text("١٢,٥٠", "٣,٢٥", "12,50"))
+        assert not uses_decimal_comma(text("١,٢٣٤", "12"))
+
+    def test_a_column_without_the_letters_is_known_to_lack_them(self):
+        ids = pd.Series(["C0001", "C0002", None], dtype="string")
+        assert not may_contain(ids, "eEnN")
+        assert may_contain(pd.Series(["C0001", "1.23457E+17"], dtype="string"), "eEnN")
+        assert may_contain(pd.Series(["-inf"], dtype="str"), "eEnN")
+        assert may_contain(pd.Series(["x"], dtype=object), "eEnN")  # not Arrow: cannot tell
 
 
 class TestOneBadValueKeepsTheRole:

@@ -130,6 +130,28 @@ class TestDatasets:
             _save(store, ws.id)
         assert list((tmp_path / "tables").iterdir()) == []
 
+    @pytest.mark.parametrize("failing", [".raw.parquet", "-canonical"])
+    def test_a_failed_file_write_leaves_neither_file(self, tmp_path, monkeypatch, failing):
+        # The raw and canonical files are written on two threads: when either write fails, the
+        # other file is removed and no dataset row is written.
+        import bsc.store
+
+        written = bsc.store.write_parquet_atomic
+
+        def write(table, path):
+            is_raw = path.name.endswith(".raw.parquet")
+            if (failing == ".raw.parquet") == is_raw:
+                raise OSError("disk full")
+            written(table, path)
+
+        monkeypatch.setattr(bsc.store, "write_parquet_atomic", write)
+        store = Store(tmp_path)
+        ws = store.create_workspace("Acme")
+        with pytest.raises(OSError, match="disk full"):
+            _save(store, ws.id)
+        assert list(tmp_path.rglob("*.parquet")) == []
+        assert store.list_datasets(ws.id) == []
+
     def test_fingerprint_changes_with_content(self, tmp_path):
         store = Store(tmp_path)
         ws = store.create_workspace("Acme")

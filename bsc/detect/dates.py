@@ -156,7 +156,9 @@ def day_month_ambiguous(values: pd.Series, fmt: str) -> bool:
     return bool((as_given[both] != swapped[both]).any())
 
 
-def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, list[str]]:
+def parse_dates(
+    values: pd.Series, *, excel_serials: bool = False, sample_formats: list[tuple[str, float]] | None = None
+) -> tuple[pd.Series, list[str]]:
     """Parse a column to naive ``datetime64[us]``; blanks and unreadable cells become NaT.
 
     The best format for a sample of the column (:func:`date_formats`) reads the column; formats
@@ -165,6 +167,8 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
     are tried on the whole column and the one reading more cells wins (day first on a tie).
     Numbers in the Excel serial range are read as days since 1899-12-30 when ``excel_serials`` is
     True, whether they fill the column or sit among written dates. Returns the dates and the formats used, in order.
+    ``sample_formats``: what :func:`date_formats` gave on the spread sample of the column's filled
+    cells, when the caller has it already (detection), so that it is not worked out twice.
     """
     if values.dtype.kind == "M":
         parsed = values.dt.tz_convert(None) if values.dt.tz is not None else values
@@ -181,7 +185,8 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
     used: list[str] = []
     remaining = text.dropna()
     while not remaining.empty and len(used) < _MAX_FORMATS_PER_COLUMN:
-        formats = date_formats(spread_sample(remaining))
+        first = not used and sample_formats is not None
+        formats = sample_formats if first else date_formats(spread_sample(remaining))
         if not formats:
             break
         fmt, share = formats[0]
@@ -195,8 +200,14 @@ def parse_dates(values: pd.Series, *, excel_serials: bool = False) -> tuple[pd.S
         hit = parsed.notna()
         if not hit.any():
             break
-        dates[parsed.index[hit]] = parsed[hit]
-        remaining = remaining[~hit]
+        if len(parsed) == len(dates) and hit.all():
+            # Every cell read at once (the usual case): no assignment by label, which costs as
+            # much as reading the dates on a long column.
+            dates = pd.Series(parsed.to_numpy(), index=dates.index, dtype="datetime64[us]")
+            remaining = remaining.iloc[:0]
+        else:
+            dates[parsed.index[hit]] = parsed[hit]
+            remaining = remaining[~hit]
         used.append(fmt)
     if excel_serials and not remaining.empty:
         # Serials among written dates: a column typed partly as dates, partly as text in Excel.

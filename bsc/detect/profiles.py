@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bsc.detect.dates import _SERIAL_RANGE, date_formats, parse_dates
-from bsc.detect.values import _FLAG_VALUES, clean_text, parse_numbers, spread_sample
+from bsc.detect.values import _FLAG_VALUES, clean_text, parse_numbers, spread_sample, take_rows
 
 __all__ = [
     "DETECTION_ROWS",
@@ -106,7 +106,15 @@ def detection_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if len(frame) <= DETECTION_ROWS:
         return frame
     positions = np.unique(np.linspace(0, len(frame) - 1, DETECTION_ROWS).astype(np.int64))
-    return frame.iloc[positions].reset_index(drop=True)
+    if frame.shape[1] == 0:
+        return frame.iloc[positions].reset_index(drop=True)
+    # Column by column: an Arrow take is several times faster than the frame's ``iloc``.
+    columns = {
+        i: take_rows(frame.iloc[:, i], positions).reset_index(drop=True) for i in range(frame.shape[1])
+    }
+    rows = pd.DataFrame(columns)
+    rows.columns = frame.columns
+    return rows
 
 
 def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
@@ -132,7 +140,8 @@ def profile_column(frame: pd.DataFrame, position: int) -> ColumnProfile:
         formats = date_formats(sample)
         date_share = max((share for _, share in formats), default=0.0)
         if formats:
-            date_share = float(parse_dates(sample)[0].notna().mean())
+            # ``sample`` is the filled cells' spread sample: the formats just found are its own.
+            date_share = float(parse_dates(sample, sample_formats=formats)[0].notna().mean())
     serial_share = float(numbers.between(*_SERIAL_RANGE).mean()) if len(numbers) else 0.0
     flag_like = _flag_like(filled_text, distinct)
     lengths = sample.str.len()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.arrays import ArrowExtensionArray
 
 __all__ = [
     "EXACT_FLOAT_INTEGER",
@@ -23,10 +24,12 @@ __all__ = [
     "TRUE_WORDS",
     "blank_mask",
     "clean_text",
+    "may_contain",
     "parse_flags",
     "parse_numbers",
     "regex_replace",
     "spread_sample",
+    "take_rows",
     "uses_decimal_comma",
 ]
 
@@ -51,12 +54,22 @@ _FLAG_VALUES = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, 
 _CURRENCY = r"(?i)[\s$€£¥'%]|\b(?:EUR|USD|GBP|CHF)\b"
 _NUMBER_DOT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
 _NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")
+_NUMBER_DOT_ASCII = _NUMBER_DOT.pattern.replace(r"\d", "[0-9]")
+_NUMBER_COMMA_ASCII = _NUMBER_COMMA.pattern.replace(r"\d", "[0-9]")
 
 
 def blank_mask(values: pd.Series) -> pd.Series:
     """True where a cell is missing or holds only spaces."""
     if values.dtype.kind in "biufcmM":
         return values.isna()
+    if isinstance(values.array, ArrowExtensionArray):
+        cells = values.array.__arrow_array__()
+        if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
+            # Arrow's "all spaces" test uses the same Unicode spaces as its strip, without
+            # building the stripped text.
+            blank = pc.or_(pc.utf8_is_space(cells), pc.equal(pc.binary_length(cells), 0))
+            blank = ArrowExtensionArray(pc.fill_null(blank, True))
+            return pd.Series(blank, index=values.index, name=values.name, copy=False)
     return values.isna() | (values.astype("string").str.strip() == "")
 
 
@@ -86,12 +99,26 @@ def uses_decimal_comma(sample: pd.Series) -> bool:
     more values fit it alone than fit the dot convention alone (so ``1,234`` stays one thousand
     two hundred and thirty-four).
     """
-    cleaned = _clean_number_text(clean_text(sample).dropna())
-    if cleaned.empty:
-        return False
-    dot = cleaned.str.fullmatch(_NUMBER_DOT).astype(bool)
-    comma = cleaned.str.fullmatch(_NUMBER_COMMA).astype(bool)
-    return int((comma & ~dot).sum()) > int((dot & ~comma).sum())
+    return _decimal_comma(_clean_number_text(clean_text(sample).dropna()))
+
+
+def _decimal_comma(cleaned: pd.Series) -> bool:
+    """:func:`uses_decimal_comma` of cells already cleaned by :func:`_clean_number_text`."""
+    cells = pa.array(cleaned.astype("string"), from_pandas=True)
+    if pc.all(pc.string_is_ascii(cells)).as_py() is not False:
+        # On ASCII text Python's \d is [0-9], so RE2 (in Arrow, a whole column at once) matches
+        # exactly as the Python patterns do.
+        dot = pc.match_substring_regex(cells, _NUMBER_DOT_ASCII)
+        comma = pc.match_substring_regex(cells, _NUMBER_COMMA_ASCII)
+        comma_only = pc.sum(pc.and_not(comma, dot)).as_py() or 0
+        return comma_only > (pc.sum(pc.and_not(dot, comma)).as_py() or 0)
+    # Python's patterns, whose \d takes any Unicode digit as float() does, cell by cell.
+    comma_only = dot_only = 0
+    for cell in cleaned.tolist():
+        dot, comma = _NUMBER_DOT.fullmatch(cell) is not None, _NUMBER_COMMA.fullmatch(cell) is not None
+        comma_only += comma and not dot
+        dot_only += dot and not comma
+    return comma_only > dot_only
 
 
 def regex_replace(text: pd.Series, pattern: str, replacement: str = "") -> pd.Series:
@@ -130,9 +157,13 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
     if values.dtype == "boolean" or values.dtype.kind == "M":
         return pd.Series(np.nan, index=values.index, dtype="float64")
     text = clean_text(values)
-    sample = spread_sample(text.dropna())
+    filled = text.dropna()
+    sample = spread_sample(filled)
+    cleaned_sample = None
     if decimal_comma is None:
-        decimal_comma = uses_decimal_comma(sample)
+        # The sample is clean text already: cleaned for numbers once, it serves twice below.
+        cleaned_sample = _clean_number_text(sample)
+        decimal_comma = _decimal_comma(cleaned_sample)
     # Reading plain numbers directly is fast; failing cells are slow, so when the sample shows
     # signs or separators, every cell is cleaned first.
     plain = not decimal_comma and bool(_to_float(sample).notna().all())
@@ -143,7 +174,10 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
         numbers = pd.Series(np.nan, index=values.index, dtype="float64")
         retry = text.notna()
     if retry.any():
-        cleaned = _clean_number_text(text[retry])
+        if cleaned_sample is not None and not plain and len(sample) == len(filled):
+            cleaned = cleaned_sample  # every filled cell is in the sample, and all are retried
+        else:
+            cleaned = _clean_number_text(text[retry])
         if decimal_comma:
             cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         else:
@@ -167,11 +201,42 @@ def _to_float(text: pd.Series) -> pd.Series:
     return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
+def may_contain(text: pd.Series, characters: str) -> bool:
+    """False only when no cell of ``text`` holds any of the ASCII ``characters``: a cheap test
+    before a regular expression that cannot match without one of them.
+
+    It looks at the bytes behind an Arrow text column at once (UTF-8 keeps ASCII bytes for ASCII
+    characters only), and answers True whenever it cannot tell.
+    """
+    if not isinstance(text.array, ArrowExtensionArray):
+        return True
+    chunks = text.array.__arrow_array__()
+    if not (pa.types.is_string(chunks.type) or pa.types.is_large_string(chunks.type)):
+        return True
+    wanted = [character.encode("ascii") for character in characters]
+    for chunk in chunks.chunks:
+        data = chunk.buffers()[2]
+        # The whole buffer, even bytes outside a sliced chunk: at worst a needless True.
+        if data is not None and any(byte in data.to_pybytes() for byte in wanted):
+            return True
+    return False
+
+
 def spread_sample(values: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
     """Up to ``size`` cells spread evenly over the whole column (first and last included)."""
     if len(values) <= size:
         return values
-    return values.iloc[np.unique(np.linspace(0, len(values) - 1, size).astype(int))]
+    return take_rows(values, np.unique(np.linspace(0, len(values) - 1, size).astype(int)))
+
+
+def take_rows(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``values.iloc[positions]``, taken in Arrow when the column is Arrow-backed: pandas'
+    ``iloc`` on an Arrow string column costs some five times the take itself."""
+    if not isinstance(values.array, ArrowExtensionArray):
+        return values.iloc[positions]
+    return pd.Series(
+        values.array.take(positions), index=values.index.take(positions), name=values.name, copy=False
+    )
 
 
 def parse_flags(values: pd.Series) -> pd.Series:

@@ -270,7 +270,8 @@ def _count_lines(name: str, data: bytes) -> int:
     """
     view = np.frombuffer(data, dtype=np.uint8)
     # Most files have no lone \r (every \r starts a \r\n): their lines end at the \n alone.
-    lone_cr = data.count(b"\r") != data.count(b"\r\n")
+    # (``in`` stops at the first \r, while a count reads the whole file: look only where one is.)
+    lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
     previous, lines = -1, 0
     for start in range(0, len(view), _BLOCK):
         stop = min(start + _BLOCK, len(view))

@@ -39,8 +39,9 @@ __all__ = [
 
 # At most this many labelled customers are learnt from. Five-fold cross-validation of both models
 # and the permutation importance on all 1M customers of the 10M-order company took minutes on
-# two cores and blocked the Scorecard's other extras behind it; 100,000 customers keep the AUC's
-# standard error near 0.002-0.003 at a churn rate of 10-50%, far below the gaps the page reads.
+# two cores and blocked the Scorecard's other extras behind it. On 100,000 customers the AUC's
+# standard error (Hanley & McNeil, at an AUC of 0.8) is 0.0014 at a churn rate of 50% and 0.0027
+# at 10%, far below the gaps the page reads.
 TRAINING_SAMPLE = 100_000
 
 # Fewer customers, churners or stayers than this: results are shown as rough ranges.

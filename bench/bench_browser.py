@@ -1,9 +1,12 @@
 """What a person waits for in a real browser: the first Scorecard and every later click.
 
-Run: .venv/bin/python bench/bench_browser.py [--customers 100000] [--rounds 3] [--port 8615] [--work-dir DIR]
+Run: .venv/bin/python bench/bench_browser.py [--customers 100000 | --data-dir DIR] [--rounds 3]
+[--port 8615] [--work-dir DIR]
 
 Builds a fresh data folder (the shipped demo company, or the generated company with
-``--customers``), starts ``streamlit run app.py`` headless on it, and drives Debian's Chromium
+``--customers``), or copies an existing one (``--data-dir``, e.g. the 1M-customer company made
+once with ``python -m bsc import /tmp/bsc-scale/1000000/csv/*.csv --workspace "Company 1M"
+--data-dir DIR``: the copy keeps that folder as it was, so every run starts cold), starts ``streamlit run app.py`` headless on it, and drives Debian's Chromium
 with Playwright. Every figure is the time from the action (the address typed, the click) until
 the app reports the run it started has finished: ``[data-testid=stApp]`` goes to
 ``data-test-script-state=running`` and then back to ``notRunning`` (a mutation observer in the
@@ -17,7 +20,13 @@ Measured, in order:
 2. the first Scorecard after a server restart on the same data folder (only what the app keeps
    on disk survives);
 3. ``--rounds`` rounds of warm clicks: open each page from the menu, and on each page with the
-   sidebar filters change the period, the split and the segment.
+   sidebar filters change the period, the split and the segment;
+4. a second browser session opens the Scorecard beside the first, and both click its filters
+   (``--sessions 2``, the default).
+
+The server's resident memory (its process and any children, from ``/proc``) is sampled every
+0.2 s from its start to its stop: the table gives the peak over the whole run and over the part
+with two sessions open.
 
 The server logs its own time per run (``BSC_RUN_TIMING_LOG``, see :func:`ui.context.timed_run`),
 so each table also gives the server's median wall and CPU seconds for those runs: what is left
@@ -30,9 +39,11 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,17 +220,25 @@ def warm_clicks(page: Page, rounds: int, log: RunLog, figures: Figures) -> None:
             record(figures, (title, "open from the menu"), timed(page, link.click), log)
             if not has_filters:
                 continue
-            record(figures, (title, "period change"), timed(page, lambda: change_period(page, rng)), log)
+            record(
+                figures,
+                (title, "period change"),
+                timed(page, lambda page=page: change_period(page, rng)),
+                log,
+            )
             # Always to an attribute (never back to "Nothing"), so that a segment can be chosen next.
             record(
                 figures,
                 (title, "split change"),
-                timed(page, lambda: choose(page, "Split by", rng, avoid_first=True)),
+                timed(page, lambda page=page: choose(page, "Split by", rng, avoid_first=True)),
                 log,
             )
             if not split_value(page).startswith("Nothing"):
                 record(
-                    figures, (title, "segment change"), timed(page, lambda: choose(page, "Segment", rng)), log
+                    figures,
+                    (title, "segment change"),
+                    timed(page, lambda page=page: choose(page, "Segment", rng)),
+                    log,
                 )
 
 
@@ -233,10 +252,81 @@ def record(
     figures.add(where, *seconds, runs)
 
 
-def prepare(folder: Path, customers: int | None) -> tuple[Path, str, float]:
-    """The data folder with its one workspace; seconds the import took (not part of any figure)."""
+class MemoryWatch:
+    """The resident memory of a process and its children, sampled from ``/proc`` on a thread."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        self.pid = pid
+        self.every = every
+        self.peak = 0
+        self.marks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def mark(self, name: str) -> None:
+        """Start a named peak (kept apart from the whole run's)."""
+        self.marks[name] = self.resident()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            now = self.resident()
+            self.peak = max(self.peak, now)
+            for name, peak in self.marks.items():
+                self.marks[name] = max(peak, now)
+
+    def resident(self) -> int:
+        """Bytes resident now in the process and its descendants (0 once it has gone)."""
+        return sum(_resident(pid) for pid in _tree(self.pid))
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The parent id is the 2nd field after the command, which is in parentheses.
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _resident(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def prepare(folder: Path, customers: int | None, existing: Path | None = None) -> tuple[Path, str, float]:
+    """The data folder with its one workspace; seconds the import (or copy) took (not part of
+    any figure)."""
     started = time.perf_counter()
-    if customers is None:
+    if existing is not None:
+        # A copy: the server writes its results cache there, and the next run must start cold.
+        data = folder / "data"
+        shutil.copytree(existing, data)
+        store = Store(data)
+        workspaces = store.list_workspaces()
+        if not workspaces:
+            raise SystemExit(f"{existing} holds no workspace")
+        workspace_id = workspaces[0].id
+    elif customers is None:
         data = folder / "data"
         store = Store(data)
         workspace_id = ensure_demo_workspace(store).id
@@ -252,6 +342,7 @@ def print_report(
     cold: list[tuple[str, FirstView, list[dict]]],
     figures: Figures,
     rounds: int,
+    memory: list[tuple[str, int]] = (),
 ) -> None:
     print(f"\n### Browser, {label}\n")
     print(
@@ -290,8 +381,47 @@ def print_report(
     )
     if figures.missed:
         print(f"\n{figures.missed} clicks started no run and are left out.")
+    if memory:
+        print("\nServer resident memory (process and children, sampled every 0.2 s):\n")
+        print("| when | peak GB |")
+        print("|---|---:|")
+        for when, peak in memory:
+            print(f"| {when} | {peak / 1e9:.2f} |")
     load = os.getloadavg()
     print(f"\nMachine load average (1, 5, 15 min) at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}.")
+
+
+def two_sessions(browser, server: Server, url: str, first: Page, log: RunLog, figures: Figures) -> None:
+    """A second session opens the Scorecard; then both change its period, split and segment."""
+    nav = first.get_by_test_id("stSidebarNav")
+    record(
+        figures,
+        ("Scorecard", "open from the menu"),
+        timed(first, nav.get_by_role("link", name="Scorecard", exact=True).click),
+        log,
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(RUN_AND_TILE_RECORDER)
+    second = context.new_page()
+    view = first_view(second, server.url + url)
+    log.new_runs()
+    where = ("Scorecard, two sessions", "second session's first view")
+    figures.add(where, view.run_finished - view.run_started, view.extras_arrived - view.run_started, [])
+    rng = random.Random(29)
+    for page in (first, second, first, second):
+        where = ("Scorecard, two sessions", "period change")
+        record(figures, where, timed(page, lambda page=page: change_period(page, rng)), log)
+        where = ("Scorecard, two sessions", "split change")
+        record(
+            figures,
+            where,
+            timed(page, lambda page=page: choose(page, "Split by", rng, avoid_first=True)),
+            log,
+        )
+        if not split_value(page).startswith("Nothing"):
+            where = ("Scorecard, two sessions", "segment change")
+            record(figures, where, timed(page, lambda page=page: choose(page, "Segment", rng)), log)
+    context.close()
 
 
 def started(data: Path, port: int | None, when: str) -> Server:
@@ -306,13 +436,24 @@ def started(data: Path, port: int | None, when: str) -> Server:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=None, help="the generated company (else the demo)")
+    parser.add_argument(
+        "--data-dir", default=None, help="an existing data folder, copied (its first workspace is opened)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sessions", type=int, choices=(1, 2), default=2)
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--work-dir", default=None, help="where the temporary data folder goes")
     args = parser.parse_args()
-    label = "demo company" if args.customers is None else f"generated company, {args.customers:,} customers"
+    existing = None if args.data_dir is None else Path(args.data_dir)
+    if existing is not None:
+        label = f"data folder {existing}"
+    elif args.customers is None:
+        label = "demo company"
+    else:
+        label = f"generated company, {args.customers:,} customers"
+    memory: list[tuple[str, int]] = []
     with tempfile.TemporaryDirectory(prefix="bsc-browser-", dir=args.work_dir) as folder:
-        data, workspace_id, import_s = prepare(Path(folder), args.customers)
+        data, workspace_id, import_s = prepare(Path(folder), args.customers, existing)
         print(f"Imported the {label} into a fresh data folder in {import_s:.1f} s (not in any figure).")
         log = RunLog(Path(folder) / "runs.jsonl")
         os.environ["BSC_RUN_TIMING_LOG"] = str(log.path)
@@ -322,15 +463,25 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             server: Server = started(data, args.port, "fresh data folder")
+            watch = MemoryWatch(server.process.pid)
+            memory.append(("server ready (after its warm-up)", watch.resident()))
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 context.add_init_script(RUN_AND_TILE_RECORDER)
                 page = context.new_page()
                 view = first_view(page, server.url + url)
                 cold.append(("Scorecard, fresh server and data folder", view, log.new_runs()))
+                memory.append(("peak to the first Scorecard", watch.peak))
                 warm_clicks(page, args.rounds, log, figures)
+                memory.append(("peak to the end of the warm clicks, one session", watch.peak))
+                if args.sessions == 2:
+                    watch.mark("two")
+                    two_sessions(browser, server, url, page, log, figures)
+                    memory.append(("peak with two sessions on the Scorecard, clicking", watch.marks["two"]))
                 context.close()
             finally:
+                watch.stop()
+                memory.append(("peak over the whole run", watch.peak))
                 server.stop()
             # A restart: only what the app keeps in the data folder survives.
             server = started(data, args.port, "after the restart")
@@ -344,7 +495,7 @@ def main() -> int:
             finally:
                 server.stop()
             browser.close()
-    print_report(label, cold, figures, args.rounds)
+    print_report(label, cold, figures, args.rounds, memory)
     return 0
 
 

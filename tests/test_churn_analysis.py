@@ -18,6 +18,7 @@ from bsc.churn import (
     analyse_churn,
     churn_data_from_table,
 )
+from bsc.churn.analysis import stratified_sample
 from bsc.ingest import read_path
 from tests.churn_tables import noise_table, signal_table
 from tests.conftest import FIXTURES
@@ -116,3 +117,34 @@ class TestDrivers:
         assert set(summary["top_features"]) | noise == used
         low = analysis.drivers["importance_low"]
         assert (low > 0).all()
+
+
+class TestTrainingSample:
+    def test_a_bound_learns_from_a_stratified_sample_and_says_so(self):
+        data = churn_data_from_table(signal_table(1000))
+        churners = int(data.churned.sum())
+        analysis = analyse_churn(data, max_customers=400)
+        assert analysis.n == 400
+        # Churners keep their share: round(400 × churners / 1000), counted from the table.
+        assert analysis.positives == round(400 * churners / 1000)
+        sampled = [w for w in analysis.warnings if w.kind == "sampled"]
+        assert len(sampled) == 1
+        assert "sample of 400 of the 1,000 labelled customers" in sampled[0].message
+        # The signal is still learned from the sample.
+        assert analysis.model.importance_["column"].iloc[0] == "satisfaction"
+
+    def test_the_sample_is_seeded_and_keeps_rows_in_order(self):
+        data = churn_data_from_table(signal_table(1000))
+        first = stratified_sample(data, 300, random_state=5)
+        again = stratified_sample(data, 300, random_state=5)
+        assert first.customers["customer_id"].tolist() == again.customers["customer_id"].tolist()
+        ids = first.customers["customer_id"].tolist()
+        assert ids == sorted(ids) and len(set(ids)) == 300
+        # Each sampled customer keeps its own label.
+        labels = dict(zip(data.customers["customer_id"], data.churned, strict=True))
+        assert [labels[i] for i in ids] == first.churned.tolist()
+
+    def test_no_sample_under_the_bound(self):
+        analysis = analyse_churn(churn_data_from_table(signal_table(300)), max_customers=300)
+        assert analysis.n == 300
+        assert not any(w.kind == "sampled" for w in analysis.warnings)

@@ -144,6 +144,8 @@ def predicted_churn_panel(
             )
         if not attrs["same_definition"]:
             caption += f" Training label: {attrs['definition']}"
+        if attrs.get("sample_note"):
+            caption += f" {attrs['sample_note']}"
         st.caption(literal(caption))
         if by is not None and segment is None and len(prediction) > 1:
             split = prediction[prediction["segment"].notna()]

@@ -86,7 +86,8 @@ def predicted_churn_by_segment(
         that makes the training customers' mean probability their observed churn rate; applied
         under the inactivity rule only, 0 otherwise) and ``same_definition`` (True when the
         churn-rate KPI counts churn the same way: from churn dates, or by the same inactivity
-        rule).
+        rule), ``sample_note`` (the analysis's words on its training sample, None when it
+        learnt from every labelled customer).
 
     Raises
     ------
@@ -252,6 +253,7 @@ def predicted_churn(analysis: ChurnAnalysis, *, by: str | None = None, period: s
         # both count customers whose churn date falls in the period among those active at its
         # start. Without them, both count the inactivity rule with the page's inactivity_days.
         same_definition=definition.source == "churn_date" or definition.inactivity_days is not None,
+        sample_note=next((w.message for w in analysis.warnings if w.kind == "sampled"), None),
     )
     return frame
 

@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from bsc.access import VIEWER
 from bsc.cache_keys import cache_key
 from bsc.currency import UNKNOWN_CURRENCY_SIGN
 from bsc.detect import detect_mapping
@@ -23,8 +22,7 @@ from bsc.mapping import TableMapping
 from bsc.prepare import PreparedTable, prepare_table
 from bsc.store import Dataset
 from bsc.workspace import remap_dataset, save_table
-from ui.access import viewer_note
-from ui.context import page_setup, show_input_error
+from ui.context import page_setup, show_input_error, show_read_only_notice
 from ui.server_import import PREVIEW_ROWS, server_import_section
 from ui.shared_results import frames_bytes, shared_results
 from ui.tables import KIND_LABELS, mapping_editor, show_problems
@@ -72,14 +70,7 @@ def _upload_section() -> None:
         f"{MAX_WORKBOOK_CELLS // 1_000_000} million, so that reading it stays within the server's memory."
         + (" A larger file put in the server's import folder is imported below." if import_folder() else "")
     )
-    if ctx.role == VIEWER:
-        st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")
-    elif ctx.read_only:
-        st.info(
-            "This workspace is read-only, so no file can be added to it. "
-            "It can be made editable again on the Workspaces page.",
-            icon=":material/lock:",
-        )
+    show_read_only_notice(ctx, "no file can be added to it.")
     upload = st.file_uploader(
         "Upload a file",
         type=["csv", "txt", "tsv", "xlsx", "parquet"],

@@ -15,15 +15,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from bsc.access import VIEWER
 from bsc.errors import InputError
 from bsc.import_folder import IMPORT_DIR_SETTING, ServerFile, import_folder, list_server_files, server_file
 from bsc.ingest import MAX_UPLOAD_BYTES, MB
 from bsc.ingest.batches import stream_batch_bytes
 from bsc.large_files import STREAM_FROM_BYTES, is_streamed
 from bsc.workspace import import_file
-from ui.access import viewer_note
-from ui.context import PageContext, show_input_error
+from ui.context import PageContext, show_input_error, show_read_only_notice
 from ui.tables import KIND_LABELS, mapping_editor, show_problems
 from ui.text import literal
 
@@ -69,14 +67,7 @@ def server_import_section(ctx: PageContext) -> None:
         )
         return
     _file_list(files, folder, batch_bytes)
-    if ctx.role == VIEWER:
-        st.info(literal(viewer_note(ctx.store, ctx.workspace)), icon=":material/visibility:")
-    elif ctx.read_only:
-        st.info(
-            "This workspace is read-only, so no file can be imported into it. "
-            "It can be made editable again on the Workspaces page.",
-            icon=":material/lock:",
-        )
+    show_read_only_notice(ctx, "no file can be imported into it.")
     by_name = {file.name: file for file in files}
     chosen = st.selectbox(
         "File to import",

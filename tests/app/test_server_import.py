@@ -152,7 +152,7 @@ def test_a_read_only_workspace_cannot_import(data_dir: Path, import_dir: Path):
     at = open_app(DATA)
     assert not at.exception
     assert at.button(key="server_import").disabled
-    assert any("read-only, so no file can be imported" in i.value for i in at.info)
+    assert any("read-only: no file can be imported" in i.value for i in at.info)
 
 
 def test_a_streamed_table_is_remapped_from_the_data_page(data_dir: Path, import_dir: Path):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["ATTEMPTS", "ImportDeadlock", "retrying_import_deadlocks"]
+__all__ = ["ATTEMPTS", "ImportDeadlock", "is_import_race", "retrying_import_deadlocks"]
 
 Result = TypeVar("Result")
 
@@ -25,13 +25,20 @@ ImportDeadlock: type[RuntimeError] = _bootstrap._DeadlockError
 ATTEMPTS = 4
 
 
+def is_import_race(error: BaseException) -> bool:
+    """Whether ``error`` is an import that met another thread's import of the same modules."""
+    return isinstance(error, ImportDeadlock) or (
+        isinstance(error, ImportError) and "partially initialized module" in str(error)
+    )
+
+
 def retrying_import_deadlocks(compute: Callable[[], Result], attempts: int = ATTEMPTS) -> Result:
     """``compute()``, tried again (after a short wait) when an import in it met another thread's."""
     for attempt in range(1, attempts + 1):
         try:
             return compute()
-        except ImportDeadlock:
-            if attempt == attempts:
+        except (ImportDeadlock, ImportError) as error:
+            if attempt == attempts or not is_import_race(error):
                 raise
             # The other thread is finishing the import it holds; give it a moment.
             time.sleep(0.05 * attempt)

@@ -22,7 +22,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from bsc.access import EDITOR, VIEWER, acting_as
 from bsc.errors import InputError
-from bsc.imports import ATTEMPTS, ImportDeadlock
+from bsc.imports import ATTEMPTS, ImportDeadlock, is_import_race
 from bsc.store import DEFAULT_DATA_DIR, Store, Workspace
 from bsc.workspace import ensure_demo_workspace
 from ui.access import refuse_unless_allowed, viewer_note, workspace_role
@@ -216,14 +216,15 @@ def run_page(navigation: StreamlitPage) -> None:
     """Run the page the visitor chose; when its imports met a background job's, run it again.
 
     A background job (What changed, a forecast) may be importing the same large package as the
-    page at that moment; Python then stops one of the two imports (see :mod:`bsc.imports`). The
+    page at that moment; Python then stops one of the two imports, or hands the page a module
+    still being run (see :mod:`bsc.imports`). The
     page is run again from the top, at most a few times in a row, rather than shown broken.
     """
     try:
         navigation.run()
-    except ImportDeadlock:
+    except (ImportDeadlock, ImportError) as error:
         tried = st.session_state.get(_IMPORT_RETRIES, 0)
-        if tried >= ATTEMPTS:
+        if tried >= ATTEMPTS or not is_import_race(error):
             raise
         st.session_state[_IMPORT_RETRIES] = tried + 1
         time.sleep(0.05 * (tried + 1))

@@ -43,6 +43,14 @@ def cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             del sys.modules[name]
 
 
+def _wait_until_running(module: str) -> None:
+    """Until another thread has started running ``module`` (it is in sys.modules), at most 10 s."""
+    for _ in range(2000):
+        if module in sys.modules:
+            return
+        threading.Event().wait(0.005)
+
+
 def _import_both(wrap) -> dict[str, object]:
     outcome: dict[str, object] = {}
 
@@ -54,10 +62,7 @@ def _import_both(wrap) -> dict[str, object]:
 
     threads = {label: threading.Thread(target=run, args=(label,)) for label in IMPORTS}
     threads["first"].start()
-    for _ in range(2000):  # until cyclepkg.a's __init__ runs (and waits), at most 10 s
-        if f"{PACKAGE}.a" in sys.modules:
-            break
-        threading.Event().wait(0.005)
+    _wait_until_running(f"{PACKAGE}.a")  # cyclepkg.a's __init__ runs (and waits)
     threads["second"].start()
     for thread in threads.values():
         thread.join(timeout=30)
@@ -156,10 +161,7 @@ def _both_names(wrap) -> dict[str, object]:
     left = threading.Thread(target=run, args=("names_left", "NAME"))
     right = threading.Thread(target=run, args=("names_right", "OTHER"))
     left.start()
-    for _ in range(2000):  # until names_left runs (and waits), at most 10 s
-        if "names_left" in sys.modules:
-            break
-        threading.Event().wait(0.005)
+    _wait_until_running("names_left")
     right.start()
     for thread in (left, right):
         thread.join(timeout=30)

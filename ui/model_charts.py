@@ -21,7 +21,7 @@ RANKS_HELP = (
     "How well it ranks churners (ROC AUC, cross-validated): the chance that a random churner is "
     "ranked above a random stayer (0.5 = coin toss, 1 = perfect)."
 )
-TOP = "Churners at the top"
+TOP = "Top purity"
 ERROR = "Probability error"
 ALONE = "Ranks churners alone (AUC)"
 
@@ -29,8 +29,8 @@ ALONE = "Ranks churners alone (AUC)"
 def top_help(share: float) -> str:
     """The help of the PR AUC tile; ``share`` is the churners' share (its chance level)."""
     return (
-        "How pure the top of the list is (PR AUC, average precision), 0 to 1; chance level = the "
-        f"churners' share, {share:.2f}."
+        "How pure the top of the list is: how many of the customers ranked first are churners "
+        f"(PR AUC, average precision), 0 to 1; chance level = the churners' share, {share:.2f}."
     )
 
 

@@ -41,7 +41,7 @@ def test_demo_company_drivers_and_customers_to_call(data_dir: Path):
         "Customers",
         "Churned",
         "Ranks churners",
-        "Churners at the top",
+        "Top purity",
         "Probability error",
         "Customers to contact",
     } <= set(metrics)

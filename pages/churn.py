@@ -143,8 +143,8 @@ with st.form("churn_settings"):
         index=sources.index(settings["source"]),
         format_func=lambda s: LABEL_SOURCES[s],
         key="churn_source",
-        help="Churn dates or orders after a cutoff give an honest test: the model sees only what was known "
-        "before the cutoff. The flag as it is today cannot be dated.",
+        help="A churn date or no order in the window after the cutoff give an honest test: the model sees "
+        "only what was known before the cutoff. The churn flag as it is today cannot be dated.",
     )
     horizon = columns[1].select_slider(
         "Window after the cutoff",

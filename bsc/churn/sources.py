@@ -39,9 +39,9 @@ __all__ = [
 
 DEFAULT_HORIZON_DAYS = 365
 LABEL_SOURCES: dict[str, str] = {
-    "churn_date": "Churn dates in a window after a cutoff",
-    "inactivity": "No order in a window after a cutoff",
-    "column": "The churn flag as it is today",
+    "churn_date": "A churn date in the window",
+    "inactivity": "No order in the window",
+    "column": "The churn flag today",
 }
 # Features counted up to the end of the data: churners stopped adding to them when they left.
 _AFTER_CHURN = ("recency_days", "frequency", "monetary", "survey_responses", "tickets")

@@ -15,7 +15,7 @@ from bsc.engine import Backend
 from bsc.kpis import compute_kpis
 from tests import stationary
 from tests.conftest import write_tables
-from tests.test_kpis import tiny_shop
+from tests.kpi_shop import tiny_shop
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),

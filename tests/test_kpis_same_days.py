@@ -1,7 +1,7 @@
 """Like with like for a period cut short by the end of the data: the same days of the period before.
 
 Checked against plain pandas on the simulated steady company (``tests/stationary.py``, whose log
-ends on 10 June 2026) and by hand on the tiny shop of ``test_kpis.py`` (orders to 20 March 2024).
+ends on 10 June 2026) and by hand on the tiny shop of ``kpi_shop.py`` (orders to 20 March 2024).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from ui.notes import (
 from ui.segment_table import segment_statuses, segment_table
 from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready, results_cache
 from ui.status_chips import status_chip
-from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
+from ui.target_book import kpi_params, open_book, prefetch_kpis, prefetch_nps_link, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, money_note, shift_line, to_date_caption
 from ui.why_link import why_link
@@ -389,3 +389,5 @@ if forecast_slot is not None:
 refresh_when_ready(waiting)
 # The next click most likely asks for another split or period: have them ready by then.
 prefetch_kpis(fingerprint, tables, filters.period, filters.by, params, filters.labels)
+# And what the Objectives page needs beyond them: its what-if reads every survey answer.
+prefetch_nps_link(fingerprint, tables)

@@ -7,7 +7,6 @@ import streamlit as st
 
 from bsc.cache_keys import cache_key
 from bsc.errors import InputError
-from bsc.features import CustomerFeatures, customer_features
 from bsc.kpis import KPIS
 from bsc.schema import ASSIGNMENTS
 from bsc.segmentation import (
@@ -27,6 +26,7 @@ from bsc.segmentation import (
 )
 from bsc.segmentation.kmeans_result import KmeansSegments, params_text, segment_customers
 from ui.context import page_setup, show_input_error, show_read_only_notice
+from ui.customer_features import workspace_features
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import sidebar_filters
 from ui.saved_segmentations import save_panel, saved_list
@@ -60,13 +60,6 @@ show_read_only_notice(
 all_tables = ctx.store.workspace_tables(ctx.workspace.id)
 tables = {kind: paths for kind, paths in all_tables.items() if kind != ASSIGNMENTS}
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
-
-
-# One shared copy per data (never changed by the page): a million customers' features are read
-# by every run, and a copy per run took longer than the rest of the run.
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _features(fingerprint: str, tables: dict) -> CustomerFeatures:
-    return customer_features(tables)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -108,7 +101,7 @@ stop_if_no_tables(tables)
 
 try:
     with st.spinner("Computing per-customer features…"):
-        features = _features(fingerprint, tables)
+        features = workspace_features(fingerprint, tables)
 except InputError as error:
     show_input_error(error)
     st.stop()

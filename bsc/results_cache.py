@@ -9,8 +9,10 @@ again; the least recently used go first once the cache passes its bounds.
 :class:`ResultsCache` also computes slow results in the background (one worker thread, one job
 per key at a time), so that a page can draw what it already has and fill in the rest later. A
 result a page waits for (:meth:`ResultsCache.get_or_start`) runs before the results started
-ahead of a next click (:meth:`ResultsCache.start`): a model asked on opening its page does not
-wait behind the Scorecard's prefetched periods.
+ahead of a later click (:meth:`ResultsCache.start`): a model asked on opening its page does not
+wait behind the Scorecard's prefetched periods. The few results started for the very next click
+(``soon=True``: the Scorecard's KPIs one filter away from the view shown, a second or two each)
+run before both, so that a click on the sidebar finds them kept rather than computing them itself.
 
 Each result is a data file (:mod:`bsc.result_files`: JSON and Parquet in a zip), so a file in
 the folder can at worst hold wrong numbers, never code that reading it would run.
@@ -37,8 +39,9 @@ from bsc.result_files import read_result, write_result
 
 __all__ = ["Pending", "ResultsCache", "result_key"]
 
-# The order of the waiting jobs: those a page waits for first, then those started ahead.
-ASKED, AHEAD = 0, 1
+# The order of the waiting jobs: those the next click needs, those a page waits for, then those
+# started ahead of later clicks.
+SOON, ASKED, AHEAD = 0, 1, 2
 SUFFIX = ".result"
 # Bumped when the kept form of a result changes: old files are then never read.
 FORMAT = "2"
@@ -180,19 +183,27 @@ class ResultsCache:
         self.start(key, compute, asked=True)
         return Pending(key)
 
-    def start(self, key: str, compute: Callable[[], Any], *, asked: bool = False) -> None:
-        """Compute and keep ``key`` on the background worker, unless it is kept, queued or running.
+    def start(self, key: str, compute: Callable[[], Any], *, asked: bool = False, soon: bool = False) -> None:
+        """Compute and keep ``key`` on the background worker, unless it is kept or running.
 
-        Jobs run one at a time: first those ``asked`` (a page waits for them), then the others,
-        each group in the order started. A job that failed stays known (and is not started
-        again) until :meth:`get_or_start` has reported its error.
+        Jobs run one at a time: first those needed ``soon`` (by the next click), then those
+        ``asked`` (a page waits for them), then the others, each group in the order started. A
+        job still waiting is moved up when started again with a higher priority. A job that
+        failed stays known (and is not started again) until :meth:`get_or_start` has reported
+        its error.
         """
+        priority = SOON if soon else ASKED if asked else AHEAD
         with self._lock:
-            if key in self._jobs or self.has(key):
+            job = self._jobs.get(key)
+            if job is not None:
+                if not job.done() and priority < self._priority.get(key, priority):
+                    self._queue(key, compute, job, priority)
                 return
-            job: Future = Future()
+            if self.has(key):
+                return
+            job = Future()
             self._jobs[key] = job
-            self._queue(key, compute, job, ASKED if asked else AHEAD)
+            self._queue(key, compute, job, priority)
         job.add_done_callback(lambda done: self._forget_success(key, done))
 
     def _queue(self, key: str, compute: Callable[[], Any], job: Future, priority: int) -> None:

@@ -19,6 +19,7 @@ from ui.objectives import (
 )
 from ui.objectives.context import ObjectivesContext
 from ui.objectives.messages import show_messages
+from ui.slow_extras import refresh_when_ready
 from ui.target_book import kpi_params, open_book, workspace_kpis
 from ui.text import literal
 
@@ -72,8 +73,9 @@ with tab_targets:
 with tab_objectives:
     objectives_table.show(view, statuses, objective_edits)
 with tab_whatif:
-    whatif.show(view)
+    waiting = whatif.show(view)
 with tab_log:
     audit_log.show(book)
 with tab_files:
     target_files.show(view)
+refresh_when_ready(waiting)

@@ -16,6 +16,7 @@ from ui.charts import cohort_heatmap, segment_bar_chart, trend_chart
 from ui.churn_forecast import FORECAST, forecast_churn, predicted_churn_panel
 from ui.clv_tile import clv_tile
 from ui.context import page_setup, show_input_error
+from ui.customer_features import prefetch_features
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import ALL_CUSTOMERS, PERIOD_LABELS, sidebar_filters
 from ui.notes import (
@@ -30,7 +31,7 @@ from ui.notes import (
 from ui.segment_table import segment_statuses, segment_table
 from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready, results_cache
 from ui.status_chips import status_chip
-from ui.target_book import kpi_params, open_book, prefetch_kpis, workspace_kpis
+from ui.target_book import kpi_params, open_book, prefetch_kpis, prefetch_nps_link, workspace_kpis
 from ui.text import literal
 from ui.tiles import kpi_tile, money_note, shift_line, to_date_caption
 from ui.why_link import why_link
@@ -389,3 +390,7 @@ if forecast_slot is not None:
 refresh_when_ready(waiting)
 # The next click most likely asks for another split or period: have them ready by then.
 prefetch_kpis(fingerprint, tables, filters.period, filters.by, params, filters.labels)
+# And what the Objectives and Segmentation pages need beyond them: the what-if's NPS-churn link
+# reads every survey answer, the segmentation every customer's features.
+prefetch_nps_link(fingerprint, tables)
+prefetch_features(fingerprint, tables)

@@ -7,7 +7,6 @@ import streamlit as st
 
 from bsc.cache_keys import cache_key
 from bsc.errors import InputError
-from bsc.features import CustomerFeatures, customer_features
 from bsc.kpis import KPIS
 from bsc.schema import ASSIGNMENTS
 from bsc.segmentation import (
@@ -27,6 +26,7 @@ from bsc.segmentation import (
 )
 from bsc.segmentation.kmeans_result import KmeansSegments, params_text, segment_customers
 from ui.context import page_setup, show_input_error, show_read_only_notice
+from ui.customer_features import workspace_features
 from ui.empty_workspace import stop_if_no_tables
 from ui.filters import sidebar_filters
 from ui.saved_segmentations import save_panel, saved_list
@@ -62,9 +62,30 @@ tables = {kind: paths for kind, paths in all_tables.items() if kind != ASSIGNMEN
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _named_view(
+    fingerprint: str, fit_key: str, names: tuple[str, ...], _frame: pd.DataFrame, _segments: pd.Series
+) -> tuple[Profiles, pd.Series, str]:
+    """The profiles, sizes and content key of one fit's named segments, computed once for every
+    session: the sidebar's clicks rerun the page, and at a million customers these took most of
+    the run. ``fit_key`` and ``names`` say which fit and names ``_segments`` are."""
+    return segment_profiles(_frame, _segments), _segments.value_counts(), _segments_key(_segments)
+
+
+# Shared by every session and never changed by the page, as the features are.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _named_segments(
+    fingerprint: str, fit_key: str, names: tuple[str, ...], _model: KmeansSegments, _index: pd.Index
+) -> pd.Series:
+    """Each customer's segment name (``names`` in segment order); ``fit_key`` says which fit
+    ``_model`` is."""
+    return _model.customer_segments(dict(enumerate(names)), _index)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
-def _features(fingerprint: str, tables: dict) -> CustomerFeatures:
-    return customer_features(tables)
+def _overall_means(fingerprint: str, _frame: pd.DataFrame) -> pd.Series:
+    """The mean of each feature over all customers."""
+    return _frame.mean()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -80,7 +101,7 @@ stop_if_no_tables(tables)
 
 try:
     with st.spinner("Computing per-customer features…"):
-        features = _features(fingerprint, tables)
+        features = workspace_features(fingerprint, tables)
 except InputError as error:
     show_input_error(error)
     st.stop()
@@ -118,11 +139,14 @@ def _profile_section(profiles: Profiles, overall: pd.Series, used: list[str]) ->
     )
 
 
-def _kpi_section(segments: pd.Series, order: list[str]) -> None:
+def _kpi_section(
+    segments: pd.Series, order: list[str], key: str | None = None, counts: pd.Series | None = None
+) -> None:
     st.subheader("Customer KPIs per segment", anchor=False)
     try:
         with st.spinner("Computing the KPIs per segment…"):
-            result = _segment_kpis(fingerprint, _segments_key(segments), tables, segments)
+            key = _segments_key(segments) if key is None else key
+            result = _segment_kpis(fingerprint, key, tables, segments)
     except InputError as error:
         show_input_error(error)
         return
@@ -141,7 +165,7 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
                 definition.format_value(v, currency=ctx.workspace.currency)
                 for v in result.values[kpi].reindex(shown.index)
             ]
-        counts = segments.value_counts()
+        counts = segments.value_counts() if counts is None else counts
         shown["Customers"] = [
             f"{len(segments):,}"
             if label == "All customers"
@@ -167,10 +191,6 @@ def _kpi_section(segments: pd.Series, order: list[str]) -> None:
 def _label(feature: str) -> str:
     """A feature as people read it: a customers column by its header in the file."""
     return feature_label(feature, features.definitions)
-
-
-def _overall_means() -> pd.Series:
-    return frame.mean()
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,22 +373,24 @@ def _kmeans_results(model: KmeansSegments, chosen: list[str], settings_key: str)
     except InputError as error:
         show_input_error(error)
         names = model.names
-    segments = pd.Series([names[s] for s in model.labels["segment"]], index=frame.index, name="segment")
+    # Names in segment order (segments run from 0 to k - 1).
+    named = tuple(names[s] for s in range(model.k))
+    segments = _named_segments(fingerprint, settings_key, named, model, frame.index)
 
     st.subheader("Profiles", anchor=False)
-    profiles = segment_profiles(frame, segments)
+    profiles, counts, segments_key = _named_view(fingerprint, settings_key, named, frame, segments)
     order = [names[s] for s in sorted(names)]
     profiles = Profiles(
         sizes=profiles.sizes.reindex(order),
         means=profiles.means.reindex(order)[[*chosen, *[c for c in frame.columns if c not in chosen]]],
         z_scores=profiles.z_scores.reindex(order)[[*chosen, *[c for c in frame.columns if c not in chosen]]],
     )
-    _profile_section(profiles, _overall_means(), chosen)
+    _profile_section(profiles, _overall_means(fingerprint, frame), chosen)
     points = model.projection.assign(segment=[names[s] for s in model.projection["segment"]])
     st.altair_chart(projection_chart(points, model.explained, order), width="stretch")
     st.caption("Principal components of the prepared features: nearby points are similar customers.")
 
-    _kpi_section(segments, order)
+    _kpi_section(segments, order, segments_key, counts)
     st.subheader("Save", anchor=False)
     params = {
         "method": "k-means",
@@ -470,7 +492,7 @@ def _rfm_results(scores: pd.DataFrame, segments: pd.Series, segment_map: pd.Data
     profiles = segment_profiles(frame, segments)
     order = profiles.sizes.sort_values(ascending=False).index
     profiles = Profiles(profiles.sizes[order], profiles.means.loc[order], profiles.z_scores.loc[order])
-    _profile_section(profiles, _overall_means(), ["recency_days", "frequency", "monetary"])
+    _profile_section(profiles, _overall_means(fingerprint, frame), ["recency_days", "frequency", "monetary"])
     _kpi_section(segments, [str(s) for s in order])
     st.subheader("Save", anchor=False)
     params = {"method": "RFM scores", "segments": [str(s) for s in order]}

@@ -236,3 +236,51 @@ class TestInTheBackground:
             cache.wait(key, timeout=10)
         assert order == ["forecast again", "period-2"]
         assert cache.get("forecast") == 1
+
+    def test_what_the_next_click_needs_runs_before_what_a_page_waits_for(self, cache: ResultsCache):
+        started, release = threading.Event(), threading.Event()
+        order: list[str] = []
+
+        def busy():
+            started.set()
+            release.wait(10)
+            return 0
+
+        def job(name: str):
+            return lambda: order.append(name) or 1
+
+        cache.start("busy", busy)
+        assert started.wait(10)
+        # Started ahead of later clicks, asked by a page, then needed by the next click.
+        cache.start("other-period", job("other-period"))
+        assert cache.get_or_start("forecast", job("forecast")) == Pending("forecast")
+        cache.start("split", job("split"), soon=True)
+        release.set()
+        for key in ("busy", "split", "forecast", "other-period"):
+            cache.wait(key, timeout=10)
+        assert order == ["split", "forecast", "other-period"]
+
+    def test_a_waiting_job_started_again_for_the_next_click_moves_up_once(self, cache: ResultsCache):
+        started, release = threading.Event(), threading.Event()
+        order: list[str] = []
+
+        def busy():
+            started.set()
+            release.wait(10)
+            return 0
+
+        def job(name: str):
+            return lambda: order.append(name) or 1
+
+        cache.start("busy", busy)
+        assert started.wait(10)
+        cache.start("year", job("year"))
+        cache.start("quarter", job("quarter"))
+        # A click later, the quarter is one click away: it runs first, and only once.
+        cache.start("quarter", job("quarter again"), soon=True)
+        cache.start("year", job("year again"))  # same priority: stays where it was
+        release.set()
+        for key in ("busy", "quarter", "year"):
+            cache.wait(key, timeout=10)
+        assert order == ["quarter again", "year"]
+        assert (cache.get("quarter"), cache.get("year")) == (1, 1)

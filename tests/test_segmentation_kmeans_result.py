@@ -48,6 +48,17 @@ class TestSegmentCustomers:
         with pytest.raises(InputError, match="Two segments are called"):
             segments.segment_names({0: "Same", 1: "same"})
 
+    def test_customer_segments_name_each_customer_as_a_loop_would(self, customers):
+        segments = segment_customers(customers, 3, transforms={"spend": "none", "visits": "none"})
+        names = segments.segment_names({1: "Middle"})
+        # The page's former loop over the customers is the reference.
+        expected = pd.Series(
+            [names[s] for s in segments.labels["segment"]], index=customers.index, name="segment"
+        )
+        named = segments.customer_segments(names, customers.index)
+        pd.testing.assert_series_equal(named, expected)
+        assert (named == "Middle").sum() == segments.sizes[1]
+
     def test_refused_like_the_estimator(self, customers):
         with pytest.raises(InputError):
             segment_customers(customers.iloc[:3], 5)

@@ -10,7 +10,9 @@ trend stay on the simple formula, which has a value per period.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +20,17 @@ import pandas as pd
 import streamlit as st
 
 from bsc.clv import transactions_from_tables
-from bsc.clv.report import fit_lifetimes
+from bsc.clv.report import FittedLifetimes, fit_lifetimes
 from bsc.kpis import KpiDef
-from bsc.results_cache import Pending
+from bsc.results_cache import Pending, result_key
 from ui.lifetime import MONTHS, customer_values_of
-from ui.slow_extras import Unavailable, later
+from ui.slow_extras import Unavailable, later, results_cache
 from ui.tiles import kpi_tile, tile_facts
 
 YEARLY_DISCOUNT = 0.10
 SIMPLE = "Simple formula: margin × revenue ÷ customers lost"
+# The Lifetime value page's fit among the results kept with the workspace's data.
+CLV_MODELS = "clv_models"
 
 
 def clv_tile(
@@ -45,32 +49,75 @@ def clv_tile(
         reason = "for one segment" if segment is not None else "no transaction log"
         _simple_tile(definition, series, status, f"{SIMPLE} ({reason}).", tile_options)
         return None
-    fitted = later("clv_models", fingerprint, (), lambda: fit_lifetimes(transactions_from_tables(tables)))
+    # Once the fit is kept, its figures for this margin are read once, not in every run.
+    kept = (
+        _kept_figures(fingerprint, margin)
+        if results_cache().has(result_key(CLV_MODELS, fingerprint))
+        else None
+    )
+    fitted = kept or later(
+        CLV_MODELS, fingerprint, (), lambda: fit_lifetimes(transactions_from_tables(tables))
+    )
     if isinstance(fitted, Pending):
         note = (
             "the BG/NBD + Gamma-Gamma CLV is being computed" if fitted.error is None else "the model failed"
         )
         _simple_tile(definition, series, status, f"{SIMPLE} ({note}).", tile_options)
         return fitted if fitted.error is None else None
-    if isinstance(fitted, Unavailable) or fitted.spend is None:
-        why = fitted.message if isinstance(fitted, Unavailable) else fitted.spend_note
+    figures = (
+        fitted if isinstance(fitted, ClvFigures | Unavailable) else _figures(fingerprint, margin, fitted)
+    )
+    if isinstance(figures, Unavailable) or not figures.spend:
+        why = figures.message if isinstance(figures, Unavailable) else figures.spend_note
         _simple_tile(definition, series, status, f"{SIMPLE} (no probabilistic model: {why})", tile_options)
         return None
-    values = customer_values_of(fingerprint, margin, YEARLY_DISCOUNT, fitted)
     method = f"BG/NBD + Gamma-Gamma, {MONTHS} months, margin {margin:.0%}, discount {YEARLY_DISCOUNT:.0%}/yr"
     currency = tile_options.get("currency")
     simple = tile_facts(definition, series, currency=currency).value
     st.metric(
         definition.short_name,
-        definition.format_value(float(values["clv"].mean()), currency=currency),
+        definition.format_value(figures.mean_clv, currency=currency),
         border=True,
-        help=f"{method}: the mean over {len(values):,} customers of the discounted margin on their expected "
-        f"purchases over the next {MONTHS} months, as of {fitted.data_end:%d %b %Y} (details on the Lifetime "
+        help=f"{method}: the mean over {figures.customers:,} customers of the discounted margin on their expected "
+        f"purchases over the next {MONTHS} months, as of {figures.data_end:%d %b %Y} (details on the Lifetime "
         f"value page). The simple formula (margin × revenue ÷ customers lost, undiscounted, no horizon) gives "
         f"{simple} for the latest period; targets and the trend use it.",
     )
     st.caption(method)
     return None
+
+
+@dataclass(frozen=True)
+class ClvFigures:
+    """What the tile shows of a kept fit at one margin: the mean CLV over ``customers``, as of
+    ``data_end``; ``spend`` and ``spend_note`` as in :class:`bsc.clv.report.FittedLifetimes`
+    (no spend model: no CLV, and the note says why)."""
+
+    mean_clv: float
+    customers: int
+    data_end: pd.Timestamp
+    spend: bool
+    spend_note: str | None
+
+
+def _figures(fingerprint: str, margin: float, fitted: FittedLifetimes) -> ClvFigures:
+    if fitted.spend is None:
+        return ClvFigures(math.nan, 0, fitted.data_end, False, fitted.spend_note)
+    values = customer_values_of(fingerprint, margin, YEARLY_DISCOUNT, fitted)
+    return ClvFigures(float(values["clv"].mean()), len(values), fitted.data_end, True, fitted.spend_note)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _kept_figures(fingerprint: str, margin: float) -> ClvFigures | Unavailable | None:
+    """The figures of the fit kept for the data with ``fingerprint`` (None when it cannot be read).
+
+    Kept in memory for every session: the kept fit holds every customer's purchase summary, and
+    reading it took a fifth of each Scorecard run at a million customers.
+    """
+    fitted = results_cache().get(result_key(CLV_MODELS, fingerprint))
+    if fitted is None or isinstance(fitted, Unavailable):
+        return fitted
+    return _figures(fingerprint, margin, fitted)
 
 
 def _simple_tile(

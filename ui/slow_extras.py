@@ -123,14 +123,18 @@ def _latest_key(name: str, fingerprint: str) -> str:
     return result_key(f"{name}-latest", fingerprint)
 
 
-def prefetch(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> None:
+def prefetch(
+    name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any], *, soon: bool = False
+) -> None:
     """Compute result ``name`` on the background worker, after whatever it is doing, unless it is
-    kept already: for results a next click is likely to ask for. Nothing is drawn, nothing waits.
+    kept already: for results a later click is likely to ask for. Nothing is drawn, nothing waits.
 
+    ``soon``: the very next click is likely to ask for it (one filter away from the view shown):
+    it runs before the extras pages wait for (see :meth:`bsc.results_cache.ResultsCache.start`).
     Off with ``BSC_SLOW_EXTRAS=inline``: a run then does only what it draws.
     """
     if os.environ.get(SLOW_EXTRAS) != "inline":
-        results_cache().start(result_key(name, fingerprint, *params), compute)
+        results_cache().start(result_key(name, fingerprint, *params), compute, soon=soon)
 
 
 def refresh_when_ready(waiting: Sequence[Pending]) -> None:

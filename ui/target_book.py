@@ -1,4 +1,5 @@
-"""The workspace's target book and KPIs for the Objectives page, cached by the workspace fingerprint.
+"""The workspace's target book, KPIs and NPS–churn link for the Objectives page, cached by the
+workspace fingerprint.
 
 The KPIs are kept twice: in memory for this server (``st.cache_data``) and on disk with the
 workspace's data (:func:`ui.slow_extras.kept`), so a restarted server reads them instead of
@@ -14,10 +15,14 @@ import streamlit as st
 
 from bsc.assistant.nps_churn import NpsChurnLink, nps_churn_link
 from bsc.kpis import KpiParams, KpiResult, compute_kpis
+from bsc.results_cache import Pending
 from bsc.targets import TargetBook
 from ui.context import PageContext
 from ui.filters import PERIOD_LABELS
-from ui.slow_extras import kept, prefetch
+from ui.slow_extras import kept, later, prefetch
+
+# The what-if's NPS–churn link among the results kept with the workspace's data.
+NPS_LINK = "nps_churn_link"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -36,23 +41,37 @@ def workspace_kpis(
 def prefetch_kpis(
     fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams, attributes: Iterable[str]
 ) -> None:
-    """Start computing, in the background, the KPIs of every period and split not kept yet: the
-    shown split in the other periods first, then the other splits. Each is computed once per data."""
+    """Start computing, in the background, the KPIs of every period and split not kept yet.
+
+    Those one click away come first, before the extras the page waits for: every split of the
+    shown period, then the shown split in the other periods (a few seconds each at ten million
+    orders, where a click computing its own scorecard would wait that long). The rest follow
+    after the extras. Each is computed once per data, for every session."""
     periods = [period, *(p for p in PERIOD_LABELS if p != period)]
     splits = list(dict.fromkeys([by, None, *attributes]))
-    for each_by in splits:
-        for each_period in periods:
-            prefetch(
-                "kpis",
-                fingerprint,
-                (each_period, each_by, params),
-                lambda p=each_period, b=each_by: compute_kpis(tables, period=p, by=b, params=params),
-            )
+    views = [(period, each_by) for each_by in splits]
+    views += [(each_period, by) for each_period in periods[1:]]
+    views += [(p, b) for b in splits for p in periods[1:] if b != by]
+    for each_period, each_by in views:
+        prefetch(
+            "kpis",
+            fingerprint,
+            (each_period, each_by, params),
+            lambda p=each_period, b=each_by: compute_kpis(tables, period=p, by=b, params=params),
+            soon=each_period == period or each_by == by,
+        )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def workspace_nps_link(fingerprint: str, tables: dict) -> NpsChurnLink:
-    return nps_churn_link(tables)
+def workspace_nps_link(fingerprint: str, tables: dict) -> NpsChurnLink | Pending:
+    """The NPS–churn link of the what-if, kept with the workspace's data; a
+    :class:`~bsc.results_cache.Pending` while the background worker computes it (it reads every
+    survey answer: seconds at a million customers)."""
+    return later(NPS_LINK, fingerprint, (), lambda: nps_churn_link(tables))
+
+
+def prefetch_nps_link(fingerprint: str, tables: dict) -> None:
+    """Compute the what-if's NPS–churn link in the background, so that the Objectives page finds it."""
+    prefetch(NPS_LINK, fingerprint, (), lambda: nps_churn_link(tables))
 
 
 def kpi_params(ctx: PageContext) -> KpiParams:

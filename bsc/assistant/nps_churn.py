@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from bsc.engine import read_columns
+from bsc.result_files import keep_type
 
 __all__ = ["NpsChurnLink", "nps_churn_link", "nps_groups", "recorded_columns"]
 
 DAYS_PER_MONTH = 365.25 / 12
 
 
+@keep_type
 @dataclass(frozen=True)
 class NpsChurnLink:
     """Monthly churn of customers by their latest NPS answer, and what one NPS point is worth.

@@ -47,3 +47,22 @@ def test_one_segment_gets_the_simple_formula_and_says_so(data_dir: Path):
     assert any(
         "Simple formula: margin × revenue ÷ customers lost (for one segment)" in c.value for c in at.caption
     )
+
+
+def test_a_kept_fit_gives_the_same_tile_without_reading_it_again(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The first run fits and keeps the models; later runs take the tile's figures from memory.
+    first = _clv_metric(open_app(PAGE))
+    from ui.slow_extras import results_cache
+
+    reads: list[str] = []
+    real_get = type(results_cache()).get
+    monkeypatch.setattr(
+        type(results_cache()), "get", lambda self, key, *a: reads.append(key) or real_get(self, key, *a)
+    )
+    again, once_more = open_app(PAGE), open_app(PAGE)
+    assert (_clv_metric(again).value, _clv_metric(again).help) == (first.value, first.help)
+    assert (_clv_metric(once_more).value, _clv_metric(once_more).help) == (first.value, first.help)
+    # Read at most once more (the memory may hold it from the first run already), never per run.
+    assert len([key for key in reads if key.startswith("clv_models-")]) <= 1

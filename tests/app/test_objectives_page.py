@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,35 @@ def test_import_targets_and_find_them_in_the_log(data_dir: Path):
     assert {t.kpi for t in _book(data_dir).targets()} == {"nps", "churn_rate"}
     log = next(frame.value for frame in at.dataframe if "who" in frame.value.columns)
     assert set(log["who"]) == {"Ana"} and set(log["field"]) == {"created"}
+
+
+def test_the_what_if_waits_for_its_nps_link_in_the_background(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bsc.assistant import nps_churn_link
+    from bsc.results_cache import ResultsCache
+
+    monkeypatch.setenv("BSC_SLOW_EXTRAS", "background")
+    # Nothing started ahead by the Scorecard: the Objectives page asks for the link itself.
+    monkeypatch.setattr("ui.target_book.prefetch_kpis", lambda *args: None)
+    monkeypatch.setattr("ui.target_book.prefetch_nps_link", lambda *args: None)
+    at = open_app(PAGE)
+    assert not at.exception
+    # The page is drawn at once, the what-if's note standing in for its levers.
+    assert any(c.value.startswith(":material/hourglass_top: The what-if: being computed") for c in at.caption)
+    assert not [m for m in at.metric if m.label == "Revenue, next 12 months"]
+    results = data_dir / "results"
+    deadline = time.monotonic() + 120
+    while not any(results.glob("nps_churn_link-*.result")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [kept] = results.glob("nps_churn_link-*.result")
+    store = Store(data_dir)
+    [workspace] = store.list_workspaces()
+    # Kept equal to the link computed directly from the workspace's tables.
+    assert ResultsCache(results).get(kept.name.removesuffix(".result")) == nps_churn_link(
+        store.workspace_tables(workspace.id)
+    )
+    at.run()
+    assert not at.exception
+    assert not [c for c in at.caption if "being computed" in c.value]
+    assert [m for m in at.metric if m.label == "Revenue, next 12 months"]

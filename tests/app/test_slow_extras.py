@@ -66,3 +66,29 @@ def test_a_restarted_server_reads_what_was_kept(data_dir: Path, monkeypatch: pyt
         m.value for m in second.markdown if m.value.startswith(("**What changed**", "**Predicted churn"))
     ]
     assert sorted(p.name for p in (data_dir / "results").glob("*.result")) == kept
+
+
+def test_the_views_one_click_away_are_computed_first(monkeypatch: pytest.MonkeyPatch):
+    import ui.target_book as target_book
+    from bsc.kpis import KpiParams
+
+    started: list[tuple[str, str | None, bool]] = []
+
+    def record(name, fingerprint, params, compute, *, soon=False):
+        started.append((params[0], params[1], soon))
+
+    monkeypatch.setattr(target_book, "prefetch", record)
+    target_book.prefetch_kpis("f", {}, "quarter", "region", KpiParams(), ["plan", "region"])
+    # Every split of the shown quarter, then the shown split in the other periods: before the
+    # extras. Then the other splits in the other periods, after them. Each once.
+    assert started == [
+        ("quarter", "region", True),
+        ("quarter", None, True),
+        ("quarter", "plan", True),
+        ("month", "region", True),
+        ("year", "region", True),
+        ("month", None, False),
+        ("year", None, False),
+        ("month", "plan", False),
+        ("year", "plan", False),
+    ]

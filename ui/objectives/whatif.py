@@ -9,12 +9,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from bsc.assistant.nps_churn import NpsChurnLink
 from bsc.assistant.whatif import Levers, project_whatif, whatif_base
 from bsc.currency import currency_words, money_text
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
+from bsc.results_cache import Pending
 from ui.context import show_input_error
 from ui.objectives.context import ObjectivesContext
+from ui.slow_extras import pending_note
 from ui.target_book import workspace_kpis, workspace_nps_link
 from ui.target_charts import whatif_chart
 
@@ -33,20 +36,29 @@ def _amount(number: str, money: bool, currency: str | None) -> str:
     return money_text(number, currency) if money else number
 
 
-def show(view: ObjectivesContext) -> None:
-    """The levers, the tiles and charts of their projection, and every assumption behind it."""
-    _whatif_panel(view.fingerprint, view.tables, view.params, view.currency)
+def show(view: ObjectivesContext) -> list[Pending]:
+    """The levers, the tiles and charts of their projection, and every assumption behind it.
+
+    While the NPS–churn link is computed in the background, a note stands in their place; the
+    result to wait for is returned (see :func:`ui.slow_extras.refresh_when_ready`)."""
+    link = workspace_nps_link(view.fingerprint, view.tables)
+    if isinstance(link, Pending):
+        pending_note("The what-if", link)
+        return [link]
+    _whatif_panel(view.fingerprint, view.tables, view.params, view.currency, link)
+    return []
 
 
 @st.fragment
-def _whatif_panel(fingerprint: str, tables: dict, params: KpiParams, currency: str | None) -> None:
+def _whatif_panel(
+    fingerprint: str, tables: dict, params: KpiParams, currency: str | None, link: NpsChurnLink
+) -> None:
     monthly = workspace_kpis(fingerprint, tables, "month", None, params)
     try:
         base = whatif_base(monthly.values, margin=params.margin)
     except InputError as error:
         show_input_error(error)
         return
-    link = workspace_nps_link(fingerprint, tables)
     st.caption(
         "Move the levers to see the next twelve months for all customers, against today's rates. "
         "Every assumption is listed under the result."

@@ -1,0 +1,104 @@
+"""What a long-running process keeps in memory: DuckDB's bound and freed memory given back.
+
+Two settings, read from the environment by whoever runs the server or the command line (and
+documented in the README's settings table):
+
+``BSC_DUCKDB_MEMORY_MB`` (default :data:`DEFAULT_DUCKDB_MEMORY_MB`)
+    The most DuckDB may hold in its buffer pool: the tables the engine keeps loaded (surveys,
+    tickets, customers, the per-customer-and-month table) and the working memory of a running
+    query. Past it, DuckDB writes kept tables and the intermediate results of large joins and
+    aggregations to its spill folder instead of failing. Without a limit DuckDB takes up to 80 %
+    of the machine's memory and keeps its buffers once used.
+``BSC_DUCKDB_TEMP_DIR`` (default: ``bsc-duckdb-<process id>`` in the system's temporary folder)
+    DuckDB's spill folder. Its own default is ``.tmp`` in the current folder, which for the app
+    is the source tree; one folder per process, because two DuckDB processes must not share one.
+
+:func:`give_back_freed_memory` returns the memory freed by a big computation to the system:
+glibc's allocator otherwise keeps it in its arenas (one per thread that allocated, up to eight
+per core), and the server's resident size never comes down after a 10M-order job.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from bsc.errors import InputError
+
+__all__ = [
+    "DEFAULT_DUCKDB_MEMORY_MB",
+    "DUCKDB_MEMORY_SETTING",
+    "DUCKDB_TEMP_DIR_SETTING",
+    "duckdb_memory_limit",
+    "duckdb_temp_directory",
+    "give_back_freed_memory",
+]
+
+DUCKDB_MEMORY_SETTING = "BSC_DUCKDB_MEMORY_MB"
+DUCKDB_TEMP_DIR_SETTING = "BSC_DUCKDB_TEMP_DIR"
+# At 1M customers / 10M orders the kept tables take about 0.65 GB and the largest KPI query
+# about as much again; 2 GiB leaves room for both without spilling, and keeps DuckDB's share of a
+# 4 GB server bounded. The smallest limit accepted: below it DuckDB cannot run a query at all.
+DEFAULT_DUCKDB_MEMORY_MB = 2048
+MIN_DUCKDB_MEMORY_MB = 64
+
+
+def duckdb_memory_limit(environ: Mapping[str, str] | None = None) -> str:
+    """DuckDB's ``memory_limit``: :data:`DUCKDB_MEMORY_SETTING` megabytes when set, else
+    :data:`DEFAULT_DUCKDB_MEMORY_MB`, in DuckDB's units (``"2048MiB"``: binary megabytes, as
+    the setting's name means; DuckDB reads ``MB`` as 10^6 bytes).
+
+    Raises
+    ------
+    InputError
+        If the setting is not a whole number of at least :data:`MIN_DUCKDB_MEMORY_MB`.
+    """
+    text = (os.environ if environ is None else environ).get(DUCKDB_MEMORY_SETTING, "").strip()
+    if not text:
+        return f"{DEFAULT_DUCKDB_MEMORY_MB}MiB"
+    megabytes = int(text) if text.isdigit() else 0
+    if megabytes < MIN_DUCKDB_MEMORY_MB:
+        raise InputError(
+            f"{DUCKDB_MEMORY_SETTING} must be a whole number of megabytes, at least "
+            f"{MIN_DUCKDB_MEMORY_MB}, not {text!r}."
+        )
+    return f"{megabytes}MiB"
+
+
+def duckdb_temp_directory(environ: Mapping[str, str] | None = None) -> Path:
+    """DuckDB's spill folder: :data:`DUCKDB_TEMP_DIR_SETTING` when set, else a folder of this
+    process in the system's temporary folder. DuckDB creates it when it first spills."""
+    text = (os.environ if environ is None else environ).get(DUCKDB_TEMP_DIR_SETTING, "").strip()
+    if text:
+        return Path(text).expanduser()
+    return Path(tempfile.gettempdir()) / f"bsc-duckdb-{os.getpid()}"
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim  # noqa: B018 - glibc only; musl and macOS lack it
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def give_back_freed_memory() -> bool:
+    """Return the memory freed in this process's allocator to the system (glibc's
+    ``malloc_trim(0)``: every arena, not only the top of the main heap); False where the C
+    library has no such call. Cheap (milliseconds): call it after a job that built and dropped
+    large frames."""
+    libc = _libc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True

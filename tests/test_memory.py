@@ -17,6 +17,8 @@ from bsc.memory import (
     duckdb_memory_limit,
     duckdb_temp_directory,
     give_back_freed_memory,
+    given_back_after_slow_work,
+    limit_allocator_arenas,
 )
 
 
@@ -80,3 +82,39 @@ def _resident_bytes() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS line")
+
+
+class TestGivenBackAfterSlowWork:
+    @pytest.fixture
+    def trims(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        calls: list[str] = []
+        monkeypatch.setattr(memory, "give_back_freed_memory", lambda: calls.append("trim"))
+        return calls
+
+    def test_after_slow_work(self, trims: list[str]):
+        with given_back_after_slow_work(min_seconds=0.0):
+            pass
+        assert trims == ["trim"]
+
+    def test_not_after_quick_work(self, trims: list[str]):
+        with given_back_after_slow_work(min_seconds=3600.0):
+            pass
+        assert trims == []
+
+    def test_after_slow_work_that_raised(self, trims: list[str]):
+        # A page stopped by st.stop or st.rerun ends with an exception: it built the same frames.
+        with pytest.raises(RuntimeError), given_back_after_slow_work(min_seconds=0.0):
+            raise RuntimeError("stopped")
+        assert trims == ["trim"]
+
+
+class TestLimitAllocatorArenas:
+    def test_set_with_glibc(self):
+        assert limit_allocator_arenas(2, environ={}) is True
+
+    def test_left_to_glibcs_own_variable_when_given(self):
+        assert limit_allocator_arenas(2, environ={"MALLOC_ARENA_MAX": "4"}) is False
+
+    def test_false_without_glibc(self, monkeypatch: pytest.MonkeyPatch):
+        monkeypatch.setattr(memory, "_libc", lambda: None)
+        assert limit_allocator_arenas(2, environ={}) is False

@@ -114,7 +114,8 @@ def main() -> int:
         probe = Path(folder) / "probe" if args.probe else None
         process = start(data, args.port, probe, extra_env)
         watch = MemoryWatch(process.pid)
-        rows.append(("server ready", watch.resident(), watch.peak))
+        ready = watch.resident()
+        rows.append(("server ready", ready, ready))
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -27,6 +27,7 @@ import ctypes
 import ctypes.util
 import functools
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -44,10 +45,12 @@ __all__ = [
     "give_back_freed_memory",
     "given_back_after_slow_work",
     "limit_allocator_arenas",
+    "remove_stale_spill_folders",
 ]
 
 DUCKDB_MEMORY_SETTING = "BSC_DUCKDB_MEMORY_MB"
 DUCKDB_TEMP_DIR_SETTING = "BSC_DUCKDB_TEMP_DIR"
+_SPILL_PREFIX = "bsc-duckdb-"
 # At 1M customers / 10M orders the kept tables take about 0.95 GB once every page has been
 # opened (0.65 GB for the Scorecard alone); 2 GiB leaves room for a query beside them without
 # spilling, and keeps DuckDB's share of a 4 GB server bounded.
@@ -87,11 +90,43 @@ def duckdb_memory_limit(environ: Mapping[str, str] | None = None) -> str:
 
 def duckdb_temp_directory(environ: Mapping[str, str] | None = None) -> Path:
     """DuckDB's spill folder: :data:`DUCKDB_TEMP_DIR_SETTING` when set, else a folder of this
-    process in the system's temporary folder. DuckDB creates it when it first spills."""
+    process in the system's temporary folder. DuckDB creates it when it first spills.
+
+    A server stopped by a signal leaves its spill files behind (hundreds of megabytes at 10M
+    orders), so the default folders of processes that no longer run are removed here.
+    """
     text = (os.environ if environ is None else environ).get(DUCKDB_TEMP_DIR_SETTING, "").strip()
     if text:
         return Path(text).expanduser()
-    return Path(tempfile.gettempdir()) / f"bsc-duckdb-{os.getpid()}"
+    parent = Path(tempfile.gettempdir())
+    remove_stale_spill_folders(parent)
+    return parent / f"{_SPILL_PREFIX}{os.getpid()}"
+
+
+def remove_stale_spill_folders(parent: Path) -> list[Path]:
+    """Remove the default spill folders in ``parent`` whose process is gone; the removed ones.
+
+    Only folders named as :func:`duckdb_temp_directory` names them (``bsc-duckdb-<pid>``) are
+    looked at; one whose process still runs (or whose id was reused) is left alone.
+    """
+    removed = []
+    for folder in parent.glob(f"{_SPILL_PREFIX}*"):
+        pid = folder.name.removeprefix(_SPILL_PREFIX)
+        if not pid.isdigit() or not folder.is_dir() or _running(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @functools.cache

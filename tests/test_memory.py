@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from bsc.memory import (
     give_back_freed_memory,
     given_back_after_slow_work,
     limit_allocator_arenas,
+    remove_stale_spill_folders,
 )
 
 
@@ -49,6 +52,19 @@ class TestDuckdbTempDirectory:
 
     def test_the_setting_when_given(self, tmp_path: Path):
         assert duckdb_temp_directory({DUCKDB_TEMP_DIR_SETTING: str(tmp_path / "spill")}) == tmp_path / "spill"
+
+    def test_spill_folders_of_stopped_processes_are_removed(self, tmp_path: Path):
+        # A process that has exited: its id is free until the system reuses it.
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+        stale = tmp_path / f"bsc-duckdb-{int(gone.stdout)}"
+        (stale / "duckdb_temp_storage-0.tmp").parent.mkdir()
+        (stale / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")
+        ours = tmp_path / f"bsc-duckdb-{os.getpid()}"
+        ours.mkdir()
+        other = tmp_path / "bsc-duckdb-notes"
+        other.mkdir()
+        assert remove_stale_spill_folders(tmp_path) == [stale]
+        assert not stale.exists() and ours.exists() and other.exists()
 
     def test_home_is_expanded(self):
         assert duckdb_temp_directory({DUCKDB_TEMP_DIR_SETTING: "~/spill"}) == Path.home() / "spill"

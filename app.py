@@ -9,6 +9,7 @@ own set-up.
 import streamlit as st
 
 if __name__ == "__main__":
+    from bsc.memory import given_back_after_slow_work
     from ui.context import run_page, timed_run
     from ui.navigation import PAGES
 
@@ -16,7 +17,9 @@ if __name__ == "__main__":
     navigation = st.navigation(
         [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in PAGES],
     )
-    with timed_run():
+    # A slow run built large frames (features of a million customers, a model's data): once the
+    # page has drawn them, the memory is given back rather than kept by the allocator.
+    with timed_run(), given_back_after_slow_work():
         run_page(navigation)
 else:
     from ui.warm_up import warm_up

@@ -20,6 +20,12 @@ must be visible at the same path on every Spark node (a shared or network file s
 The cluster's Spark version must match the installed ``pyspark`` (4.0.x), and Java 17 must be
 on the machine running the app.
 
+DuckDB's memory
+---------------
+The backend of :func:`default_backend` is bounded: DuckDB holds at most ``BSC_DUCKDB_MEMORY_MB``
+megabytes (kept tables and running queries) and spills the rest to ``BSC_DUCKDB_TEMP_DIR``
+(defaults and reasons in :mod:`bsc.memory`).
+
 Reading stored tables without a backend
 ---------------------------------------
 Work done in pandas rather than in Ibis (the churn lab's labels, the sidebar's segment values)
@@ -45,6 +51,7 @@ import pyarrow.parquet as pq
 
 from bsc.cache_keys import cache_key
 from bsc.errors import InputError
+from bsc.memory import duckdb_memory_limit, duckdb_temp_directory
 from bsc.schema import ASSIGNMENTS, KINDS
 
 __all__ = [
@@ -95,10 +102,28 @@ class Backend:
         return f"Backend({self.name!r})"
 
     @classmethod
-    def duckdb(cls, *, threads: int | None = None) -> Backend:
-        """DuckDB in this process (``ibis.duckdb.connect()``), memory only."""
-        connection = ibis.duckdb.connect() if threads is None else ibis.duckdb.connect(threads=threads)
-        return cls(connection, "duckdb")
+    def duckdb(
+        cls,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: Path | str | None = None,
+    ) -> Backend:
+        """DuckDB in this process (``ibis.duckdb.connect()``), an in-memory database.
+
+        ``memory_limit`` (DuckDB's form, e.g. ``"2048MiB"``) bounds its buffer pool: past it,
+        kept tables and large intermediate results go to ``temp_directory``. DuckDB's own
+        defaults (80 % of the machine's memory, ``.tmp`` in the current folder) when None; the
+        app's and the command line's backend set both (:func:`default_backend`).
+        """
+        config: dict[str, Any] = {}
+        if threads is not None:
+            config["threads"] = threads
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
+        return cls(ibis.duckdb.connect(**config), "duckdb")
 
     @classmethod
     def spark(cls, master: str = "local[2]", *, session: Any | None = None) -> Backend:
@@ -228,12 +253,20 @@ def default_backend() -> Backend:
     """The backend the app and the CLI use, created once per process.
 
     Spark when the environment variable ``BSC_SPARK_MASTER`` is set (its value is the master
-    URL, e.g. ``local[2]`` or ``spark://host:7077``), DuckDB in-process otherwise.
+    URL, e.g. ``local[2]`` or ``spark://host:7077``), DuckDB in-process otherwise, with the
+    memory limit and spill folder of the settings ``BSC_DUCKDB_MEMORY_MB`` and
+    ``BSC_DUCKDB_TEMP_DIR`` (:mod:`bsc.memory`).
+
+    Raises
+    ------
+    InputError
+        If ``BSC_DUCKDB_MEMORY_MB`` is not a whole number of megabytes (see
+        :func:`bsc.memory.duckdb_memory_limit`).
     """
     master = os.environ.get(SPARK_MASTER_ENV, "").strip()
     if master:
         return Backend.spark(master)
-    return Backend.duckdb()
+    return Backend.duckdb(memory_limit=duckdb_memory_limit(), temp_directory=duckdb_temp_directory())
 
 
 def table_columns(paths: Sequence[Path | str]) -> dict[str, pa.DataType]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import ibis
 import pandas as pd
 import pyarrow as pa
@@ -22,6 +23,7 @@ from bsc.engine import (
     table_columns,
 )
 from bsc.errors import InputError
+from bsc.memory import DEFAULT_DUCKDB_MEMORY_MB, DUCKDB_MEMORY_SETTING, DUCKDB_TEMP_DIR_SETTING
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
@@ -217,3 +219,71 @@ class TestDefaultBackend:
         )
         default_backend()
         assert requested == ["spark://scorecard-cluster:7077"]
+
+    def test_duckdb_carries_the_configured_memory_limit_and_spill_folder(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ):
+        monkeypatch.delenv(SPARK_MASTER_ENV, raising=False)
+        monkeypatch.setenv(DUCKDB_MEMORY_SETTING, "300")
+        monkeypatch.setenv(DUCKDB_TEMP_DIR_SETTING, str(tmp_path / "spill"))
+        settings = duckdb_settings(default_backend())
+        assert settings == {"memory_limit": "300.0 MiB", "temp_directory": str(tmp_path / "spill")}
+
+    def test_duckdb_is_bounded_by_default(self, monkeypatch: pytest.MonkeyPatch):
+        # Not DuckDB's own default of 80 % of the machine's memory, nor its spill folder in the
+        # current folder (the source tree, for the app).
+        for name in (SPARK_MASTER_ENV, DUCKDB_MEMORY_SETTING, DUCKDB_TEMP_DIR_SETTING):
+            monkeypatch.delenv(name, raising=False)
+        settings = duckdb_settings(default_backend())
+        assert settings["memory_limit"] == f"{DEFAULT_DUCKDB_MEMORY_MB / 1024:.1f} GiB"
+        assert Path(settings["temp_directory"]).name == f"bsc-duckdb-{os.getpid()}"
+
+    def test_a_bad_memory_setting_is_an_input_error(self, monkeypatch: pytest.MonkeyPatch):
+        monkeypatch.delenv(SPARK_MASTER_ENV, raising=False)
+        monkeypatch.setenv(DUCKDB_MEMORY_SETTING, "2GB")
+        with pytest.raises(InputError, match=DUCKDB_MEMORY_SETTING):
+            default_backend()
+
+
+def duckdb_settings(backend: Backend) -> dict[str, str]:
+    rows = backend.connection.con.sql(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN ('memory_limit', 'temp_directory')"
+    ).fetchall()
+    return dict(rows)
+
+
+class TestMemoryLimit:
+    # 1,000,000 groups of two rows each: the hash table does not fit in 32 MiB. Golden values by
+    # hand: group k holds i = k and i = k + 1,000,000, so its sum is 2k + 1,000,000, and the sum
+    # of all is the sum of i below 2,000,000, 1,999,999 * 2,000,000 / 2.
+    GROUPS = (
+        "SELECT count(*), sum(total), sum((total = 2 * k + 1000000)::INT)"
+        " FROM (SELECT i % 1000000 AS k, sum(i) AS total FROM range(2000000) t(i) GROUP BY k)"
+    )
+
+    def test_a_query_larger_than_the_limit_spills_to_the_folder(self, tmp_path: Path):
+        backend = Backend.duckdb(threads=1, memory_limit="32MiB", temp_directory=tmp_path / "spill")
+        assert backend.connection.con.sql(self.GROUPS).fetchall() == [
+            (1_000_000, 1_999_999 * 2_000_000 // 2, 1_000_000)
+        ]
+
+    def test_the_limit_is_real(self, tmp_path: Path):
+        # The same query with nowhere to spill runs out of the configured memory.
+        backend = Backend.duckdb(threads=1, memory_limit="32MiB", temp_directory=tmp_path / "spill")
+        backend.connection.con.sql("SET temp_directory = ''")
+        with pytest.raises(duckdb.OutOfMemoryException, match=r"32\.0 MiB"):
+            backend.connection.con.sql(self.GROUPS).fetchall()
+
+    def test_the_scorecard_is_identical_under_a_tight_limit(self, tmp_path: Path):
+        # The demo company's full scorecard, monthly by region, on one thread each (so that sums
+        # add in the same order): once with DuckDB's defaults, once within 96 MiB.
+        from bsc.kpis import compute_kpis
+        from bsc.store import Store
+        from bsc.workspace import ensure_demo_workspace
+
+        store = Store(tmp_path / "data")
+        tables = store.workspace_tables(ensure_demo_workspace(store).id)
+        free = compute_kpis(tables, period="month", by="region", backend=Backend.duckdb(threads=1))
+        bounded = Backend.duckdb(threads=1, memory_limit="96MiB", temp_directory=tmp_path / "spill")
+        tight = compute_kpis(tables, period="month", by="region", backend=bounded)
+        pd.testing.assert_frame_equal(tight.values, free.values, check_exact=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from bsc import results_cache
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
 from bsc.results_cache import Pending, ResultsCache, result_key
@@ -284,3 +286,52 @@ class TestInTheBackground:
             cache.wait(key, timeout=10)
         assert order == ["quarter again", "year"]
         assert (cache.get("quarter"), cache.get("year")) == (1, 1)
+
+
+class TestMemoryGivenBack:
+    """After computing a result, the memory it took is given back to the system, once nothing
+    but the file holds the result."""
+
+    @pytest.fixture
+    def trims(self, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+        # Each call records whether the last computed frame was still alive at that moment.
+        calls: list[bool] = []
+        monkeypatch.setattr(
+            results_cache, "give_back_freed_memory", lambda: calls.append(TestMemoryGivenBack.alive())
+        )
+        return calls
+
+    last: weakref.ref | None = None
+
+    @classmethod
+    def alive(cls) -> bool:
+        return cls.last is not None and cls.last() is not None
+
+    @classmethod
+    def compute(cls) -> pd.DataFrame:
+        frame = pd.DataFrame({"customer_id": ["a", "b"], "value": [1.0, 2.0]})
+        cls.last = weakref.ref(frame)
+        return frame
+
+    def test_after_a_background_job_its_result_already_dropped(self, cache: ResultsCache, trims: list[bool]):
+        cache.start("k", self.compute)
+        cache.wait("k", timeout=10)
+        assert trims == [False]
+        assert cache.has("k")
+
+    def test_after_a_failed_background_job(self, cache: ResultsCache, trims: list[bool]):
+        def failing():
+            raise InputError("no orders")
+
+        cache.start("k", failing)
+        cache.wait("k", timeout=10)
+        assert trims == [False]
+
+    def test_after_a_result_computed_in_the_page(self, cache: ResultsCache, trims: list[bool]):
+        cache.get_or_compute("k", self.compute)
+        assert len(trims) == 1
+
+    def test_not_when_the_result_is_read_from_disk(self, cache: ResultsCache, trims: list[bool]):
+        cache.put("k", "kept")
+        assert cache.get_or_compute("k", self.compute) == "kept"
+        assert trims == []

@@ -2,7 +2,8 @@
 
 The churn lab and the Scorecard's churn forecast fit the same analysis for the same workspace
 and settings; whichever page comes first fits it, the other finds it here. At most
-:data:`KEPT` analyses are kept in memory, the least recently used dropped first (see
+:data:`KEPT` analyses and :data:`KEPT_BYTES` of their frames are kept in memory, the least
+recently used dropped first (see
 :class:`ui.shared_results.SharedResults`). What the lab draws of an analysis
 (:func:`churn_lab`) is kept on disk with the workspace's results, under :data:`LAB`.
 """
@@ -16,12 +17,16 @@ from bsc.cache_keys import cache_key
 from bsc.churn import ChurnAnalysis, ChurnData, analyse_churn, churn_data_from_workspace
 from bsc.churn.lab_result import ChurnLabResult, churn_lab_result
 from bsc.churn.model import ModelChoice, Progress
-from ui.shared_results import shared_results
+from ui.shared_results import frames_bytes, shared_results
 
 # The name of the Churn lab's results among the results kept with the workspace's data.
 LAB = "churn_lab"
-# A fitted analysis holds two models and the out-of-fold scores of every customer: keep a few.
+# A fitted analysis holds two models and the out-of-fold scores of every customer: keep a few,
+# and at most KEPT_BYTES of their customers' frames. At 1M customers / 10M orders an analysis
+# holds up to about 140 MB of frames (its labelled and its current customers, measured in the
+# server), so six of them (the lab's settings tried one after another) would have held 0.8 GB.
 KEPT = 6
+KEPT_BYTES = 512 * 2**20
 
 
 def analysis_key(
@@ -51,14 +56,14 @@ def churn_analysis(
         As :func:`bsc.churn.analyse_churn`; nothing is kept then.
     """
     include, exclude = tuple(include), tuple(exclude)
-    analyses = shared_results("churn analyses", max_entries=KEPT)
+    analyses = shared_results("churn analyses", max_entries=KEPT, max_bytes=KEPT_BYTES)
     key = analysis_key(data, model, include, exclude)
     analysis = analyses.get(key)
     if analysis is None:
         analysis = analyse_churn(
             data, model=model, include=include, exclude=exclude, n_jobs=n_jobs, progress=progress
         )
-        analyses.put(key, analysis)
+        analyses.put(key, analysis, frames_bytes(analysis))
     return analysis
 
 

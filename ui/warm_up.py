@@ -32,6 +32,7 @@ from typing import Any
 
 from streamlit.logger import get_logger
 
+from bsc.memory import limit_allocator_arenas
 from ui.navigation import PAGES
 
 __all__ = ["WARM_UP", "warm_up"]
@@ -47,6 +48,8 @@ _ROOT = Path(__file__).resolve().parents[1]
 async def warm_up(_app: Any) -> AsyncIterator[None]:
     """The ASGI lifespan of the app: warm up at start, nothing to do at shutdown."""
     navigation_only()
+    # Before the sessions' threads and the background worker allocate (see bsc.memory).
+    limit_allocator_arenas()
     if os.environ.get(WARM_UP, "1") != "0":
         started = time.perf_counter()
         for step in (_import_default_page, _open_store_and_scorecard):

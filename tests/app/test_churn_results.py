@@ -8,6 +8,7 @@ from bsc.churn import churn_data_from_table
 from tests.churn_tables import signal_table
 from ui import churn_results
 from ui.churn_results import analysis_key, churn_analysis
+from ui.shared_results import frames_bytes, shared_results
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
@@ -31,3 +32,19 @@ def test_the_key_ignores_the_order_of_columns_chosen_by_hand():
     assert analysis_key(data, "auto", ["a", "b"], []) == analysis_key(data, "auto", ("b", "a", "a"), ())
     assert analysis_key(data, "auto", ["a"], []) != analysis_key(data, "auto", [], ["a"])
     assert analysis_key(data, "auto") != analysis_key(data, "gbm")
+
+
+def test_analyses_are_kept_within_a_bound_in_bytes(monkeypatch: pytest.MonkeyPatch):
+    # Room for one analysis's frames and a half: keeping a second drops the first (the least
+    # recently used), which is then fitted again when asked.
+    older = churn_data_from_table(signal_table(300))
+    newer = churn_data_from_table(signal_table(301))
+    one = frames_bytes(churn_analysis(older))
+    monkeypatch.setattr(churn_results, "KEPT_BYTES", int(one * 1.5))
+    first = churn_analysis(older)
+    second = churn_analysis(newer)
+    kept = shared_results("churn analyses", max_entries=churn_results.KEPT, max_bytes=int(one * 1.5))
+    assert len(kept) == 1
+    assert one <= kept.kept_bytes <= one * 1.5
+    assert churn_analysis(newer) is second
+    assert churn_analysis(older) is not first

@@ -7,7 +7,11 @@ When the data change, so does the fingerprint, and the old entries are simply ne
 again; the least recently used go first once the cache passes its bounds.
 
 :class:`ResultsCache` also computes slow results in the background (one worker thread, one job
-per key at a time), so that a page can draw what it already has and fill in the rest later. A
+per key at a time), so that a page can draw what it already has and fill in the rest later. Given
+a :class:`~bsc.worker_process.WorkerProcess`, the worker thread hands every job it can send there
+(a module-level function with picklable arguments, e.g. a :func:`functools.partial`) to that
+process, which computes the result and keeps it itself, and waits without holding the GIL;
+other jobs (closures) run on the thread as before. A
 result a page waits for (:meth:`ResultsCache.get_or_start`) runs before the results started
 ahead of a next click (:meth:`ResultsCache.start`): a model asked on opening its page does not
 wait behind the Scorecard's prefetched periods.
@@ -22,6 +26,7 @@ import contextlib
 import heapq
 import itertools
 import os
+import pickle
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,6 +39,7 @@ from typing import Any
 from bsc.cache_keys import cache_key
 from bsc.imports import retrying_import_deadlocks
 from bsc.result_files import read_result, write_result
+from bsc.worker_process import WorkerProcess
 
 __all__ = ["Pending", "ResultsCache", "result_key"]
 
@@ -68,10 +74,18 @@ class ResultsCache:
     entries are the ones removed when a new entry passes a bound.
     """
 
-    def __init__(self, folder: str | Path, max_entries: int = 256, max_bytes: int = 512 * 2**20) -> None:
+    def __init__(
+        self,
+        folder: str | Path,
+        max_entries: int = 256,
+        max_bytes: int = 512 * 2**20,
+        worker_process: WorkerProcess | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        # Where background jobs that can be sent to another process run (None: on the thread).
+        self.worker_process = worker_process
         # Re-entrant: cancelling a job runs its done-callback, which takes the lock, at once.
         self._lock = threading.RLock()
         self._jobs: dict[str, Future] = {}
@@ -222,9 +236,16 @@ class ResultsCache:
 
     def _compute_and_keep(self, key: str, compute: Callable[[], Any]) -> None:
         # Returns nothing: a finished job holds no result in memory, the file has it.
-        if not self.has(key):
-            # A page opened meanwhile may be importing what the job imports (see bsc.imports).
-            self.put(key, retrying_import_deadlocks(compute))
+        if self.has(key):
+            return
+        sent = _sendable(compute) if self.worker_process is not None else None
+        if sent is not None and self.worker_process is not None:
+            self.worker_process.run(
+                _keep_in_worker, str(self.folder), self.max_entries, self.max_bytes, key, sent
+            )
+            return
+        # A page opened meanwhile may be importing what the job imports (see bsc.imports).
+        self.put(key, retrying_import_deadlocks(compute))
 
     def _forget_success(self, key: str, job: Future) -> None:
         with self._lock:
@@ -244,3 +265,19 @@ class ResultsCache:
             job = self._jobs.get(key)
         if job is not None:
             futures.wait([job], timeout=timeout)
+
+
+def _sendable(compute: Callable[[], Any]) -> bytes | None:
+    """``compute`` pickled for the worker process; None when it cannot be sent (a closure, a
+    lambda, a function replaced at run time), and then it runs on the thread."""
+    try:
+        return pickle.dumps(compute, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
+def _keep_in_worker(folder: str, max_entries: int, max_bytes: int, key: str, sent: bytes) -> None:
+    """In the worker process: compute the pickled job and keep its result in the same folder."""
+    cache = ResultsCache(folder, max_entries, max_bytes)
+    if not cache.has(key):
+        cache.put(key, pickle.loads(sent)())

@@ -17,12 +17,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bsc.clv import transactions_from_tables
-from bsc.clv.report import fit_lifetimes
 from bsc.kpis import KpiDef
 from bsc.results_cache import Pending
-from ui.lifetime import MONTHS, customer_values_of
-from ui.slow_extras import Unavailable, later
+from ui.lifetime import MONTHS, customer_values_of, fit_lifetimes_of
+from ui.slow_extras import Unavailable, job, later
 from ui.tiles import kpi_tile, tile_facts
 
 YEARLY_DISCOUNT = 0.10
@@ -45,7 +43,7 @@ def clv_tile(
         reason = "for one segment" if segment is not None else "no transaction log"
         _simple_tile(definition, series, status, f"{SIMPLE} ({reason}).", tile_options)
         return None
-    fitted = later("clv_models", fingerprint, (), lambda: fit_lifetimes(transactions_from_tables(tables)))
+    fitted = later("clv_models", fingerprint, (), job(fit_lifetimes_of, tables))
     if isinstance(fitted, Pending):
         note = (
             "the BG/NBD + Gamma-Gamma CLV is being computed" if fitted.error is None else "the model failed"

@@ -1,0 +1,97 @@
+"""The server's one worker process: heavy background jobs (model fits, scans) run off its GIL.
+
+Streamlit runs every session's script in a thread of the one server process. A model fit on a
+background thread of that process holds the GIL through its pandas, DuckDB and Python parts, so
+every session's rerun waits for it. Run in a process of its own, a fit takes a core, not the
+interpreter; the scripts keep theirs.
+
+One process at most, started on the first job (``spawn``: forking a server with running threads
+is unsafe), used for one job at a time, and stopped once it has been idle for
+:data:`IDLE_SECONDS`, so that the memory of its imports and models is given back between bursts
+of work. A job is sent as a pickled callable with picklable arguments; what it returns must be
+picklable too (the results cache has it write its result to disk itself, so nothing large comes
+back). A worker that dies (killed, out of memory) fails the job it ran; the next job starts a
+new worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+__all__ = ["IDLE_SECONDS", "WorkerProcess"]
+
+# Long enough to keep the worker (and its imports) through a burst of clicks, short enough that
+# a quiet server holds no second interpreter.
+IDLE_SECONDS = 20.0
+
+
+class WorkerProcess:
+    """Runs one job at a time in a child process (thread-safe; callers wait for their job)."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._running = 0
+        self._idle_timer: threading.Timer | None = None
+
+    def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in the worker process; its result, or its exception raised here.
+
+        The calling thread waits without holding the GIL. A worker that died is replaced at the
+        next call; this call then raises :class:`~concurrent.futures.process.BrokenProcessPool`.
+        """
+        with self._lock:
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            pool = self._pool
+            self._running += 1
+        try:
+            return pool.submit(function, *args).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0 and self._pool is not None:
+                    self._idle_timer = threading.Timer(self.idle_seconds, self._stop_if_idle)
+                    self._idle_timer.daemon = True
+                    self._idle_timer.start()
+
+    @property
+    def started(self) -> bool:
+        """Whether a worker process is running now."""
+        with self._lock:
+            return self._pool is not None
+
+    def stop(self) -> None:
+        """Stop the worker process (after the job it runs, if any)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def _stop_if_idle(self) -> None:
+        with self._lock:
+            if self._running or self._pool is None:
+                return
+            pool, self._pool = self._pool, None
+            self._idle_timer = None
+        pool.shutdown(wait=True)

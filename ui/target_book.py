@@ -14,10 +14,11 @@ import streamlit as st
 
 from bsc.assistant.nps_churn import NpsChurnLink, nps_churn_link
 from bsc.kpis import KpiParams, KpiResult, compute_kpis
+from bsc.kpis.compare import compare_segments
 from bsc.targets import TargetBook
 from ui.context import PageContext
 from ui.filters import PERIOD_LABELS
-from ui.slow_extras import kept, prefetch
+from ui.slow_extras import job, kept, prefetch
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -33,6 +34,16 @@ def workspace_kpis(
     )
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def segment_comparison(
+    fingerprint: str, period: str, by: str, params: KpiParams, _values: pd.DataFrame
+) -> pd.DataFrame:
+    """:func:`bsc.kpis.compare.compare_segments` of ``_values``, the KPIs :func:`workspace_kpis`
+    gives for the same fingerprint, period, split and parameters (hence keyed by those, not by
+    the frame): computed once for every session instead of on every rerun."""
+    return compare_segments(_values)
+
+
 def prefetch_kpis(
     fingerprint: str, tables: dict, period: str, by: str | None, params: KpiParams, attributes: Iterable[str]
 ) -> None:
@@ -46,7 +57,7 @@ def prefetch_kpis(
                 "kpis",
                 fingerprint,
                 (each_period, each_by, params),
-                lambda p=each_period, b=each_by: compute_kpis(tables, period=p, by=b, params=params),
+                job(compute_kpis, tables, period=each_period, by=each_by, params=params),
             )
 
 

@@ -23,12 +23,14 @@ the folder can at worst hold wrong numbers, never code that reading it would run
 from __future__ import annotations
 
 import contextlib
+import copy
 import heapq
 import itertools
 import os
 import pickle
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +50,12 @@ ASKED, AHEAD = 0, 1
 SUFFIX = ".result"
 # Bumped when the kept form of a result changes: old files are then never read.
 FORMAT = "2"
+# Results read lately stay decoded in memory up to this many bytes of their files, so that a
+# rerun does not unzip and decode the same model result again. Files smaller than
+# DECODED_FROM_BYTES decode in no time and are not kept (the pointers rewritten under one key
+# among them).
+DECODED_BYTES = 64 * 2**20
+DECODED_FROM_BYTES = 64 * 2**10
 
 
 def result_key(name: str, fingerprint: str, *params: object) -> str:
@@ -86,6 +94,9 @@ class ResultsCache:
         self.max_bytes = max_bytes
         # Where background jobs that can be sent to another process run (None: on the thread).
         self.worker_process = worker_process
+        # key -> (the file's inode and size, the decoded result): see DECODED_BYTES.
+        self._decoded: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
+        self._decoded_bytes = 0
         # Re-entrant: cancelling a job runs its done-callback, which takes the lock, at once.
         self._lock = threading.RLock()
         self._jobs: dict[str, Future] = {}
@@ -102,18 +113,55 @@ class ResultsCache:
         return self.folder / f"{key}{SUFFIX}"
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The kept result of ``key``; ``default`` when there is none (or it cannot be read)."""
+        """The kept result of ``key``; ``default`` when there is none (or it cannot be read).
+
+        Each call returns a result of its own (a copy of the one decoded lately, if any), which
+        the caller may change without changing anyone else's.
+        """
         path = self._path(key)
         try:
-            result = read_result(path)
+            status = path.stat()
         except FileNotFoundError:
+            self._forget_decoded(key)
             return default
-        except Exception:  # a file cut short by a crash, or from another version: compute again
-            path.unlink(missing_ok=True)
-            return default
+        # A file written again under the key is a new file (written aside and renamed).
+        identity = (status.st_ino, status.st_size)
+        with self._lock:
+            decoded = self._decoded.get(key)
+            if decoded is not None and decoded[0] == identity:
+                self._decoded.move_to_end(key)
+        if decoded is not None and decoded[0] == identity:
+            result = copy.deepcopy(decoded[1])
+        else:
+            try:
+                result = read_result(path)
+            except FileNotFoundError:
+                self._forget_decoded(key)
+                return default
+            except Exception:  # a file cut short by a crash, or from another version: compute again
+                path.unlink(missing_ok=True)
+                self._forget_decoded(key)
+                return default
+            if DECODED_FROM_BYTES <= status.st_size <= DECODED_BYTES:
+                self._remember_decoded(key, identity, copy.deepcopy(result))
         with contextlib.suppress(OSError):
             os.utime(path)
         return result
+
+    def _remember_decoded(self, key: str, identity: tuple[int, int], result: Any) -> None:
+        with self._lock:
+            self._forget_decoded(key)
+            self._decoded[key] = (identity, result)
+            self._decoded_bytes += identity[1]
+            while self._decoded_bytes > DECODED_BYTES and len(self._decoded) > 1:
+                _, ((_, size), _) = self._decoded.popitem(last=False)
+                self._decoded_bytes -= size
+
+    def _forget_decoded(self, key: str) -> None:
+        with self._lock:
+            forgotten = self._decoded.pop(key, None)
+            if forgotten is not None:
+                self._decoded_bytes -= forgotten[0][1]
 
     def put(self, key: str, result: Any) -> None:
         """Keep ``result`` under ``key`` (written whole or not at all), then trim to the bounds."""
@@ -127,6 +175,7 @@ class ResultsCache:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        self._forget_decoded(key)
         self._trim(keep=key)
 
     def has(self, key: str) -> bool:

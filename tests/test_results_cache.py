@@ -7,9 +7,11 @@ import threading
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import bsc.results_cache as results_cache
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
 from bsc.results_cache import Pending, ResultsCache, result_key
@@ -112,6 +114,39 @@ class TestOnDisk:
         cache = ResultsCache(tmp_path, max_bytes=10)
         cache.put("big", b"x" * 1_000)
         assert cache.has("big")
+
+
+def _large_frame(seed: int) -> pd.DataFrame:
+    """20,000 random values: a kept file of about 160 kB, above DECODED_FROM_BYTES."""
+    values = np.random.default_rng(seed).normal(size=20_000)
+    return pd.DataFrame({"value": values})
+
+
+class TestDecodedInMemory:
+    def test_read_again_without_decoding_and_each_reader_has_its_own(
+        self, cache: ResultsCache, monkeypatch: pytest.MonkeyPatch
+    ):
+        cache.put("big", _large_frame(1))
+        decoded = []
+        real = results_cache.read_result
+        monkeypatch.setattr(results_cache, "read_result", lambda path: decoded.append(path) or real(path))
+        first = cache.get("big")
+        first.loc[0, "value"] = 99.0  # one session's change is its own
+        second = cache.get("big")
+        assert len(decoded) == 1
+        pd.testing.assert_frame_equal(second, _large_frame(1))
+
+    def test_a_result_written_again_by_another_process_is_read_anew(self, cache: ResultsCache):
+        cache.put("big", _large_frame(1))
+        pd.testing.assert_frame_equal(cache.get("big"), _large_frame(1))
+        ResultsCache(cache.folder).put("big", _large_frame(2))  # as the worker process would
+        pd.testing.assert_frame_equal(cache.get("big"), _large_frame(2))
+
+    def test_a_removed_file_is_not_read_from_memory(self, cache: ResultsCache):
+        cache.put("big", _large_frame(1))
+        cache.get("big")
+        (cache.folder / "big.result").unlink()
+        assert cache.get("big") is None
 
 
 class TestInTheBackground:

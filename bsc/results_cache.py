@@ -9,9 +9,9 @@ again; the least recently used go first once the cache passes its bounds.
 :class:`ResultsCache` also computes slow results in the background (one worker thread, one job
 per key at a time), so that a page can draw what it already has and fill in the rest later. Given
 a :class:`~bsc.worker_process.WorkerProcess`, the worker thread hands every job it can send there
-(a module-level function with picklable arguments, e.g. a :func:`functools.partial`) to that
-process, which computes the result and keeps it itself, and waits without holding the GIL;
-other jobs (closures) run on the thread as before. A
+(one whose ``sendable`` is true, such as a :class:`~bsc.worker_process.Job`) to that process,
+which computes the result and keeps it itself, and waits without holding the GIL; other jobs
+(closures) run on the thread as before. A
 result a page waits for (:meth:`ResultsCache.get_or_start`) runs before the results started
 ahead of a next click (:meth:`ResultsCache.start`): a model asked on opening its page does not
 wait behind the Scorecard's prefetched periods.
@@ -27,7 +27,6 @@ import copy
 import heapq
 import itertools
 import os
-import pickle
 import tempfile
 import threading
 from collections import OrderedDict
@@ -287,10 +286,9 @@ class ResultsCache:
         # Returns nothing: a finished job holds no result in memory, the file has it.
         if self.has(key):
             return
-        sent = _sendable(compute) if self.worker_process is not None else None
-        if sent is not None and self.worker_process is not None:
+        if self.worker_process is not None and getattr(compute, "sendable", False) is True:
             self.worker_process.run(
-                _keep_in_worker, str(self.folder), self.max_entries, self.max_bytes, key, sent
+                _keep_in_worker, str(self.folder), self.max_entries, self.max_bytes, key, compute
             )
             return
         # A page opened meanwhile may be importing what the job imports (see bsc.imports).
@@ -316,17 +314,10 @@ class ResultsCache:
             futures.wait([job], timeout=timeout)
 
 
-def _sendable(compute: Callable[[], Any]) -> bytes | None:
-    """``compute`` pickled for the worker process; None when it cannot be sent (a closure, a
-    lambda, a function replaced at run time), and then it runs on the thread."""
-    try:
-        return pickle.dumps(compute, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None
-
-
-def _keep_in_worker(folder: str, max_entries: int, max_bytes: int, key: str, sent: bytes) -> None:
-    """In the worker process: compute the pickled job and keep its result in the same folder."""
+def _keep_in_worker(
+    folder: str, max_entries: int, max_bytes: int, key: str, compute: Callable[[], Any]
+) -> None:
+    """In the worker process: compute the job and keep its result in the same folder."""
     cache = ResultsCache(folder, max_entries, max_bytes)
     if not cache.has(key):
-        cache.put(key, pickle.loads(sent)())
+        cache.put(key, compute())

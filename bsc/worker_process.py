@@ -8,26 +8,54 @@ interpreter; the scripts keep theirs.
 One process at most, started on the first job (``spawn``: forking a server with running threads
 is unsafe), used for one job at a time, and stopped once it has been idle for
 :data:`IDLE_SECONDS`, so that the memory of its imports and models is given back between bursts
-of work. A job is sent as a pickled callable with picklable arguments; what it returns must be
-picklable too (the results cache has it write its result to disk itself, so nothing large comes
-back). A worker that dies (killed, out of memory) fails the job it ran; the next job starts a
-new worker.
+of work. A job is a :class:`Job`: a module-level function the worker imports by its name, with
+arguments that are plain data (paths, parameters, frames); ``concurrent.futures`` carries it to
+the worker, as ``joblib.Parallel`` carries the app's own objects between its workers. Nothing
+read from a file is ever sent. What a job returns goes back the same way (the results cache has
+it write its result to disk itself, so nothing large comes back). A worker that dies (killed,
+out of memory) fails the job it ran; the next job starts a new worker.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["IDLE_SECONDS", "WorkerProcess"]
+__all__ = ["IDLE_SECONDS", "Job", "WorkerProcess"]
 
 # Long enough to keep the worker (and its imports) through a burst of clicks, short enough that
 # a quiet server holds no second interpreter.
 IDLE_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """``function(*args, **kwargs)`` as a background job that the worker process can run."""
+
+    function: Callable[..., Any]
+    args: tuple = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self) -> Any:
+        return self.function(*self.args, **self.kwargs)
+
+    @property
+    def sendable(self) -> bool:
+        """Whether the worker process finds the same function under its module and name; not
+        for a function made at run time (a closure, a page script's own) or replaced since."""
+        qualified = getattr(self.function, "__qualname__", "")
+        found: Any = sys.modules.get(getattr(self.function, "__module__", None) or "")
+        if found is None or "<" in qualified or found is sys.modules.get("__main__"):
+            return False
+        for part in qualified.split("."):
+            found = getattr(found, part, None)
+        return found is self.function
 
 
 class WorkerProcess:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ import bsc.results_cache as results_cache
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
 from bsc.results_cache import Pending, ResultsCache, result_key
-from bsc.worker_process import WorkerProcess
+from bsc.worker_process import Job, WorkerProcess
 
 
 @pytest.fixture
@@ -287,28 +286,32 @@ class TestInTheWorkerProcess:
         worker.stop()
 
     def test_a_job_that_can_be_sent_is_computed_and_kept_by_the_worker(self, cache: ResultsCache):
-        assert cache.get_or_start("pid", os.getpid) == Pending("pid")
+        assert cache.get_or_start("pid", Job(os.getpid)) == Pending("pid")
         cache.wait("pid", timeout=60)
         assert cache.get("pid") != os.getpid()
 
     def test_the_worker_keeps_the_same_result_as_the_thread(self, cache: ResultsCache, tmp_path: Path):
         columns = {"segment": ["North", "South", None], "value": [1.5, float("nan"), 3.0]}
-        cache.start("frame", partial(pd.DataFrame, columns))
+        cache.start("frame", Job(pd.DataFrame, (columns,)))
         cache.wait("frame", timeout=60)
         on_thread = ResultsCache(tmp_path / "thread")
-        on_thread.start("frame", partial(pd.DataFrame, columns))
+        on_thread.start("frame", Job(pd.DataFrame, (columns,)))
         on_thread.wait("frame", timeout=60)
         pd.testing.assert_frame_equal(cache.get("frame"), on_thread.get("frame"))
 
-    def test_a_closure_runs_on_the_thread(self, cache: ResultsCache):
-        here = os.getpid()
-        cache.start("pid", lambda: here + 0)
-        cache.wait("pid", timeout=60)
-        assert cache.get("pid") == here
+    def test_a_closure_or_a_function_made_at_run_time_runs_on_the_thread(self, cache: ResultsCache):
+        def here() -> int:
+            return os.getpid()
+
+        cache.start("closure", lambda: os.getpid())
+        cache.start("local", Job(here))
+        for key in ("closure", "local"):
+            cache.wait(key, timeout=60)
+            assert cache.get(key) == os.getpid()
 
     def test_an_error_in_the_worker_is_reported_once(self, cache: ResultsCache):
-        cache.start("refused", _refuse_in_worker)
+        cache.start("refused", Job(_refuse_in_worker))
         cache.wait("refused", timeout=60)
-        reported = cache.get_or_start("refused", _refuse_in_worker)
+        reported = cache.get_or_start("refused", Job(_refuse_in_worker))
         assert isinstance(reported, Pending) and isinstance(reported.error, InputError)
         assert str(reported.error) == "No orders to fit."

@@ -14,8 +14,7 @@ parameters it was computed for), so that opening the page or changing a setting 
 ``BSC_SLOW_EXTRAS=inline`` computes the extras in the page's own run instead (AppTest, which
 does not run the page again by itself, and scripts that want one complete run).
 
-Extras given as a module-level function with picklable arguments (a :func:`functools.partial`,
-see :func:`job`) are computed in the server's one worker process (:mod:`bsc.worker_process`), so
+Extras given as a :func:`job` (a module-level function with its arguments) are computed in the server's one worker process (:mod:`bsc.worker_process`), so
 that a model fit does not hold the GIL the sessions' scripts need; ``BSC_FIT_WORKER=thread``
 keeps every extra on the background thread (tests that replace a model function at run time).
 """
@@ -25,7 +24,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ import streamlit as st
 from bsc.errors import InputError
 from bsc.result_files import keep_type
 from bsc.results_cache import Pending, ResultsCache, result_key
-from bsc.worker_process import WorkerProcess
+from bsc.worker_process import Job, WorkerProcess
 from ui.context import get_store
 
 SLOW_EXTRAS = "BSC_SLOW_EXTRAS"
@@ -66,11 +64,11 @@ def _cache_for(data_dir: str) -> ResultsCache:
     return ResultsCache(Path(data_dir) / "results", worker_process=worker)
 
 
-def job(function: Callable[..., Any], *args: object, **kwargs: object) -> Callable[[], Any]:
+def job(function: Callable[..., Any], *args: object, **kwargs: object) -> Job:
     """``function`` with its arguments, as an extra that can run in the worker process: the
-    function must be defined at module level and the arguments picklable (a closure or lambda
-    still works, on the background thread)."""
-    return partial(function, *args, **kwargs)
+    function must be defined at module level and the arguments plain data (a function that is
+    not, or a closure, still runs, on the background thread)."""
+    return Job(function, args, kwargs)
 
 
 @dataclass(frozen=True)
@@ -84,6 +82,11 @@ class _Refusing:
             return self.compute()
         except InputError as error:
             return Unavailable(str(error))
+
+    @property
+    def sendable(self) -> bool:
+        """Whether it can run in the worker process (:attr:`bsc.worker_process.Job.sendable`)."""
+        return getattr(self.compute, "sendable", False) is True
 
 
 def kept(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> Any:

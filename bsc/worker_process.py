@@ -30,8 +30,9 @@ from typing import Any
 __all__ = ["IDLE_SECONDS", "Job", "WorkerProcess"]
 
 # Long enough to keep the worker (and its imports) through a burst of clicks, short enough that
-# a quiet server holds no second interpreter.
-IDLE_SECONDS = 20.0
+# a quiet server soon holds no second interpreter (the worker's imports and models take about
+# 450 MB; with 20 s the crowded workshop's server was still at 1,077 MB 15 s after the crowd).
+IDLE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,17 @@ arguments that are plain data (paths, parameters, frames); ``concurrent.futures`
 the worker, as ``joblib.Parallel`` carries the app's own objects between its workers. Nothing
 read from a file is ever sent. What a job returns goes back the same way (the results cache has
 it write its result to disk itself, so nothing large comes back). A worker that dies (killed,
-out of memory) fails the job it ran; the next job starts a new worker.
+out of memory) fails the job it ran; the next job starts a new worker. A worker whose server
+has gone (stopped or killed without shutting it down) exits within :data:`PARENT_CHECK_SECONDS`.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +36,8 @@ __all__ = ["IDLE_SECONDS", "Job", "WorkerProcess"]
 # a quiet server soon holds no second interpreter (the worker's imports and models take about
 # 450 MB; with 20 s the crowded workshop's server was still at 1,077 MB 15 s after the crowd).
 IDLE_SECONDS = 10.0
+# How often the worker looks whether the server that started it is still running.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,10 @@ class WorkerProcess:
                 self._idle_timer = None
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
                 )
             pool = self._pool
             self._running += 1
@@ -124,3 +132,14 @@ class WorkerProcess:
             pool, self._pool = self._pool, None
             self._idle_timer = None
         pool.shutdown(wait=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the worker: exit once the server that started it has gone (it is then re-parented)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="bsc-worker-parent", daemon=True).start()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,15 @@ from bsc.worker_process import WorkerProcess
 
 # A guard against a hung child process, not a speed test.
 DEADLINE_S = 60
+ROOT = Path(__file__).resolve().parents[1]
+# A server that starts its worker, says the worker's process id, and is killed (no shutdown).
+_KILLED_SERVER = """
+import os
+from bsc.worker_process import WorkerProcess
+
+print(WorkerProcess().run(os.getpid), flush=True)
+os._exit(9)
+"""
 
 
 @pytest.fixture
@@ -55,3 +67,27 @@ def test_an_idle_worker_is_stopped_and_started_again_when_needed():
         assert worker.run(os.getpid) != first
     finally:
         worker.stop()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A process that has exited but not been collected yet is gone too.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_worker_exits_when_its_server_is_killed():
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_SERVER], cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_S
+    )
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + DEADLINE_S
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker)

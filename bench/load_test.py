@@ -702,20 +702,46 @@ def server_runs(log: Path, start: float, end: float) -> None:
     print("\n### The server's own time per script run while the crowd worked\n")
     print(
         "Wall: from the script's start to its end on the server; CPU: the script thread's own CPU "
-        "(model fitting in other threads is not in it). Browsers and network are in neither.\n"
+        "(model fitting in other threads is not in it). Browsers and network are in neither. "
+        "Alone / beside others: the median wall of the runs during which no other session's script "
+        "ran, and of those that shared the server with at least one (they wait for the GIL and "
+        "the cores in turn).\n"
     )
-    print("| page | runs | median wall s | p95 wall s | median CPU s | p95 CPU s |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| page | runs | median wall s | p95 wall s | median CPU s | p95 CPU s "
+        "| median wall s, alone (runs) | median wall s, beside others (runs) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    crowded = _beside_others(runs)
     pages = sorted({r["page"] for r in runs})
     for page in [*pages, None]:
-        group = [r for r in runs if page is None or r["page"] == page]
+        group = [(r, c) for r, c in zip(runs, crowded, strict=True) if page is None or r["page"] == page]
         if not group:
             continue
-        walls, cpus = [r["wall_s"] for r in group], [r["cpu_s"] for r in group]
+        walls, cpus = [r["wall_s"] for r, _ in group], [r["cpu_s"] for r, _ in group]
+        alone = [r["wall_s"] for r, c in group if not c]
+        beside = [r["wall_s"] for r, c in group if c]
         print(
             f"| {page or '**all**'} | {len(group)} | {statistics.median(walls):.2f} | "
-            f"{percentile(walls, 0.95):.2f} | {statistics.median(cpus):.2f} | {percentile(cpus, 0.95):.2f} |"
+            f"{percentile(walls, 0.95):.2f} | {statistics.median(cpus):.2f} | {percentile(cpus, 0.95):.2f} | "
+            f"{_median_of(alone)} | {_median_of(beside)} |"
         )
+
+
+def _beside_others(runs: list[dict]) -> list[bool]:
+    """For each logged run, whether another run's span (its end ``at`` less its wall time) overlapped it."""
+    spans = [(r["at"] - r["wall_s"], r["at"]) for r in runs]
+    return [
+        any(
+            i != j and start < other_end and other_start < end
+            for j, (other_start, other_end) in enumerate(spans)
+        )
+        for i, (start, end) in enumerate(spans)
+    ]
+
+
+def _median_of(walls: list[float]) -> str:
+    return f"{statistics.median(walls):.2f} ({len(walls)})" if walls else "— (0)"
 
 
 def main() -> int:

@@ -7,7 +7,11 @@ When the data change, so does the fingerprint, and the old entries are simply ne
 again; the least recently used go first once the cache passes its bounds.
 
 :class:`ResultsCache` also computes slow results in the background (one worker thread, one job
-per key at a time), so that a page can draw what it already has and fill in the rest later. A
+per key at a time), so that a page can draw what it already has and fill in the rest later. Given
+a :class:`~bsc.worker_process.WorkerProcess`, the worker thread hands every job it can send there
+(one whose ``sendable`` is true, such as a :class:`~bsc.worker_process.Job`) to that process,
+which computes the result and keeps it itself, and waits without holding the GIL; other jobs
+(closures) run on the thread as before. A
 result a page waits for (:meth:`ResultsCache.get_or_start`) runs before the results started
 ahead of a later click (:meth:`ResultsCache.start`): a model asked on opening its page does not
 wait behind the Scorecard's prefetched periods. The few results started for the very next click
@@ -25,11 +29,13 @@ million rows); once it is kept, the memory they took is given back to the system
 from __future__ import annotations
 
 import contextlib
+import copy
 import heapq
 import itertools
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +47,7 @@ from bsc.cache_keys import cache_key
 from bsc.imports import retrying_import_deadlocks
 from bsc.memory import give_back_freed_memory
 from bsc.result_files import read_result, write_result
+from bsc.worker_process import WorkerProcess
 
 __all__ = ["Pending", "ResultsCache", "result_key"]
 
@@ -50,6 +57,12 @@ SOON, ASKED, AHEAD = 0, 1, 2
 SUFFIX = ".result"
 # Bumped when the kept form of a result changes: old files are then never read.
 FORMAT = "2"
+# Results read lately stay decoded in memory up to this many bytes of their files, so that a
+# rerun does not unzip and decode the same model result again. Files smaller than
+# DECODED_FROM_BYTES decode in no time and are not kept (the pointers rewritten under one key
+# among them).
+DECODED_BYTES = 64 * 2**20
+DECODED_FROM_BYTES = 64 * 2**10
 
 
 def result_key(name: str, fingerprint: str, *params: object) -> str:
@@ -76,10 +89,21 @@ class ResultsCache:
     entries are the ones removed when a new entry passes a bound.
     """
 
-    def __init__(self, folder: str | Path, max_entries: int = 256, max_bytes: int = 512 * 2**20) -> None:
+    def __init__(
+        self,
+        folder: str | Path,
+        max_entries: int = 256,
+        max_bytes: int = 512 * 2**20,
+        worker_process: WorkerProcess | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        # Where background jobs that can be sent to another process run (None: on the thread).
+        self.worker_process = worker_process
+        # key -> (the file's inode and size, the decoded result): see DECODED_BYTES.
+        self._decoded: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
+        self._decoded_bytes = 0
         # Re-entrant: cancelling a job runs its done-callback, which takes the lock, at once.
         self._lock = threading.RLock()
         self._jobs: dict[str, Future] = {}
@@ -96,18 +120,55 @@ class ResultsCache:
         return self.folder / f"{key}{SUFFIX}"
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The kept result of ``key``; ``default`` when there is none (or it cannot be read)."""
+        """The kept result of ``key``; ``default`` when there is none (or it cannot be read).
+
+        Each call returns a result of its own (a copy of the one decoded lately, if any), which
+        the caller may change without changing anyone else's.
+        """
         path = self._path(key)
         try:
-            result = read_result(path)
+            status = path.stat()
         except FileNotFoundError:
+            self._forget_decoded(key)
             return default
-        except Exception:  # a file cut short by a crash, or from another version: compute again
-            path.unlink(missing_ok=True)
-            return default
+        # A file written again under the key is a new file (written aside and renamed).
+        identity = (status.st_ino, status.st_size)
+        with self._lock:
+            decoded = self._decoded.get(key)
+            if decoded is not None and decoded[0] == identity:
+                self._decoded.move_to_end(key)
+        if decoded is not None and decoded[0] == identity:
+            result = copy.deepcopy(decoded[1])
+        else:
+            try:
+                result = read_result(path)
+            except FileNotFoundError:
+                self._forget_decoded(key)
+                return default
+            except Exception:  # a file cut short by a crash, or from another version: compute again
+                path.unlink(missing_ok=True)
+                self._forget_decoded(key)
+                return default
+            if DECODED_FROM_BYTES <= status.st_size <= DECODED_BYTES:
+                self._remember_decoded(key, identity, copy.deepcopy(result))
         with contextlib.suppress(OSError):
             os.utime(path)
         return result
+
+    def _remember_decoded(self, key: str, identity: tuple[int, int], result: Any) -> None:
+        with self._lock:
+            self._forget_decoded(key)
+            self._decoded[key] = (identity, result)
+            self._decoded_bytes += identity[1]
+            while self._decoded_bytes > DECODED_BYTES and len(self._decoded) > 1:
+                _, ((_, size), _) = self._decoded.popitem(last=False)
+                self._decoded_bytes -= size
+
+    def _forget_decoded(self, key: str) -> None:
+        with self._lock:
+            forgotten = self._decoded.pop(key, None)
+            if forgotten is not None:
+                self._decoded_bytes -= forgotten[0][1]
 
     def put(self, key: str, result: Any) -> None:
         """Keep ``result`` under ``key`` (written whole or not at all), then trim to the bounds."""
@@ -121,6 +182,7 @@ class ResultsCache:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        self._forget_decoded(key)
         self._trim(keep=key)
 
     def has(self, key: str) -> bool:
@@ -242,9 +304,15 @@ class ResultsCache:
 
     def _compute_and_keep(self, key: str, compute: Callable[[], Any]) -> None:
         # Returns nothing: a finished job holds no result in memory, the file has it.
-        if not self.has(key):
-            # A page opened meanwhile may be importing what the job imports (see bsc.imports).
-            self.put(key, retrying_import_deadlocks(compute))
+        if self.has(key):
+            return
+        if self.worker_process is not None and getattr(compute, "sendable", False) is True:
+            self.worker_process.run(
+                _keep_in_worker, str(self.folder), self.max_entries, self.max_bytes, key, compute
+            )
+            return
+        # A page opened meanwhile may be importing what the job imports (see bsc.imports).
+        self.put(key, retrying_import_deadlocks(compute))
 
     def _forget_success(self, key: str, job: Future) -> None:
         with self._lock:
@@ -264,3 +332,12 @@ class ResultsCache:
             job = self._jobs.get(key)
         if job is not None:
             futures.wait([job], timeout=timeout)
+
+
+def _keep_in_worker(
+    folder: str, max_entries: int, max_bytes: int, key: str, compute: Callable[[], Any]
+) -> None:
+    """In the worker process: compute the job and keep its result in the same folder."""
+    cache = ResultsCache(folder, max_entries, max_bytes)
+    if not cache.has(key):
+        cache.put(key, compute())

@@ -32,7 +32,7 @@ from ui.model_charts import (
     roc_chart,
     top_help,
 )
-from ui.slow_extras import Unavailable, fitted, latest_params, pending_note, refresh_when_ready
+from ui.slow_extras import Unavailable, fitted, job, latest_params, pending_note, refresh_when_ready
 from ui.text import literal
 
 HORIZONS = [30, 60, 90, 180, 270, 365]
@@ -189,7 +189,7 @@ params = (
 )
 # Fitted on the server's background worker and kept with the data: every session asking the same
 # analysis shares one fit, a restart loses nothing, and the page's own run never trains a model.
-fit = fitted(LAB, fingerprint, params, lambda: churn_lab(tables, *params))
+fit = fitted(LAB, fingerprint, params, job(churn_lab, tables, *params))
 if isinstance(fit.result, Unavailable):
     show_input_error(InputError(fit.result.message))
     st.stop()

@@ -8,11 +8,10 @@ import streamlit as st
 from bsc.errors import InputError
 from bsc.insights import find_shifts
 from bsc.kpis import COMPONENT_NAMES, COMPONENTS, KPIS, cohort_retention
-from bsc.kpis.compare import compare_segments
 from bsc.results_cache import Pending, result_key
 from bsc.targets import OVERALL, evaluate, rollup, trajectories
 from bsc.workspace import kpi_sources
-from ui.charts import cohort_heatmap, segment_bar_chart, trend_chart
+from ui.chart_specs import cohort_heatmap_spec, segment_bar_spec, show_spec, trend_spec
 from ui.churn_forecast import FORECAST, forecast_churn, predicted_churn_panel
 from ui.clv_tile import clv_tile
 from ui.context import page_setup, show_input_error
@@ -29,9 +28,16 @@ from ui.notes import (
     workspace_notes,
 )
 from ui.segment_table import segment_statuses, segment_table
-from ui.slow_extras import Unavailable, kept, later, pending_note, refresh_when_ready, results_cache
+from ui.slow_extras import Unavailable, job, kept, later, pending_note, refresh_when_ready, results_cache
 from ui.status_chips import status_chip
-from ui.target_book import kpi_params, open_book, prefetch_kpis, prefetch_nps_link, workspace_kpis
+from ui.target_book import (
+    kpi_params,
+    open_book,
+    prefetch_kpis,
+    prefetch_nps_link,
+    segment_comparison,
+    workspace_kpis,
+)
 from ui.text import literal
 from ui.tiles import kpi_tile, money_note, shift_line, to_date_caption
 from ui.why_link import why_link
@@ -69,6 +75,8 @@ except InputError as error:
     st.stop()
 
 values = result.values
+# Asked once: a set of a string column costs a pass over every row of the scorecard.
+kpi_ids = set(values["kpi"])
 segment_rows = values["segment"].isna() if filters.segment is None else values["segment"] == filters.segment
 focus = values[segment_rows]
 # The span of the activity (orders or responses), not of the oldest signup date.
@@ -79,7 +87,7 @@ span = f"{periods[0]} to {periods[-1]}" if periods else "no dated data"
 # Said once for every amount on the page; an unknown currency is said, not guessed.
 money = (
     ("money in " + literal(currency) if currency else money_note())
-    if any(KPIS[k].unit == "money" for k in set(values["kpi"]) if k in KPIS)
+    if any(KPIS[k].unit == "money" for k in kpi_ids if k in KPIS)
     else None
 )
 st.caption(
@@ -116,7 +124,10 @@ else:
 changed_slot = st.empty()
 
 clv_fit = None
-available = [k for k in KPIS.values() if k.id in set(values["kpi"]) and k.id not in SECONDARY]
+available = [k for k in KPIS.values() if k.id in kpi_ids and k.id not in SECONDARY]
+# Each tile's rows, split once rather than filtered from the whole frame tile by tile.
+focus_by_kpi = dict(tuple(focus.groupby("kpi", sort=False, observed=True)))
+same_days_by_kpi = dict(tuple(result.same_days.groupby("kpi", sort=False, observed=True)))
 forecast_slot = None
 for component in COMPONENTS:
     definitions = [k for k in available if k.component == component]
@@ -127,7 +138,7 @@ for component in COMPONENTS:
         columns = st.columns(TILES_PER_ROW)
         for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
             with column:
-                same_days = result.same_days[result.same_days["kpi"] == definition.id]
+                same_days = same_days_by_kpi.get(definition.id, result.same_days.iloc[:0])
                 same_days = same_days[
                     same_days["segment"].isna()
                     if filters.segment is None
@@ -141,7 +152,10 @@ for component in COMPONENTS:
                     else None,
                     "currency": currency,
                 }
-                rows, status = focus[focus["kpi"] == definition.id], status_by_kpi.get(definition.id)
+                rows, status = (
+                    focus_by_kpi.get(definition.id, focus.iloc[:0]),
+                    status_by_kpi.get(definition.id),
+                )
                 if definition.id == "clv":
                     # The probabilistic CLV where a transaction log allows (ui/clv_tile.py).
                     clv_fit = clv_tile(
@@ -159,7 +173,7 @@ for component in COMPONENTS:
                 tile_note(definition.id, rows, status, notes)
                 if definition.id in WHY_LINKS:
                     why_link(WHY_LINKS[definition.id])
-    if component == "retention" and "churn_rate" in set(values["kpi"]):
+    if component == "retention" and "churn_rate" in kpi_ids:
         # Filled at the end of the script, so the model never holds up the rest of the page.
         forecast_slot = st.empty()
 
@@ -177,9 +191,11 @@ if result.unavailable:
         )
 
 # Segments side by side: each segment against the rest, for the latest whole period.
-comparison = compare_segments(values) if filters.by else None
+comparison = (
+    segment_comparison(fingerprint, filters.period, filters.by, params, values) if filters.by else None
+)
 if comparison is not None:
-    segment_table(comparison, [k for k in KPIS if k in set(values["kpi"])], filters.by_label, currency)
+    segment_table(comparison, [k for k in KPIS if k in kpi_ids], filters.by_label, currency)
     segment_statuses(statuses, list(KPIS), filters.by_label, currency)
 
 st.header("Trends", divider="gray")
@@ -209,18 +225,17 @@ if (chosen_values["period"] != "all").any():
             help="The chart shows all customers and the segment chosen in the sidebar; add up to four more.",
         )
     paths = trajectories(targets, chosen_values, by=filters.by)
-    st.altair_chart(
-        trend_chart(
-            definition,
+    show_spec(
+        trend_spec(
+            chosen,
             chosen_values,
             paths,
-            segment=filters.segment,
-            others=others,
-            by_label=filters.by_label,
-            currency=currency,
-            notes=chart_notes(all_notes, chosen, filters.by),
-        ),
-        width="stretch",
+            filters.segment,
+            tuple(others),
+            filters.by_label,
+            currency,
+            chart_notes(all_notes, chosen, filters.by),
+        )
     )
     notes_panel(ctx, definition, periods, notes, segment_by=filters.by, segment=filters.segment)
 else:
@@ -229,12 +244,7 @@ else:
         "it is shown for all time, on its tile and below."
     )
 if comparison is not None and chosen in set(comparison["kpi"]):
-    st.altair_chart(
-        segment_bar_chart(
-            definition, comparison[comparison["kpi"] == chosen], filters.by_label, currency=currency
-        ),
-        width="stretch",
-    )
+    show_spec(segment_bar_spec(chosen, comparison[comparison["kpi"] == chosen], filters.by_label, currency))
 chosen_rows = focus[focus["kpi"] == chosen]
 honesty = []
 if not chosen_rows["complete"].all():
@@ -272,7 +282,7 @@ if "transactions" in tables:
     if cohorts.empty:
         st.info("No orders with customer ids and dates to build cohorts from.")
     else:
-        st.altair_chart(cohort_heatmap(cohorts), width="stretch")
+        show_spec(cohort_heatmap_spec(fingerprint, cohorts))
 
 st.header("Definitions and assumptions", divider="gray")
 with st.expander("Every KPI: formula, direction and data"):
@@ -327,7 +337,7 @@ with st.expander("Assumptions"), st.form("kpi_params"):
 # The slow extras, once everything else is drawn: kept with the data, else computed in the
 # background while a note stands in their place, and the page reruns when they have arrived.
 waiting: list[Pending] = [clv_fit] if clv_fit is not None else []
-changes = later("shifts", fingerprint, (), lambda: find_shifts(tables))
+changes = later("shifts", fingerprint, (), job(find_shifts, tables))
 if isinstance(changes, Pending):
     waiting.append(changes)
     with changed_slot.container():
@@ -377,7 +387,7 @@ if forecast_slot is not None:
         FORECAST,
         fingerprint,
         (filters.by, filters.period, params),
-        lambda: forecast_churn(tables, filters.by, filters.period, params),
+        job(forecast_churn, tables, filters.by, filters.period, params),
     )
     with forecast_slot.container():
         if isinstance(forecast, Pending):

@@ -38,7 +38,7 @@ from ui.segment_charts import (
     rfm_grid_chart,
     sizes_chart,
 )
-from ui.slow_extras import Unavailable, fitted, latest_params, pending_note, refresh_when_ready
+from ui.slow_extras import Unavailable, fitted, job, latest_params, pending_note, refresh_when_ready
 from ui.text import literal
 
 METHODS = {"kmeans": "k-means clustering", "rfm": "RFM scores"}
@@ -297,8 +297,12 @@ def _kmeans_section() -> None:
         KMEANS,
         fingerprint,
         params,
-        lambda: segment_customers(
-            frame[chosen], settings["k"], scaling=settings["scaling"], transforms=dict(transforms)
+        job(
+            segment_customers,
+            frame[chosen],
+            settings["k"],
+            scaling=settings["scaling"],
+            transforms=dict(transforms),
         ),
     )
     if isinstance(fit.result, Unavailable):

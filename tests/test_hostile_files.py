@@ -201,7 +201,8 @@ class TestNothingInAFileRuns:
         # Every import and call in the app and the package, read from the source: none that could
         # run data as code (pickle and its kin, eval and exec, pandas' eval and read_pickle).
         # joblib is allowed for its Parallel (which pickles the app's own objects between workers),
-        # not for joblib.load.
+        # not for joblib.load; so is concurrent.futures' process pool (bsc/worker_process.py), which
+        # carries the app's own jobs (a module-level function and plain data) to its worker.
         modules = {"pickle", "cPickle", "marshal", "shelve", "dill", "cloudpickle", "yaml"}
         builtins = {"eval", "exec", "compile", "__import__"}
         methods = {"eval", "query", "read_pickle", "literal_eval"}

@@ -7,13 +7,15 @@ import threading
 import weakref
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from bsc import results_cache
+import bsc.results_cache as results_cache
 from bsc.errors import InputError
 from bsc.kpis import KpiParams
 from bsc.results_cache import Pending, ResultsCache, result_key
+from bsc.worker_process import Job, WorkerProcess
 
 
 @pytest.fixture
@@ -112,6 +114,39 @@ class TestOnDisk:
         cache = ResultsCache(tmp_path, max_bytes=10)
         cache.put("big", b"x" * 1_000)
         assert cache.has("big")
+
+
+def _large_frame(seed: int) -> pd.DataFrame:
+    """20,000 random values: a kept file of about 160 kB, above DECODED_FROM_BYTES."""
+    values = np.random.default_rng(seed).normal(size=20_000)
+    return pd.DataFrame({"value": values})
+
+
+class TestDecodedInMemory:
+    def test_read_again_without_decoding_and_each_reader_has_its_own(
+        self, cache: ResultsCache, monkeypatch: pytest.MonkeyPatch
+    ):
+        cache.put("big", _large_frame(1))
+        decoded = []
+        real = results_cache.read_result
+        monkeypatch.setattr(results_cache, "read_result", lambda path: decoded.append(path) or real(path))
+        first = cache.get("big")
+        first.loc[0, "value"] = 99.0  # one session's change is its own
+        second = cache.get("big")
+        assert len(decoded) == 1
+        pd.testing.assert_frame_equal(second, _large_frame(1))
+
+    def test_a_result_written_again_by_another_process_is_read_anew(self, cache: ResultsCache):
+        cache.put("big", _large_frame(1))
+        pd.testing.assert_frame_equal(cache.get("big"), _large_frame(1))
+        ResultsCache(cache.folder).put("big", _large_frame(2))  # as the worker process would
+        pd.testing.assert_frame_equal(cache.get("big"), _large_frame(2))
+
+    def test_a_removed_file_is_not_read_from_memory(self, cache: ResultsCache):
+        cache.put("big", _large_frame(1))
+        cache.get("big")
+        (cache.folder / "big.result").unlink()
+        assert cache.get("big") is None
 
 
 class TestInTheBackground:
@@ -335,3 +370,46 @@ class TestMemoryGivenBack:
         cache.put("k", "kept")
         assert cache.get_or_compute("k", self.compute) == "kept"
         assert trims == []
+
+
+def _refuse_in_worker() -> None:
+    raise InputError("No orders to fit.")
+
+
+class TestInTheWorkerProcess:
+    @pytest.fixture
+    def cache(self, tmp_path: Path):
+        worker = WorkerProcess()
+        yield ResultsCache(tmp_path / "results", worker_process=worker)
+        worker.stop()
+
+    def test_a_job_that_can_be_sent_is_computed_and_kept_by_the_worker(self, cache: ResultsCache):
+        assert cache.get_or_start("pid", Job(os.getpid)) == Pending("pid")
+        cache.wait("pid", timeout=60)
+        assert cache.get("pid") != os.getpid()
+
+    def test_the_worker_keeps_the_same_result_as_the_thread(self, cache: ResultsCache, tmp_path: Path):
+        columns = {"segment": ["North", "South", None], "value": [1.5, float("nan"), 3.0]}
+        cache.start("frame", Job(pd.DataFrame, (columns,)))
+        cache.wait("frame", timeout=60)
+        on_thread = ResultsCache(tmp_path / "thread")
+        on_thread.start("frame", Job(pd.DataFrame, (columns,)))
+        on_thread.wait("frame", timeout=60)
+        pd.testing.assert_frame_equal(cache.get("frame"), on_thread.get("frame"))
+
+    def test_a_closure_or_a_function_made_at_run_time_runs_on_the_thread(self, cache: ResultsCache):
+        def here() -> int:
+            return os.getpid()
+
+        cache.start("closure", lambda: os.getpid())
+        cache.start("local", Job(here))
+        for key in ("closure", "local"):
+            cache.wait(key, timeout=60)
+            assert cache.get(key) == os.getpid()
+
+    def test_an_error_in_the_worker_is_reported_once(self, cache: ResultsCache):
+        cache.start("refused", Job(_refuse_in_worker))
+        cache.wait("refused", timeout=60)
+        reported = cache.get_or_start("refused", Job(_refuse_in_worker))
+        assert isinstance(reported, Pending) and isinstance(reported.error, InputError)
+        assert str(reported.error) == "No orders to fit."

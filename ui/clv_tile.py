@@ -19,12 +19,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from bsc.clv import transactions_from_tables
-from bsc.clv.report import FittedLifetimes, fit_lifetimes
+from bsc.clv.report import FittedLifetimes
 from bsc.kpis import KpiDef
 from bsc.results_cache import Pending, result_key
-from ui.lifetime import MONTHS, customer_values_of
-from ui.slow_extras import Unavailable, later, results_cache
+from ui.lifetime import MONTHS, customer_values_of, fit_lifetimes_of
+from ui.slow_extras import Unavailable, job, later, results_cache
 from ui.tiles import kpi_tile, tile_facts
 
 YEARLY_DISCOUNT = 0.10
@@ -55,9 +54,7 @@ def clv_tile(
         if results_cache().has(result_key(CLV_MODELS, fingerprint))
         else None
     )
-    fitted = kept or later(
-        CLV_MODELS, fingerprint, (), lambda: fit_lifetimes(transactions_from_tables(tables))
-    )
+    fitted = kept or later(CLV_MODELS, fingerprint, (), job(fit_lifetimes_of, tables))
     if isinstance(fitted, Pending):
         note = (
             "the BG/NBD + Gamma-Gamma CLV is being computed" if fitted.error is None else "the model failed"

@@ -44,7 +44,7 @@ from ui.lifetime_charts import (
     survival_chart,
     weekly_back_test_chart,
 )
-from ui.slow_extras import Unavailable, later, pending_note
+from ui.slow_extras import Unavailable, job, later, pending_note
 from ui.text import literal
 
 Tables = Mapping[str, Sequence[Path | str]]
@@ -211,7 +211,7 @@ def customer_value_section(
             help="Money next year is worth this much less than today; applied month by month.",
         )
         st.form_submit_button("Apply", icon=":material/calculate:")
-    fitted = later("clv_models", fingerprint, (), lambda: fit_lifetimes(transactions_from_tables(tables)))
+    fitted = later("clv_models", fingerprint, (), job(fit_lifetimes_of, tables))
     if isinstance(fitted, Pending):
         pending_note("The customers' lifetime value", fitted)
         return [fitted]
@@ -284,6 +284,13 @@ def customer_value_section(
         key="clv_download",
     )
     return []
+
+
+def fit_lifetimes_of(tables: Tables) -> FittedLifetimes:
+    """BG/NBD + Gamma-Gamma fitted on the workspace's transaction log: the ``clv_models`` result
+    that this page and the Scorecard's CLV tile keep (a module-level function, so that it can be
+    fitted in the server's worker process)."""
+    return fit_lifetimes(transactions_from_tables(tables))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

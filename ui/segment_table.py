@@ -50,7 +50,8 @@ def comparison_layout(
     """The table's cells as text (KPI rows, by their tiles' short names, × "All customers" and
     segment columns) and, beside it, each cell's verdict ("better", "worse" or "" where nothing
     is coloured). Money is written in ``currency``, points as "pts", as on the tiles."""
-    kpis = [k for k in kpi_order if k in set(comparison["kpi"])]
+    compared = set(comparison["kpi"])
+    kpis = [k for k in kpi_order if k in compared]
     segments = sorted(comparison["segment"].unique())
     names = [KPIS[k].short_name for k in kpis]
     cells = pd.DataFrame("", index=names, columns=[ALL_CUSTOMERS, *segments])
@@ -68,13 +69,22 @@ def comparison_layout(
     return cells, verdicts
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _laid_out(
+    comparison: pd.DataFrame, kpi_order: tuple[str, ...], currency: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Laid out cell by cell, the table costs more than any tile; every session and rerun showing
+    # the same comparison (a small frame, hashed whole) shares one layout.
+    return comparison_layout(comparison, kpi_order, currency)
+
+
 def segment_table(
     comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: str, currency: str | None = None
 ) -> None:
     """Draw the comparison table with its caption; nothing when no KPI is split."""
     if comparison.empty:
         return
-    cells, verdicts = comparison_layout(comparison, kpi_order, currency)
+    cells, verdicts = _laid_out(comparison, tuple(kpi_order), currency)
     # st.table writes its labels as Markdown: segment names from the data are escaped to show as typed.
     cells, verdicts = cells.rename(columns=literal), verdicts.rename(columns=literal)
     styled = cells.style.apply(lambda _: verdicts.map(lambda v: _TINTS.get(v, "")), axis=None)
@@ -82,10 +92,11 @@ def segment_table(
     # A static table wraps "€12,346 · n 2,243" within its column where a data grid would scroll
     # sideways: a room reads every segment at once.
     st.table(styled)
+    compared = set(comparison["kpi"])
     full_names = "; ".join(
         f"{KPIS[k].short_name}: {KPIS[k].name}"
         for k in kpi_order
-        if k in set(comparison["kpi"]) and KPIS[k].short_name != KPIS[k].name
+        if k in compared and KPIS[k].short_name != KPIS[k].name
     )
     tested = int(comparison["test"].notna().sum())
     real = int(comparison["real"].sum())

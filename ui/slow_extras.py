@@ -13,6 +13,10 @@ parameters it was computed for), so that opening the page or changing a setting 
 
 ``BSC_SLOW_EXTRAS=inline`` computes the extras in the page's own run instead (AppTest, which
 does not run the page again by itself, and scripts that want one complete run).
+
+Extras given as a :func:`job` (a module-level function with its arguments) are computed in the server's one worker process (:mod:`bsc.worker_process`), so
+that a model fit does not hold the GIL the sessions' scripts need; ``BSC_FIT_WORKER=thread``
+keeps every extra on the background thread (tests that replace a model function at run time).
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ import streamlit as st
 from bsc.errors import InputError
 from bsc.result_files import keep_type
 from bsc.results_cache import Pending, ResultsCache, result_key
+from bsc.worker_process import Job, WorkerProcess
 from ui.context import get_store
 
 SLOW_EXTRAS = "BSC_SLOW_EXTRAS"
+# "process" (the default) or "thread": where the background extras that can be sent run.
+FIT_WORKER = "BSC_FIT_WORKER"
 # How often a page waiting for an extra looks whether it has arrived.
 POLL_SECONDS = 1.0
 
@@ -53,7 +60,33 @@ def results_cache() -> ResultsCache:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _cache_for(data_dir: str) -> ResultsCache:
-    return ResultsCache(Path(data_dir) / "results")
+    worker = None if os.environ.get(FIT_WORKER) == "thread" else WorkerProcess()
+    return ResultsCache(Path(data_dir) / "results", worker_process=worker)
+
+
+def job(function: Callable[..., Any], *args: object, **kwargs: object) -> Job:
+    """``function`` with its arguments, as an extra that can run in the worker process: the
+    function must be defined at module level and the arguments plain data (a function that is
+    not, or a closure, still runs, on the background thread)."""
+    return Job(function, args, kwargs)
+
+
+@dataclass(frozen=True)
+class _Refusing:
+    """An extra whose refusal (an InputError) is its result: an :class:`Unavailable`."""
+
+    compute: Callable[[], Any]
+
+    def __call__(self) -> Any:
+        try:
+            return self.compute()
+        except InputError as error:
+            return Unavailable(str(error))
+
+    @property
+    def sendable(self) -> bool:
+        """Whether it can run in the worker process (:attr:`bsc.worker_process.Job.sendable`)."""
+        return getattr(self.compute, "sendable", False) is True
 
 
 def kept(name: str, fingerprint: str, params: Sequence[object], compute: Callable[[], Any]) -> Any:
@@ -65,13 +98,7 @@ def later(name: str, fingerprint: str, params: Sequence[object], compute: Callab
     """Extra ``name``: the kept result, an :class:`Unavailable`, or a :class:`~bsc.results_cache.Pending`
     while the background worker computes it (with ``error`` set if that failed)."""
     key = result_key(name, fingerprint, *params)
-
-    def refusing() -> Any:
-        try:
-            return compute()
-        except InputError as error:
-            return Unavailable(str(error))
-
+    refusing = _Refusing(compute)
     if os.environ.get(SLOW_EXTRAS) == "inline":
         return results_cache().get_or_compute(key, refusing)
     return results_cache().get_or_start(key, refusing)

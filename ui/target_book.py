@@ -15,11 +15,12 @@ import streamlit as st
 
 from bsc.assistant.nps_churn import NpsChurnLink, nps_churn_link
 from bsc.kpis import KpiParams, KpiResult, compute_kpis
+from bsc.kpis.compare import compare_segments
 from bsc.results_cache import Pending
 from bsc.targets import TargetBook
 from ui.context import PageContext
 from ui.filters import PERIOD_LABELS
-from ui.slow_extras import kept, later, prefetch
+from ui.slow_extras import job, kept, later, prefetch
 
 # The what-if's NPS–churn link among the results kept with the workspace's data.
 NPS_LINK = "nps_churn_link"
@@ -36,6 +37,16 @@ def workspace_kpis(
         (period, by, params),
         lambda: compute_kpis(tables, period=period, by=by, params=params),
     )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def segment_comparison(
+    fingerprint: str, period: str, by: str, params: KpiParams, _values: pd.DataFrame
+) -> pd.DataFrame:
+    """:func:`bsc.kpis.compare.compare_segments` of ``_values``, the KPIs :func:`workspace_kpis`
+    gives for the same fingerprint, period, split and parameters (hence keyed by those, not by
+    the frame): computed once for every session instead of on every rerun."""
+    return compare_segments(_values)
 
 
 def prefetch_kpis(
@@ -57,7 +68,7 @@ def prefetch_kpis(
             "kpis",
             fingerprint,
             (each_period, each_by, params),
-            lambda p=each_period, b=each_by: compute_kpis(tables, period=p, by=b, params=params),
+            job(compute_kpis, tables, period=each_period, by=each_by, params=params),
             soon=each_period == period or each_by == by,
         )
 
@@ -66,12 +77,12 @@ def workspace_nps_link(fingerprint: str, tables: dict) -> NpsChurnLink | Pending
     """The NPS–churn link of the what-if, kept with the workspace's data; a
     :class:`~bsc.results_cache.Pending` while the background worker computes it (it reads every
     survey answer: seconds at a million customers)."""
-    return later(NPS_LINK, fingerprint, (), lambda: nps_churn_link(tables))
+    return later(NPS_LINK, fingerprint, (), job(nps_churn_link, tables))
 
 
 def prefetch_nps_link(fingerprint: str, tables: dict) -> None:
     """Compute the what-if's NPS–churn link in the background, so that the Objectives page finds it."""
-    prefetch(NPS_LINK, fingerprint, (), lambda: nps_churn_link(tables))
+    prefetch(NPS_LINK, fingerprint, (), job(nps_churn_link, tables))
 
 
 def kpi_params(ctx: PageContext) -> KpiParams:

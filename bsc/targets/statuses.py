@@ -274,17 +274,22 @@ def evaluate(targets: Sequence[Target], kpi_values: pd.DataFrame, *, by: str | N
     for (kpi, segment), target in matched.items():
         rows.append(_status_row(kpi, segment, target.segment_by, target, None, unit))
     frame = pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
-    return frame.astype(
-        {
-            "segment_by": "string",
-            "segment": "string",
-            "score": float,
-            "weight": float,
-            "value": float,
-            "target": float,
-            "version": "Int64",
-        }
-    )
+    # Column by column: DataFrame.astype with a mapping also copies every other column, which
+    # cost most of a Scorecard's statuses.
+    for column, dtype in _STATUS_DTYPES.items():
+        frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+_STATUS_DTYPES = {
+    "segment_by": "string",
+    "segment": "string",
+    "score": float,
+    "weight": float,
+    "value": float,
+    "target": float,
+    "version": "Int64",
+}
 
 
 _STATUS_COLUMNS = (
@@ -318,7 +323,9 @@ def _latest_values(values: pd.DataFrame) -> pd.DataFrame:
     """Per (kpi, segment): the row of the latest whole dated period with a value ("all" if only
     that); a period "to date" only when no whole one has a value."""
     frame = values.copy()
-    frame["_position"] = [position(p) for p in frame["period"]]
+    # A few distinct periods over thousands of rows: each label is parsed once.
+    positions = {period: position(period) for period in frame["period"].dropna().unique()}
+    frame["_position"] = frame["period"].map(positions).astype(float)
     frame["_has_value"] = frame["value"].notna().astype(int) + whole_known(frame).astype(int)
     frame["_segment"] = frame["segment"].astype(object).where(frame["segment"].notna(), "\x00")
     frame = frame.sort_values(["_has_value", "_position"], na_position="first", kind="stable")

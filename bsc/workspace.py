@@ -275,33 +275,38 @@ def files_workspace(
     # does not wait for it (0.2 s).
     importer = threading.Thread(target=_import_all, args=(import_meanwhile,), daemon=True)
     importer.start()
-    streamed = [is_streamed(path) for path in paths]
-    with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
-        stored: list[tuple[str, dict[str, str], Path]] = []
-        refused: list[str] = []
+    try:
+        streamed = [is_streamed(path) for path in paths]
+        with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
+            stored: list[tuple[str, dict[str, str], Path]] = []
+            refused: list[str] = []
 
-        def keep(table: RawTable, mapping: TableMapping) -> Path:
-            # Numbered file names: nothing read from the files becomes part of a path.
-            file = Path(folder) / f"{len(stored)}.parquet"
-            stored.append((mapping.kind, dict(mapping.roles), file))
-            currency = table_currency(table, mapping) if currencies is not None else None
-            if currency is not None:
-                currencies.add(currency)
-            return file
+            def keep(table: RawTable, mapping: TableMapping) -> Path:
+                # Numbered file names: nothing read from the files becomes part of a path.
+                file = Path(folder) / f"{len(stored)}.parquet"
+                stored.append((mapping.kind, dict(mapping.roles), file))
+                currency = table_currency(table, mapping) if currencies is not None else None
+                if currency is not None:
+                    currencies.add(currency)
+                return file
 
-        whole = prepare_files([path for path, big in zip(paths, streamed, strict=True) if not big])
-        for path, big in zip(paths, streamed, strict=True):
-            if big:
-                # Larger than memory should hold at once: read, prepared and written in batches.
-                _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
-                continue
-            for item in next(whole):
-                if item.prepared is None:
-                    refused.append(f"{item.table.name}: {item.refused}")
+            whole = prepare_files([path for path, big in zip(paths, streamed, strict=True) if not big])
+            for path, big in zip(paths, streamed, strict=True):
+                if big:
+                    # Larger than memory should hold at once: read, prepared and written in batches.
+                    _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
                     continue
-                write_parquet(item.prepared.canonical, keep(item.table, item.mapping))
+                for item in next(whole):
+                    if item.prepared is None:
+                        refused.append(f"{item.table.name}: {item.refused}")
+                        continue
+                    write_parquet(item.prepared.canonical, keep(item.table, item.mapping))
+            importer.join()
+            yield tables_by_kind(stored), refused
+    finally:
+        # Also when a file cannot be read: the process must not end while the other thread is
+        # inside an extension's import (DuckDB's), which aborts it ("exception not rethrown").
         importer.join()
-        yield tables_by_kind(stored), refused
 
 
 def _stream_file(

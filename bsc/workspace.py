@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from bsc import ingest
 from bsc.currency import detect_currency
-from bsc.demo.company import DEMO_CURRENCY
 from bsc.detect import detect_mapping
 from bsc.errors import InputError
 from bsc.imports import retrying_import_deadlocks
@@ -255,7 +254,7 @@ def _take_currency(store: Store, workspace_id: str, currency: str | None) -> Non
 def files_workspace(
     paths: Sequence[str | Path],
     currencies: set[str] | None = None,
-    import_meanwhile: Sequence[str] = ("bsc.kpis",),
+    import_meanwhile: Sequence[str] = ("bsc.kpis", "ibis.backends.duckdb"),
 ) -> Iterator[tuple[dict[str, list[Path]], list[str]]]:
     """A throw-away workspace holding the tables of ``paths``, for the command line.
 
@@ -271,36 +270,43 @@ def files_workspace(
     modules named in ``import_meanwhile`` are imported while the files are read.
     """
     # The command's next step (the KPI engine: Ibis, DuckDB) is imported while the files are
-    # read, on the part of the cores that reading leaves free.
+    # read, on the part of the cores that reading leaves free. Ibis loads its DuckDB backend on
+    # the first connection, not with ``import ibis``: it is named here so that the first query
+    # does not wait for it (0.2 s).
     importer = threading.Thread(target=_import_all, args=(import_meanwhile,), daemon=True)
     importer.start()
-    streamed = [is_streamed(path) for path in paths]
-    with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
-        stored: list[tuple[str, dict[str, str], Path]] = []
-        refused: list[str] = []
+    try:
+        streamed = [is_streamed(path) for path in paths]
+        with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
+            stored: list[tuple[str, dict[str, str], Path]] = []
+            refused: list[str] = []
 
-        def keep(table: RawTable, mapping: TableMapping) -> Path:
-            # Numbered file names: nothing read from the files becomes part of a path.
-            file = Path(folder) / f"{len(stored)}.parquet"
-            stored.append((mapping.kind, dict(mapping.roles), file))
-            currency = table_currency(table, mapping) if currencies is not None else None
-            if currency is not None:
-                currencies.add(currency)
-            return file
+            def keep(table: RawTable, mapping: TableMapping) -> Path:
+                # Numbered file names: nothing read from the files becomes part of a path.
+                file = Path(folder) / f"{len(stored)}.parquet"
+                stored.append((mapping.kind, dict(mapping.roles), file))
+                currency = table_currency(table, mapping) if currencies is not None else None
+                if currency is not None:
+                    currencies.add(currency)
+                return file
 
-        whole = prepare_files([path for path, big in zip(paths, streamed, strict=True) if not big])
-        for path, big in zip(paths, streamed, strict=True):
-            if big:
-                # Larger than memory should hold at once: read, prepared and written in batches.
-                _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
-                continue
-            for item in next(whole):
-                if item.prepared is None:
-                    refused.append(f"{item.table.name}: {item.refused}")
+            whole = prepare_files([path for path, big in zip(paths, streamed, strict=True) if not big])
+            for path, big in zip(paths, streamed, strict=True):
+                if big:
+                    # Larger than memory should hold at once: read, prepared and written in batches.
+                    _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
                     continue
-                write_parquet(item.prepared.canonical, keep(item.table, item.mapping))
+                for item in next(whole):
+                    if item.prepared is None:
+                        refused.append(f"{item.table.name}: {item.refused}")
+                        continue
+                    write_parquet(item.prepared.canonical, keep(item.table, item.mapping))
+            importer.join()
+            yield tables_by_kind(stored), refused
+    finally:
+        # Also when a file cannot be read: the process must not end while the other thread is
+        # inside an extension's import (DuckDB's), which aborts it ("exception not rethrown").
         importer.join()
-        yield tables_by_kind(stored), refused
 
 
 def _stream_file(
@@ -311,7 +317,7 @@ def _stream_file(
 ) -> None:
     """Stream a large text file into ``scratch``, then keep it (or note why it is refused)."""
     try:
-        streamed = stream_to_parquet(path, scratch)
+        streamed = stream_to_parquet(path, scratch, compressed=False)
     except InputError as error:
         scratch.unlink(missing_ok=True)
         refused.append(f"{Path(path).name}: {error}")
@@ -340,6 +346,10 @@ def ensure_demo_workspace(store: Store, demo_dir: Path = DEMO_DIR) -> Workspace:
         if found is None:
             raise
         return found
+    # Imported here: the demo generator brings the workbook writer, which nothing else here needs
+    # (the command line's throw-away workspace starts faster without it).
+    from bsc.demo.company import DEMO_CURRENCY
+
     for ready in prepare_files(sorted(demo_dir.glob("*.csv"))):
         for item in ready:
             if item.prepared is not None:

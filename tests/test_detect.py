@@ -665,3 +665,29 @@ def test_float_ids_past_two_to_the_63_keep_their_text():
     # int64 would wrap 1e20 to -9223372036854775808: two ids would become one.
     text = clean_text(pd.Series([1e20, 2e20, 1001.0, float("inf")]))
     assert text.tolist() == ["1e+20", "2e+20", "1001", "inf"]
+
+
+class TestRestatesChurn:
+    @pytest.mark.parametrize(
+        ("column", "cells"),
+        [
+            ("region", ["North", "South"] * 20),
+            ("churn_reason", ["Price", "Moved", None] * 20),
+            ("Customer Status", ["Churned", "Stayed", "Joined"] * 20),
+            ("status", ["Gold", "Silver"] * 20),
+            ("Exited", ["1", "0"] * 20),
+        ],
+    )
+    def test_only_columns_named_like_an_outcome_are_measured(self, column, cells):
+        # Reference: the rule applied to the column's full profile, as before the name was
+        # looked at first.
+        from bsc.detect import restates_churn
+        from bsc.detect.profiles import profile_column
+        from bsc.detect.rules import _is_churn_outcome
+
+        frame = pd.DataFrame(
+            {"customer_id": text(*[f"C{i}" for i in range(len(cells))]), column: text(*cells)}
+        )
+        expected = _is_churn_outcome(profile_column(frame, 1))
+        assert restates_churn(frame, column) is expected
+        assert expected is (column in ("churn_reason", "Customer Status", "Exited"))

@@ -384,3 +384,27 @@ def test_the_100k_company_order_lines_are_within_the_read_bounds() -> None:
         _check_shape("long.csv", MAX_ROWS + 1, 1)
     with pytest.raises(InputError, match="million cells that can be read at once"):
         _check_shape("wide.csv", MAX_CELLS // 4 + 1, 4)
+
+
+class TestTextShortcuts:
+    """The file's own bytes go to Arrow when they are plain UTF-8; control characters are
+    counted by one search. References: the same cells read from an equivalent file that takes
+    the other path, and counts made by hand."""
+
+    def test_plain_utf8_reads_as_the_same_text_with_a_byte_order_mark(self):
+        body = 'customer_id,city,amount\n00012,Zürich,12.50\n00013,"São Paulo, BR",7\n'.encode()
+        plain = read_tables("plain.csv", body)[0]
+        marked = read_tables("marked.csv", b"\xef\xbb\xbf" + body)[0]
+        pd.testing.assert_frame_equal(plain.frame, marked.frame)
+        assert plain.frame["customer_id"].tolist() == ["00012", "00013"]  # by hand
+        assert plain.frame["city"].tolist() == ["Zürich", "São Paulo, BR"]
+
+    def test_control_characters_are_counted_as_before(self):
+        # 200 bytes of a small table allow max(2, 200 // 200) = 2 control characters; tab, line
+        # feed, carriage return, vertical tab and form feed are never counted.
+        row = "a,b\n1,2\n"
+        padded = row + "x" * (200 - len(row) - 3)
+        assert read_tables("two.csv", (padded + "\x07\x07\n").encode())[0].frame.shape[1] == 2
+        assert read_tables("spaces.csv", (padded + "\x0b\x0c\x0b\n").encode())[0].frame.shape[1] == 2
+        with pytest.raises(InputError, match="binary data"):
+            read_tables("three.csv", (padded + "\x07\x1f\x01").encode())

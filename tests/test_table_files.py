@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import bsc.table_files
 from bsc.table_files import (
     arrow_table,
     frame_hash,
+    parquet_writer,
     table_hash,
     tables_by_kind,
     write_parquet,
@@ -36,10 +38,35 @@ class TestWrites:
         # The store's files stay byte for byte what DataFrame.to_parquet(index=False) wrote before.
         CANONICAL.to_parquet(tmp_path / "pandas.parquet", index=False)
         write_parquet_atomic(CANONICAL, tmp_path / "atomic.parquet")
-        write_parquet(arrow_table(CANONICAL), tmp_path / "plain.parquet")
         expected = (tmp_path / "pandas.parquet").read_bytes()
         assert (tmp_path / "atomic.parquet").read_bytes() == expected
-        assert (tmp_path / "plain.parquet").read_bytes() == expected
+
+    def test_throw_away_files_hold_the_same_table_uncompressed(self, tmp_path: Path):
+        # The command line's files: what pandas writes, read back the same (attrs included),
+        # but neither compressed nor dictionary-encoded, in one write or in parts.
+        write_parquet(arrow_table(CANONICAL), tmp_path / "plain.parquet")
+        table = arrow_table(CANONICAL)
+        with parquet_writer(tmp_path / "parts.parquet", table.schema, compressed=False) as writer:
+            writer.write_table(table.slice(0, 2))
+            writer.write_table(table.slice(2))
+        for name in ("plain.parquet", "parts.parquet"):
+            back = pd.read_parquet(tmp_path / name)
+            pd.testing.assert_frame_equal(back, CANONICAL)
+            assert back.attrs == CANONICAL.attrs
+            metadata = pq.ParquetFile(tmp_path / name).metadata
+            chunks = [
+                metadata.row_group(g).column(c)
+                for g in range(metadata.num_row_groups)
+                for c in range(metadata.num_columns)
+            ]
+            assert {chunk.compression for chunk in chunks} == {"UNCOMPRESSED"}
+            assert not any(chunk.has_dictionary_page for chunk in chunks)
+        # The store's files written in parts stay compressed as pandas compresses them.
+        with parquet_writer(tmp_path / "kept.parquet", table.schema) as writer:
+            writer.write_table(table)
+        assert (
+            pq.ParquetFile(tmp_path / "kept.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"
+        )
 
     def test_a_frame_reads_back_whole_with_its_attrs(self, tmp_path: Path):
         write_parquet_atomic(CANONICAL, tmp_path / "t.parquet")

@@ -265,3 +265,43 @@ def test_a_workbook_above_the_upload_limit_is_refused_with_advice(
         InputError, match=r"orders.parquet is 0.0 MB: a workbook or Parquet file .* Save it as CSV"
     ):
         import_file(store, workspace.id, path)
+
+
+def test_the_command_lines_workspace_loads_no_workbook_writer_and_the_engine_meanwhile(tmp_path: Path):
+    # A fresh interpreter: what bsc.workspace imports, and what files_workspace imports while it
+    # reads (the demo generator's workbook writer is for the demo only; Ibis loads its DuckDB
+    # backend on the first connection, so the command names it to have it ready).
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import bsc.workspace\n"
+        "print('openpyxl' in sys.modules, 'ibis.backends.duckdb' in sys.modules)\n"
+        f"with bsc.workspace.files_workspace([{str(FIXTURES / 'telco_customers.csv')!r}]) as (tables, refused):\n"
+        "    print(sorted(tables), refused)\n"
+        "print('openpyxl' in sys.modules, 'ibis.backends.duckdb' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert result.stdout.splitlines() == ["False False", "['customers'] []", "False True"]
+
+
+def test_a_file_that_cannot_be_read_waits_for_the_import_meanwhile(tmp_path: Path, monkeypatch):
+    # The module imported meanwhile takes a moment and says when it is done: when the command
+    # stops on an unreadable file, that import has finished (a process ending while another
+    # thread imports an extension such as DuckDB aborts instead of printing the error).
+    (tmp_path / "slow_engine_for_test.py").write_text("import time\ntime.sleep(0.5)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    bad = tmp_path / "text_named.xlsx"
+    bad.write_text("a,b\n1,2\n")
+    with (
+        pytest.raises(InputError, match="holds text"),
+        files_workspace([bad], import_meanwhile=("slow_engine_for_test",)),
+    ):
+        pass
+    import sys
+
+    assert sys.modules["slow_engine_for_test"].DONE

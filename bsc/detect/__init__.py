@@ -54,7 +54,14 @@ from bsc.detect.profiles import (
     name_key,
     profile_column,
 )
-from bsc.detect.rules import _KIND_HINTS, _is_churn_outcome, _role_confidence, _role_weight, _strong_names
+from bsc.detect.rules import (
+    _KIND_HINTS,
+    _is_churn_outcome,
+    _named_like_churn_outcome,
+    _role_confidence,
+    _role_weight,
+    _strong_names,
+)
 from bsc.detect.values import (
     FALSE_WORDS,
     TRUE_WORDS,
@@ -175,6 +182,8 @@ def restates_churn(frame: pd.DataFrame, column: str) -> bool:
     """True when ``column`` says who churned or why, by its name and (for a status) its values:
     split by it, churn would be 0% or 100% by construction (see
     :data:`bsc.detect.rules._CHURN_OUTCOMES`)."""
+    if not _named_like_churn_outcome(name_key(str(column))):
+        return False  # as the profile would say, without measuring the column's values
     return _is_churn_outcome(profile_column(detection_rows(frame), list(frame.columns).index(column)))
 
 

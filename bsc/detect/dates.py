@@ -173,6 +173,9 @@ def parse_dates(
     if values.dtype.kind == "M":
         parsed = values.dt.tz_convert(None) if values.dt.tz is not None else values
         return parsed.astype("datetime64[us]"), ["native"]
+    iso = _iso_dates(values)
+    if iso is not None:
+        return iso
     text = clean_text(values)
     if excel_serials and text.notna().any():
         sample_numbers = parse_numbers(spread_sample(text.dropna()))
@@ -218,3 +221,50 @@ def parse_dates(
             dates[days.index] = (_EXCEL_EPOCH + days).astype("datetime64[us]")
             used.append("excel serial")
     return dates, used
+
+
+# Clean ISO dates, the shape most exports write: the format each shape is read with below, and
+# the shape (RE2, ASCII digits, anchored) every filled cell must have for the shortcut to apply.
+_ISO_DAY = r"[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_ISO_CLOCK = r" ([01][0-9]|2[0-3]):[0-5][0-9]"
+_ISO_SHAPES = {
+    10: ("%Y-%m-%d", f"^{_ISO_DAY}$"),
+    16: ("%Y-%m-%d %H:%M", f"^{_ISO_DAY}{_ISO_CLOCK}$"),
+    19: ("%Y-%m-%d %H:%M:%S", f"^{_ISO_DAY}{_ISO_CLOCK}:[0-5][0-9]$"),
+}
+
+
+def _iso_dates(values: pd.Series) -> tuple[pd.Series, list[str]] | None:
+    """What :func:`parse_dates` gives, read in Arrow, for a text column whose filled cells are
+    all clean ISO dates of one shape (``2024-05-01``, ``2024-05-01 09:30`` or
+    ``2024-05-01 09:30:15``: no spaces around them, years 1000 to 2999); None for any other
+    column, which then takes the general path.
+
+    Exact: on such a column the general path finds that one format on its sample (the first of
+    :data:`DATE_FORMATS` to read every cell of that shape) and reads every cell with it, as
+    Arrow's cast does here; a day that does not exist (2023-02-30) makes the cast fail, and the
+    general path then reads the column and reports that cell.
+    """
+    cells = _arrow_text(values)
+    if cells is None:
+        return None
+    distinct = pc.drop_null(pc.unique(cells))
+    if len(distinct) == 0:
+        return None
+    shape = _ISO_SHAPES.get(len(distinct[0].as_py()))
+    if shape is None or not pc.all(pc.match_substring_regex(distinct, shape[1])).as_py():
+        return None
+    try:
+        read = pc.cast(cells, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    dates = pd.Series(read.to_numpy(zero_copy_only=False), index=values.index, dtype="datetime64[us]")
+    return dates, [shape[0]]
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow text behind a pandas text column (as text files are read), else None."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    cells = values.array.__arrow_array__()
+    return cells if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type) else None

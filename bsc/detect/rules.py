@@ -429,6 +429,12 @@ _CHURN_OUTCOMES: tuple[_OutcomeRule, ...] = (
 )
 
 
+def _named_like_churn_outcome(key: str) -> bool:
+    """True when a column name's key (:func:`~bsc.detect.profiles.name_key`) fits one of the
+    names in :data:`_CHURN_OUTCOMES`: only such a column can restate churn."""
+    return any(re.fullmatch(pattern, key) for rule in _CHURN_OUTCOMES for pattern in rule.names)
+
+
 def _is_churn_outcome(p: ColumnProfile) -> bool:
     """True when column ``p`` restates the churn outcome by its name (and, for a status, its values)."""
     for rule in _CHURN_OUTCOMES:

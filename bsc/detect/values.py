@@ -156,6 +156,10 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
         return values.astype("float64")
     if values.dtype == "boolean" or values.dtype.kind == "M":
         return pd.Series(np.nan, index=values.index, dtype="float64")
+    if decimal_comma is not True:
+        plain = _plain_numbers(values)
+        if plain is not None:
+            return plain
     text = clean_text(values)
     filled = text.dropna()
     sample = spread_sample(filled)
@@ -184,6 +188,24 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
             cleaned = cleaned.str.replace(",", "", regex=False)
         numbers[retry] = _to_float(cleaned)
     return numbers
+
+
+def _plain_numbers(values: pd.Series) -> pd.Series | None:
+    """A text column every filled cell of which Arrow reads as a number, read at once (else None).
+
+    Exact: such cells hold no comma, currency sign, space or parenthesis, so the general path
+    below finds no decimal comma, has nothing to clean, and reads the same cells with the same
+    cast (``nan`` and ``inf`` included, which :func:`parse_numbers` then leaves empty). A cell of
+    spaces, or any other cell Arrow cannot read, makes the cast fail: the general path reads
+    that column.
+    """
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    try:
+        cast = pc.cast(values.array.__arrow_array__(), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    return pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
 
 
 def _to_float(text: pd.Series) -> pd.Series:

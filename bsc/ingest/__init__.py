@@ -38,6 +38,7 @@ The package, one module per step:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -83,6 +84,10 @@ __all__ = [
     "read_path",
     "read_tables",
 ]
+
+# Nothing but the ASCII spaces ``bytes.strip`` removes (space, tab, line feed, carriage return,
+# vertical tab, form feed): an empty file.
+_BLANK_BYTES = re.compile(rb"[ \t\n\r\x0b\x0c]*")
 
 
 def read_path(path: str | Path) -> list[RawTable]:
@@ -140,7 +145,7 @@ def read_tables(name: str, data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) ->
 def _read_checked(name: str, data: bytes, max_bytes: int) -> list[RawTable]:
     extension = _check_extension(name)
     _check_size(name, len(data), max_bytes)
-    if not data.strip():
+    if _BLANK_BYTES.fullmatch(data):  # as ``not data.strip()``, without copying the file
         raise InputError(f"{name} is empty.")
     found = _identify(data)
     if extension in TEXT_EXTENSIONS:

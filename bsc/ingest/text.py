@@ -54,7 +54,14 @@ def _read_text(name: str, data: bytes) -> RawTable:
     sniffed = _first_lines(text)
     delimiter = _sniff_delimiter(sniffed)
     _check_shape(name, lines, _widest(sniffed, delimiter))
-    cells, skipped = _parse_delimited(name, text, delimiter)
+    # Plain UTF-8 without a byte-order mark decodes to a text whose UTF-8 is the file's bytes:
+    # Arrow reads those rather than a copy encoded again.
+    utf8 = (
+        None
+        if encoding_problems or _utf16_encoding(data) is not None or data.startswith(b"\xef\xbb\xbf")
+        else data
+    )
+    cells, skipped = _parse_delimited(name, text, delimiter, utf8=utf8)
     del text
     problems = list(encoding_problems)
     if skipped:
@@ -175,9 +182,14 @@ def _decode_mixed(data: bytes) -> tuple[str, Problem]:
     return _ESCAPED_BYTES.sub(single_byte, text), problem
 
 
+# The control characters counted as signs of binary content: below 32, but for tab, line feed,
+# vertical tab, form feed and carriage return (found by one search rather than a loop in Python).
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f]")
+
+
 def _refuse_control_characters(name: str, text: str) -> str:
     head = text[:65536]
-    control = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\r\n\f\v")
+    control = len(_CONTROL_CHARACTERS.findall(head))
     if control > max(2, len(head) // 200):
         raise InputError(f"{name} does not look like a text table: it contains binary data.")
     return text
@@ -216,14 +228,17 @@ def _consistency(counts: Sequence[int]) -> tuple[float, int] | None:
     return hits / len(counts), fields
 
 
-def _parse_delimited(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
+def _parse_delimited(
+    name: str, text: str, delimiter: str, *, utf8: bytes | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """All cells as text, without treating any line as the header; lines with too many fields
     are left out and returned.
 
     Arrow reads the file when it can (:func:`_parse_with_arrow`, several times faster); pandas
-    reads the rest, and says what is wrong with a file that cannot be read.
+    reads the rest, and says what is wrong with a file that cannot be read. ``utf8``, when
+    given, is ``text`` encoded as UTF-8 already (the file's own bytes).
     """
-    cells = _parse_with_arrow(text, delimiter)
+    cells = _parse_with_arrow(text, delimiter, utf8=utf8)
     if cells is not None:
         return cells, []
     options: dict = {
@@ -254,7 +269,7 @@ def _parse_delimited(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame
         raise _unreadable_text(name, error) from None
 
 
-def _parse_with_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
+def _parse_with_arrow(text: str, delimiter: str, *, utf8: bytes | None = None) -> pd.DataFrame | None:
     """The cells as pandas reads them (see :func:`_parse_delimited`), read by Arrow; None when
     Arrow cannot be sure to read them the same way.
 
@@ -266,10 +281,12 @@ def _parse_with_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
     """
     if delimiter == _WHITESPACE:
         return None
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: leave them to pandas
-        return None
+    data = utf8
+    if data is None:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: leave them to pandas
+            return None
     if not _quotes_closed(data, delimiter):
         return None
     try:

@@ -2,7 +2,8 @@
 
 Each test reads the columns it needs from the workspace's stored tables (the survey answers
 and the customers' churn through :func:`bsc.assistant.nps_churn.recorded_columns`, as the
-NPS–churn link of the what-if does) and, wherever the data have dates, looks forward from the
+NPS–churn link of the what-if does; the order log stays in the engine, which sums each
+customer's spend: :mod:`bsc.links.spend`) and, wherever the data have dates, looks forward from the
 cause: churn or spend in the :data:`HORIZON_DAYS` days *after* a survey answer, the satisfaction
 answer given *after* a support ticket. The links, in :data:`CUSTOMER_LINKS` order:
 

@@ -6,6 +6,7 @@ tests them instead of taking them on trust. One module per idea:
 
 - :mod:`bsc.links.result`: :class:`LinkResult`, the verdicts and the intervals behind them;
 - :mod:`bsc.links.customer`: the built-in links, tested customer by customer and lagged;
+- :mod:`bsc.links.spend`: customers' spend in a window after a date, summed by the engine;
 - :mod:`bsc.links.periods`: the generic test of a user's arrow on two KPIs' monthly series;
 - :mod:`bsc.links.arrows`: :class:`ArrowBook`, the user arrows stored per workspace;
 - :mod:`bsc.links.strategy_map`: the map as a Graphviz DOT graph;

@@ -2,7 +2,8 @@
 
 Each test reads the columns it needs from the workspace's stored tables (the survey answers
 and the customers' churn through :func:`bsc.assistant.nps_churn.recorded_columns`, as the
-NPS–churn link of the what-if does) and, wherever the data have dates, looks forward from the
+NPS–churn link of the what-if does; the order log stays in the engine, which sums each
+customer's spend: :mod:`bsc.links.spend`) and, wherever the data have dates, looks forward from the
 cause: churn or spend in the :data:`HORIZON_DAYS` days *after* a survey answer, the satisfaction
 answer given *after* a support ticket. The links, in :data:`CUSTOMER_LINKS` order:
 
@@ -38,6 +39,7 @@ from bsc.links.result import (
     no_data,
     rank_correlation,
 )
+from bsc.links.spend import order_log
 
 __all__ = ["CUSTOMER_LINKS", "HORIZON_DAYS", "MIN_PAIRS", "MIN_PER_GROUP", "CustomerLink", "customer_links"]
 
@@ -246,24 +248,6 @@ def _response_to_csat(tables: Tables) -> LinkResult:
     )
 
 
-def _orders(tables: Tables) -> pd.DataFrame | None:
-    orders = recorded_columns(tables, "transactions", ["customer_id", "date", "amount"])
-    if orders is None:
-        return None
-    orders = orders.dropna(subset=["customer_id", "date", "amount"])
-    return orders.assign(customer_id=orders["customer_id"].astype(str))
-
-
-def _spend_between(orders: pd.DataFrame, starts: pd.DataFrame, days: int) -> pd.Series:
-    """Each row's customer's spend in the ``days`` days after its ``start`` (0 with no orders)."""
-    joined = orders.merge(starts[["customer_id", "start"]], on="customer_id")
-    inside = (joined["date"] > joined["start"]) & (
-        joined["date"] <= joined["start"] + pd.Timedelta(days=days)
-    )
-    spent = joined[inside].groupby("customer_id")["amount"].sum()
-    return starts["customer_id"].map(spent).fillna(0.0)
-
-
 def _csat_to_spend(tables: Tables) -> LinkResult:
     method = (
         f"Each customer's latest CSAT answer with {HORIZON_DAYS} days of orders after it; spend in those "
@@ -271,7 +255,7 @@ def _csat_to_spend(tables: Tables) -> LinkResult:
         f"(Welch); at least {MIN_PER_GROUP} customers in each group."
     )
     answers = _answers(tables, "csat")
-    orders = _orders(tables)
+    orders = order_log(tables)
     if answers is None or "date" not in answers.columns:
         return no_data(
             "csat", "revenue_per_customer", method, "dated survey answers with customer ids and CSAT"
@@ -280,10 +264,9 @@ def _csat_to_spend(tables: Tables) -> LinkResult:
         return no_data(
             "csat", "revenue_per_customer", method, "transactions with customer ids, dates and amounts"
         )
-    end = orders["date"].max()
-    latest = answers[answers["date"] <= end - pd.Timedelta(days=HORIZON_DAYS)]
+    latest = answers[answers["date"] <= orders.end - pd.Timedelta(days=HORIZON_DAYS)]
     latest = latest.sort_values("date").groupby("customer_id").tail(1).rename(columns={"date": "start"})
-    spend = _spend_between(orders, latest, HORIZON_DAYS)
+    spend = orders.spend_after(latest, HORIZON_DAYS)
     found = difference_of_means(spend[latest["csat"] >= 4], spend[latest["csat"] <= 3])
     meaning = (
         f"Satisfied customers spent {abs(found.value):,.2f} {'more' if found.value >= 0 else 'less'} each than "
@@ -304,15 +287,14 @@ def _csat_to_spend(tables: Tables) -> LinkResult:
 def _first_years(tables: Tables) -> tuple[pd.DataFrame | None, str]:
     """Customers who signed up at least a year before the last order, with their first-year spend."""
     customers = _customers(tables)
-    orders = _orders(tables)
+    orders = order_log(tables)
     if customers.empty or "signup_date" not in customers.columns or customers["signup_date"].isna().all():
         return None, "customers with signup dates"
     if orders is None:
         return None, "transactions with customer ids, dates and amounts"
-    end = orders["date"].max()
-    seen = customers[customers["signup_date"] <= end - pd.Timedelta(days=YEAR_DAYS)]
+    seen = customers[customers["signup_date"] <= orders.end - pd.Timedelta(days=YEAR_DAYS)]
     seen = seen.assign(start=seen["signup_date"] - pd.Timedelta(days=1))
-    return seen.assign(first_year=_spend_between(orders, seen, YEAR_DAYS + 1).to_numpy()), ""
+    return seen.assign(first_year=orders.spend_after(seen, YEAR_DAYS + 1).to_numpy()), ""
 
 
 def _retention_to_revenue(tables: Tables) -> LinkResult:

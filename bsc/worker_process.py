@@ -47,6 +47,8 @@ class Job:
     function: Callable[..., Any]
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # False: run it on the server's background thread (e.g. data too large to read twice).
+    in_process: bool = True
 
     def __call__(self) -> Any:
         return self.function(*self.args, **self.kwargs)
@@ -54,7 +56,10 @@ class Job:
     @property
     def sendable(self) -> bool:
         """Whether the worker process finds the same function under its module and name; not
-        for a function made at run time (a closure, a page script's own) or replaced since."""
+        for a function made at run time (a closure, a page script's own) or replaced since, nor
+        for a job kept on the server (:attr:`in_process` false)."""
+        if not self.in_process:
+            return False
         qualified = getattr(self.function, "__qualname__", "")
         found: Any = sys.modules.get(getattr(self.function, "__module__", None) or "")
         if found is None or "<" in qualified or found is sys.modules.get("__main__"):

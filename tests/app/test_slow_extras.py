@@ -92,3 +92,41 @@ def test_the_views_one_click_away_are_computed_first(monkeypatch: pytest.MonkeyP
         ("month", "plan", False),
         ("year", "plan", False),
     ]
+
+
+class TestWhereAJobRuns:
+    """A job reading more table files than ``BSC_FIT_WORKER_MAX_MB`` stays on the server's thread."""
+
+    @staticmethod
+    def _tables(folder: Path, *sizes: int) -> dict[str, list[Path]]:
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for number, size in enumerate(sizes):
+            path = folder / f"table-{number}.parquet"
+            path.write_bytes(b"\0" * size)
+            paths.append(path)
+        return {"orders": paths[:1], "surveys": paths[1:]}
+
+    def test_small_data_goes_to_the_worker_process_large_data_stays(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ):
+        from bsc.kpis import compute_kpis
+        from ui.slow_extras import job
+
+        monkeypatch.setenv("BSC_FIT_WORKER_MAX_MB", "1")
+        # 600,000 bytes alone are under the 1,048,576 of 1 MiB; with a second such file, over.
+        assert job(compute_kpis, self._tables(tmp_path / "a", 600_000), period="month").sendable
+        large = self._tables(tmp_path / "b", 600_000, 600_000)
+        assert not job(compute_kpis, large, period="month").sendable
+        assert not job(compute_kpis, tables=large).sendable
+        # Still the same computation wherever it runs.
+        assert job(compute_kpis, large).args == (large,)
+
+    def test_a_bad_setting_is_named(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        from bsc.errors import InputError
+        from bsc.kpis import compute_kpis
+        from ui.slow_extras import job
+
+        monkeypatch.setenv("BSC_FIT_WORKER_MAX_MB", "lots")
+        with pytest.raises(InputError, match="BSC_FIT_WORKER_MAX_MB must be a number"):
+            job(compute_kpis, self._tables(tmp_path, 10))

@@ -19,12 +19,14 @@ has gone (stopped or killed without shutting it down) exits within :data:`PARENT
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -99,7 +101,9 @@ class WorkerProcess:
             pool = self._pool
             self._running += 1
         try:
-            return pool.submit(function, *args).result()
+            with _no_script_as_main():  # the process is spawned here, on the pool's first job
+                future = pool.submit(function, *args)
+            return future.result()
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
@@ -137,6 +141,30 @@ class WorkerProcess:
             pool, self._pool = self._pool, None
             self._idle_timer = None
         pool.shutdown(wait=True)
+
+
+# One stand-in at a time (two threads swapping __main__ could leave a stand-in behind).
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_script_as_main() -> Iterator[None]:
+    """While a worker is spawned: a ``__main__`` module without a file.
+
+    ``spawn`` runs the parent's ``__main__`` file again in the child before the first job.
+    Streamlit installs each script it runs as ``__main__`` (the app's entry point, a page, a
+    test's script), so the worker would run that script again, or fail on it. A script started
+    meanwhile installs its own module; it is left in place.
+    """
+    with _MAIN_LOCK:
+        main = sys.modules.get("__main__")
+        stand_in = types.ModuleType("__main__")
+        sys.modules["__main__"] = stand_in
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is stand_in and main is not None:
+                sys.modules["__main__"] = main
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -91,3 +92,24 @@ def test_the_worker_exits_when_its_server_is_killed():
     while _running(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running(worker)
+
+
+def test_the_script_streamlit_installed_as_main_is_not_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Streamlit installs each script it runs as __main__; spawn would run that file in the child.
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(
+        f"from pathlib import Path\nPath({str(marker)!r}).touch()\nraise SystemExit('page run')\n"
+    )
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    process = WorkerProcess()
+    try:
+        assert process.run(os.getpid) != os.getpid()
+    finally:
+        process.stop()
+    assert not marker.exists()
+    assert sys.modules["__main__"] is page

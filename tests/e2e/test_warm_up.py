@@ -26,7 +26,7 @@ def test_the_modules_warmed_are_the_default_pages_imports():
         if isinstance(node, ast.Import | ast.ImportFrom)
     ]
     assert default_page_modules() == list(dict.fromkeys(lines))
-    assert {"bsc.kpis", "ui.charts", "streamlit", "pandas"} <= set(default_page_modules())
+    assert {"bsc.kpis", "ui.chart_specs", "streamlit", "pandas"} <= set(default_page_modules())
 
 
 def test_a_fresh_server_has_the_default_scorecard_kept_before_the_first_visit(server: Server, page: Page):

@@ -59,6 +59,7 @@ from bench.run_state import APP_IDLE, RUN_FINISHED, RUN_STARTED, RUN_STATE_RECOR
 from bsc.kpis import KPIS  # noqa: E402
 from bsc.store import Store  # noqa: E402
 from bsc.targets import Target, TargetBook  # noqa: E402
+from bsc.worker_process import WORKER_NICE  # noqa: E402
 from bsc.workspace import ensure_demo_workspace  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, start_server  # noqa: E402
 from tests.hostile.make_corpus import WRITERS  # noqa: E402
@@ -384,10 +385,12 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid = pid
         self.samples: list[tuple[float, float]] = []  # (server MB, server and workers MB)
-        # (wall clock, server CPU seconds, browsers' CPU seconds so far)
-        self.cpu_seconds: list[tuple[float, float, float]] = []
+        # (wall clock, server CPU seconds, browsers' and worker processes' CPU seconds so far)
+        self.cpu_seconds: list[tuple[float, float, float, float]] = []
         self._browsers: dict[int, float] = {}
         self._browser_total = 0.0
+        self._workers: dict[int, float] = {}
+        self._worker_total = 0.0
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -395,7 +398,12 @@ class MemorySampler(threading.Thread):
             server = _family(self.pid)
             self.samples.append((_rss_mb(self.pid), sum(_rss_mb(p) for p in server)))
             self.cpu_seconds.append(
-                (time.monotonic(), _cpu_seconds(self.pid), self._browser_cpu(set(server)))
+                (
+                    time.monotonic(),
+                    _cpu_seconds(self.pid),
+                    self._browser_cpu(set(server)),
+                    self._worker_cpu(server),
+                )
             )
 
     def _browser_cpu(self, server: set[int]) -> float:
@@ -408,13 +416,24 @@ class MemorySampler(threading.Thread):
         self._browsers = now
         return self._browser_total
 
-    def cpu_share(self, start: float, end: float) -> tuple[float, float]:
-        """CPU seconds per wall-clock second of the server and of the browsers (2.0 = both cores)."""
+    def _worker_cpu(self, server: list[int]) -> float:
+        # The server's worker process comes and goes (stopped when idle): counted per process.
+        now = {p: _cpu_seconds(p) for p in server if p != self.pid}
+        for pid, seconds in now.items():
+            if not math.isnan(seconds):
+                self._worker_total += seconds - self._workers.get(pid, 0.0)
+        self._workers = {p: s for p, s in now.items() if not math.isnan(s)}
+        return self._worker_total
+
+    def cpu_share(self, start: float, end: float) -> tuple[float, float, float]:
+        """CPU seconds per wall-clock second of the server, the browsers and the server's worker
+        processes (2.0 = both cores)."""
         inside = [sample for sample in self.cpu_seconds if start <= sample[0] <= end]
         if len(inside) < 2:
-            return math.nan, math.nan
-        (wall_0, server_0, browsers_0), (wall_1, server_1, browsers_1) = inside[0], inside[-1]
-        return (server_1 - server_0) / (wall_1 - wall_0), (browsers_1 - browsers_0) / (wall_1 - wall_0)
+            return math.nan, math.nan, math.nan
+        first, last = inside[0], inside[-1]
+        wall = last[0] - first[0]
+        return tuple((last[i] - first[i]) / wall for i in (1, 2, 3))
 
     def stop(self) -> None:
         self._done.set()
@@ -623,9 +642,10 @@ def report(run: CrowdRun, memory: MemorySampler, duration: float) -> None:
             f"peak {max(server):.0f} MB, last {server[-1]:.0f} MB; with worker processes peak "
             f"{max(family):.0f} MB (limit {MEMORY_LIMIT_MB:,} MB)."
         )
-    server_cores, browser_cores = memory.cpu_share(run.started, run.ended)
+    server_cores, browser_cores, worker_cores = memory.cpu_share(run.started, run.ended)
     print(
-        f"CPU while the crowd worked: server {server_cores:.2f} cores, browsers {browser_cores:.2f} cores, "
+        f"CPU while the crowd worked: server {server_cores:.2f} cores, its worker process "
+        f"{worker_cores:.2f} (model fits, nice {WORKER_NICE}), browsers {browser_cores:.2f} cores, "
         f"of {os.cpu_count()}; machine load average {run.load[0]:.1f} at the start, {run.load[1]:.1f} at the end."
     )
 

@@ -15,6 +15,8 @@ read from a file is ever sent. What a job returns goes back the same way (the re
 it write its result to disk itself, so nothing large comes back). A worker that dies (killed,
 out of memory) fails the job it ran; the next job starts a new worker. A worker whose server
 has gone (stopped or killed without shutting it down) exits within :data:`PARENT_CHECK_SECONDS`.
+The worker runs at a lower priority (:data:`WORKER_NICE`): on a machine whose cores are all busy,
+the sessions' reruns come before a fit nobody is clicking for.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["IDLE_SECONDS", "Job", "WorkerProcess"]
+__all__ = ["IDLE_SECONDS", "WORKER_NICE", "Job", "WorkerProcess"]
 
 # Long enough to keep the worker (and its imports) through a burst of clicks, short enough that
 # a quiet server soon holds no second interpreter (the worker's imports and models take about
@@ -40,6 +42,10 @@ __all__ = ["IDLE_SECONDS", "Job", "WorkerProcess"]
 IDLE_SECONDS = 10.0
 # How often the worker looks whether the server that started it is still running.
 PARENT_CHECK_SECONDS = 1.0
+# The worker's nice value. Its jobs are waited for by nobody's click: when the cores are all
+# busy, the sessions' scripts in the server (nice 0) get them first and the fit takes what is
+# left, instead of taking a core away from every rerun in the room.
+WORKER_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class WorkerProcess:
                 self._pool = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with_parent,
+                    initializer=_start_worker,
                     initargs=(os.getpid(),),
                 )
             pool = self._pool
@@ -165,6 +171,13 @@ def _no_script_as_main() -> Iterator[None]:
         finally:
             if sys.modules.get("__main__") is stand_in and main is not None:
                 sys.modules["__main__"] = main
+
+
+def _start_worker(parent: int) -> None:
+    """In the worker, before its first job: give way to the server's scripts, and watch the server."""
+    with contextlib.suppress(OSError):  # not allowed here: it runs at the server's priority
+        os.nice(max(0, WORKER_NICE - os.nice(0)))
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bsc.worker_process import WorkerProcess
+from bsc.worker_process import WORKER_NICE, WorkerProcess
 
 # A guard against a hung child process, not a speed test.
 DEADLINE_S = 60
@@ -38,6 +38,14 @@ def test_a_job_runs_in_another_process_and_returns_its_result(worker: WorkerProc
     assert worker.run(os.getpid) != os.getpid()
     # divmod(17, 5) = (3, 2), computed in the worker and sent back.
     assert worker.run(divmod, 17, 5) == (3, 2)
+
+
+def test_the_worker_gives_way_to_the_servers_scripts(worker: WorkerProcess):
+    # os.nice(0) reads a process's nice value without changing it: the server's here, the
+    # worker's in the worker. The worker sits WORKER_NICE steps below normal priority (or stays
+    # where it started, if the server already runs lower than that).
+    assert worker.run(os.nice, 0) == max(WORKER_NICE, os.nice(0))
+    assert WORKER_NICE > 0
 
 
 def test_one_process_serves_one_job_after_another(worker: WorkerProcess):

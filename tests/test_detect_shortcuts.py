@@ -109,6 +109,42 @@ class TestArrowShortcuts:
         assert numbers.iloc[-1] == 12.5 and numbers.iloc[-2] == 199_999.25  # by hand
         pd.testing.assert_series_equal(numbers, self.general_numbers(values, monkeypatch))
 
+    @pytest.mark.parametrize(
+        ("cells", "shortcut"),
+        [
+            (["C000123", "C000124", None], True),  # ids with a letter
+            (["East", "West", " North "], True),  # categories: no digit
+            (["Support never answered", "", "   "], True),  # words, a blank, spaces
+            (["inf", "-Infinity", "nan", "NaN", "C1"], True),  # read as inf/nan: no finite number
+            (["12EUR", "0x10", "5L"], True),  # no word boundary before EUR; hex; a suffix
+            (["2024-05-01", "2024-05-01 10:30", "01/05/2024", "12 -3"], False),  # "12 -3": 12-3?
+            (["2024-05-01", "2024-05-01 10:30", "01/05/2024", "10:30", None], True),  # dates, times
+            (["-5", "1e-5", "2024-05-01"], False),  # a leading minus, the exponent's minus
+            (["12 EUR", "EUR 5", "C1"], False),  # the codes come off: 12 and 5 are numbers
+            (["1e5", "2E-3", "C1"], False),  # the exponent's e is no sign of text
+            (["(12.50)", "$1,234.5", "x"], False),
+            (["East", "12"], False),  # one number is enough to read the column
+            (["3٣", "East"], False),  # not ASCII: Python reads other scripts' digits
+        ],
+        ids=["ids", "categories", "words", "inf-nan", "glued", "spaced-minus", "dates", "minus", "codes",
+             "exponent", "money", "mixed", "unicode"],
+    )  # fmt: skip
+    def test_columns_without_numbers_read_as_the_general_path_reads_them(self, cells, shortcut, monkeypatch):
+        values = text(*cells)
+        assert values_module._surely_no_numbers(values) is shortcut
+        numbers = parse_numbers(values)
+        with monkeypatch.context() as patch:
+            patch.setattr(values_module, "_surely_no_numbers", lambda _values: False)
+            general = parse_numbers(values)
+        pd.testing.assert_series_equal(numbers, general)
+        if shortcut:
+            assert numbers.isna().all()
+
+    def test_a_number_on_the_last_line_of_a_long_column_of_words(self):
+        values = text(*["East"] * 99_999, "12")
+        assert not values_module._surely_no_numbers(values)
+        assert parse_numbers(values).iloc[-1] == 12.0  # written by hand: the last cell
+
     def test_a_decimal_comma_said_by_the_caller_is_never_cut_short(self):
         # "1.5" under a decimal comma is fifteen (the dot separates thousands): no shortcut.
         assert parse_numbers(text("1.5", "2"), decimal_comma=True).tolist() == [15.0, 2.0]

@@ -51,7 +51,8 @@ _FLAG_VALUES = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, 
 
 
 # Run by Arrow's regular expression engine (RE2) on whole columns.
-_CURRENCY = r"(?i)[\s$€£¥'%]|\b(?:EUR|USD|GBP|CHF)\b"
+_CURRENCY_CODE = r"(?i)\b(?:EUR|USD|GBP|CHF)\b"
+_CURRENCY = r"(?i)[\s$€£¥'%]|" + _CURRENCY_CODE.removeprefix("(?i)")
 _NUMBER_DOT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?$")
 _NUMBER_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?$")
 _NUMBER_DOT_ASCII = _NUMBER_DOT.pattern.replace(r"\d", "[0-9]")
@@ -160,6 +161,8 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool | None) -> pd.Series:
         plain = _plain_numbers(values)
         if plain is not None:
             return plain
+    if _surely_no_numbers(values):
+        return pd.Series(np.nan, index=values.index, dtype="float64")
     text = clean_text(values)
     filled = text.dropna()
     sample = spread_sample(filled)
@@ -206,6 +209,38 @@ def _plain_numbers(values: pd.Series) -> pd.Series | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     return pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
+
+
+def _surely_no_numbers(values: pd.Series) -> bool:
+    """True for an ASCII text column no cell of which can be read as a finite number: each cell
+    has no digit, or has a letter other than ``e``/``E`` once the currency codes the cleaning
+    removes are left out (``C000123``, ``East``, ``inf``, ``Support never answered``), or a
+    colon, a slash or a minus right after a digit (``2024-05-01``, ``10:30``, ``01/05/2024``).
+    Names, ids with letters, categories and dates then skip the cleaning and the cell-by-cell
+    reading, which would find nothing.
+
+    Exact: cleaning removes only spaces, currency signs and codes, apostrophes, percent signs,
+    parentheses and separators, none of them a letter, a digit, a colon, a slash or a minus, and
+    removing characters never puts one between a digit and the minus after it. A finite number
+    needs a digit; the only letters the readers accept are the exponent's ``e`` and those of
+    ``inf``, ``infinity`` and ``nan``, which are no finite number; a minus comes first or after
+    the exponent's ``e``. Answers False when it cannot tell (other columns, non-ASCII text:
+    Python reads other scripts' digits).
+    """
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return False
+    cells = values.array.__arrow_array__()
+    if pc.all(pc.string_is_ascii(cells)).as_py() is False:
+        return False
+    words = pc.replace_substring_regex(cells, _CURRENCY_CODE, "")
+    hopeless = pc.or_(
+        pc.or_(
+            pc.match_substring_regex(words, "[a-df-zA-DF-Z]"),
+            pc.match_substring_regex(cells, "[:/]|[0-9]-"),
+        ),
+        pc.invert(pc.match_substring_regex(cells, "[0-9]")),
+    )
+    return pc.all(hopeless).as_py() is not False
 
 
 def _to_float(text: pd.Series) -> pd.Series:

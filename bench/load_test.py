@@ -81,10 +81,11 @@ OWN_SAVES_PER_ROUND = 3
 THINK_TIME_S = (0.3, 1.0)
 FILTER_SESSIONS = 6
 # In a workshop every person's browser runs on their own laptop; here ten browsers share the
-# server's two cores. Their processes run at this nice value (the server at 0 gets about ten times
-# their share when both want a core), so the server's time per run is its own work and its
-# sessions' contention, as in the room, while the browsers still get the cores the server leaves.
-BROWSER_NICE = 10
+# server's two cores. Their processes run at the lowest priority (nice 19: a thread of the server
+# at 0 weighs some seventy times one of theirs when both want a core, and Chromium runs many), so
+# the server's time per run is its own work and its sessions' contention, as in the room, while
+# the browsers still get the cores the server leaves.
+BROWSER_NICE = 19
 DUE = "2027-06"
 
 

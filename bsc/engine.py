@@ -28,10 +28,10 @@ megabytes (kept tables and running queries) and spills the rest to ``BSC_DUCKDB_
 
 Reading stored tables without a backend
 ---------------------------------------
-Work done in pandas rather than in Ibis (the churn lab's labels, the sidebar's segment values)
-reads the same files through :func:`table_columns` (names and types, from the file footers),
-:func:`read_columns` (some columns of every file of a kind) and :func:`files_key` (a cache key
-of the files).
+Work done in pandas rather than in Ibis (the churn lab's labels from churn dates, the sidebar's
+segment values) reads the same files through :func:`table_columns` (names and types, from the
+file footers), :func:`read_columns` (some columns of every file of a kind) and :func:`files_key`
+(a cache key of the files).
 """
 
 from __future__ import annotations

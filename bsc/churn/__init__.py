@@ -6,8 +6,10 @@ explain it. It runs in five steps, each a public function, each in its own modul
 1. **The label** (:mod:`bsc.churn.labels`, :mod:`bsc.churn.sources`). Either a churn column
    of the table (:func:`find_label_columns`, :func:`churn_labels`), or, from dated data, churn
    in the ``horizon`` days after a cutoff date (:func:`cutoff_labels`): from churn dates, or,
-   for a transaction log, no order in the ``horizon`` days after the cutoff. Features are then
-   computed strictly from data before the cutoff. :func:`churn_data_from_table`,
+   for a transaction log, no order in the ``horizon`` days after the cutoff. A workspace's
+   order log is labelled by the engine over its stored files (:func:`order_log_labels`, in
+   :mod:`bsc.churn.order_labels`), with the same result. Features are then computed strictly
+   from data before the cutoff. :func:`churn_data_from_table`,
    :func:`churn_data_from_workspace` and :func:`churn_data_from_files` prepare the
    :class:`ChurnData`.
 2. **The features** (:mod:`bsc.churn.feature_plan`). :func:`plan_features` types every column
@@ -72,6 +74,7 @@ from bsc.churn.model import (
     build_pipeline,
     prior_corrected,
 )
+from bsc.churn.order_labels import order_log_labels
 from bsc.churn.sources import (
     DEFAULT_HORIZON_DAYS,
     LABEL_SOURCES,
@@ -117,6 +120,7 @@ __all__ = [
     "gains_points",
     "inactivity_churn_labels",
     "label_sources",
+    "order_log_labels",
     "plan_contacts",
     "plan_features",
     "predicted_churn",

@@ -22,8 +22,8 @@ from bsc.churn.labels import (
     churn_data_from_table,
     cutoff_labels,
     find_label_columns,
-    inactivity_churn_labels,
 )
+from bsc.churn.order_labels import order_log_labels
 from bsc.columns import stored_columns
 from bsc.errors import InputError
 
@@ -205,13 +205,15 @@ def churn_data_from_workspace(
         not isinstance(inactivity_days, int | np.integer) or inactivity_days < 1
     ):
         raise InputError(f"The inactivity window must be a whole number of days ≥ 1, not {inactivity_days}.")
-    labels = _dated_labels(tables, source, cutoff, int(horizon_days), inactivity_days)
+    labels = _dated_labels(tables, source, cutoff, int(horizon_days), inactivity_days, backend=backend)
     training = customer_features(tables, cutoff=cutoff, backend=backend)
     customers = _customer_frame(training, segments)
     labelled = labels.merge(customers, on="customer_id", how="inner")
     if labelled.empty:
         raise InputError(f"No customer was active on {cutoff:%d %b %Y}; choose a later cutoff.")
-    current_ids = _dated_labels(tables, source, end, int(horizon_days), inactivity_days)["customer_id"]
+    current_ids = _dated_labels(tables, source, end, int(horizon_days), inactivity_days, backend=backend)[
+        "customer_id"
+    ]
     now = _customer_frame(customer_features(tables, cutoff=end, backend=backend), segments)
     # Not a Python set: 1M Arrow strings iterated one by one held the GIL for seconds.
     current = now[now["customer_id"].isin(current_ids)].reset_index(drop=True)
@@ -376,7 +378,12 @@ def _dated_labels(
     cutoff: pd.Timestamp,
     horizon: int,
     inactivity_days: int | None = None,
+    *,
+    backend=None,
 ) -> pd.DataFrame:
+    """The labels of a dated definition: from the customers' churn dates, or from the order
+    log, whose window of days the engine picks out (:func:`order_log_labels`) rather than
+    pandas reading every order."""
     from bsc.engine import read_columns
 
     if source == "churn_date":
@@ -385,7 +392,4 @@ def _dated_labels(
         return cutoff_labels(
             pd.DataFrame(columns=["customer_id", "date"]), cutoff, horizon, churn_dates=customers
         )
-    orders = read_columns(tables, "transactions", ["customer_id", "date"]).dropna()
-    if inactivity_days is not None:
-        return inactivity_churn_labels(orders, cutoff, horizon, int(inactivity_days))
-    return cutoff_labels(orders, cutoff, horizon)
+    return order_log_labels(tables, cutoff, horizon, inactivity_days, backend=backend)

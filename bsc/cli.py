@@ -91,11 +91,14 @@ def kpis_command(args: argparse.Namespace) -> int:
     for each KPI's latest whole period, each segment against all customers, tested against the
     rest of the customers, ``comparison`` in the JSON.
     """
-    from bsc.kpis import KPIS, compute_kpis
     from bsc.workspace import files_workspace
 
     found: set[str] = set()
+    # The KPI engine is imported by files_workspace while the files are read (on the part of the
+    # cores reading leaves free), not here before it: that import alone takes about 0.4 s.
     with files_workspace(args.files, found) as (tables, refused):
+        from bsc.kpis import KPIS, compute_kpis
+
         for message in refused:
             print(f"warning: {message}", file=sys.stderr)
         if not tables:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import multiprocessing
 import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,7 +276,6 @@ def files_workspace(
     # the first connection, not with ``import ibis``: it is named here so that the first query
     # does not wait for it (0.2 s).
     importer = threading.Thread(target=_import_all, args=(import_meanwhile,), daemon=True)
-    importer.start()
     try:
         streamed = [is_streamed(path) for path in paths]
         with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
@@ -290,23 +291,90 @@ def files_workspace(
                     currencies.add(currency)
                 return file
 
-            whole = prepare_files([path for path, big in zip(paths, streamed, strict=True) if not big])
-            for path, big in zip(paths, streamed, strict=True):
-                if big:
-                    # Larger than memory should hold at once: read, prepared and written in batches.
-                    _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
-                    continue
-                for item in next(whole):
-                    if item.prepared is None:
-                        refused.append(f"{item.table.name}: {item.refused}")
+            with_currency = currencies is not None
+            whole = [i for i, big in enumerate(streamed) if not big]
+            sizes = {i: Path(paths[i]).stat().st_size if Path(paths[i]).is_file() else 0 for i in whole}
+            # The pool's processes are forked here, before this command starts any thread.
+            pool = _files_pool()
+            try:
+                futures = {
+                    i: pool.submit(_write_tables, paths[i], Path(folder), i, with_currency)
+                    for i in sorted(whole, key=lambda i: -sizes[i])  # the largest first
+                }
+                importer.start()
+                for i, path in enumerate(paths):
+                    if streamed[i]:
+                        # Larger than memory should hold at once: read, prepared and written in batches.
+                        _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
                         continue
-                    write_parquet(item.prepared.canonical, keep(item.table, item.mapping))
+                    for table in _written(futures[i], path, Path(folder), i, with_currency):
+                        if table.refused is not None:
+                            refused.append(table.refused)
+                            continue
+                        stored.append((table.kind, table.roles, table.file))
+                        if table.currency is not None and currencies is not None:
+                            currencies.add(table.currency)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
             importer.join()
             yield tables_by_kind(stored), refused
     finally:
         # Also when a file cannot be read: the process must not end while the other thread is
         # inside an extension's import (DuckDB's), which aborts it ("exception not rethrown").
-        importer.join()
+        if importer.ident is not None:
+            importer.join()
+
+
+@dataclass(frozen=True)
+class _WrittenTable:
+    """One table of a file as :func:`_write_tables` left it: its canonical Parquet file, or why
+    it was refused."""
+
+    kind: str
+    roles: dict[str, str]
+    file: Path | None
+    currency: str | None
+    refused: str | None
+
+
+def _write_tables(path: str | Path, folder: Path, number: int, with_currency: bool) -> list[_WrittenTable]:
+    """Read, detect and prepare the tables of file ``number``; write each canonical table into
+    ``folder``. Run in a process of :func:`_files_pool`: only the small records come back."""
+    written = []
+    for position, item in enumerate(_read_and_prepare(path)):
+        if item.prepared is None:
+            written.append(_WrittenTable("", {}, None, None, f"{item.table.name}: {item.refused}"))
+            continue
+        # Numbered file names: nothing read from the files becomes part of a path.
+        file = folder / f"{number}-{position}.parquet"
+        write_parquet(item.prepared.canonical, file)
+        currency = table_currency(item.table, item.mapping) if with_currency else None
+        written.append(_WrittenTable(item.mapping.kind, dict(item.mapping.roles), file, currency, None))
+    return written
+
+
+def _written(
+    job: Future, path: str | Path, folder: Path, number: int, with_currency: bool
+) -> list[_WrittenTable]:
+    """The job's tables; a file whose process died (out of memory, killed) is done again here."""
+    try:
+        return job.result()
+    except BrokenProcessPool:
+        return _write_tables(path, folder, number, with_currency)
+
+
+def _files_pool() -> Executor:
+    """Processes for the command's files where they can be forked safely, else threads.
+
+    Reading, detecting and preparing a table is mostly pandas and Python, which hold the
+    interpreter's lock: two threads take turns on it, two forked processes use both cores while
+    this one imports the KPI engine. A fork copies only the thread that calls it, so it is used
+    only while the process has no other thread (a command line run; never the server, whose
+    sessions run in threads), and only where the system forks (not Windows).
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return ProcessPoolExecutor(max_workers=FILES_AT_ONCE, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=FILES_AT_ONCE, thread_name_prefix="bsc-import")
 
 
 def _stream_file(

@@ -14,6 +14,7 @@ import bsc.ingest
 from bsc.errors import InputError
 from bsc.store import ReadOnlyError, Store
 from bsc.workspace import (
+    DEMO_DIR,
     DEMO_WORKSPACE,
     ensure_demo_workspace,
     files_workspace,
@@ -305,3 +306,77 @@ def test_a_file_that_cannot_be_read_waits_for_the_import_meanwhile(tmp_path: Pat
     import sys
 
     assert sys.modules["slow_engine_for_test"].DONE
+
+
+class TestCommandLineFilesInProcesses:
+    """The command line's files are read, detected and prepared in forked processes when the
+    command has no other thread, else in threads; both give the same tables."""
+
+    @staticmethod
+    def tables_of(
+        paths: list[Path], pool, monkeypatch: pytest.MonkeyPatch
+    ) -> tuple[dict, list[str], set[str]]:
+        import bsc.workspace
+
+        monkeypatch.setattr(bsc.workspace, "_files_pool", pool)
+        found: set[str] = set()
+        with files_workspace(paths, found) as (tables, refused):
+            read = {kind: [pd.read_parquet(path) for path in files] for kind, files in tables.items()}
+        return read, refused, found
+
+    def test_processes_and_threads_give_the_same_tables(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+        dollars = tmp_path / "orders_usd.csv"
+        dollars.write_text(
+            "customer_id,order_date,amount_usd\nC1,2024-01-05,12.50\nC2,2024-01-06,3\n", encoding="utf-8"
+        )
+        paths = [*sorted(DEMO_DIR.glob("*.csv")), FIXTURES / "telco_customers.csv", dollars]
+        by_process = self.tables_of(
+            paths,
+            lambda: ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")),
+            monkeypatch,
+        )
+        by_thread = self.tables_of(paths, lambda: ThreadPoolExecutor(max_workers=2), monkeypatch)
+        tables, refused, found = by_process
+        assert sorted(tables) == sorted(by_thread[0])
+        for kind in tables:
+            assert len(tables[kind]) == len(by_thread[0][kind])
+            for mine, theirs in zip(tables[kind], by_thread[0][kind], strict=True):
+                pd.testing.assert_frame_equal(mine, theirs)
+        assert refused == by_thread[1]
+        assert found == by_thread[2] == {"USD"}  # named by the header amount_usd
+        # The demo's orders file in its own rows (as counted by pandas straight from the file).
+        assert len(tables["transactions"][0]) == len(pd.read_csv(DEMO_DIR / "orders.csv"))
+
+    def test_processes_only_in_a_command_without_other_threads(self):
+        import subprocess
+        import sys
+
+        script = (
+            "import threading, time\n"
+            "from bsc.workspace import _files_pool\n"
+            "pool = _files_pool(); print(type(pool).__name__); pool.shutdown()\n"
+            "threading.Thread(target=time.sleep, args=(1,), daemon=True).start()\n"
+            "pool = _files_pool(); print(type(pool).__name__); pool.shutdown()\n"
+        )
+        root = Path(__file__).resolve().parent.parent
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
+        )
+        assert result.stdout.splitlines() == ["ProcessPoolExecutor", "ThreadPoolExecutor"]
+
+    def test_a_file_whose_process_died_is_done_again_here(self, tmp_path: Path):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        from bsc.workspace import _written
+
+        died: Future = Future()
+        died.set_exception(BrokenProcessPool("killed"))
+        [table] = _written(died, FIXTURES / "telco_customers.csv", tmp_path, 0, True)
+        assert table.kind == "customers" and table.refused is None
+        assert len(pd.read_parquet(table.file)) == 40  # the fixture's 40 customers

@@ -8,6 +8,7 @@ the DuckDB sums adding in another order). The hand-written log's figures are als
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +194,46 @@ class TestEdgeCases:
     def test_a_time_unit_must_be_positive(self, edge_tables: Tables):
         with pytest.raises(InputError, match="positive number of days"):
             rfm_summary_of_tables(edge_tables, "2024-02-12", time_unit=0)
+
+
+class TestCompensatedSums:
+    def test_returns_that_cancel_the_repeat_purchases_leave_a_spend_of_exactly_zero(self, tmp_path: Path):
+        # A customer of the ten-million-order company: a first order, then two purchases each sent
+        # back on a later day. Repeat spend (21.43 − 21.43 + 122.46 − 122.46) / 4 = 0 exactly
+        # (math.fsum gives 0.0), so the customer is left out of the Gamma-Gamma fit, which needs a
+        # positive spend. pandas' group mean gives 1.78e-15 here (its rounding, within 1e-8 of 0).
+        days = ["2024-10-12", "2025-08-09", "2025-10-06", "2026-07-26", "2026-10-06"]
+        path = _write(
+            tmp_path / "t.parquet",
+            {
+                "customer_id": pa.array(["C0258538"] * 5),
+                "date": pa.array([pd.Timestamp(day) for day in days], pa.timestamp("us")),
+                "amount": pa.array([39.25, 21.43, -21.43, 122.46, -122.46]),
+            },
+        )
+        found = _assert_same_summary({"transactions": [path]}, "2026-10-31")
+        assert found.loc["C0258538", "frequency"] == 4
+        assert found.loc["C0258538", "monetary_value"] == 0.0
+
+    def test_a_days_lines_are_added_with_compensation(self, tmp_path: Path):
+        # Repeat days of 0.1 + 0.2 − 0.3 (one day) and 0.1: the exact sum of the first day's three
+        # doubles is 2.78e-17 (math.fsum), where adding them in order gives 5.55e-17.
+        path = _write(
+            tmp_path / "t.parquet",
+            {
+                "customer_id": pa.array(["A"] * 5),
+                "date": pa.array(
+                    [
+                        pd.Timestamp(day)
+                        for day in ("2024-01-01", "2024-01-02", "2024-01-02", "2024-01-02", "2024-01-03")
+                    ],
+                    pa.timestamp("us"),
+                ),
+                "amount": pa.array([5.0, 0.1, 0.2, -0.3, 0.1]),
+            },
+        )
+        found = _assert_same_summary({"transactions": [path]}, "2024-01-31")
+        assert found.loc["A", "monetary_value"] == (math.fsum([0.1, 0.2, -0.3]) + 0.1) / 2
 
 
 class TestZonedTimestamps:

@@ -55,12 +55,13 @@ def clv_command(args: argparse.Namespace) -> int:
 
 def _purchase_models(tables: dict, args: argparse.Namespace) -> tuple[dict, BackTest | None]:
     """The BG/NBD back-test's JSON report and result; an empty report when ``auto`` finds no log."""
-    from bsc.clv import back_test, transactions_from_tables
+    from bsc.clv.backtest import back_test_of_tables
+    from bsc.clv.stored_log import require_transactions
 
     if args.model == "sbg":
         return {}, None
     try:
-        transactions = transactions_from_tables(tables)
+        require_transactions(tables)
         if args.calibration_end is None:
             raise InputError("BG/NBD needs --calibration-end DATE (the last day of the calibration period).")
     except InputError as error:
@@ -68,7 +69,7 @@ def _purchase_models(tables: dict, args: argparse.Namespace) -> tuple[dict, Back
             raise
         print(f"note: BG/NBD not fitted: {error}", file=sys.stderr)
         return {}, None
-    result = back_test(transactions, args.calibration_end, args.holdout_end)
+    result = back_test_of_tables(tables, args.calibration_end, args.holdout_end)
     purchases = result.purchases.params_
     spend = result.spend.params_ if result.spend is not None else None
     report = {

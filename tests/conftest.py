@@ -5,6 +5,7 @@ bodies alike call it with their own folders; import it with ``from tests.conftes
 write_tables`` (the repository root is on ``pythonpath`` in pyproject.toml).
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -27,3 +28,36 @@ def write_tables(folder: Path, frames: dict[str, pd.DataFrame]) -> dict[str, lis
         frame.to_parquet(path, index=False)
         tables[kind] = [path]
     return tables
+
+
+def imported(csv: Path) -> Iterator[dict[str, list[Path]]]:
+    """The canonical tables of ``csv``, read, detected and prepared as an import does."""
+    from bsc.workspace import files_workspace
+
+    with files_workspace([str(csv)]) as (tables, refused):
+        assert not refused
+        yield tables
+
+
+@pytest.fixture(scope="module")
+def cdnow_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[Path]]]:
+    """The committed CDNOW excerpt imported as an order log (ids become text, as in every workspace)."""
+    from tests.test_clv_summary import cdnow_log
+
+    path = tmp_path_factory.mktemp("cdnow") / "orders.csv"
+    log = cdnow_log()
+    pd.DataFrame(
+        {
+            "order_id": range(len(log)),
+            "customer_id": log["customer_id"],
+            "order_date": log["date"],
+            "amount": log["amount"],
+        }
+    ).to_csv(path, index=False)
+    yield from imported(path)
+
+
+@pytest.fixture(scope="module")
+def demo_tables() -> Iterator[dict[str, list[Path]]]:
+    """The shipped demo company's order lines (bsc.demo's default company, data/demo/orders.csv)."""
+    yield from imported(FIXTURES.parents[1] / "data" / "demo" / "orders.csv")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from bsc.clv import back_test
+from bsc.clv import back_test, transactions_from_tables
+from bsc.clv.backtest import BackTest, back_test_of_tables
 from bsc.errors import InputError
 from tests.test_clv_summary import cdnow_log
 
@@ -74,3 +77,36 @@ class TestBadInput:
     def test_holdout_before_the_calibration_end(self):
         with pytest.raises(InputError, match="must come after"):
             back_test(cdnow_log(), "1997-09-30", "1997-06-30")
+
+
+def assert_same_back_test(found: BackTest, expected: BackTest) -> None:
+    """Equal figures; fitted parameters and scores within 1e-9 (the summaries' spend sums may
+    differ in the last bits, DuckDB adding in another order)."""
+    assert astuple(found.purchases.params_) == pytest.approx(astuple(expected.purchases.params_), rel=1e-9)
+    assert (found.spend is None) == (expected.spend is None)
+    if expected.spend is not None:
+        assert astuple(found.spend.params_) == pytest.approx(astuple(expected.spend.params_), rel=1e-9)
+    assert found.spend_note == expected.spend_note
+    assert (found.holdout_length, found.actual) == (expected.holdout_length, expected.actual)
+    for figure in ("predicted", "naive_predicted", "rmse", "naive_rmse"):
+        assert getattr(found, figure) == pytest.approx(getattr(expected, figure), rel=1e-9), figure
+    assert found.verdict == expected.verdict
+    pd.testing.assert_frame_equal(found.summary, expected.summary, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(found.by_frequency, expected.by_frequency, check_exact=False, rtol=1e-9)
+
+
+class TestFromStoredFiles:
+    """:func:`back_test_of_tables` (summary by DuckDB) against :func:`back_test` of the same files in pandas."""
+
+    @pytest.mark.parametrize("holdout_end", [None, "1998-03-31"], ids=["to-the-data-end", "shorter"])
+    def test_cdnow(self, cdnow_tables, holdout_end):
+        expected = back_test(transactions_from_tables(cdnow_tables), "1997-09-30", holdout_end)
+        assert_same_back_test(back_test_of_tables(cdnow_tables, "1997-09-30", holdout_end), expected)
+
+    def test_demo_company(self, demo_tables):
+        expected = back_test(transactions_from_tables(demo_tables), "2025-10-31")
+        assert_same_back_test(back_test_of_tables(demo_tables, "2025-10-31"), expected)
+
+    def test_no_holdout_after_the_calibration(self, cdnow_tables):
+        with pytest.raises(InputError, match="The data end on 1998-06-30, by the calibration end"):
+            back_test_of_tables(cdnow_tables, "1998-06-30")

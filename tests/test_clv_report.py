@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bsc.clv import back_test, customer_lifetime_value
+from bsc.clv import back_test, customer_lifetime_value, transactions_from_tables
 from bsc.clv.bg_nbd import BetaGeoModel
 from bsc.clv.gamma_gamma import GammaGammaModel
 from bsc.clv.report import (
     calibration_window,
+    calibration_window_of_tables,
     customer_values,
     fit_lifetimes,
+    fit_lifetimes_of_tables,
     logrank_words,
     monthly_discount,
     purchase_back_test,
+    purchase_back_test_of_tables,
     survival_report,
 )
 from bsc.errors import InputError
@@ -137,3 +141,51 @@ class TestSurvival:
         assert "differs beyond chance" in logrank_words(report.logrank_p, 2)
         assert "does not differ detectably" in logrank_words(0.4, 2)
         assert logrank_words(None, 1) == "One curve only: nothing to compare."
+
+
+class TestFromStoredFiles:
+    """The page's entry points over the stored files (DuckDB) against the pandas ones over the same files."""
+
+    def test_calibration_window(self, cdnow_tables, demo_tables):
+        # FHL's split of the CDNOW sample (see TestBackTestByWeek); the demo's orders run from
+        # 2024-05-01 to 2026-10-31 (data/demo/orders.csv), 52 weeks held out.
+        assert calibration_window_of_tables(cdnow_tables) == (
+            pd.Timestamp("1997-01-01"),
+            pd.Timestamp("1998-06-30"),
+            pd.Timestamp("1997-09-30"),
+        )
+        assert calibration_window_of_tables(demo_tables) == (
+            pd.Timestamp("2024-05-01"),
+            pd.Timestamp("2026-10-31"),
+            pd.Timestamp("2025-11-01"),
+        )
+        assert calibration_window_of_tables(demo_tables) == calibration_window(
+            transactions_from_tables(demo_tables)
+        )
+
+    @pytest.mark.parametrize(("which", "calibration_end"), [("cdnow", "1997-09-30"), ("demo", "2025-11-01")])
+    def test_purchase_back_test(self, cdnow_tables, demo_tables, which, calibration_end):
+        tables = cdnow_tables if which == "cdnow" else demo_tables
+        expected = purchase_back_test(transactions_from_tables(tables), calibration_end)
+        found = purchase_back_test_of_tables(tables, calibration_end)
+        assert (found.calibration_end, found.holdout_end, found.customers) == (
+            expected.calibration_end,
+            expected.holdout_end,
+            expected.customers,
+        )
+        assert astuple(found.purchases) == pytest.approx(astuple(expected.purchases), rel=1e-9)
+        assert astuple(found.spend) == pytest.approx(astuple(expected.spend), rel=1e-9)
+        assert (found.actual, found.verdict) == (expected.actual, expected.verdict)
+        assert found.rmse == pytest.approx(expected.rmse, rel=1e-9)
+        pd.testing.assert_frame_equal(found.weekly, expected.weekly, check_exact=False, rtol=1e-9)
+        pd.testing.assert_frame_equal(found.by_frequency, expected.by_frequency, check_exact=False, rtol=1e-9)
+
+    @pytest.mark.parametrize("which", ["cdnow", "demo"])
+    def test_fit_lifetimes(self, cdnow_tables, demo_tables, which):
+        tables = cdnow_tables if which == "cdnow" else demo_tables
+        expected = fit_lifetimes(transactions_from_tables(tables))
+        found = fit_lifetimes_of_tables(tables)
+        assert found.data_end == expected.data_end and found.spend_note == expected.spend_note
+        assert astuple(found.purchases) == pytest.approx(astuple(expected.purchases), rel=1e-9)
+        assert astuple(found.spend) == pytest.approx(astuple(expected.spend), rel=1e-9)
+        pd.testing.assert_frame_equal(found.summary, expected.summary, check_exact=False, rtol=1e-12)

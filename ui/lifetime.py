@@ -20,16 +20,15 @@ from bsc.clv import (
     life_table_from_survival,
     subscription_retention,
     survival_from_tables,
-    transactions_from_tables,
 )
 from bsc.clv.report import (
     FittedLifetimes,
     PurchaseBackTest,
-    calibration_window,
+    calibration_window_of_tables,
     customer_values,
-    fit_lifetimes,
+    fit_lifetimes_of_tables,
     logrank_words,
-    purchase_back_test,
+    purchase_back_test_of_tables,
     survival_report,
 )
 from bsc.clv.sbg import SubscriptionRetention
@@ -56,7 +55,7 @@ MONTHS = 12
 def purchase_window(fingerprint: str, _tables: Tables) -> tuple[dt.date, dt.date, dt.date] | str:
     """The first and last purchase days and the default calibration end; the reason when none."""
     try:
-        first, last, default = calibration_window(transactions_from_tables(_tables))
+        first, last, default = calibration_window_of_tables(_tables)
     except InputError as error:
         return str(error)
     return first.date(), last.date(), default.date()
@@ -112,7 +111,7 @@ def back_test_section(fingerprint: str, tables: Tables, workspace_id: str) -> li
         "clv_backtest",
         fingerprint,
         (calibration_end.isoformat(),),
-        lambda: purchase_back_test(transactions_from_tables(tables), pd.Timestamp(calibration_end)),
+        lambda: purchase_back_test_of_tables(tables, pd.Timestamp(calibration_end)),
     )
     if isinstance(result, Pending):
         pending_note("The back-test", result)
@@ -289,8 +288,9 @@ def customer_value_section(
 def fit_lifetimes_of(tables: Tables) -> FittedLifetimes:
     """BG/NBD + Gamma-Gamma fitted on the workspace's transaction log: the ``clv_models`` result
     that this page and the Scorecard's CLV tile keep (a module-level function, so that it can be
-    fitted in the server's worker process)."""
-    return fit_lifetimes(transactions_from_tables(tables))
+    fitted in the server's worker process). DuckDB summarises the log over its files: the order
+    lines are never read into pandas."""
+    return fit_lifetimes_of_tables(tables)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -1,7 +1,8 @@
 """Customer lifetime value and survival: the probabilistic models marketing scientists use.
 
 1. **The summary** (:mod:`bsc.clv.summary`): :func:`rfm_summary` turns a transaction log into
-   frequency, recency, age and mean repeat spend per customer, in weeks by default.
+   frequency, recency, age and mean repeat spend per customer, in weeks by default;
+   :mod:`bsc.clv.stored_log` computes the same with DuckDB over a workspace's stored files.
 2. **The purchase model** (:mod:`bsc.clv.bg_nbd`): :class:`BetaGeoModel`, the BG/NBD of Fader,
    Hardie & Lee (2005): expected purchases over a horizon and the probability a customer is alive.
 3. **The spend model** (:mod:`bsc.clv.gamma_gamma`): :class:`GammaGammaModel`, the expected

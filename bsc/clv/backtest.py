@@ -14,17 +14,27 @@ says so in words either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bsc.clv.bg_nbd import BetaGeoModel
 from bsc.clv.gamma_gamma import GammaGammaModel
+from bsc.clv.stored_log import purchase_span, rfm_summary_of_tables
 from bsc.clv.summary import WEEK, as_day, rfm_summary
 from bsc.errors import InputError
 
-__all__ = ["BackTest", "back_test", "fit_spend_model"]
+__all__ = [
+    "BackTest",
+    "back_test",
+    "back_test_of_summary",
+    "back_test_of_tables",
+    "fit_spend_model",
+    "holdout_end_by_default",
+]
 
 # Customers are grouped by calibration repeat purchases 0, 1, …, 6 and "7+", as in FHL (2005), Fig. 4.
 _TOP_GROUP = 7
@@ -100,13 +110,47 @@ def back_test(
         last = pd.to_datetime(transactions["date"], errors="coerce").max()
         if pd.isna(last):
             raise InputError("The transactions hold no readable date.")
-        if last.normalize() <= as_day(calibration_end, "calibration end"):
-            raise InputError(
-                f"The data end on {last.date()}, by the calibration end: no later purchases are left to "
-                "test the predictions on. Choose an earlier calibration end."
-            )
-        holdout_end = last
+        holdout_end = holdout_end_by_default(last, calibration_end)
     summary = rfm_summary(transactions, calibration_end, holdout_end, time_unit=time_unit)
+    return back_test_of_summary(summary)
+
+
+def back_test_of_tables(
+    tables: Mapping[str, Sequence[Path | str]],
+    calibration_end: pd.Timestamp | str,
+    holdout_end: pd.Timestamp | str | None = None,
+    *,
+    time_unit: float = WEEK,
+) -> BackTest:
+    """:func:`back_test` of a workspace's transaction files, summarised by DuckDB
+    (:func:`bsc.clv.stored_log.rfm_summary_of_tables`): the log is never read into pandas."""
+    if holdout_end is None:
+        _, last = purchase_span(tables)
+        holdout_end = holdout_end_by_default(last, calibration_end)
+    return back_test_of_summary(
+        rfm_summary_of_tables(tables, calibration_end, holdout_end, time_unit=time_unit)
+    )
+
+
+def holdout_end_by_default(last: pd.Timestamp, calibration_end: pd.Timestamp | str) -> pd.Timestamp:
+    """The data's last purchase (``last``) as the holdout end.
+
+    Raises
+    ------
+    InputError
+        When the data end on or before the calibration end.
+    """
+    if last.normalize() <= as_day(calibration_end, "calibration end"):
+        raise InputError(
+            f"The data end on {last.date()}, by the calibration end: no later purchases are left to "
+            "test the predictions on. Choose an earlier calibration end."
+        )
+    return last
+
+
+def back_test_of_summary(summary: pd.DataFrame) -> BackTest:
+    """The back-test of a calibration summary with its holdout columns (:func:`bsc.clv.rfm_summary`
+    with a holdout end): fit both models, predict each customer's holdout purchases, score them."""
     history = (summary["frequency"], summary["recency"], summary["T"])
     purchases = BetaGeoModel().fit(*history)
     spend, spend_note = fit_spend_model(summary)

@@ -10,11 +10,17 @@ frozen records hold their parameters and the tables drawn from them, registered 
   with each customer's summary, from which :func:`customer_values` computes the CLV for any
   margin and discount rate in a fraction of a second (:func:`fit_lifetimes`);
 - :class:`SurvivalReport`: Kaplan–Meier curves by segment and the log-rank p (:func:`survival_report`).
+
+The app and the command line call the ``*_of_tables`` forms (:func:`calibration_window_of_tables`,
+:func:`purchase_back_test_of_tables`, :func:`fit_lifetimes_of_tables`): DuckDB summarises the
+stored transaction files (:mod:`bsc.clv.stored_log`), so the order log is never read into pandas
+(at ten million order lines the pandas forms take gigabytes). The forms taking a transaction frame
+compute the same figures in pandas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +28,10 @@ import numpy as np
 import pandas as pd
 
 from bsc.clv._fitting import weighted_rows
-from bsc.clv.backtest import back_test, fit_spend_model
+from bsc.clv.backtest import BackTest, back_test, back_test_of_tables, fit_spend_model
 from bsc.clv.bg_nbd import BetaGeoModel, BetaGeoParams
 from bsc.clv.gamma_gamma import GammaGammaModel, GammaGammaParams
+from bsc.clv.stored_log import holdout_purchases_by_week, purchase_span, rfm_summary_of_tables
 from bsc.clv.summary import WEEK, as_day, rfm_summary
 from bsc.clv.survival import SurvivalCurve, survival_curves, survival_from_tables
 from bsc.clv.value import customer_forecast
@@ -36,16 +43,23 @@ __all__ = [
     "PurchaseBackTest",
     "SurvivalReport",
     "calibration_window",
+    "calibration_window_of_tables",
     "customer_values",
     "fit_lifetimes",
+    "fit_lifetimes_of_summary",
+    "fit_lifetimes_of_tables",
     "logrank_words",
     "monthly_discount",
     "purchase_back_test",
+    "purchase_back_test_of_tables",
     "survival_report",
+    "window_between",
 ]
 
 for _kept in (BetaGeoParams, GammaGammaParams, SurvivalCurve):
     keep_type(_kept)
+
+Tables = Mapping[str, Sequence[Path | str]]
 
 # FHL (2005) held out half of 78 weeks; a holdout longer than a year adds little to the check.
 _LONGEST_HOLDOUT_DAYS = 364
@@ -75,7 +89,19 @@ def calibration_window(transactions: pd.DataFrame) -> tuple[pd.Timestamp, pd.Tim
         raise InputError("The transactions hold no readable date.")
     if days.dt.tz is not None:
         days = days.dt.tz_localize(None)
-    first, last = days.min().normalize(), days.max().normalize()
+    return window_between(days.min().normalize(), days.max().normalize())
+
+
+def calibration_window_of_tables(tables: Tables) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """:func:`calibration_window` of a workspace's transaction files, by one DuckDB min/max query."""
+    return window_between(*purchase_span(tables))
+
+
+def window_between(
+    first: pd.Timestamp, last: pd.Timestamp
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """``first``, ``last`` and the default calibration end between these purchase days (see
+    :func:`calibration_window`)."""
     span = (last - first).days
     if span < _SHORTEST_CALIBRATION_DAYS + 7:
         raise InputError(
@@ -128,6 +154,50 @@ def purchase_back_test(
     """
     result = back_test(transactions, calibration_end, holdout_end)
     cal_end = as_day(calibration_end, "calibration end")
+
+    def by_week(holdout_end_day: pd.Timestamp, weeks: int) -> pd.Series:
+        log = pd.DataFrame(
+            {
+                "customer_id": transactions["customer_id"],
+                "day": pd.to_datetime(transactions["date"], errors="coerce").dt.normalize(),
+            }
+        ).dropna()
+        if log["day"].dt.tz is not None:
+            log["day"] = log["day"].dt.tz_localize(None)
+        later = log[
+            (log["day"] > cal_end)
+            & (log["day"] <= holdout_end_day)
+            & log["customer_id"].isin(result.summary.index)
+        ]
+        later = later.drop_duplicates()
+        week = ((later["day"] - cal_end).dt.days - 1) // 7 + 1
+        return week.value_counts().reindex(range(1, weeks + 1), fill_value=0)
+
+    return _by_week(result, cal_end, by_week)
+
+
+def purchase_back_test_of_tables(
+    tables: Tables,
+    calibration_end: pd.Timestamp | str,
+    holdout_end: pd.Timestamp | str | None = None,
+) -> PurchaseBackTest:
+    """:func:`purchase_back_test` of a workspace's transaction files: the summary and the weekly
+    actual counts computed by DuckDB over the files (:mod:`bsc.clv.stored_log`), the log never
+    read into pandas."""
+    result = back_test_of_tables(tables, calibration_end, holdout_end)
+    cal_end = as_day(calibration_end, "calibration end")
+    return _by_week(
+        result,
+        cal_end,
+        lambda holdout_end_day, weeks: holdout_purchases_by_week(tables, cal_end, holdout_end_day, weeks),
+    )
+
+
+def _by_week(
+    result: BackTest, cal_end: pd.Timestamp, actual_by_week: Callable[[pd.Timestamp, int], pd.Series]
+) -> PurchaseBackTest:
+    """The back-test's figures with the predicted and (``actual_by_week(holdout end, weeks)``)
+    actual purchases per holdout week."""
     summary = result.summary
     length = result.holdout_length
     edges = np.r_[np.arange(0.0, length, 1.0), length]
@@ -138,21 +208,8 @@ def purchase_back_test(
         [weights @ result.purchases.expected_purchases(edge, *rows.T) if edge > 0 else 0.0 for edge in edges]
     )
     predicted = np.diff(cumulative)
-    log = pd.DataFrame(
-        {
-            "customer_id": transactions["customer_id"],
-            "day": pd.to_datetime(transactions["date"], errors="coerce").dt.normalize(),
-        }
-    ).dropna()
-    if log["day"].dt.tz is not None:
-        log["day"] = log["day"].dt.tz_localize(None)
     holdout_end_day = cal_end + pd.Timedelta(days=round(length * WEEK))
-    later = log[
-        (log["day"] > cal_end) & (log["day"] <= holdout_end_day) & log["customer_id"].isin(summary.index)
-    ]
-    later = later.drop_duplicates()
-    week = ((later["day"] - cal_end).dt.days - 1) // 7 + 1
-    actual = week.value_counts().reindex(range(1, len(predicted) + 1), fill_value=0)
+    actual = actual_by_week(holdout_end_day, len(predicted))
     weekly = pd.DataFrame(
         {
             "week": np.arange(1, len(predicted) + 1),
@@ -199,7 +256,18 @@ class FittedLifetimes:
 def fit_lifetimes(transactions: pd.DataFrame) -> FittedLifetimes:
     """Fit both models on the whole log, up to its last purchase day (for today's forecasts)."""
     _, last, _ = calibration_window(transactions)
-    summary = rfm_summary(transactions, last)
+    return fit_lifetimes_of_summary(rfm_summary(transactions, last), last)
+
+
+def fit_lifetimes_of_tables(tables: Tables) -> FittedLifetimes:
+    """:func:`fit_lifetimes` of a workspace's transaction files, summarised by DuckDB
+    (:func:`bsc.clv.stored_log.rfm_summary_of_tables`): the log is never read into pandas."""
+    _, last, _ = calibration_window_of_tables(tables)
+    return fit_lifetimes_of_summary(rfm_summary_of_tables(tables, last), last)
+
+
+def fit_lifetimes_of_summary(summary: pd.DataFrame, data_end: pd.Timestamp) -> FittedLifetimes:
+    """Fit both models on a summary calibrated to the data's last purchase day ``data_end``."""
     purchases = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
     spend, note = fit_spend_model(summary)
     if spend is not None and spend.params_.q <= 1:
@@ -208,7 +276,7 @@ def fit_lifetimes(transactions: pd.DataFrame) -> FittedLifetimes:
             f"The fitted spend model has q = {spend.params_.q:.3g} ≤ 1 (an infinite mean spend).",
         )
     return FittedLifetimes(
-        data_end=last,
+        data_end=data_end,
         purchases=purchases.params_,
         spend=None if spend is None else spend.params_,
         spend_note=note,

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,44 +33,20 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from bench.bench_browser import RUN_AND_TILE_RECORDER, MemoryWatch, settle  # noqa: E402
 from bsc.store import Store  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 from ui.navigation import PAGES  # noqa: E402
 
 GB = 1e9  # decimal, as bench/bench_browser.py prints
 
 
 def start(data: Path, port: int, probe: Path | None, extra_env: dict[str, str]) -> subprocess.Popen:
-    env = {**os.environ, "BSC_DATA_DIR": str(data), **extra_env}
-    runner = [sys.executable, "-m", "streamlit"]
+    """The server on ``data``; inside the memory probe with ``probe`` (where it writes)."""
+    env = dict(extra_env)
+    runner: tuple[str, ...] = (sys.executable, "-m", "streamlit")
     if probe is not None:
         env["BSC_MEMORY_PROBE"] = str(probe)
-        runner = [sys.executable, str(ROOT / "bench" / "memory_probe.py")]
-    process = subprocess.Popen(
-        [
-            *runner,
-            "run",
-            "app.py",
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as answer:
-                if answer.read() == b"ok":
-                    return process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("the server did not start within 120 s")
+        runner = (sys.executable, str(ROOT / "bench" / "memory_probe.py"))
+    return start_server(data, port, runner=runner, env=env, timeout=120).process
 
 
 def ask(probe: Path | None, name: str) -> dict | None:

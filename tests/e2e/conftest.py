@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,14 +52,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int | None = None) -> Server:
+def start_server(
+    data_dir: Path,
+    port: int | None = None,
+    *,
+    runner: Sequence[str] = (sys.executable, "-m", "streamlit"),
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Server:
+    """``streamlit run app.py`` headless on ``data_dir``, once it answers its health check.
+
+    ``runner`` is the command before ``run`` (bench/bench_memory.py runs the server inside its
+    memory probe); ``env`` adds variables to this process's environment for the server.
+    """
     port = port or _free_port()
-    env = {**os.environ, "BSC_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "streamlit",
+            *runner,
             "run",
             "app.py",
             "--server.headless=true",
@@ -69,12 +78,12 @@ def start_server(data_dir: Path, port: int | None = None) -> Server:
             "--server.fileWatcherType=none",
         ],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "BSC_DATA_DIR": str(data_dir), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
@@ -83,7 +92,7 @@ def start_server(data_dir: Path, port: int | None = None) -> Server:
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the Streamlit server did not start within 60 s")
+    raise RuntimeError(f"the Streamlit server did not start within {timeout:.0f} s")
 
 
 @pytest.fixture

@@ -225,102 +225,73 @@ class TestInTheBackground:
         cache.start("k", lambda: pytest.fail("computed again"))
         assert not cache.running("k")
 
-    def test_a_result_a_page_waits_for_runs_before_those_started_ahead(self, cache: ResultsCache):
-        started, release = threading.Event(), threading.Event()
-        order: list[str] = []
+    @pytest.fixture
+    def queue(self, cache: ResultsCache) -> BusyWorker:
+        return BusyWorker(cache)
 
-        def busy():
-            started.set()
-            release.wait(10)
-            order.append("busy")
-            return 0
-
-        def job(name: str):
-            return lambda: order.append(name) or 1
-
-        cache.start("busy", busy)
-        assert started.wait(10)
+    def test_a_result_a_page_waits_for_runs_before_those_started_ahead(self, cache, queue: BusyWorker):
         # Queued while the worker is busy: two started ahead of a click, then one a page waits for.
-        cache.start("period-2", job("period-2"))
-        cache.start("period-3", job("period-3"))
-        assert cache.get_or_start("model", job("model")) == Pending("model")
-        release.set()
-        for key in ("busy", "model", "period-2", "period-3"):
-            cache.wait(key, timeout=10)
-        assert order == ["busy", "model", "period-2", "period-3"]
+        cache.start("period-2", queue.job("period-2"))
+        cache.start("period-3", queue.job("period-3"))
+        assert cache.get_or_start("model", queue.job("model")) == Pending("model")
+        queue.release("model", "period-2", "period-3")
+        assert queue.order == ["busy", "model", "period-2", "period-3"]
 
-    def test_a_started_job_asked_by_a_page_moves_ahead(self, cache: ResultsCache):
-        started, release = threading.Event(), threading.Event()
-        order: list[str] = []
-
-        def busy():
-            started.set()
-            release.wait(10)
-            return 0
-
-        def job(name: str):
-            return lambda: order.append(name) or 1
-
-        cache.start("busy", busy)
-        assert started.wait(10)
-        cache.start("period-2", job("period-2"))
-        cache.start("forecast", job("forecast"))
+    def test_a_started_job_asked_by_a_page_moves_ahead(self, cache: ResultsCache, queue: BusyWorker):
+        cache.start("period-2", queue.job("period-2"))
+        cache.start("forecast", queue.job("forecast"))
         # The page now waits for the forecast: it runs next, once (by the asker's equal computation),
         # before period 2.
-        assert cache.get_or_start("forecast", job("forecast again")) == Pending("forecast")
-        release.set()
-        for key in ("busy", "forecast", "period-2"):
-            cache.wait(key, timeout=10)
-        assert order == ["forecast again", "period-2"]
+        assert cache.get_or_start("forecast", queue.job("forecast again")) == Pending("forecast")
+        queue.release("forecast", "period-2")
+        assert queue.order == ["busy", "forecast again", "period-2"]
         assert cache.get("forecast") == 1
 
-    def test_what_the_next_click_needs_runs_before_what_a_page_waits_for(self, cache: ResultsCache):
-        started, release = threading.Event(), threading.Event()
-        order: list[str] = []
-
-        def busy():
-            started.set()
-            release.wait(10)
-            return 0
-
-        def job(name: str):
-            return lambda: order.append(name) or 1
-
-        cache.start("busy", busy)
-        assert started.wait(10)
+    def test_what_the_next_click_needs_runs_before_what_a_page_waits_for(self, cache, queue: BusyWorker):
         # Started ahead of later clicks, asked by a page, then needed by the next click.
-        cache.start("other-period", job("other-period"))
-        assert cache.get_or_start("forecast", job("forecast")) == Pending("forecast")
-        cache.start("split", job("split"), soon=True)
-        release.set()
-        for key in ("busy", "split", "forecast", "other-period"):
-            cache.wait(key, timeout=10)
-        assert order == ["split", "forecast", "other-period"]
+        cache.start("other-period", queue.job("other-period"))
+        assert cache.get_or_start("forecast", queue.job("forecast")) == Pending("forecast")
+        cache.start("split", queue.job("split"), soon=True)
+        queue.release("split", "forecast", "other-period")
+        assert queue.order == ["busy", "split", "forecast", "other-period"]
 
-    def test_a_waiting_job_started_again_for_the_next_click_moves_up_once(self, cache: ResultsCache):
-        started, release = threading.Event(), threading.Event()
-        order: list[str] = []
+    def test_a_waiting_job_started_again_for_the_next_click_moves_up_once(self, cache, queue: BusyWorker):
+        cache.start("year", queue.job("year"))
+        cache.start("quarter", queue.job("quarter"))
+        # A click later, the quarter is one click away: it runs first, and only once.
+        cache.start("quarter", queue.job("quarter again"), soon=True)
+        cache.start("year", queue.job("year again"))  # same priority: stays where it was
+        queue.release("quarter", "year")
+        assert queue.order == ["busy", "quarter again", "year"]
+        assert (cache.get("quarter"), cache.get("year")) == (1, 1)
+
+
+class BusyWorker:
+    """The cache's background worker held by a first job ("busy") until :meth:`release`, so that
+    the jobs started meanwhile wait in its queue; ``order`` lists the jobs as they ran."""
+
+    def __init__(self, cache: ResultsCache) -> None:
+        self.cache = cache
+        self.order: list[str] = []
+        self._started, self._released = threading.Event(), threading.Event()
 
         def busy():
-            started.set()
-            release.wait(10)
+            self._started.set()
+            self._released.wait(10)
+            self.order.append("busy")
             return 0
 
-        def job(name: str):
-            return lambda: order.append(name) or 1
-
         cache.start("busy", busy)
-        assert started.wait(10)
-        cache.start("year", job("year"))
-        cache.start("quarter", job("quarter"))
-        # A click later, the quarter is one click away: it runs first, and only once.
-        cache.start("quarter", job("quarter again"), soon=True)
-        cache.start("year", job("year again"))  # same priority: stays where it was
-        release.set()
-        for key in ("busy", "quarter", "year"):
-            cache.wait(key, timeout=10)
-        assert order == ["quarter again", "year"]
-        assert (cache.get("quarter"), cache.get("year")) == (1, 1)
+        assert self._started.wait(10)
+
+    def job(self, name: str):
+        return lambda: self.order.append(name) or 1
+
+    def release(self, *keys: str) -> None:
+        """Let the busy job end, and wait for it and the jobs ``keys``."""
+        self._released.set()
+        for key in ("busy", *keys):
+            self.cache.wait(key, timeout=10)
 
 
 class TestMemoryGivenBack:

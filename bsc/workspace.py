@@ -266,8 +266,9 @@ def files_workspace(
     written: no copy of the raw table, no metadata database, no content hash, since nothing
     outlives the command. Text files larger than :data:`bsc.large_files.STREAM_FROM_BYTES`
     (of any size the disk holds) are streamed into their Parquet file in batches
-    (:func:`bsc.large_files.stream_to_parquet`), with memory bounded by the batch size. Everything
-    is removed on exit. When ``currencies`` is given, the
+    (:func:`bsc.large_files.stream_to_parquet`), with memory bounded by the batch size. Two files
+    are done at a time, the largest first, in forked processes where that is safe
+    (:func:`_files_pool`). Everything is removed on exit. When ``currencies`` is given, the
     currency each table's money column names (:func:`table_currency`) is added to it. The
     modules named in ``import_meanwhile`` are imported while the files are read.
     """
@@ -281,33 +282,18 @@ def files_workspace(
         with tempfile.TemporaryDirectory(prefix="bsc-") as folder:
             stored: list[tuple[str, dict[str, str], Path]] = []
             refused: list[str] = []
-
-            def keep(table: RawTable, mapping: TableMapping) -> Path:
-                # Numbered file names: nothing read from the files becomes part of a path.
-                file = Path(folder) / f"{len(stored)}.parquet"
-                stored.append((mapping.kind, dict(mapping.roles), file))
-                currency = table_currency(table, mapping) if currencies is not None else None
-                if currency is not None:
-                    currencies.add(currency)
-                return file
-
             with_currency = currencies is not None
-            whole = [i for i, big in enumerate(streamed) if not big]
-            sizes = {i: Path(paths[i]).stat().st_size if Path(paths[i]).is_file() else 0 for i in whole}
+            sizes = [Path(path).stat().st_size if Path(path).is_file() else 0 for path in paths]
             # The pool's processes are forked here, before this command starts any thread.
             pool = _files_pool()
             try:
                 futures = {
-                    i: pool.submit(_write_tables, paths[i], Path(folder), i, with_currency)
-                    for i in sorted(whole, key=lambda i: -sizes[i])  # the largest first
+                    i: pool.submit(_write_tables, paths[i], Path(folder), i, with_currency, streamed[i])
+                    for i in sorted(range(len(paths)), key=lambda i: -sizes[i])  # the largest first
                 }
                 importer.start()
                 for i, path in enumerate(paths):
-                    if streamed[i]:
-                        # Larger than memory should hold at once: read, prepared and written in batches.
-                        _stream_file(path, Path(folder) / f"streaming-{len(stored)}.parquet", keep, refused)
-                        continue
-                    for table in _written(futures[i], path, Path(folder), i, with_currency):
+                    for table in _written(futures[i], path, Path(folder), i, with_currency, streamed[i]):
                         if table.refused is not None:
                             refused.append(table.refused)
                             continue
@@ -337,9 +323,15 @@ class _WrittenTable:
     refused: str | None
 
 
-def _write_tables(path: str | Path, folder: Path, number: int, with_currency: bool) -> list[_WrittenTable]:
+def _write_tables(
+    path: str | Path, folder: Path, number: int, with_currency: bool, streamed: bool = False
+) -> list[_WrittenTable]:
     """Read, detect and prepare the tables of file ``number``; write each canonical table into
-    ``folder``. Run in a process of :func:`_files_pool`: only the small records come back."""
+    ``folder``. A ``streamed`` file (larger than memory should hold at once) is read, prepared
+    and written in batches (:func:`bsc.large_files.stream_to_parquet`). Run in a process of
+    :func:`_files_pool`: only the small records come back."""
+    if streamed:
+        return [_stream_file(path, folder, number, with_currency)]
     written = []
     for position, item in enumerate(_read_and_prepare(path)):
         if item.prepared is None:
@@ -353,14 +345,26 @@ def _write_tables(path: str | Path, folder: Path, number: int, with_currency: bo
     return written
 
 
+def _stream_file(path: str | Path, folder: Path, number: int, with_currency: bool) -> _WrittenTable:
+    """Stream a large text file into ``folder`` (or say why it is refused)."""
+    file = folder / f"{number}-0.parquet"
+    try:
+        streamed = stream_to_parquet(path, file, compressed=False)
+    except InputError as error:
+        file.unlink(missing_ok=True)
+        return _WrittenTable("", {}, None, None, f"{Path(path).name}: {error}")
+    currency = table_currency(streamed.table, streamed.mapping) if with_currency else None
+    return _WrittenTable(streamed.mapping.kind, dict(streamed.mapping.roles), file, currency, None)
+
+
 def _written(
-    job: Future, path: str | Path, folder: Path, number: int, with_currency: bool
+    job: Future, path: str | Path, folder: Path, number: int, with_currency: bool, streamed: bool
 ) -> list[_WrittenTable]:
     """The job's tables; a file whose process died (out of memory, killed) is done again here."""
     try:
         return job.result()
     except BrokenProcessPool:
-        return _write_tables(path, folder, number, with_currency)
+        return _write_tables(path, folder, number, with_currency, streamed)
 
 
 def _files_pool() -> Executor:
@@ -375,22 +379,6 @@ def _files_pool() -> Executor:
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return ProcessPoolExecutor(max_workers=FILES_AT_ONCE, mp_context=multiprocessing.get_context("fork"))
     return ThreadPoolExecutor(max_workers=FILES_AT_ONCE, thread_name_prefix="bsc-import")
-
-
-def _stream_file(
-    path: str | Path,
-    scratch: Path,
-    keep: Callable[[RawTable, TableMapping], Path],
-    refused: list[str],
-) -> None:
-    """Stream a large text file into ``scratch``, then keep it (or note why it is refused)."""
-    try:
-        streamed = stream_to_parquet(path, scratch, compressed=False)
-    except InputError as error:
-        scratch.unlink(missing_ok=True)
-        refused.append(f"{Path(path).name}: {error}")
-        return
-    scratch.rename(keep(streamed.table, streamed.mapping))
 
 
 def _import_all(modules: Sequence[str]) -> None:

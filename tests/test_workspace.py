@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import bsc.ingest
+import bsc.large_files
 from bsc.errors import InputError
 from bsc.store import ReadOnlyError, Store
 from bsc.workspace import (
@@ -324,8 +325,9 @@ class TestCommandLineFilesInProcesses:
             read = {kind: [pd.read_parquet(path) for path in files] for kind, files in tables.items()}
         return read, refused, found
 
+    @pytest.mark.parametrize("streamed", [False, True], ids=["read-whole", "streamed"])
     def test_processes_and_threads_give_the_same_tables(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, streamed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -335,6 +337,9 @@ class TestCommandLineFilesInProcesses:
             "customer_id,order_date,amount_usd\nC1,2024-01-05,12.50\nC2,2024-01-06,3\n", encoding="utf-8"
         )
         paths = [*sorted(DEMO_DIR.glob("*.csv")), FIXTURES / "telco_customers.csv", dollars]
+        if streamed:  # the demo's larger files streamed in batches (the forked processes see it too)
+            TestStreamedImport.stream_small_files(monkeypatch)
+            assert sum(bsc.large_files.is_streamed(path) for path in paths) >= 3
         by_process = self.tables_of(
             paths,
             lambda: ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")),
@@ -377,6 +382,6 @@ class TestCommandLineFilesInProcesses:
 
         died: Future = Future()
         died.set_exception(BrokenProcessPool("killed"))
-        [table] = _written(died, FIXTURES / "telco_customers.csv", tmp_path, 0, True)
+        [table] = _written(died, FIXTURES / "telco_customers.csv", tmp_path, 0, True, False)
         assert table.kind == "customers" and table.refused is None
         assert len(pd.read_parquet(table.file)) == 40  # the fixture's 40 customers

@@ -36,7 +36,7 @@ from bsc.change_tests import judge_change
 from bsc.kpis.compute import whole_known
 from bsc.kpis.record import KpiDef
 from bsc.kpis.registry import KPIS
-from bsc.stats import lazy_scipy_stats
+from bsc.stats import bh_adjusted
 
 __all__ = ["COMPARISON_COLUMNS", "COMPARISON_METHOD", "FALSE_DISCOVERY_RATE", "compare_segments"]
 
@@ -120,7 +120,7 @@ def compare_segments(
     if tested.any():
         # A NaN p-value (too few answers) still counts as a test made, and is never rejected.
         p_values = np.nan_to_num(table.loc[tested, "p_value"].to_numpy(dtype=float), nan=1.0)
-        adjusted = lazy_scipy_stats.false_discovery_control(p_values, method="bh")
+        adjusted = bh_adjusted(p_values)
         adjusted[np.isnan(table.loc[tested, "p_value"].to_numpy(dtype=float))] = np.nan
         table.loc[tested, "p_adjusted"] = adjusted
     table["real"] = table["p_adjusted"].le(q)

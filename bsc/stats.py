@@ -26,6 +26,9 @@ References
    Poisson series", Biometrika 31 (3/4), 313–323, 1940 (the conditional binomial test).
 .. [8] H. O. Lancaster, "Significance tests in discrete distributions", Journal of the
    American Statistical Association 56 (294), 223–234, 1961 (the mid-p value).
+.. [9] Y. Benjamini and Y. Hochberg, "Controlling the false discovery rate: a practical and
+   powerful approach to multiple testing", Journal of the Royal Statistical Society B 57 (1),
+   289–300, 1995; adjusted p-values as in R's ``p.adjust(method = "BH")``.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ except ImportError:  # another SciPy: the module's public functions
 
 
 __all__ = [
+    "bh_adjusted",
     "difference_test",
     "mean_interval",
     "mean_standard_error",
@@ -480,3 +484,30 @@ def _two_sided_normal(z: NDArray[np.float64]) -> NDArray[np.float64]:
 def _check_confidence(confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
         raise InputError(f"A confidence level must lie between 0 and 1 (e.g. 0.95), not {confidence}.")
+
+
+def bh_adjusted(p_values: ArrayLike) -> NDArray[np.float64]:
+    """Benjamini–Hochberg adjusted p-values [9]_: reject where the adjusted value is at most q.
+
+    With the :math:`m` p-values sorted, :math:`p_{(1)} \\le \\dots \\le p_{(m)}`, the adjusted
+    value of rank :math:`i` is :math:`\\min_{j \\ge i} \\min(1, p_{(j)}\\, m / j)`, given back in
+    the input's order. The same numbers as ``scipy.stats.false_discovery_control(p,
+    method="bh")``, computed the same way, without importing ``scipy.stats`` (about a CPU
+    second, which a Scorecard's first split would wait for). Ties get the same adjusted value.
+    A single p-value (or none) is its own adjusted value; NaN is not allowed (the caller counts
+    a test without a p-value as 1).
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise InputError("Benjamini-Hochberg needs a flat list of p-values.")
+    if np.isnan(p).any() or ((p < 0) | (p > 1)).any():
+        raise InputError("p-values must be numbers between 0 and 1.")
+    m = len(p)
+    if m <= 1:
+        return p.copy()
+    order = np.argsort(p)
+    ranked = p[order] * (m / np.arange(1, m + 1, dtype=float))
+    np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+    adjusted = np.empty_like(ranked)
+    adjusted[order] = ranked
+    return np.clip(adjusted, 0.0, 1.0)

@@ -75,6 +75,8 @@ except InputError as error:
     st.stop()
 
 values = result.values
+# Names the KPI frame: the charts and tables drawn from it are kept under this name, not a hash.
+source = (fingerprint, filters.period, filters.by, params)
 # Asked once: a set of a string column costs a pass over every row of the scorecard.
 kpi_ids = set(values["kpi"])
 segment_rows = values["segment"].isna() if filters.segment is None else values["segment"] == filters.segment
@@ -127,7 +129,13 @@ clv_fit = None
 available = [k for k in KPIS.values() if k.id in kpi_ids and k.id not in SECONDARY]
 # Each tile's rows, split once rather than filtered from the whole frame tile by tile.
 focus_by_kpi = dict(tuple(focus.groupby("kpi", sort=False, observed=True)))
-same_days_by_kpi = dict(tuple(result.same_days.groupby("kpi", sort=False, observed=True)))
+# The same days of the segment shown, filtered once for every tile.
+focus_same_days = result.same_days[
+    result.same_days["segment"].isna()
+    if filters.segment is None
+    else result.same_days["segment"] == filters.segment
+]
+same_days_by_kpi = dict(tuple(focus_same_days.groupby("kpi", sort=False, observed=True)))
 forecast_slot = None
 for component in COMPONENTS:
     definitions = [k for k in available if k.component == component]
@@ -138,12 +146,7 @@ for component in COMPONENTS:
         columns = st.columns(TILES_PER_ROW)
         for column, definition in zip(columns, definitions[start : start + TILES_PER_ROW], strict=False):
             with column:
-                same_days = same_days_by_kpi.get(definition.id, result.same_days.iloc[:0])
-                same_days = same_days[
-                    same_days["segment"].isna()
-                    if filters.segment is None
-                    else same_days["segment"] == filters.segment
-                ]
+                same_days = same_days_by_kpi.get(definition.id, focus_same_days.iloc[:0])
                 tile_options = {
                     "coverage": result.coverage.get(definition.id),
                     "same_days": same_days,
@@ -195,7 +198,7 @@ comparison = (
     segment_comparison(fingerprint, filters.period, filters.by, params, values) if filters.by else None
 )
 if comparison is not None:
-    segment_table(comparison, [k for k in KPIS if k in kpi_ids], filters.by_label, currency)
+    segment_table(comparison, [k for k in KPIS if k in kpi_ids], filters.by_label, currency, source=source)
     segment_statuses(statuses, list(KPIS), filters.by_label, currency)
 
 st.header("Trends", divider="gray")
@@ -235,6 +238,7 @@ if (chosen_values["period"] != "all").any():
             filters.by_label,
             currency,
             chart_notes(all_notes, chosen, filters.by),
+            source=source,
         )
     )
     notes_panel(ctx, definition, periods, notes, segment_by=filters.by, segment=filters.segment)
@@ -244,7 +248,11 @@ else:
         "it is shown for all time, on its tile and below."
     )
 if comparison is not None and chosen in set(comparison["kpi"]):
-    show_spec(segment_bar_spec(chosen, comparison[comparison["kpi"] == chosen], filters.by_label, currency))
+    show_spec(
+        segment_bar_spec(
+            chosen, comparison[comparison["kpi"] == chosen], filters.by_label, currency, source=source
+        )
+    )
 chosen_rows = focus[focus["kpi"] == chosen]
 honesty = []
 if not chosen_rows["complete"].all():

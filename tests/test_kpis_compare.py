@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from bsc.kpis import KPIS
-from bsc.kpis.compare import COMPARISON_COLUMNS, compare_segments
+from bsc.kpis import KPIS, compute_kpis, latest_basis
+from bsc.kpis.compare import COMPARISON_COLUMNS, _cell, compare_segments
+from bsc.store import Store
+from bsc.workspace import ensure_demo_workspace
 
 # The public IBM telco churn table's churned / customers per contract (see
 # tests/fixtures/churn_make_fixtures.py): 1655/3875, 166/1473, 48/1695; 1869/7043 in all.
@@ -184,3 +186,66 @@ class TestTableWide:
     def test_only_kpis_of_the_registry_given(self):
         table = compare_segments(_frame(_churn_rows()), {"nps": KPIS["nps"]})
         assert table.empty
+
+
+def _cells_row_by_row(values: pd.DataFrame) -> pd.DataFrame:
+    """The table's cells chosen the plain way, as the first release did: each KPI's rows filtered
+    from the whole frame, its latest whole period by :func:`latest_basis`, each segment a pandas
+    row. The independent reference for the grouped selection of :func:`compare_segments`."""
+    cells = []
+    for kpi_id, definition in KPIS.items():
+        frame = values[values["kpi"] == kpi_id]
+        overall, split = frame[frame["segment"].isna()], frame[frame["segment"].notna()]
+        if overall.empty or split.empty:
+            continue
+        basis = overall[latest_basis(overall)]
+        if basis.empty:
+            continue
+        whole = basis.iloc[-1]
+        for segment in split[split["period"] == whole["period"]].sort_values("segment").itertuples():
+            cells.append(_cell(definition, whole, segment._asdict()))
+    return pd.DataFrame(cells, columns=COMPARISON_COLUMNS[: COMPARISON_COLUMNS.index("p_value") + 1])
+
+
+@pytest.fixture(scope="module")
+def demo_tables(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    store = Store(tmp_path_factory.mktemp("compare") / "data")
+    return store.workspace_tables(ensure_demo_workspace(store).id)
+
+
+class TestSameCellsAsRowByRow:
+    @pytest.mark.parametrize("period", ["month", "quarter"])
+    @pytest.mark.parametrize("by", ["region", "plan", "acquisition_channel"])
+    def test_demo_company(self, demo_tables: dict, by: str, period: str):
+        values = compute_kpis(demo_tables, period=period, by=by).values
+        table = compare_segments(values)
+        reference = _cells_row_by_row(values)
+        # Every KPI of the demo with a test, and each of its segments: 5 regions, 3 plans, 6 channels.
+        assert len(table) > 50
+        pd.testing.assert_frame_equal(table[list(reference.columns)], reference, check_exact=True)
+
+    def test_hand_made_frame_with_gaps(self):
+        # No "complete" or "numerator" column (a frame made by hand): every period counts as
+        # whole; an unknown n; a KPI whose latest value is missing (the one before is read);
+        # segments out of order; a KPI with a split but no all-customers row (left out).
+        rows = [
+            _row("nps", "2026-09", None, value=20.0, n=400, std_error=4.0),
+            _row("nps", "2026-09", "b", value=30.0, n=150, std_error=7.0),
+            _row("nps", "2026-09", "a", value=14.0, n=250, std_error=5.0),
+            _row("nps", "2026-10", None, n=380),
+            _row("nps", "2026-10", "a", value=10.0, n=None, std_error=6.0),
+            _row("csat", "2026-10", "a", value=80.0, n=100, std_error=1.0),
+            _row("ces", "2026-10", None, value=3.1, n=500, std_error=0.05),
+            _row("ces", "2026-10", "b", value=3.4, n=200, std_error=0.08),
+            _row("ces", "2026-10", "a", value=2.9, n=300, std_error=0.06),
+        ]
+        values = _frame(rows).drop(columns=["complete", "numerator"])
+        table = compare_segments(values)
+        reference = _cells_row_by_row(values)
+        assert list(zip(table["kpi"], table["period"], table["segment"], strict=True)) == [
+            ("nps", "2026-09", "a"),
+            ("nps", "2026-09", "b"),
+            ("ces", "2026-10", "a"),
+            ("ces", "2026-10", "b"),
+        ]
+        pd.testing.assert_frame_equal(table[list(reference.columns)], reference, check_exact=True)

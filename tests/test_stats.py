@@ -10,6 +10,7 @@ from scipy import stats as scipy_stats
 
 from bsc.errors import InputError
 from bsc.stats import (
+    bh_adjusted,
     difference_test,
     mean_interval,
     mean_standard_error,
@@ -356,3 +357,31 @@ class TestPoissonRateTest:
         assert tuple(map(float, poisson_rate_test(0, 0))) == (0.0, 1.0)
         assert all(math.isnan(x) for x in poisson_rate_test(5, 3, exposure_1=0.0, exposure_2=100.0))
         assert all(math.isnan(x) for x in poisson_rate_test(math.nan, 3))
+
+
+class TestBenjaminiHochberg:
+    def test_worked_example(self):
+        # p = 0.01, 0.04, 0.03, 0.20 (m = 4), sorted 0.01, 0.03, 0.04, 0.20: times m / rank
+        # 0.04, 0.06, 0.0533, 0.20; the minimum from each rank up: 0.04, 0.0533, 0.0533, 0.20,
+        # given back in the input's order (by hand).
+        adjusted = bh_adjusted([0.01, 0.04, 0.03, 0.20])
+        assert adjusted == pytest.approx([0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.20], rel=1e-12)
+
+    def test_bit_for_bit_scipys_false_discovery_control(self):
+        # 300 p-values of a fixed seed, with ties and exact zeros and ones.
+        rng = np.random.default_rng(13)
+        p = np.concatenate([rng.uniform(size=280) ** 3, [0.0, 1.0, 0.5, 0.5, 0.5], rng.uniform(size=15)])
+        p[[3, 7, 11]] = p[20]
+        rng.shuffle(p)
+        np.testing.assert_array_equal(bh_adjusted(p), scipy_stats.false_discovery_control(p, method="bh"))
+
+    def test_never_above_one_and_one_value_is_its_own(self):
+        assert bh_adjusted([0.9, 0.95]).tolist() == [0.95, 0.95]
+        assert bh_adjusted([0.3]).tolist() == [0.3]
+        assert bh_adjusted([]).tolist() == []
+
+    def test_a_missing_or_impossible_p_value_is_refused(self):
+        with pytest.raises(InputError, match="between 0 and 1"):
+            bh_adjusted([0.1, float("nan")])
+        with pytest.raises(InputError, match="between 0 and 1"):
+            bh_adjusted([0.1, 1.2])

@@ -100,6 +100,35 @@ class TestEvaluate:
         churn = statuses[statuses["kpi"] == "churn_rate"].iloc[0]
         assert (churn["period"], churn["value"], churn["status"]) == ("2026-10", 1.8, "red")
 
+    def test_each_kpi_and_segment_reads_its_latest_whole_known_period(self):
+        # Rows out of order on purpose. NPS of all customers: October has no value, so September
+        # (whole, known) is read. North: only a month to date (November) has a value, so it is
+        # read. CSAT: undated ("all") and 2026-09: the dated one is later. Churn: only "all".
+        rows = kpi_values(
+            [
+                ("nps", "2026-10", "North", math.nan, math.nan, math.nan),
+                ("csat", "2026-09", None, 81.0, math.nan, math.nan),
+                ("nps", "2026-10", None, math.nan, math.nan, math.nan),
+                ("nps", "2026-09", None, 22.0, 17.0, 27.0),
+                ("nps", "2026-11", "North", 35.0, 25.0, 45.0),
+                ("csat", "all", None, 79.0, math.nan, math.nan),
+                ("nps", "2026-08", None, 20.0, 15.0, 25.0),
+                ("churn_rate", "all", None, 2.0, math.nan, math.nan),
+            ]
+        ).assign(complete=[True, True, True, True, False, True, True, True])
+        statuses = evaluate([], rows, by="region")
+        read = [
+            (r.kpi, None if pd.isna(r.segment) else r.segment, r.period, r.value)
+            for r in statuses.itertuples()
+        ]
+        # Registry order (NPS, CSAT, churn), all customers before the segments.
+        assert read == [
+            ("nps", None, "2026-09", 22.0),
+            ("nps", "North", "2026-11", 35.0),
+            ("csat", None, "2026-09", 81.0),
+            ("churn_rate", None, "all", 2.0),
+        ]
+
     def test_without_a_split_segment_targets_are_left_out(self):
         statuses = evaluate(self.TARGETS, MONTHLY[MONTHLY["segment"].isna()])
         assert "North" not in set(statuses["segment"].dropna())

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -52,10 +53,11 @@ def chart_notes(notes: Sequence[Note], kpi: str, by: str | None) -> pd.DataFrame
 def tile_note(kpi: str, rows: pd.DataFrame, status: object, notes: Sequence[Note]) -> None:
     """One caption under a tile: the latest note on its period, or a request for one when the
     KPI is off track. ``rows`` are the tile's rows, ``notes`` those of the shown customers."""
-    known = rows[rows["value"].notna()]
-    if known.empty:
+    # The last row with a value, found without filtering the rows into a new frame.
+    known = np.flatnonzero(rows["value"].notna().to_numpy())
+    if not len(known):
         return
-    period = str(known["period"].iloc[-1])
+    period = str(rows["period"].iloc[known[-1]])
     latest = next((n for n in notes if n.kpi == kpi and n.period == period), None)
     if latest is not None:
         st.caption(

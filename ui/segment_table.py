@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -53,20 +54,33 @@ def comparison_layout(
     compared = set(comparison["kpi"])
     kpis = [k for k in kpi_order if k in compared]
     segments = sorted(comparison["segment"].unique())
-    names = [KPIS[k].short_name for k in kpis]
-    cells = pd.DataFrame("", index=names, columns=[ALL_CUSTOMERS, *segments])
-    verdicts = pd.DataFrame("", index=names, columns=cells.columns)
-    for kpi, name in zip(kpis, names, strict=True):
-        definition = KPIS[kpi]
-        rows = comparison[comparison["kpi"] == kpi]
-        first = rows.iloc[0]
-        shown = partial(definition.format_value, compact=True, currency=currency)
-        cells.loc[name, ALL_CUSTOMERS] = _cell(shown(first["all_value"]), first["all_n"])
-        for row in rows.itertuples():
-            marker = (" ▲" if row.difference > 0 else " ▼") if row.real else ""
-            cells.loc[name, row.segment] = _cell(shown(row.value) + marker, row.n)
-            verdicts.loc[name, row.segment] = row.verdict if row.verdict in _TINTS else ""
+    names = dict(zip(kpis, (KPIS[k].short_name for k in kpis), strict=True))
+    columns = [ALL_CUSTOMERS, *segments]
+    # Filled as plain dicts, row by row of the comparison, and made frames once: a frame written
+    # cell by cell (.loc) cost more than the rest of the table.
+    texts = {name: dict.fromkeys(columns, "") for name in names.values()}
+    kinds = {name: dict.fromkeys(columns, "") for name in names.values()}
+    shown = {kpi: partial(KPIS[kpi].format_value, compact=True, currency=currency) for kpi in names}
+    for kpi, segment, value, n, all_value, all_n, difference, real, verdict in zip(
+        *(comparison[c] for c in _LAID_OUT), strict=True
+    ):
+        if kpi not in names:
+            continue
+        row = texts[names[kpi]]
+        if not row[ALL_CUSTOMERS]:
+            # The KPI's first row gives all customers' cell (the same in each of its rows).
+            row[ALL_CUSTOMERS] = _cell(shown[kpi](all_value), all_n)
+        marker = (" ▲" if difference > 0 else " ▼") if real else ""
+        row[segment] = _cell(shown[kpi](value) + marker, n)
+        kinds[names[kpi]][segment] = verdict if verdict in _TINTS else ""
+    index = list(names.values())
+    cells = pd.DataFrame([list(texts[name].values()) for name in index], index=index, columns=columns)
+    verdicts = pd.DataFrame([list(kinds[name].values()) for name in index], index=index, columns=columns)
     return cells, verdicts
+
+
+# The comparison's columns a table cell is written from, in the order comparison_layout reads them.
+_LAID_OUT = ("kpi", "segment", "value", "n", "all_value", "all_n", "difference", "real", "verdict")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -78,13 +92,34 @@ def _laid_out(
     return comparison_layout(comparison, kpi_order, currency)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _laid_out_from(
+    source: Any, _comparison: pd.DataFrame, kpi_order: tuple[str, ...], currency: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # As _laid_out, keyed by the KPI frame the comparison follows from instead of its hash.
+    return comparison_layout(_comparison, kpi_order, currency)
+
+
 def segment_table(
-    comparison: pd.DataFrame, kpi_order: Sequence[str], by_label: str, currency: str | None = None
+    comparison: pd.DataFrame,
+    kpi_order: Sequence[str],
+    by_label: str,
+    currency: str | None = None,
+    *,
+    source: Any = None,
 ) -> None:
-    """Draw the comparison table with its caption; nothing when no KPI is split."""
+    """Draw the comparison table with its caption; nothing when no KPI is split.
+
+    ``source``: the KPI frame ``comparison`` is :func:`bsc.kpis.compare.compare_segments` of
+    (:data:`ui.chart_specs.KpiSource`); the layout is then kept under it rather than under a
+    hash of the comparison."""
     if comparison.empty:
         return
-    cells, verdicts = _laid_out(comparison, tuple(kpi_order), currency)
+    cells, verdicts = (
+        _laid_out(comparison, tuple(kpi_order), currency)
+        if source is None
+        else _laid_out_from(source, comparison, tuple(kpi_order), currency)
+    )
     # st.table writes its labels as Markdown: segment names from the data are escaped to show as typed.
     cells, verdicts = cells.rename(columns=literal), verdicts.rename(columns=literal)
     styled = cells.style.apply(lambda _: verdicts.map(lambda v: _TINTS.get(v, "")), axis=None)

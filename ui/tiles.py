@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -73,11 +74,12 @@ def tile_facts(
     if len(series) and "reason" in series and pd.notna(series["reason"].iloc[-1]):
         return _unknown_facts(definition, series)
     # Only whole, known periods are compared (a partial first period is no baseline).
-    series = series[series["value"].notna() & whole_periods(series)]
-    if series.empty:
+    values, whole_known = _whole_known(series)
+    compared = np.flatnonzero(whole_known)
+    if not len(compared):
         return TileFacts("—", None, "off", False, False, "No data in any period.", False, [])
-    latest = series.iloc[-1]
-    previous = series.iloc[-2] if len(series) > 1 else None
+    latest = series.iloc[compared[-1]]
+    previous = series.iloc[compared[-2]] if len(compared) > 1 else None
     n = int(latest["n"]) if pd.notna(latest["n"]) else None
     small = n is not None and n < SMALL_SAMPLE
     lines = [
@@ -128,7 +130,7 @@ def tile_facts(
         untested=untested,
         help="  \n".join(lines),
         small_sample=small,
-        sparkline=_sparkline(series),
+        sparkline=_points(series, values, whole_known),
         # A change that rounds to zero has no sign, and no arrow.
         delta_arrow="auto" if delta and delta[0] in "+-" else "off",
     )
@@ -141,11 +143,23 @@ def _period(label: object) -> Period | None:
         return None
 
 
+def _whole_known(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The series' values as floats, and which rows hold a value of a whole period: as
+    :func:`bsc.kpis.whole_known`, read as arrays once (each tile used to filter its rows as a
+    frame three times)."""
+    values = series["value"].to_numpy(dtype=float, na_value=np.nan)
+    return values, ~np.isnan(values) & whole_periods(series).to_numpy(dtype=bool)
+
+
 def _sparkline(series: pd.DataFrame) -> list[float]:
     """The last whole dated periods' values; empty under two points (one point draws an empty
     chart) and for undated ("all") values."""
-    known = series[series["value"].notna() & whole_periods(series) & (series["period"] != "all")]
-    points = [float(v) for v in known["value"].tail(SPARKLINE_PERIODS)]
+    return _points(series, *_whole_known(series))
+
+
+def _points(series: pd.DataFrame, values: np.ndarray, whole_known: np.ndarray) -> list[float]:
+    dated = series["period"].to_numpy(dtype=object, na_value=None) != "all"
+    points = values[whole_known & dated][-SPARKLINE_PERIODS:].tolist()
     return points if len(points) > 1 else []
 
 
@@ -233,7 +247,8 @@ def to_date_caption(
     dated = rows[rows["period"] != "all"]
     if dated.empty or "complete" not in dated:
         return None
-    latest = max(dated["period"], key=lambda label: parse_period(label).end_month)
+    # Each label parsed once (in order of first appearance, so ties go as before), not once a row.
+    latest = max(dated["period"].unique(), key=lambda label: parse_period(label).end_month)
     partial = dated[(dated["period"] == latest) & ~dated["complete"].astype(bool)]
     lasts = [coverage[kpi][1] for kpi in partial["kpi"].unique() if kpi in coverage]
     period = _period(latest)

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from bsc.change_tests import judge_change
-from bsc.kpis.compute import latest_basis
+from bsc.kpis.compute import whole_known
 from bsc.kpis.record import KpiDef
 from bsc.kpis.registry import KPIS
-from bsc.stats import lazy_scipy_stats
+from bsc.stats import bh_adjusted
 
 __all__ = ["COMPARISON_COLUMNS", "COMPARISON_METHOD", "FALSE_DISCOVERY_RATE", "compare_segments"]
 
@@ -90,18 +90,28 @@ def compare_segments(
         ``"not tested"``. Empty when no KPI is split.
     """
     rows: list[dict] = []
+    # The frame is read once, column by column, and split by KPI once: a boolean filter of the
+    # whole frame per KPI and a pandas row per cell cost more than every test of the table.
+    columns = _figures(values)
+    segments, periods = columns["segment"], columns["period"]
+    positions_by_kpi = values.groupby("kpi", sort=False, observed=True).indices if len(values) else {}
     for kpi_id, definition in kpis.items():
-        frame = values[values["kpi"] == kpi_id]
-        overall = frame[frame["segment"].isna()]
-        split = frame[frame["segment"].notna()]
-        if overall.empty or split.empty:
+        positions = positions_by_kpi.get(kpi_id)
+        if positions is None:
             continue
-        basis = overall[latest_basis(overall)]
-        if basis.empty:
+        overall = [i for i in positions if segments[i] is None]
+        split = [i for i in positions if segments[i] is not None]
+        if not overall or not split:
             continue
-        whole = basis.iloc[-1]
-        for segment in split[split["period"] == whole["period"]].sort_values("segment").itertuples():
-            rows.append(_cell(definition, whole, segment._asdict()))
+        # As latest_basis: whole periods with a value, else every row with a value.
+        basis = [i for i in overall if columns["_whole_known"][i]] or [
+            i for i in overall if columns["_has_value"][i]
+        ]
+        if not basis:
+            continue
+        whole = _row_at(columns, basis[-1])
+        latest = sorted((i for i in split if periods[i] == whole["period"]), key=segments.__getitem__)
+        rows.extend(_cell(definition, whole, _row_at(columns, i)) for i in latest)
     table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
     if table.empty:
         return table
@@ -110,18 +120,48 @@ def compare_segments(
     if tested.any():
         # A NaN p-value (too few answers) still counts as a test made, and is never rejected.
         p_values = np.nan_to_num(table.loc[tested, "p_value"].to_numpy(dtype=float), nan=1.0)
-        adjusted = lazy_scipy_stats.false_discovery_control(p_values, method="bh")
+        adjusted = bh_adjusted(p_values)
         adjusted[np.isnan(table.loc[tested, "p_value"].to_numpy(dtype=float))] = np.nan
         table.loc[tested, "p_adjusted"] = adjusted
     table["real"] = table["p_adjusted"].le(q)
     table["verdict"] = [
-        _verdict(kpis[row.kpi], row.difference, row.real, row.test, row.p_adjusted)
-        for row in table.itertuples()
+        _verdict(kpis[kpi], difference, real, test, p_adjusted)
+        for kpi, difference, real, test, p_adjusted in zip(
+            table["kpi"], table["difference"], table["real"], table["test"], table["p_adjusted"], strict=True
+        )
     ]
     return table
 
 
-def _cell(definition: KpiDef, overall: pd.Series, segment: Mapping) -> dict:
+# The figures a cell reads from the KPI frame; a frame made by hand may lack some of them.
+_FIGURES = ("value", "numerator", "denominator", "n", "std_error")
+
+
+def _figures(values: pd.DataFrame) -> dict[str, list]:
+    """The frame's columns that the table reads, as Python lists (NA as None for the labels,
+    NaN for the figures), with whether each row holds a value of a whole period."""
+    rows = len(values)
+    columns: dict[str, list] = {
+        label: values[label].astype(object).where(values[label].notna(), None).tolist()
+        for label in ("segment", "period")
+    }
+    for figure in _FIGURES:
+        columns[figure] = (
+            values[figure].to_numpy(dtype=float, na_value=np.nan).tolist()
+            if figure in values
+            else [math.nan] * rows
+        )
+    has_value = values["value"].notna()
+    columns["_has_value"] = has_value.tolist()
+    columns["_whole_known"] = whole_known(values).tolist()
+    return columns
+
+
+def _row_at(columns: Mapping[str, list], position: int) -> dict:
+    return {name: column[position] for name, column in columns.items()}
+
+
+def _cell(definition: KpiDef, overall: Mapping, segment: Mapping) -> dict:
     rest = _rest(definition.change_test, overall, segment)
     verdict = judge_change(definition.change_test, rest, segment) if rest is not None else None
     value = _float(segment.get("value"))
@@ -141,7 +181,7 @@ def _cell(definition: KpiDef, overall: pd.Series, segment: Mapping) -> dict:
     }
 
 
-def _rest(test: str | None, overall: pd.Series, segment: Mapping) -> dict | None:
+def _rest(test: str | None, overall: Mapping, segment: Mapping) -> dict | None:
     """The figures of every customer outside the segment, as a row the test reads; None when
     no honest segment-against-the-rest test exists for this kind of KPI."""
     if test in ("proportion", "cost_per_count"):
@@ -158,7 +198,7 @@ def _rest(test: str | None, overall: pd.Series, segment: Mapping) -> dict | None
     return None
 
 
-def _rest_of_means(overall: pd.Series, segment: Mapping) -> dict:
+def _rest_of_means(overall: Mapping, segment: Mapping) -> dict:
     sums, squares, count = (a - b for a, b in zip(_sufficient(overall), _sufficient(segment), strict=True))
     if count < 2:
         return {"value": math.nan, "std_error": math.nan, "n": count}
@@ -172,7 +212,7 @@ def _sufficient(row: Mapping) -> tuple[float, float, float]:
     return n * mean, (n - 1) * n * error**2 + n * mean**2, n
 
 
-def _rest_of_nps(overall: pd.Series, segment: Mapping) -> dict:
+def _rest_of_nps(overall: Mapping, segment: Mapping) -> dict:
     # On the -1..+1 scale: net = P - D and engaged = P + D, both additive over customers.
     def counts(row: Mapping) -> tuple[float, float, float]:
         n, nps, error = (

@@ -413,7 +413,7 @@ class MemorySampler(threading.Thread):
         for pid, seconds in now.items():
             if not math.isnan(seconds):
                 self._browser_total += seconds - self._browsers.get(pid, seconds)
-            _lower_priority(pid)
+            _lower_priority(pid, self.pid)
         self._browsers = now
         return self._browser_total
 
@@ -441,15 +441,36 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
-def _lower_priority(pid: int) -> None:
+def _lower_priority(pid: int, server: int) -> None:
     """Every thread of ``pid`` at :data:`BROWSER_NICE` at least (Chromium sets its own
-    priorities, per thread, so it is done again at each sample)."""
+    priorities, per thread, so it is done again at each sample), and its autogroup too.
+
+    Linux groups the processes of each session (``setsid``) into an autogroup and shares the
+    cores fairly between autogroups before nice values count, which they do only inside one.
+    Chromium starts its processes in sessions of their own: their nice value alone left the
+    server one autogroup among many. An autogroup other than the server's is set to
+    :data:`BROWSER_NICE` as a whole (never the server's own: that would lower the server too).
+    """
     for task in Path(f"/proc/{pid}/task").glob("[0-9]*"):
         try:
             if os.getpriority(os.PRIO_PROCESS, int(task.name)) < BROWSER_NICE:
                 os.setpriority(os.PRIO_PROCESS, int(task.name), BROWSER_NICE)
         except OSError:
             continue  # gone meanwhile, or not ours to change
+    group = _autogroup(pid)
+    if group is not None and group[1] < BROWSER_NICE and group[0] != (_autogroup(server) or ("",))[0]:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/autogroup").write_text(str(BROWSER_NICE))
+
+
+def _autogroup(pid: int) -> tuple[str, int] | None:
+    """The autogroup of ``pid`` and its nice value (``/autogroup-967 nice 0``); None where the
+    kernel has none (switched off, or another system)."""
+    try:
+        name, _, nice = Path(f"/proc/{pid}/autogroup").read_text().split()
+        return name, int(nice)
+    except (OSError, ValueError):
+        return None
 
 
 def _rss_mb(pid: int) -> float:

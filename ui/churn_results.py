@@ -18,7 +18,6 @@ from bsc.churn import ChurnAnalysis, ChurnData, analyse_churn, churn_data_from_w
 from bsc.churn.lab_result import ChurnLabResult, churn_lab_result
 from bsc.churn.model import ModelChoice, Progress
 from ui.shared_results import frames_bytes, shared_results
-from ui.slow_extras import large_data
 
 # The name of the Churn lab's results among the results kept with the workspace's data.
 LAB = "churn_lab"
@@ -87,9 +86,5 @@ def churn_lab(
         When the data cannot give this definition of churn or cannot be analysed.
     """
     data = churn_data_from_workspace(tables, source=source, horizon_days=horizon, cutoff=cutoff)
-    # The folds are fitted in two worker processes of their own (each with its libraries and a
-    # copy of the customers, some 0.5 GB together), unless the data is too large for the worker
-    # process: beside a server that holds ten million orders they would take it past 4 GB.
-    n_jobs = 1 if large_data(tables) else 2
-    analysis = churn_analysis(data, model=model, include=include, exclude=exclude, n_jobs=n_jobs)
+    analysis = churn_analysis(data, model=model, include=include, exclude=exclude, n_jobs=2)
     return churn_lab_result(analysis)

@@ -79,14 +79,8 @@ def job(function: Callable[..., Any], *args: object, **kwargs: object) -> Job:
     million orders that second copy took the server and its worker from 4.2 to 6.1 GB, more
     than the GIL's wait costs.
     """
-    return Job(function, args, kwargs, in_process=not large_data(*args, *kwargs.values()))
-
-
-def large_data(*arguments: object) -> bool:
-    """Whether the tables among ``arguments`` (``{name: [paths]}`` mappings) hold more than
-    ``BSC_FIT_WORKER_MAX_MB`` of files: too much for another process to read a copy of beside
-    the server's."""
-    return _data_bytes(arguments) > worker_max_bytes()
+    in_process = _data_bytes([*args, *kwargs.values()]) <= worker_max_bytes()
+    return Job(function, args, kwargs, in_process=in_process)
 
 
 def worker_max_bytes() -> int:

@@ -48,22 +48,3 @@ def test_analyses_are_kept_within_a_bound_in_bytes(monkeypatch: pytest.MonkeyPat
     assert one <= kept.kept_bytes <= one * 1.5
     assert churn_analysis(newer) is second
     assert churn_analysis(older) is not first
-
-
-@pytest.mark.parametrize(("limit_mb", "n_jobs"), [("64", 2), ("0", 1)])
-def test_folds_in_worker_processes_only_on_data_small_enough(
-    limit_mb: str, n_jobs: int, tmp_path, monkeypatch: pytest.MonkeyPatch
-):
-    # One table file of 1,000 bytes: under 64 MB two worker processes fit the folds; over a
-    # limit of 0 MB the server fits them itself (no two more processes beside the data it holds).
-    orders = tmp_path / "orders.parquet"
-    orders.write_bytes(b"x" * 1000)
-    monkeypatch.setenv("BSC_FIT_WORKER_MAX_MB", limit_mb)
-    asked: list[int | None] = []
-    monkeypatch.setattr(churn_results, "churn_data_from_workspace", lambda *args, **kwargs: "data")
-    monkeypatch.setattr(
-        churn_results, "churn_analysis", lambda data, **kwargs: asked.append(kwargs["n_jobs"]) or "analysis"
-    )
-    monkeypatch.setattr(churn_results, "churn_lab_result", lambda analysis: analysis)
-    assert churn_results.churn_lab({"transactions": [str(orders)]}, "orders", 90, None) == "analysis"
-    assert asked == [n_jobs]

@@ -86,6 +86,9 @@ FILTER_SESSIONS = 6
 # the server's time per run is its own work and its sessions' contention, as in the room, while
 # the browsers still get the cores the server leaves.
 BROWSER_NICE = 19
+# The browsers' autogroups (see _lower_priority): lower than the server's, not the lowest, at
+# which Chromium, starved, let clicks through that started no run.
+BROWSER_AUTOGROUP_NICE = 10
 DUE = "2027-06"
 
 
@@ -449,7 +452,8 @@ def _lower_priority(pid: int, server: int) -> None:
     cores fairly between autogroups before nice values count, which they do only inside one.
     Chromium starts its processes in sessions of their own: their nice value alone left the
     server one autogroup among many. An autogroup other than the server's is set to
-    :data:`BROWSER_NICE` as a whole (never the server's own: that would lower the server too).
+    :data:`BROWSER_AUTOGROUP_NICE` as a whole (never the server's own: that would lower the
+    server too).
     """
     for task in Path(f"/proc/{pid}/task").glob("[0-9]*"):
         try:
@@ -458,9 +462,13 @@ def _lower_priority(pid: int, server: int) -> None:
         except OSError:
             continue  # gone meanwhile, or not ours to change
     group = _autogroup(pid)
-    if group is not None and group[1] < BROWSER_NICE and group[0] != (_autogroup(server) or ("",))[0]:
+    if (
+        group is not None
+        and group[1] < BROWSER_AUTOGROUP_NICE
+        and group[0] != (_autogroup(server) or ("",))[0]
+    ):
         with contextlib.suppress(OSError):
-            Path(f"/proc/{pid}/autogroup").write_text(str(BROWSER_NICE))
+            Path(f"/proc/{pid}/autogroup").write_text(str(BROWSER_AUTOGROUP_NICE))
 
 
 def _autogroup(pid: int) -> tuple[str, int] | None:

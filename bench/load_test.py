@@ -86,9 +86,11 @@ FILTER_SESSIONS = 6
 # the server's time per run is its own work and its sessions' contention, as in the room, while
 # the browsers still get the cores the server leaves.
 BROWSER_NICE = 19
-# The browsers' autogroups (see _lower_priority): lower than the server's, not the lowest, at
-# which Chromium, starved, let clicks through that started no run.
-BROWSER_AUTOGROUP_NICE = 10
+# The browsers' autogroups (see _lower_priority), when BSC_LOAD_BROWSER_AUTOGROUP_NICE names a
+# nice value above 0: as if the browsers ran on machines of their own, the server's time per run
+# is then its own. Off by default (make load): Chromium, starved of the cores, let clicks through
+# that started no run (at 10, one session of six in one run of four), and the test fails then.
+BROWSER_AUTOGROUP_NICE = int(os.environ.get("BSC_LOAD_BROWSER_AUTOGROUP_NICE", "0") or 0)
 DUE = "2027-06"
 
 

@@ -42,9 +42,13 @@ def imported(csv: Path) -> Iterator[dict[str, list[Path]]]:
 @pytest.fixture(scope="module")
 def cdnow_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[Path]]]:
     """The committed CDNOW excerpt imported as an order log (ids become text, as in every workspace)."""
+    yield from imported(write_cdnow_orders(tmp_path_factory.mktemp("cdnow") / "orders.csv"))
+
+
+def write_cdnow_orders(path: Path) -> Path:
+    """The committed CDNOW excerpt written as an orders CSV file (one order id per line) at ``path``."""
     from tests.test_clv_summary import cdnow_log
 
-    path = tmp_path_factory.mktemp("cdnow") / "orders.csv"
     log = cdnow_log()
     pd.DataFrame(
         {
@@ -54,7 +58,7 @@ def cdnow_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             "amount": log["amount"],
         }
     ).to_csv(path, index=False)
-    yield from imported(path)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ from streamlit.testing.v1 import AppTest
 from bsc.store import Store
 from bsc.workspace import import_file
 from tests.app.conftest import APP_TIMEOUT, ROOT, open_app, shown
-from tests.conftest import FIXTURES
-from tests.test_clv_summary import cdnow_log
+from tests.conftest import FIXTURES, write_cdnow_orders
 
 PAGE = "pages/lifetime.py"
 
@@ -85,17 +84,7 @@ def test_survival_by_plan_gives_three_curves_and_a_log_rank_sentence(data_dir: P
 
 
 def test_a_cdnow_like_log(data_dir: Path, tmp_path: Path):
-    path = tmp_path / "orders.csv"
-    log = cdnow_log()
-    pd.DataFrame(
-        {
-            "order_id": range(len(log)),
-            "customer_id": log["customer_id"],
-            "order_date": log["date"],
-            "amount": log["amount"],
-        }
-    ).to_csv(path, index=False)
-    at = _open_workspace(data_dir, "CDNOW", path)
+    at = _open_workspace(data_dir, "CDNOW", write_cdnow_orders(tmp_path / "orders.csv"))
     assert not at.exception, at.exception
     # The default split is Fader, Hardie & Lee's: 39 weeks to 1997-09-30, 39 held out.
     assert at.date_input(key="clv_calibration_end").value.isoformat() == "1997-09-30"

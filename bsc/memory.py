@@ -19,6 +19,7 @@ per core), and the server's resident size never comes down after a 10M-order job
 :func:`given_back_after_slow_work` does it after a page's run that took long, and
 :func:`limit_allocator_arenas` makes glibc share fewer arenas between threads, so that memory one
 thread freed is reused by the next job on another thread instead of new memory being taken.
+:func:`arrow_uses_system_allocator` has Arrow allocate from that same allocator (see there why).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ import ctypes.util
 import functools
 import os
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,6 +42,7 @@ __all__ = [
     "DEFAULT_DUCKDB_MEMORY_MB",
     "DUCKDB_MEMORY_SETTING",
     "DUCKDB_TEMP_DIR_SETTING",
+    "arrow_uses_system_allocator",
     "duckdb_memory_limit",
     "duckdb_temp_directory",
     "give_back_freed_memory",
@@ -58,6 +61,8 @@ DEFAULT_DUCKDB_MEMORY_MB = 2048
 # A run at least this long built something big enough to be worth trimming after; trimming
 # costs up to a few tenths of a second on a fragmented heap of gigabytes, so not after every click.
 SLOW_WORK_SECONDS = 1.0
+# Arrow's own variable naming its allocator, read once, when pyarrow is first imported.
+ARROW_POOL_SETTING = "ARROW_DEFAULT_MEMORY_POOL"
 # glibc's M_ARENA_MAX parameter of mallopt, and the count the server asks for: one per core of
 # this project's machine. glibc's default is eight per core.
 _M_ARENA_MAX = -8
@@ -176,3 +181,26 @@ def limit_allocator_arenas(count: int = ARENAS, environ: Mapping[str, str] | Non
     if libc is None:
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, count))
+
+
+def arrow_uses_system_allocator(environ: MutableMapping[str, str] | None = None) -> bool:
+    """Have Arrow allocate from the C library's allocator (its ``system`` pool) unless whoever
+    started the process chose one with Arrow's own :data:`ARROW_POOL_SETTING`; True when set.
+
+    Arrow's wheels allocate from a mimalloc of their own by default. On this project's data it
+    hands pages back and takes them again so often that the kernel's time dominates: reading,
+    detecting and preparing the 100k-customer company's five files took 0.9–1.3 s of system
+    CPU with mimalloc and 0.3–0.4 s with the system's allocator, for the same user CPU and less
+    resident memory (375 against 440 MB). Allocated there, Arrow's freed memory is also given
+    back by :func:`give_back_freed_memory` with the rest. Call it before pyarrow is imported
+    (``bsc``'s own import does); when it already is, its default pool is switched for the
+    allocations to come. The variable is inherited by the processes this one starts.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(ARROW_POOL_SETTING, "").strip():
+        return False
+    environ[ARROW_POOL_SETTING] = "system"
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.set_memory_pool(arrow.system_memory_pool())
+    return True

@@ -16,6 +16,7 @@ from bsc.memory import (
     DEFAULT_DUCKDB_MEMORY_MB,
     DUCKDB_MEMORY_SETTING,
     DUCKDB_TEMP_DIR_SETTING,
+    arrow_uses_system_allocator,
     duckdb_memory_limit,
     duckdb_temp_directory,
     give_back_freed_memory,
@@ -134,3 +135,37 @@ class TestLimitAllocatorArenas:
     def test_false_without_glibc(self, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(memory, "_libc", lambda: None)
         assert limit_allocator_arenas(2, environ={}) is False
+
+
+class TestArrowUsesSystemAllocator:
+    def test_the_package_import_sets_it_before_pyarrow_is_imported(self):
+        # A fresh interpreter: pyarrow imported after bsc allocates from the C library.
+        code = "import bsc, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+        # Without the variable that this test process's own import of bsc has set.
+        env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+        shown = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        assert shown.stdout.strip() == "system"
+
+    def test_switches_an_already_imported_pyarrow(self):
+        # Another pool chosen after the import (pyarrow is loaded): the call switches it back.
+        code = (
+            "import pyarrow as pa\n"
+            "from bsc.memory import arrow_uses_system_allocator\n"
+            "pa.set_memory_pool(pa.jemalloc_memory_pool())\n"
+            "before = pa.default_memory_pool().backend_name\n"
+            "print(before, arrow_uses_system_allocator({}), pa.default_memory_pool().backend_name)"
+        )
+        shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert shown.stdout.split() == ["jemalloc", "True", "system"]
+
+    def test_left_to_arrows_own_variable_when_given(self):
+        environ = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
+        assert arrow_uses_system_allocator(environ) is False
+        assert environ == {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
+
+    def test_named_for_the_processes_started_later(self):
+        environ: dict[str, str] = {}
+        assert arrow_uses_system_allocator(environ) is True
+        assert environ == {"ARROW_DEFAULT_MEMORY_POOL": "system"}

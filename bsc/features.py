@@ -44,7 +44,7 @@ import pandas as pd
 from bsc.columns import column_label, resolve_name, stored_columns
 from bsc.engine import Backend, default_backend, table_columns
 from bsc.errors import InputError
-from bsc.kpis.tables import order_table, orders_from_lines
+from bsc.kpis.tables import lines_are_orders, order_table, orders_from_lines, orders_from_order_lines
 from bsc.schema import KINDS
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "CustomerFeatures",
     "FeatureDef",
     "customer_features",
+    "feature_customers",
     "rfm_features",
 ]
 
@@ -289,7 +290,11 @@ class CustomerFeatures:
 
 
 def customer_features(
-    tables: Tables, *, cutoff: Cutoff = None, backend: Backend | None = None
+    tables: Tables,
+    *,
+    cutoff: Cutoff = None,
+    backend: Backend | None = None,
+    customers: Sequence[str] | pd.Series | None = None,
 ) -> CustomerFeatures:
     """Every per-customer feature the workspace's tables allow.
 
@@ -303,6 +308,10 @@ def customer_features(
         it is the end of the data for recency and tenure.
     backend
         Where to aggregate; :func:`bsc.engine.default_backend` when None.
+    customers
+        When given (with a ``cutoff``), only the rows of these customer ids, picked out by the
+        engine: the same values as those rows of the whole frame, without holding a million
+        customers' features to keep a sample of them (ids without data have no row).
 
     Returns
     -------
@@ -320,33 +329,16 @@ def customer_features(
         the cutoff.
     """
     cutoff = _as_cutoff(cutoff)
+    if customers is not None and cutoff is None:
+        # Without a cutoff the end of the data is the last order of the rows computed.
+        raise ValueError("Features of chosen customers need a cutoff.")
     backend = backend or default_backend()
     paths = {kind: list(files) for kind, files in tables.items() if kind in KINDS and files}
-    columns = {kind: table_columns(files) for kind, files in paths.items()}
-    linked = [
-        kind
-        for kind in ("customers", "transactions", "feedback", "support")
-        if "customer_id" in columns.get(kind, {})
-    ]
-    if not linked:
-        raise InputError(
-            "Per-customer features need a table with customer ids (customers, transactions, "
-            "surveys or support tickets); this workspace has none."
-        )
-
-    parts: list[ir.Table] = []
-    if {"customer_id", "date"} <= set(columns.get("transactions", {})):
-        parts.append(_order_summary(backend, paths["transactions"], cutoff))
-    if "customers" in linked:
-        parts.append(_customer_attributes(backend, paths["customers"], cutoff))
-    if "feedback" in linked:
-        parts.append(_survey_means(backend, paths["feedback"], cutoff))
-    if "support" in linked:
-        parts.append(_support_figures(backend, paths["support"], cutoff))
-    parts = [part for part in parts if part is not None]
-
-    frame = _indexed(backend.execute(_joined(parts))) if parts else pd.DataFrame()
-    if frame.empty:
+    parts = _feature_parts(backend, paths, cutoff)
+    kept = None if customers is None else _id_table(customers)
+    frame = _indexed(backend.execute(_joined(parts, kept))) if parts else pd.DataFrame()
+    # Chosen customers may all lack data: no rows then, with every column.
+    if frame.empty and (kept is None or not len(frame.columns)):
         before = f" before {cutoff:%Y-%m-%d}" if cutoff is not None else ""
         raise InputError(f"No customer has any data{before}: there is nothing to compute features from.")
     orders = frame if "frequency" in frame.columns else None
@@ -396,6 +388,62 @@ def customer_features(
         for name, definition in definitions.items()
     }
     return CustomerFeatures(frame=result, definitions=definitions, data_end=data_end, cutoff=cutoff)
+
+
+def feature_customers(tables: Tables, *, cutoff: Cutoff = None, backend: Backend | None = None) -> pd.Series:
+    """The ids of the customers :func:`customer_features` gives a row (pandas strings, sorted),
+    without computing their features: who has any data (before ``cutoff``).
+
+    Raises
+    ------
+    InputError
+        As :func:`customer_features`, when no table names customers.
+    """
+    cutoff = _as_cutoff(cutoff)
+    backend = backend or default_backend()
+    paths = {kind: list(files) for kind, files in tables.items() if kind in KINDS and files}
+    parts = _feature_parts(backend, paths, cutoff)
+    if not parts:
+        return pd.Series([], dtype="string", name="customer_id")
+    population = _population(parts)
+    frame = backend.execute(population.order_by("customer_id"))
+    return frame["customer_id"].astype("string").reset_index(drop=True)
+
+
+def _feature_parts(backend: Backend, paths: dict[str, list], cutoff: pd.Timestamp | None) -> list[ir.Table]:
+    """One query per source table, each one row per customer (see the section below)."""
+    columns = {kind: table_columns(files) for kind, files in paths.items()}
+    linked = [
+        kind
+        for kind in ("customers", "transactions", "feedback", "support")
+        if "customer_id" in columns.get(kind, {})
+    ]
+    if not linked:
+        raise InputError(
+            "Per-customer features need a table with customer ids (customers, transactions, "
+            "surveys or support tickets); this workspace has none."
+        )
+    parts: list[ir.Table | None] = []
+    if {"customer_id", "date"} <= set(columns.get("transactions", {})):
+        parts.append(_order_summary(backend, paths["transactions"], cutoff))
+    if "customers" in linked:
+        parts.append(_customer_attributes(backend, paths["customers"], cutoff))
+    if "feedback" in linked:
+        parts.append(_survey_means(backend, paths["feedback"], cutoff))
+    if "support" in linked:
+        parts.append(_support_figures(backend, paths["support"], cutoff))
+    return [part for part in parts if part is not None]
+
+
+def _id_table(customers: Sequence[str] | pd.Series) -> ir.Table:
+    """The customer ids to keep, as a table the engine can join (strings, without blanks)."""
+    ids = pd.Series(customers, dtype="string").dropna().drop_duplicates()
+    return ibis.memtable(pd.DataFrame({"customer_id": ids.astype(object).to_numpy()}))
+
+
+def _population(parts: list[ir.Table]) -> ir.Table:
+    """Every customer of any part, once."""
+    return ibis.union(*[part.select("customer_id") for part in parts], distinct=True)
 
 
 def rfm_features(tables: Tables, *, cutoff: Cutoff = None, backend: Backend | None = None) -> pd.DataFrame:
@@ -454,7 +502,10 @@ def _order_summary(backend: Backend, files: list[Path | str], cutoff: pd.Timesta
         orders = order_table(backend, files)
     else:
         lines = backend.read("transactions", files)
-        orders = orders_from_lines(lines.filter(lines.date < cutoff))
+        lines = lines.filter(lines.date < cutoff)
+        # A log whose every line is an order needs no grouping by order: grouping ten million
+        # lines by order id took most of the churn lab's memory at that scale, for the same rows.
+        orders = orders_from_order_lines(lines) if lines_are_orders(files) else orders_from_lines(lines)
     summary = orders.group_by("customer_id").aggregate(
         frequency=orders.count(),
         monetary=orders.amount.sum(),
@@ -546,9 +597,12 @@ def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("customer_id")
 
 
-def _joined(parts: list[ir.Table]) -> ir.Table:
-    """Every customer of any part, with the columns of every part (null where a part lacks them)."""
-    population = ibis.union(*[part.select("customer_id") for part in parts], distinct=True)
+def _joined(parts: list[ir.Table], kept: ir.Table | None = None) -> ir.Table:
+    """Every customer of any part (of ``kept`` only, when given), with the columns of every
+    part (null where a part lacks them)."""
+    population = _population(parts)
+    if kept is not None:
+        population = population.filter(population.customer_id.cast("string").isin(kept.customer_id))
     for part in parts:
         population = population.left_join(part, "customer_id").drop("customer_id_right")
     return _as_numbers(population).order_by("customer_id")

@@ -12,8 +12,10 @@ from bsc.churn import (
     analyse_churn,
     at_risk_customers,
     churn_data_from_table,
+    churn_data_from_workspace,
     plan_contacts,
     reason_text,
+    scored_customers,
     typical_customer_value,
 )
 from bsc.errors import InputError
@@ -166,3 +168,20 @@ class TestCustomerValue:
         values = compute_kpis(demo_tables, period="year", kpis=["clv"]).values
         yearly = values.loc[values["segment"].isna(), "value"]
         assert typical_customer_value(demo_tables) == pytest.approx(float(np.median(yearly)))
+
+
+def test_current_customers_are_scored_a_slice_at_a_time_as_all_at_once(demo_tables, monkeypatch):
+    # The demo's 2,292 current customers scored 500 at a time (five slices, the last of 292)
+    # get the probabilities of one call of the model on all of them.
+    from dataclasses import replace
+
+    analysis = analyse_churn(churn_data_from_workspace(demo_tables), n_jobs=1)
+    plan = replace(
+        analysis.plan, reference_date=analysis.data.current_reference_date or analysis.plan.reference_date
+    )
+    features = plan.features(analysis.data.current)[plan.numbers + plan.categories]
+    at_once = analysis.model.predict_proba(features)[:, 1]
+    monkeypatch.setattr("bsc.churn.decisions.SCORED_AT_ONCE", 500)
+    customers, sliced = scored_customers(analysis)
+    assert len(customers) == len(sliced) == 2292
+    np.testing.assert_array_equal(sliced, at_once)

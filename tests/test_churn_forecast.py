@@ -76,6 +76,19 @@ class TestNextPeriod:
             forecast_data(demo_tables).fingerprint() == churn_data_from_workspace(demo_tables).fingerprint()
         )
 
+    def test_sampled_the_forecast_still_shares_the_labs_data_and_predicts_the_same(self, demo_tables):
+        # Prepared as a sample of 500 (as the app prepares both at TRAINING_SAMPLE), the
+        # forecast's data is the lab's, and the prediction that of the whole data's analysis
+        # bounded at 500 customers (which draws the same sample).
+        sampled = forecast_data(demo_tables, sample=500)
+        assert sampled.fingerprint() == churn_data_from_workspace(demo_tables, sample=500).fingerprint()
+        assert sampled.population == len(forecast_data(demo_tables).churned)
+        expected = predicted_churn(
+            analyse_churn(forecast_data(demo_tables), max_customers=500), period="month"
+        )
+        frame = predicted_churn(analyse_churn(sampled, max_customers=500), period="month")
+        pd.testing.assert_frame_equal(frame, expected)
+
     def test_the_forecast_needs_a_dated_definition(self):
         analysis = analyse_churn(churn_data_from_table(signal_table(300)))
         with pytest.raises(InputError, match="not the churn flag"):

@@ -15,6 +15,7 @@ from bsc.churn import (
     find_label_columns,
     inactivity_churn_labels,
 )
+from bsc.churn.labels import stratified_rows
 from bsc.errors import InputError
 from bsc.kpis import KpiParams, compute_kpis
 from tests.churn_tables import signal_table
@@ -203,3 +204,18 @@ def test_fingerprint_changes_with_the_data():
     changed.loc[0, "noise"] = 42.0
     assert first.fingerprint() == churn_data_from_table(table.copy()).fingerprint()
     assert first.fingerprint() != churn_data_from_table(changed).fingerprint()
+
+
+def test_stratified_rows_draw_as_the_analysis_drew():
+    # Golden values from the sample drawn before the drawing moved here (commit 5bcfbd7's
+    # stratified_sample(churn_data_from_table(signal_table(1000)), 300, random_state=5)):
+    # 111 of the table's 369 churners (round(300 × 369 / 1000)), rows C0000, C0001, C0002,
+    # C0004, ... C0995, whose numbers add up to 145,142.
+    data = churn_data_from_table(signal_table(1000))
+    rows = stratified_rows(data.churned.to_numpy(), 300, random_state=5)
+    assert len(rows) == 300 and int(data.churned.sum()) == 369
+    assert int(data.churned.to_numpy()[rows].sum()) == 111
+    assert rows[:4].tolist() == [0, 1, 2, 4] and rows[-1] == 995
+    assert int(rows.sum()) == 145_142
+    # At most as many rows as asked: every row, in order.
+    assert stratified_rows(data.churned.to_numpy()[:50], 300).tolist() == list(range(50))

@@ -14,6 +14,7 @@ from bsc.churn import (
     churn_data_from_workspace,
     label_sources,
 )
+from bsc.churn.analysis import stratified_sample
 from tests.churn_tables import demo_workspace_tables
 
 pytestmark = [
@@ -103,6 +104,55 @@ class TestDemoCompany:
         data = churn_data_from_files(sorted((Path(__file__).parents[1] / "data" / "demo").glob("*.csv")))
         assert data.definition.source == "churn_date"
         assert data.current is not None and len(data.current) > 0
+
+
+class TestSampledPreparation:
+    """Prepared as a sample (``sample=``), the data holds the rows the analysis drew from all
+    labelled customers' data, and the analysis is the same."""
+
+    # Golden values from the code before the sample was drawn while preparing (commit 5bcfbd7:
+    # stratified_sample(churn_data_from_workspace(demo, source=...), 500, random_state=0)).
+    @pytest.mark.parametrize(
+        ("source", "labelled", "churners", "first", "last"),
+        [
+            ("churn_date", 1729, 62, ["C000001", "C000002", "C000007", "C000009", "C000010"], "C002111"),
+            ("inactivity", 1684, 79, ["C000001", "C000005", "C000006", "C000010", "C000012"], "C002104"),
+        ],
+    )
+    def test_the_same_sample_and_model_inputs(self, demo_tables, source, labelled, churners, first, last):
+        whole = churn_data_from_workspace(demo_tables, source=source)
+        sampled = churn_data_from_workspace(demo_tables, source=source, sample=500)
+        drawn = stratified_sample(whole, 500, random_state=0)
+        pd.testing.assert_frame_equal(sampled.customers, drawn.customers)
+        pd.testing.assert_series_equal(sampled.churned, drawn.churned)
+        pd.testing.assert_frame_equal(sampled.current, whole.current)
+        assert sampled.population == labelled == len(whole.churned)
+        assert int(sampled.churned.sum()) == churners
+        assert sampled.customers["customer_id"].head(5).tolist() == first
+        assert sampled.customers["customer_id"].iloc[-1] == last
+        # The definition counts every labelled customer, not the sample.
+        assert sampled.definition == whole.definition
+        assert (sampled.labels, sampled.groups, sampled.skewed) == (whole.labels, whole.groups, whole.skewed)
+
+    def test_the_same_analysis(self, demo_tables):
+        whole = analyse_churn(churn_data_from_workspace(demo_tables), max_customers=500, n_jobs=1)
+        sampled = analyse_churn(
+            churn_data_from_workspace(demo_tables, sample=500), max_customers=500, n_jobs=1
+        )
+        assert sampled.summary() == whole.summary()
+        # The code before (commit 5bcfbd7) gave: logistic regression, ROC AUC 0.6931, 62 churners.
+        assert (sampled.summary()["model"], sampled.summary()["roc_auc"]) == ("logreg", 0.6931)
+        assert sampled.positives == 62
+        assert "sample of 500 of the 1,729 labelled customers" in sampled.warnings[0].message
+        pd.testing.assert_frame_equal(sampled.data.customers, whole.data.customers)
+        assert sampled.data.fingerprint() == whole.data.fingerprint()
+
+    def test_no_sample_at_or_under_the_bound(self, demo_tables):
+        whole = churn_data_from_workspace(demo_tables)
+        sampled = churn_data_from_workspace(demo_tables, sample=len(whole.churned))
+        assert sampled.population is None
+        pd.testing.assert_frame_equal(sampled.customers, whole.customers)
+        assert sampled.fingerprint() == whole.fingerprint()
 
 
 def test_a_users_tickets_column_is_not_taken_for_the_computed_ticket_count():

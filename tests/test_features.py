@@ -18,8 +18,9 @@ import pytest
 from bsc.detect import detect_mapping
 from bsc.engine import Backend
 from bsc.errors import InputError
-from bsc.features import FEATURES, customer_features, rfm_features
+from bsc.features import FEATURES, customer_features, feature_customers, rfm_features
 from bsc.ingest import read_path
+from bsc.kpis.tables import lines_are_orders
 from bsc.prepare import prepare_table
 from tests.conftest import write_tables
 
@@ -291,6 +292,50 @@ class TestCutoff:
     def test_a_cutoff_that_is_not_a_date(self, shop, backend):
         with pytest.raises(InputError, match="not a date"):
             customer_features(shop, cutoff="next tuesday", backend=backend)
+
+
+class TestChosenCustomers:
+    def test_chosen_customers_get_the_rows_of_the_whole_frame(self, shop, backend, before_march):
+        # c4 signed up after the cutoff and "c7" is no customer: neither has a row, as in the
+        # whole frame (c1, c2, c3, c5, c9, see TestCutoff); the rows come sorted by id.
+        chosen = customer_features(
+            shop, cutoff="2024-03-01", backend=backend, customers=["c9", "c1", "c4", "c7", None]
+        )
+        pd.testing.assert_frame_equal(chosen.frame, before_march.frame.loc[["c1", "c9"]])
+        assert chosen.definitions == before_march.definitions
+        assert chosen.data_end == before_march.data_end
+
+    def test_no_chosen_customer_with_data_gives_no_rows(self, shop, backend, before_march):
+        chosen = customer_features(shop, cutoff="2024-03-01", backend=backend, customers=["c4"])
+        assert chosen.frame.empty
+        assert list(chosen.frame.columns) == list(before_march.frame.columns)
+
+    def test_chosen_customers_need_a_cutoff(self, shop, backend):
+        with pytest.raises(ValueError, match="cutoff"):
+            customer_features(shop, backend=backend, customers=["c1"])
+
+    def test_the_ids_with_features(self, shop, backend, before_march, features):
+        ids = feature_customers(shop, cutoff="2024-03-01", backend=backend)
+        assert ids.tolist() == ["c1", "c2", "c3", "c5", "c9"]
+        assert ids.tolist() == before_march.frame.index.tolist()
+        assert feature_customers(shop, backend=backend).tolist() == features.frame.index.tolist()
+
+
+def test_a_log_of_one_line_per_order_gives_the_same_features_before_a_cutoff(tmp_path, backend, monkeypatch):
+    # The corner shop with o1's second line made an order of its own (order ids then run
+    # steadily, one per line): the features before March read the lines as orders, without
+    # grouping by order id, and must equal those of the grouping (lines_are_orders forced off).
+    tables = corner_shop()
+    tables["transactions"]["order_id"] = _ids("o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9")
+    paths = write_tables(tmp_path, tables)
+    assert lines_are_orders(paths["transactions"])
+    shortcut = customer_features(paths, cutoff="2024-03-01", backend=backend)
+    monkeypatch.setattr("bsc.features.lines_are_orders", lambda files: False)
+    grouped = customer_features(paths, cutoff="2024-03-01", backend=Backend.duckdb())
+    pd.testing.assert_frame_equal(shortcut.frame, grouped.frame)
+    # c1: three orders before March, 10 + 5 + 20 (the lines of Jan 5 and Jan 20).
+    assert value(shortcut.frame, "c1", "frequency") == 3.0
+    assert value(shortcut.frame, "c1", "monetary") == 35.0
 
 
 class TestRfmFeatures:

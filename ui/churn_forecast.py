@@ -27,10 +27,12 @@ def forecast_churn(
     """
     # Imported here: scikit-learn and the churn models are not needed to draw the Scorecard's tiles.
     from bsc.churn import forecast_data, forecast_include, predicted_churn
+    from bsc.churn.analysis import TRAINING_SAMPLE
     from ui.churn_results import churn_analysis
 
-    # From churn dates the analysis is the churn lab's default one, shared with that page.
-    data = forecast_data(tables, period=period, params=params or KpiParams())
+    # From churn dates the analysis is the churn lab's default one, shared with that page: its
+    # data prepared as the same sample (the features of the sample and current customers only).
+    data = forecast_data(tables, period=period, params=params or KpiParams(), sample=TRAINING_SAMPLE)
     analysis = churn_analysis(data, include=forecast_include(data))
     return predicted_churn(analysis, by=by, period=period)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from bsc.cache_keys import cache_key
 from bsc.churn import ChurnAnalysis, ChurnData, analyse_churn, churn_data_from_workspace
+from bsc.churn.analysis import TRAINING_SAMPLE
 from bsc.churn.lab_result import ChurnLabResult, churn_lab_result
 from bsc.churn.model import ModelChoice, Progress
 from ui.shared_results import frames_bytes, shared_results
@@ -85,6 +86,10 @@ def churn_lab(
     InputError
         When the data cannot give this definition of churn or cannot be analysed.
     """
-    data = churn_data_from_workspace(tables, source=source, horizon_days=horizon, cutoff=cutoff)
+    # Features for the training sample and the customers to score only (the same analysis as
+    # from every labelled customer's features: the sample is drawn as analyse_churn draws it).
+    data = churn_data_from_workspace(
+        tables, source=source, horizon_days=horizon, cutoff=cutoff, sample=TRAINING_SAMPLE
+    )
     analysis = churn_analysis(data, model=model, include=include, exclude=exclude, n_jobs=2)
     return churn_lab_result(analysis)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from bsc.churn.evaluation import auc_standard_error
 from bsc.churn.feature_plan import FeaturePlan, plan_features
-from bsc.churn.labels import ChurnData
+from bsc.churn.labels import ChurnData, stratified_rows
 from bsc.churn.model import MODEL_LABELS, ChurnModel, ModelChoice, ModelScores, Progress
 from bsc.errors import InputError
 
@@ -255,7 +255,9 @@ def analyse_churn(
     learn from a stratified sample of ``max_customers`` of them (:func:`stratified_sample`,
     seeded with ``random_state``); the analysis's :attr:`~ChurnAnalysis.data` is that sample, its
     ``current`` customers (those scored for the next period) are all kept, and a ``sampled``
-    warning states the sample's size.
+    warning states the sample's size. Data already prepared as such a sample
+    (``churn_data_from_workspace(..., sample=max_customers)``, drawn with the same seed) gives
+    the same analysis, with the same warning.
 
     Every call computes: nothing is kept here. Equal :meth:`ChurnData.fingerprint` and
     parameters give an equal analysis, so a caller may keep results under that key.
@@ -274,8 +276,9 @@ def analyse_churn(
     unknown = [c for c in (*include, *exclude) if c not in data.customers.columns]
     if unknown:
         raise InputError(f"There is no column {', '.join(map(repr, unknown))} to include or exclude.")
-    whole = len(data.churned)
-    if max_customers is not None and whole > max_customers:
+    # Data prepared as a sample (ChurnData.population) was drawn as stratified_sample draws.
+    whole = data.labelled
+    if max_customers is not None and len(data.churned) > max_customers:
         data = stratified_sample(data, max_customers, random_state)
     y = data.churned.to_numpy(dtype=bool)
     plan = plan_features(
@@ -323,24 +326,12 @@ def stratified_sample(data: ChurnData, size: int, random_state: int = 0) -> Chur
     """``data`` with ``size`` of its labelled customers drawn at random (seeded), churners and
     stayers in their proportions in ``data`` (each class's count rounded, at least one of each
     class present); rows keep their order. ``current`` and everything else are kept."""
-    y = data.churned.to_numpy(dtype=bool)
-    rng = np.random.default_rng(random_state)
-    churners = np.flatnonzero(y)
-    stayers = np.flatnonzero(~y)
-    take = round(size * len(churners) / len(y))
-    take = min(len(churners), max(take, 1 if len(churners) else 0), size - (1 if len(stayers) else 0))
-    rows = np.sort(
-        np.concatenate(
-            [
-                rng.choice(churners, take, replace=False),
-                rng.choice(stayers, min(size - take, len(stayers)), replace=False),
-            ]
-        )
-    )
+    rows = stratified_rows(data.churned.to_numpy(dtype=bool), size, random_state)
     return replace(
         data,
         customers=data.customers.iloc[rows].reset_index(drop=True),
         churned=data.churned.iloc[rows].reset_index(drop=True),
+        population=data.labelled,
     )
 
 

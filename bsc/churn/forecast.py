@@ -107,6 +107,7 @@ def forecast_data(
     period: str = "month",
     params: KpiParams | None = None,
     backend=None,
+    sample: int | None = None,
 ) -> ChurnData:
     """The customers the next period's forecast learns from (see :func:`predicted_churn_by_segment`).
 
@@ -123,6 +124,8 @@ def forecast_data(
       period.
 
     ``current`` holds the customers active at the end of the data, as the KPI counts them.
+    With ``sample``, the labelled customers are the stratified sample the analysis would draw
+    (see :func:`~bsc.churn.sources.churn_data_from_workspace`).
 
     Raises
     ------
@@ -147,7 +150,9 @@ def forecast_data(
         )
     if sources[0] == "churn_date":
         horizon = max(DEFAULT_HORIZON_DAYS, TYPICAL_DAYS[period])
-        return churn_data_from_workspace(tables, source="churn_date", horizon_days=horizon, backend=backend)
+        return churn_data_from_workspace(
+            tables, source="churn_date", horizon_days=horizon, backend=backend, sample=sample
+        )
     end = data_end(tables, backend=backend)
     upcoming = next_period(end, period)
     if pd.Timestamp(upcoming.start_date) == end:
@@ -170,6 +175,7 @@ def forecast_data(
         cutoff=cutoff,
         inactivity_days=int(window),
         backend=backend,
+        sample=sample,
     )
 
 

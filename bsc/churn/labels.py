@@ -35,6 +35,7 @@ __all__ = [
     "cutoff_labels",
     "find_label_columns",
     "inactivity_churn_labels",
+    "stratified_rows",
 ]
 
 LabelSource = Literal["column", "churn_date", "inactivity"]
@@ -352,6 +353,10 @@ class ChurnData:
     source_key : str or None
         Identifies the stored files the data was computed from (with their sizes and times);
         when set, :meth:`fingerprint` uses it instead of hashing the frames.
+    population : int or None
+        When ``customers`` is a stratified sample drawn where the data was prepared
+        (:func:`stratified_rows`), the number of labelled customers it was drawn from; None
+        when every labelled customer is in ``customers``.
     """
 
     customers: pd.DataFrame
@@ -369,6 +374,12 @@ class ChurnData:
     left_out: int = 0
     units: Mapping[str, str] = field(default_factory=dict)
     source_key: str | None = None
+    population: int | None = None
+
+    @property
+    def labelled(self) -> int:
+        """The number of labelled customers, those left out of a sample included."""
+        return len(self.churned) if self.population is None else self.population
 
     def fingerprint(self) -> str:
         """A hash of the data and the definition: equal fingerprints mean the same analysis.
@@ -386,9 +397,34 @@ class ChurnData:
             self.skewed,
             sorted(self.groups.items()),
         )
+        if self.population is not None:
+            # A sample drawn while preparing: the same files give the same sample of this size.
+            settings += ((len(self.churned), self.population),)
         if self.source_key is not None:
             return cache_key(*settings, self.source_key)
         return cache_key(*settings, self.customers, self.churned, self.current)
+
+
+def stratified_rows(churned: np.ndarray, size: int, random_state: int = 0) -> np.ndarray:
+    """The positions of ``size`` rows drawn at random (seeded) from labels ``churned``, churners
+    and stayers in their proportions (each class's count rounded, at least one of each class
+    present), in increasing order. Every row when there are at most ``size``."""
+    y = np.asarray(churned, dtype=bool)
+    if len(y) <= size:
+        return np.arange(len(y))
+    rng = np.random.default_rng(random_state)
+    churners = np.flatnonzero(y)
+    stayers = np.flatnonzero(~y)
+    take = round(size * len(churners) / len(y))
+    take = min(len(churners), max(take, 1 if len(churners) else 0), size - (1 if len(stayers) else 0))
+    return np.sort(
+        np.concatenate(
+            [
+                rng.choice(churners, take, replace=False),
+                rng.choice(stayers, min(size - take, len(stayers)), replace=False),
+            ]
+        )
+    )
 
 
 def churn_data_from_table(frame: pd.DataFrame, target: str | None = None) -> ChurnData:

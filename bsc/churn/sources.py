@@ -22,6 +22,7 @@ from bsc.churn.labels import (
     churn_data_from_table,
     cutoff_labels,
     find_label_columns,
+    stratified_rows,
 )
 from bsc.churn.order_labels import order_log_labels
 from bsc.columns import stored_columns
@@ -112,6 +113,7 @@ def churn_data_from_workspace(
     cutoff: pd.Timestamp | str | None = None,
     inactivity_days: int | None = None,
     backend=None,
+    sample: int | None = None,
 ) -> ChurnData:
     """Prepare a workspace's canonical tables for the lab.
 
@@ -132,6 +134,13 @@ def churn_data_from_workspace(
         ``inactivity_days`` before the cutoff, churned = the churn date, ``inactivity_days``
         after the last order, falls in the window). None: the lab's own rule, no order in the
         ``horizon_days`` after the cutoff among those who ordered in the ``horizon_days`` before.
+    sample : int, optional
+        For a dated definition with more labelled customers than this: ``customers`` holds the
+        stratified sample of ``sample`` of them that :func:`bsc.churn.analyse_churn` would draw
+        (:func:`~bsc.churn.labels.stratified_rows`, seed 0), and ``population`` their number.
+        The labels of all are computed first (one column), the features of the sample and of
+        the ``current`` customers only: at a million customers the features of all, twice,
+        were the lab's largest use of memory. The churn flag's data is never sampled here.
 
     Returns
     -------
@@ -149,7 +158,7 @@ def churn_data_from_workspace(
         For an unknown source, a window that runs past the end of the data or starts before
         its beginning, or a workspace without customers.
     """
-    from bsc.features import customer_features
+    from bsc.features import customer_features, feature_customers
 
     available = label_sources(tables)
     if not available:
@@ -206,34 +215,53 @@ def churn_data_from_workspace(
     ):
         raise InputError(f"The inactivity window must be a whole number of days ≥ 1, not {inactivity_days}.")
     labels = _dated_labels(tables, source, cutoff, int(horizon_days), inactivity_days, backend=backend)
-    training = customer_features(tables, cutoff=cutoff, backend=backend)
+    population = None
+    if sample is not None:
+        # The labelled customers are those of the labels with features; the sample is drawn
+        # from them, in the labels' order, before any feature is computed.
+        labels = labels[labels["customer_id"].isin(feature_customers(tables, cutoff=cutoff, backend=backend))]
+        labels = labels.reset_index(drop=True)
+        population = len(labels)
+        if population > sample:
+            labels = labels.iloc[stratified_rows(labels["churned"].to_numpy(), sample)]
+        else:
+            population = None
+    training = customer_features(
+        tables, cutoff=cutoff, backend=backend, customers=None if sample is None else labels["customer_id"]
+    )
     customers = _customer_frame(training, segments)
+    kinds = _feature_kinds(training, segments, tables)
+    del training
     labelled = labels.merge(customers, on="customer_id", how="inner")
+    del labels
     if labelled.empty:
         raise InputError(f"No customer was active on {cutoff:%d %b %Y}; choose a later cutoff.")
     current_ids = _dated_labels(tables, source, end, int(horizon_days), inactivity_days, backend=backend)[
         "customer_id"
     ]
-    now = _customer_frame(customer_features(tables, cutoff=end, backend=backend), segments)
-    # Not a Python set: 1M Arrow strings iterated one by one held the GIL for seconds.
-    current = now[now["customer_id"].isin(current_ids)].reset_index(drop=True)
+    # Only the current customers' features: the engine picks them out (ids without data have
+    # none, as the filter of the whole frame gave), in the whole frame's order (by id).
+    current = _customer_frame(
+        customer_features(tables, cutoff=end, backend=backend, customers=current_ids), segments
+    )
     current = current.reindex(columns=customers.columns)
+    whole = len(labelled) if population is None else population
     if source == "churn_date":
         text = (
             f"Churned = a churn date in the {horizon_days} days from {cutoff:%d %b %Y} (the cutoff), among the "
-            f"{len(labelled):,} customers active that day. Features use only data before the cutoff."
+            f"{whole:,} customers active that day. Features use only data before the cutoff."
         )
     elif inactivity_days is not None:
         text = (
             f"Churned = no order for {inactivity_days} days, as the churn-rate tile counts it: the churn date, "
             f"{inactivity_days} days after a customer's last order, falls in the {horizon_days} days from "
-            f"{cutoff:%d %b %Y} (the cutoff), among the {len(labelled):,} customers who ordered in the "
+            f"{cutoff:%d %b %Y} (the cutoff), among the {whole:,} customers who ordered in the "
             f"{inactivity_days} days before it. Features use only data before the cutoff."
         )
     else:
         text = (
             f"Churned = no order in the {horizon_days} days from {cutoff:%d %b %Y} (the cutoff), among the "
-            f"{len(labelled):,} customers who ordered in the {horizon_days} days before it. Features use "
+            f"{whole:,} customers who ordered in the {horizon_days} days before it. Features use "
             "only data before the cutoff."
         )
     return ChurnData(
@@ -249,8 +277,9 @@ def churn_data_from_workspace(
         ),
         id_column="customer_id",
         current=current,
-        **_feature_kinds(training, segments, tables),
+        **kinds,
         source_key=_source_key(tables),
+        population=population,
     )
 
 

@@ -4,8 +4,8 @@ Run: .venv/bin/python bench/load_test.py [SECONDS]   (or ``make load``; 90 s by 
 
 One ``streamlit run`` on 127.0.0.1 with a fresh data folder holding the demo workspace, and one
 headless Chromium with a context (its own cookies, its own Streamlit session) per person,
-the browser's processes at a lower CPU priority (as if on the people's own laptops, see
-:data:`BROWSER_NICE`):
+the browser's processes on one core of the machine and at a lower CPU priority, as if on the
+people's own laptops (see :data:`BROWSER_CORES` and :data:`BROWSER_NICE`):
 
 - six people switch the Scorecard's filters (period, split, segment);
 - two people edit targets on the Objectives page, each their own KPI and segment; after every
@@ -93,6 +93,11 @@ BROWSER_NICE = 19
 # is then its own. Off by default (make load): Chromium, starved of the cores, let clicks through
 # that started no run (at 10, one session of six in one run of four), and the test fails then.
 BROWSER_AUTOGROUP_NICE = int(os.environ.get("BSC_LOAD_BROWSER_AUTOGROUP_NICE", "0") or 0)
+# The cores the browsers (Playwright's driver, Chromium and this script) may run on: the last one
+# by default, so that the server has a core no browser takes, as a server on its own machine
+# would, and shares the other with the ten browsers. The server itself may run on every core.
+# BSC_LOAD_BROWSER_CORES="all" lets the browsers use every core too (set "1,2" to name cores).
+BROWSER_CORES = os.environ.get("BSC_LOAD_BROWSER_CORES", "last")
 DUE = "2027-06"
 
 
@@ -471,6 +476,18 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
+def browser_cores(setting: str = BROWSER_CORES) -> set[int]:
+    """The cores the browsers run on (see :data:`BROWSER_CORES`): every core this script may use
+    for "all" or on a machine of one core, the last of them for "last", else the listed ones."""
+    available = os.sched_getaffinity(0)
+    if setting == "all" or len(available) < 2:
+        return set(available)
+    if setting == "last":
+        return {max(available)}
+    chosen = {int(core) for core in setting.split(",") if core.strip()} & available
+    return chosen or set(available)
+
+
 def _lower_priority(pid: int, server: int) -> None:
     """Every thread of ``pid`` at :data:`BROWSER_NICE` at least (Chromium sets its own
     priorities, per thread, so it is done again at each sample), and its autogroup too.
@@ -683,7 +700,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def report(run: CrowdRun, memory: MemorySampler, duration: float) -> None:
+def report(
+    run: CrowdRun, memory: MemorySampler, duration: float, browsers_on: set[int], server_on: set[int]
+) -> None:
     sessions = run.sessions
     print("\n### Cold server: one visitor opens each page first\n")
     print("| page | first view s |")
@@ -728,6 +747,14 @@ def report(run: CrowdRun, memory: MemorySampler, duration: float) -> None:
         f"{worker_cores:.2f} (model fits, nice {WORKER_NICE}), browsers {browser_cores:.2f} cores, "
         f"of {os.cpu_count()}; machine load average {run.load[0]:.1f} at the start, {run.load[1]:.1f} at the end."
     )
+    if len(browsers_on) < len(server_on):
+        print(
+            f"The browsers ran on core {', '.join(map(str, sorted(browsers_on)))} only "
+            f"(BSC_LOAD_BROWSER_CORES), the server on all {len(server_on)}: as if on laptops of "
+            "their own, the browsers took no more than that core from the server."
+        )
+    else:
+        print("The browsers could use every core the server used (BSC_LOAD_BROWSER_CORES=all).")
 
 
 def failures(
@@ -739,13 +766,19 @@ def failures(
             f"server memory {SETTLE_S} s after the crowd left: {settled_mb:.0f} MB, "
             f"above {SETTLED_MEMORY_LIMIT_MB:,} MB"
         )
-    problems += [f"{s.name}: no rerun measured" for s in sessions if not s.latencies]
-    # A click that started no run sent nothing to the server; a few happen while a rerun redraws.
-    problems += [
-        f"{s.name}: {s.missed} clicks started no run, against {len(s.latencies)} that did"
-        for s in sessions
-        if s.missed > len(s.latencies)
-    ]
+    # Counted per kind of session: the browsers share one core (BROWSER_CORES), and a session
+    # whose first clicks came while its page was still being drawn may have measured none.
+    kinds: dict[str, list[Session]] = {}
+    for session in sessions:
+        kinds.setdefault(session.kind, []).append(session)
+    for kind, group in kinds.items():
+        measured_runs = sum(len(s.latencies) for s in group)
+        missed = sum(s.missed for s in group)
+        if not measured_runs:
+            problems.append(f"{kind}: no rerun measured")
+        # A click that started no run sent nothing to the server; a few happen while a rerun redraws.
+        elif missed > measured_runs:
+            problems.append(f"{kind}: {missed} clicks started no run, against {measured_runs} that did")
     peak = max((m for _, m in memory.samples), default=0.0)
     if peak > MEMORY_LIMIT_MB:
         problems.append(f"server memory peaked at {peak:.0f} MB, above {MEMORY_LIMIT_MB:,} MB")
@@ -854,6 +887,11 @@ def main() -> int:
         large_file = Path(folder) / LARGE_UPLOAD
         WRITERS[LARGE_UPLOAD](large_file)
         server = start_server(data)
+        # The browsers, started by this thread from here on, inherit its cores; the server
+        # keeps every core.
+        server_on = os.sched_getaffinity(0)
+        browsers_on = browser_cores()
+        os.sched_setaffinity(0, browsers_on)
         memory = MemorySampler(server.process.pid)
         memory.start()
         try:
@@ -864,7 +902,7 @@ def main() -> int:
         finally:
             memory.stop()
             server.stop()
-        report(run, memory, duration)
+        report(run, memory, duration, browsers_on, server_on)
         # The crowd's span in wall-clock time (the log's clock), from its monotonic span.
         offset = time.time() - time.monotonic()
         server_runs(log, run.started + offset, run.ended + offset)

@@ -28,7 +28,7 @@ from ui.notes import (
     workspace_notes,
 )
 from ui.segment_table import segment_statuses, segment_table
-from ui.slow_extras import Unavailable, job, kept, later, pending_note, refresh_when_ready, results_cache
+from ui.slow_extras import Unavailable, job, later, pending_note, refresh_when_ready, results_cache
 from ui.status_chips import status_chip
 from ui.target_book import (
     kpi_params,
@@ -58,11 +58,6 @@ tables = ctx.store.workspace_tables(ctx.workspace.id)
 fingerprint = ctx.store.workspace_fingerprint(ctx.workspace.id)
 params_key = f"kpi_params_{ctx.workspace.id}"
 params = kpi_params(ctx)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _cohorts(fingerprint: str, tables: dict) -> pd.DataFrame:
-    return kept("cohorts", fingerprint, (), lambda: cohort_retention(tables))
 
 
 stop_if_no_tables(tables)
@@ -284,10 +279,16 @@ with st.expander(f"How {definition.name} is computed"):
     st.markdown("**Fed by:**")
     st.code("\n".join(sources) or "—", language=None)
 
+# A slow extra: at ten million orders its per-customer-and-month table waits for the engine.
+cohorts: pd.DataFrame | Pending | Unavailable | None = None
 if "transactions" in tables:
     st.header("Cohort retention", divider="gray")
-    cohorts = _cohorts(fingerprint, tables)
-    if cohorts.empty:
+    cohorts = later("cohorts", fingerprint, (), job(cohort_retention, tables))
+    if isinstance(cohorts, Pending):
+        pending_note("Cohort retention", cohorts)
+    elif isinstance(cohorts, Unavailable):
+        st.caption(f"Cohort retention: not available — {literal(cohorts.message)}")
+    elif cohorts.empty:
         st.info("No orders with customer ids and dates to build cohorts from.")
     else:
         show_spec(cohort_heatmap_spec(fingerprint, cohorts))
@@ -344,7 +345,7 @@ with st.expander("Assumptions"), st.form("kpi_params"):
 
 # The slow extras, once everything else is drawn: kept with the data, else computed in the
 # background while a note stands in their place, and the page reruns when they have arrived.
-waiting: list[Pending] = [clv_fit] if clv_fit is not None else []
+waiting: list[Pending] = [extra for extra in (clv_fit, cohorts) if isinstance(extra, Pending)]
 changes = later("shifts", fingerprint, (), job(find_shifts, tables))
 if isinstance(changes, Pending):
     waiting.append(changes)

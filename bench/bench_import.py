@@ -94,8 +94,11 @@ def _run(command: list[str]) -> None:
 
 
 def time_all(csv_dir: Path, repeat: int) -> list[tuple[str, float, list[float]]]:
+    from bench.common import compile_project
     from bsc.store import Store
     from bsc.workspace import ensure_demo_workspace
+
+    compile_project()  # the command's modules as an installed copy has them
 
     def import_company() -> None:
         with tempfile.TemporaryDirectory(prefix="bsc-bench-") as folder:

@@ -210,7 +210,9 @@ def run_process(command: list[str]) -> tuple[float, float, float | None]:
 def time_cli(folder: Path) -> dict:
     """``python -m bsc kpis`` and the analyst's script on the size's CSV files, whole processes."""
     from bench.bench_import import ANALYST_SCRIPT
+    from bench.common import compile_project
 
+    compile_project()  # the command's modules as an installed copy has them
     csv_dir = folder / "csv"
     with tempfile.TemporaryDirectory(prefix="bsc-scale-") as scratch:
         script = Path(scratch) / "analyst.py"

@@ -700,6 +700,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
+def by_kind(sessions: list[Session]) -> dict[str, list[Session]]:
+    """The sessions grouped by kind, kinds in the order they first appear."""
+    groups: dict[str, list[Session]] = {}
+    for session in sessions:
+        groups.setdefault(session.kind, []).append(session)
+    return groups
+
+
 def report(
     run: CrowdRun, memory: MemorySampler, duration: float, browsers_on: set[int], server_on: set[int]
 ) -> None:
@@ -715,9 +723,7 @@ def report(
     )
     print("| session | sessions | reruns | first view s | median s | p95 s | max s | missed clicks |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    kinds = dict.fromkeys(s.kind for s in sessions)
-    for kind in kinds:
-        group = [s for s in sessions if s.kind == kind]
+    for kind, group in by_kind(sessions).items():
         latencies = [x for s in group for x in s.latencies]
         firsts = [s.first_render for s in group if s.first_render is not None]
         first = f"{statistics.median(firsts):.2f}" if firsts else "—"
@@ -768,10 +774,7 @@ def failures(
         )
     # Counted per kind of session: the browsers share one core (BROWSER_CORES), and a session
     # whose first clicks came while its page was still being drawn may have measured none.
-    kinds: dict[str, list[Session]] = {}
-    for session in sessions:
-        kinds.setdefault(session.kind, []).append(session)
-    for kind, group in kinds.items():
+    for kind, group in by_kind(sessions).items():
         measured_runs = sum(len(s.latencies) for s in group)
         missed = sum(s.missed for s in group)
         if not measured_runs:

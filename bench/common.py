@@ -18,9 +18,7 @@ def compile_project() -> None:
     process is timed: where ``PYTHONDONTWRITEBYTECODE`` is set, Python never writes them, and
     each run would compile ``bsc`` from source (about 0.2 s of ``bsc kpis``) as no installed
     copy does. The analyst's script has no modules of its own to compile."""
-    root = Path(__file__).resolve().parents[1]
-    for package in ("bsc", "ui"):
-        compileall.compile_dir(root / package, quiet=1)
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "bsc", quiet=1)
 
 
 @contextmanager
